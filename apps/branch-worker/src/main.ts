@@ -1,0 +1,22 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { readBranchSettings, settingsOrExit } from '@outlet/config';
+import { loadModelPackages } from '@outlet/model-package';
+import { BranchWorkerModule } from './branch-worker.module';
+
+/** The branch worker: runs early exit heads on the node's CPU beside the trunk. */
+async function bootstrap() {
+  const settings = settingsOrExit(readBranchSettings, 'branch-worker');
+  const packages = settingsOrExit(() => loadModelPackages(settings.modelsDir), 'branch-worker');
+  const app = await NestFactory.createApplicationContext(BranchWorkerModule.forRoot(settings, packages), {
+    logger: ['log', 'warn', 'error'],
+  });
+  app.enableShutdownHooks();
+  new Logger('BranchWorker').log(`node ${settings.nodeId} ready (pid ${process.pid})`);
+}
+
+bootstrap().catch((err) => {
+  console.error(`branch-worker: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,77 @@
+import { DynamicModule, Inject, Injectable, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { BullBoardModule, InjectBullBoard, BullBoardInstance } from '@bull-board/nestjs';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import { Queue } from 'bullmq';
+import basicAuth from 'express-basic-auth';
+import { NextFunction, Request, Response } from 'express';
+import { GatewaySettings, bullConnection } from '@outlet/config';
+import { branchQueueName, inferQueueName } from '@outlet/contracts';
+import { NodeRegistry } from './node-registry.service';
+import { GATEWAY_SETTINGS } from './tokens';
+
+export const ADMIN_ROUTE = '/admin/queues';
+
+/**
+ * Adds each node's branch queue to the board as nodes appear. Nodes join at any time, so the
+ * board asks before every page or API call rather than on a timer.
+ */
+@Injectable()
+export class BranchQueueSync implements OnModuleInit, OnApplicationShutdown {
+  static current?: BranchQueueSync;
+  private readonly queues = new Map<string, Queue>();
+
+  constructor(
+    @InjectBullBoard() private readonly board: BullBoardInstance,
+    private readonly nodes: NodeRegistry,
+    @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
+  ) {}
+
+  onModuleInit() {
+    BranchQueueSync.current = this;
+  }
+
+  async sync(): Promise<void> {
+    for (const node of await this.nodes.liveNodes()) {
+      const name = branchQueueName(node.nodeId);
+      if (this.queues.has(name)) continue;
+      const queue = new Queue(name, { connection: bullConnection(this.settings.redisUrl) });
+      this.queues.set(name, queue);
+      this.board.addQueue(new BullMQAdapter(queue, { readOnlyMode: false }));
+    }
+  }
+
+  async onApplicationShutdown() {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+  }
+}
+
+function boardMiddleware(admin: { user: string; password: string }) {
+  const auth = basicAuth({ users: { [admin.user]: admin.password }, challenge: true, realm: 'outlet-admin' });
+  return (req: Request, res: Response, next: NextFunction) =>
+    auth(req, res, () => {
+      const sync = BranchQueueSync.current?.sync() ?? Promise.resolve();
+      sync.then(() => next(), next);
+    });
+}
+
+/** Bull Board at /admin/queues behind HTTP basic auth; absent (404) when no credentials are set. */
+@Module({})
+export class AdminBoardModule {
+  static forRoot(settings: GatewaySettings, models: string[], imports: DynamicModule[]): DynamicModule {
+    const logger = new Logger('AdminBoard');
+    if (!settings.admin) {
+      logger.warn(`Bull Board is off: set OUTLET_ADMIN_USER and OUTLET_ADMIN_PASSWORD to serve it at ${ADMIN_ROUTE}`);
+      return { module: AdminBoardModule };
+    }
+    return {
+      module: AdminBoardModule,
+      imports: [
+        ...imports,
+        BullBoardModule.forRoot({ route: ADMIN_ROUTE, adapter: ExpressAdapter, middleware: boardMiddleware(settings.admin) }),
+        ...models.map((m) => BullBoardModule.forFeature({ name: inferQueueName(m), adapter: BullMQAdapter })),
+      ],
+      providers: [BranchQueueSync],
+    };
+  }
+}

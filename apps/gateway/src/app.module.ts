@@ -1,0 +1,45 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { BullModule } from '@nestjs/bullmq';
+import { GatewaySettings, bullConnection } from '@outlet/config';
+import { inferQueueName } from '@outlet/contracts';
+import { ModelCatalog } from './model-catalog.service';
+import { NodeRegistry } from './node-registry.service';
+import { REDIS, RedisCloser, redisProvider } from './redis.provider';
+import { GATEWAY_SETTINGS } from './tokens';
+import { InferenceService } from './inference.service';
+import { InferenceController } from './inference.controller';
+import { JobsController } from './jobs.controller';
+import { AdminBoardModule } from './admin-board.module';
+
+/** Settings, Redis, the model catalog and the node registry, shared by every gateway module. */
+@Global()
+@Module({})
+class GatewayCoreModule {
+  static forRoot(settings: GatewaySettings, catalog: ModelCatalog): DynamicModule {
+    const queues = BullModule.registerQueue(...catalog.names().map((m) => ({ name: inferQueueName(m) })));
+    return {
+      module: GatewayCoreModule,
+      imports: [BullModule.forRoot({ connection: bullConnection(settings.redisUrl) }), queues],
+      providers: [
+        { provide: GATEWAY_SETTINGS, useValue: settings },
+        { provide: ModelCatalog, useValue: catalog },
+        redisProvider(settings.redisUrl),
+        RedisCloser,
+        NodeRegistry,
+      ],
+      exports: [GATEWAY_SETTINGS, ModelCatalog, NodeRegistry, REDIS, queues],
+    };
+  }
+}
+
+@Module({})
+export class GatewayModule {
+  static forRoot(settings: GatewaySettings, catalog: ModelCatalog): DynamicModule {
+    return {
+      module: GatewayModule,
+      imports: [GatewayCoreModule.forRoot(settings, catalog), AdminBoardModule.forRoot(settings, catalog.names(), [])],
+      controllers: [InferenceController, JobsController],
+      providers: [InferenceService],
+    };
+  }
+}

@@ -1,0 +1,91 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
+import { Request } from 'express';
+import { nowMs } from '@outlet/contracts';
+import { GatewaySettings } from '@outlet/config';
+import { InjectRedis } from './redis.provider';
+import Redis from 'ioredis';
+import { InferenceService } from './inference.service';
+import { ModelCatalog } from './model-catalog.service';
+import { NodeRegistry } from './node-registry.service';
+import { RequestError, validateInferRequest } from './inference-request';
+import { GATEWAY_SETTINGS } from './tokens';
+
+const receivedAt = (req: Request) => (req as Request & { receivedAt?: number }).receivedAt ?? nowMs();
+
+/** The Open Inference Protocol v2 (KServe / Triton HTTP): health, metadata, infer. */
+@Controller('v2')
+export class InferenceController {
+  constructor(
+    private readonly catalog: ModelCatalog,
+    private readonly inference: InferenceService,
+    private readonly nodes: NodeRegistry,
+    @InjectRedis() private readonly redis: Redis,
+    @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
+  ) {}
+
+  @Get()
+  serverMetadata() {
+    return { name: 'outlet', version: '0.1.0', extensions: [] };
+  }
+
+  @Get('health/live')
+  live() {
+    return { live: true };
+  }
+
+  @Get('health/ready')
+  async ready() {
+    try {
+      await this.redis.ping();
+    } catch (err) {
+      throw new RequestError(503, `not ready: Redis does not answer (${(err as Error).message})`);
+    }
+    return { ready: true };
+  }
+
+  @Get('models/:name')
+  metadata(@Param('name') name: string) {
+    const m = this.catalog.get(name).manifest;
+    return {
+      name: m.name,
+      versions: [m.version],
+      platform: 'outlet_multi_exit_onnx',
+      inputs: [m.input],
+      outputs: [m.output],
+      parameters: {
+        description: m.description ?? '',
+        exit_count: m.exits.length,
+        exit_thresholds: m.exits.map((e) => e.threshold),
+        default_plan: this.settings.defaultPlan,
+        labels: m.labels ?? [],
+      },
+    };
+  }
+
+  @Get('models/:name/ready')
+  async modelReady(@Param('name') name: string) {
+    this.catalog.get(name);
+    if (!(await this.nodes.isModelServed(name))) {
+      throw new RequestError(503, `model '${name}' is not ready: no live trunk worker serves it`);
+    }
+    return { name, ready: true };
+  }
+
+  @Post('models/:name/infer')
+  @HttpCode(200)
+  infer(@Param('name') name: string, @Body() body: unknown, @Req() req: Request) {
+    const pkg = this.catalog.get(name);
+    const request = validateInferRequest(body, pkg.manifest);
+    return this.inference.infer(name, request, receivedAt(req));
+  }
+
+  @Post('models/:name/versions/:version/infer')
+  @HttpCode(200)
+  inferVersion(@Param('name') name: string, @Param('version') version: string, @Body() body: unknown, @Req() req: Request) {
+    const pkg = this.catalog.get(name);
+    if (pkg.manifest.version !== version) {
+      throw new RequestError(404, `model '${name}' has no version '${version}' (served: ${pkg.manifest.version})`);
+    }
+    return this.infer(name, body, req);
+  }
+}

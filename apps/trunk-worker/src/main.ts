@@ -1,0 +1,23 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { readTrunkSettings, settingsOrExit } from '@outlet/config';
+import { loadModelPackages } from '@outlet/model-package';
+import { TrunkWorkerModule } from './trunk-worker.module';
+
+/** The trunk worker: a headless Nest application that runs backbones on the node's accelerator. */
+async function bootstrap() {
+  const settings = settingsOrExit(readTrunkSettings, 'trunk-worker');
+  const packages = settingsOrExit(() => loadModelPackages(settings.modelsDir), 'trunk-worker');
+  const app = await NestFactory.createApplicationContext(TrunkWorkerModule.forRoot(settings, packages), {
+    logger: ['log', 'warn', 'error'],
+  });
+  // SIGTERM/SIGINT: workers stop taking jobs, finish the ones in flight, close their connections.
+  app.enableShutdownHooks();
+  new Logger('TrunkWorker').log(`node ${settings.nodeId} ready (pid ${process.pid})`);
+}
+
+bootstrap().catch((err) => {
+  console.error(`trunk-worker: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

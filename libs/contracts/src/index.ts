@@ -1,0 +1,6 @@
+export * from './queues';
+export * from './plan';
+export * from './jobs';
+export * from './tensor-encoding';
+export * from './time';
+export * from './node-status';

@@ -1,0 +1,18 @@
+/** Redis key of a node's status, written by its trunk worker with a TTL (a heartbeat). */
+export function nodeStatusKey(nodeId: string): string {
+  return `outlet:node:${nodeId}`;
+}
+
+export const HEARTBEAT_INTERVAL_MS = 2_000;
+export const HEARTBEAT_TTL_MS = 10_000;
+
+/** What a node tells the fleet about itself. */
+export interface NodeStatus {
+  nodeId: string;
+  models: string[];
+  trunkEp: string;
+  /** Smoothed CPU utilization of the node, 0..1, when the worker samples it. */
+  cpuUtil?: number;
+  pid: number;
+  heartbeatAt: number;
+}

@@ -1,0 +1,43 @@
+// Queue, key and channel names shared by every process.
+// WARNING: these names are the wire contract between gateway and workers of
+// different versions; renaming one strands the jobs already in Redis.
+
+/** The inference queue of one model: tasks taken by the trunk workers of any node. */
+export function inferQueueName(model: string): string {
+  return `outlet-infer-${model}`;
+}
+
+/** The branch queue of one node: exit-head subjobs, only for that node's branch workers. */
+export function branchQueueName(nodeId: string): string {
+  return `outlet-branch-${nodeId}`;
+}
+
+export const INFER_QUEUE_PREFIX = 'outlet-infer-';
+export const BRANCH_QUEUE_PREFIX = 'outlet-branch-';
+
+/** Redis key of a feature handed from trunk to branch (binary value with a TTL). */
+export function featureKey(taskId: string, exitIndex: number): string {
+  return `outlet:feature:${taskId}:${exitIndex}`;
+}
+
+/** Redis key set by the trunk when a task has its answer: pending branch subjobs are dropped. */
+export function taskDoneKey(taskId: string): string {
+  return `outlet:done:${taskId}`;
+}
+
+/** Pub/sub channel of early-exit events for one node (branch worker → trunk worker). */
+export function earlyExitChannel(nodeId: string): string {
+  return `outlet:early-exit:${nodeId}`;
+}
+
+/** Sorted set of live nodes (score = last heartbeat, ms since epoch). */
+export const NODES_KEY = 'outlet:nodes';
+
+/** How long a feature or a done-flag lives in Redis; long enough for any queued subjob. */
+export const HANDOFF_TTL_MS = 60_000;
+
+/** BullMQ job names. */
+export const JobName = {
+  Infer: 'infer',
+  ExitHead: 'exit-head',
+} as const;

@@ -1,0 +1,87 @@
+import { Placement, nowMs } from '@outlet/contracts';
+import { isConfident, maxProbability } from './exit-rule';
+import { Feature, MultiExitModel } from './multi-exit-model';
+
+/** An exit decision: which exit answered, with what, where and when. */
+export interface ExitDecision {
+  exitIndex: number;
+  probabilities: ArrayLike<number>;
+  confidence: number;
+  worker: 'branch' | 'trunk';
+  /** Wall clock (ms) of the decision. */
+  decidedAt: number;
+}
+
+/** How the trunk talks to the exit heads that run elsewhere (the branch worker). */
+export interface TrunkHooks {
+  /** Hand a feature to the branch head `exitIndex`; must not wait for the head to run. */
+  handOff(exitIndex: number, feature: Feature): Promise<void> | void;
+  /** An early exit decided elsewhere since the task started, if any; checked between segments. */
+  pollEarlyExit(): Promise<ExitDecision | undefined>;
+}
+
+export interface TrunkOutcome {
+  decision: ExitDecision;
+  /** Segment indices run here, in order. */
+  segmentsRan: number[];
+  /** Segments started after the answer was already decided (work wasted by a late abort). */
+  segmentsAfterAnswer: number;
+  trunkStoppedAt: number;
+}
+
+/**
+ * Run a task's trunk: segments in order; after each, the exit that follows it runs inline
+ * (`trunk`), is handed off (`branch`) or is skipped, as the plan says; the final exit always runs
+ * inline. Before every segment, an early exit decided by a branch head stops the trunk.
+ */
+export async function runTrunk(
+  model: MultiExitModel,
+  input: Feature,
+  plan: Placement[],
+  thresholds: number[],
+  hooks: TrunkHooks,
+): Promise<TrunkOutcome> {
+  const finalExit = model.manifest.exits.length - 1;
+  const segmentsRan: number[] = [];
+  const segmentStarts: number[] = [];
+  const finish = (decision: ExitDecision): TrunkOutcome => ({
+    decision,
+    segmentsRan,
+    segmentsAfterAnswer: segmentStarts.filter((t) => t > decision.decidedAt).length,
+    trunkStoppedAt: nowMs(),
+  });
+
+  let feature = input;
+  for (let segment = 0; segment < model.manifest.segments.length; segment++) {
+    if (plan.includes('branch')) {
+      const early = await hooks.pollEarlyExit();
+      if (early) return finish(early);
+    }
+    segmentStarts.push(nowMs());
+    feature = await model.runSegment(segment, feature);
+    segmentsRan.push(segment);
+
+    const exitIndex = model.exitAfterSegment(segment);
+    if (exitIndex === undefined) continue;
+    const placement: Placement = exitIndex === finalExit ? 'trunk' : plan[exitIndex];
+    if (placement === 'branch') {
+      await hooks.handOff(exitIndex, feature);
+    } else if (placement === 'trunk') {
+      const probabilities = await model.runExit(exitIndex, feature);
+      const decidedAt = nowMs();
+      if (exitIndex === finalExit || isConfident(probabilities, thresholds[exitIndex])) {
+        const mine: ExitDecision = {
+          exitIndex,
+          probabilities,
+          confidence: maxProbability(probabilities),
+          worker: 'trunk',
+          decidedAt,
+        };
+        // The answer is the first decision in time: a branch head may have decided meanwhile.
+        const early = plan.includes('branch') ? await hooks.pollEarlyExit() : undefined;
+        return finish(early && early.decidedAt < decidedAt ? early : mine);
+      }
+    }
+  }
+  throw new Error(`${model.manifest.name}: the final exit does not follow the last segment`);
+}

@@ -1,0 +1,3 @@
+export * from './manifest';
+export * from './model-package';
+export * from './plan-table';

@@ -1,0 +1,4 @@
+export * from './free-port';
+export * from './managed-process';
+export * from './redis-server';
+export * from './system';

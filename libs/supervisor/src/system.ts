@@ -1,0 +1,124 @@
+import { resolve } from 'node:path';
+import { ManagedProcess } from './managed-process';
+import { startPrivateRedis } from './redis-server';
+import { freePort } from './free-port';
+
+/** The compiled entry point of an app (dist/apps/<app>/src/main.js). */
+export function appEntry(app: 'gateway' | 'trunk-worker' | 'branch-worker' | 'cli'): string {
+  return resolve(__dirname, '..', '..', '..', 'apps', app, 'src', 'main.js');
+}
+
+export interface NodeSpec {
+  nodeId: string;
+  env?: Record<string, string>;
+  trunkEnv?: Record<string, string>;
+  branchEnv?: Record<string, string>;
+  /** taskset core lists, e.g. trunk "0" and branch "1". */
+  trunkCpus?: string;
+  branchCpus?: string;
+}
+
+export interface SystemSpec {
+  /** Use this Redis; otherwise a private redis-server is started. */
+  redisUrl?: string;
+  /** Gateway port; 0 or unset picks a free one. */
+  port?: number;
+  env?: Record<string, string>;
+  gatewayEnv?: Record<string, string>;
+  nodes: NodeSpec[];
+  /** Print the processes' output with a prefix (default) or drop it. */
+  quiet?: boolean;
+  gatewayCpus?: string;
+}
+
+export interface RunningNode {
+  nodeId: string;
+  trunk: ManagedProcess;
+  branch: ManagedProcess;
+}
+
+/** A whole Outlet system of separate processes: Redis (maybe private), a gateway and nodes. */
+export class OutletSystem {
+  private constructor(
+    readonly redisUrl: string,
+    readonly baseUrl: string,
+    readonly gateway: ManagedProcess,
+    readonly nodes: RunningNode[],
+    private readonly redis: ManagedProcess | undefined,
+    private readonly spec: SystemSpec,
+  ) {}
+
+  static async start(spec: SystemSpec): Promise<OutletSystem> {
+    const privateRedis = spec.redisUrl ? undefined : await startPrivateRedis();
+    const redisUrl = spec.redisUrl ?? privateRedis!.url;
+    const port = spec.port || (await freePort());
+    const started: ManagedProcess[] = privateRedis ? [privateRedis.server] : [];
+    try {
+      const nodes = spec.nodes.map((n) => OutletSystem.spawnNode(spec, redisUrl, n));
+      started.push(...nodes.flatMap((n) => [n.trunk, n.branch]));
+      const gateway = new ManagedProcess({
+        name: 'gateway',
+        command: process.execPath,
+        args: [appEntry('gateway')],
+        env: { ...spec.env, ...spec.gatewayEnv, REDIS_URL: redisUrl, PORT: String(port) },
+        readyPattern: /serving .* API http/,
+        cpus: spec.gatewayCpus,
+        onLine: spec.quiet ? null : undefined,
+      });
+      started.push(gateway);
+      await Promise.all([gateway.ready, ...nodes.flatMap((n) => [n.trunk.ready, n.branch.ready])]);
+      return new OutletSystem(redisUrl, `http://127.0.0.1:${port}`, gateway, nodes, privateRedis?.server, spec);
+    } catch (err) {
+      await Promise.all(started.reverse().map((p) => p.stop('SIGTERM', 5_000)));
+      throw err;
+    }
+  }
+
+  private static spawnNode(spec: SystemSpec, redisUrl: string, node: NodeSpec): RunningNode {
+    return {
+      nodeId: node.nodeId,
+      trunk: OutletSystem.spawnWorker(spec, redisUrl, node, 'trunk'),
+      branch: OutletSystem.spawnWorker(spec, redisUrl, node, 'branch'),
+    };
+  }
+
+  private static spawnWorker(spec: SystemSpec, redisUrl: string, node: NodeSpec, role: 'trunk' | 'branch'): ManagedProcess {
+    return new ManagedProcess({
+      name: `${role}:${node.nodeId}`,
+      command: process.execPath,
+      args: [appEntry(role === 'trunk' ? 'trunk-worker' : 'branch-worker')],
+      env: {
+        ...spec.env,
+        ...node.env,
+        ...(role === 'trunk' ? node.trunkEnv : node.branchEnv),
+        REDIS_URL: redisUrl,
+        NODE_ID: node.nodeId,
+      },
+      readyPattern: /node .* ready/,
+      cpus: role === 'trunk' ? node.trunkCpus : node.branchCpus,
+      onLine: spec.quiet ? null : undefined,
+    });
+  }
+
+  /** Start a fresh trunk worker for a node (e.g. to replace one that was stopped). */
+  async restartTrunk(nodeId: string): Promise<ManagedProcess> {
+    const spec = this.spec.nodes.find((n) => n.nodeId === nodeId);
+    const running = this.nodes.find((n) => n.nodeId === nodeId);
+    if (!spec || !running) throw new Error(`unknown node ${nodeId}`);
+    const trunk = OutletSystem.spawnWorker(this.spec, this.redisUrl, spec, 'trunk');
+    await trunk.ready;
+    running.trunk = trunk;
+    return trunk;
+  }
+
+  processes(): ManagedProcess[] {
+    return [this.gateway, ...this.nodes.flatMap((n) => [n.trunk, n.branch])];
+  }
+
+  /** SIGTERM to every process (gateway first, then workers, Redis last) and wait for them. */
+  async stop(): Promise<void> {
+    await this.gateway.stop();
+    await Promise.all(this.nodes.flatMap((n) => [n.trunk.stop(), n.branch.stop()]));
+    await this.redis?.stop();
+  }
+}
