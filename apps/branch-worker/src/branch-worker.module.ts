@@ -1,6 +1,7 @@
 import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
 import { BranchSettings, bullConnection } from '@outlet/config';
+import { branchQueueName } from '@outlet/contracts';
 import { MultiExitModel } from '@outlet/inference';
 import { ModelPackage } from '@outlet/model-package';
 import { ExitHeadRunner } from './exit-head.runner';
@@ -23,7 +24,10 @@ export class BranchWorkerModule {
   static forRoot(settings: BranchSettings, packages: Map<string, ModelPackage>): DynamicModule {
     return {
       module: BranchWorkerModule,
-      imports: [BullModule.forRoot({ connection: bullConnection(settings.redisUrl) })],
+      imports: [
+        BullModule.forRoot({ connection: bullConnection(settings.redisUrl) }),
+        BullModule.registerQueue({ name: branchQueueName(settings.nodeId) }),
+      ],
       providers: [
         { provide: BRANCH_SETTINGS, useValue: settings },
         { provide: BRANCH_MODELS, useFactory: () => loadHeads(settings, packages) },

@@ -1,23 +1,23 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
-import { BranchJobData, HANDOFF_TTL_MS, JobName, branchQueueName, featureKey, float32ToBuffer, nowMs, taskDoneKey } from '@outlet/contracts';
-import { TrunkSettings, bullConnection } from '@outlet/config';
+import { BranchJobData, HANDOFF_TTL_MS, JobName, featureKey, float32ToBuffer, nowMs, taskDoneKey } from '@outlet/contracts';
+import { TrunkSettings } from '@outlet/config';
 import { Feature } from '@outlet/inference';
-import { TRUNK_SETTINGS } from './tokens';
 
 /**
  * Hands features to this node's branch queue: the feature as a binary Redis value with a TTL,
  * the subjob as a small BullMQ job that points at it. Never across nodes.
  */
-@Injectable()
 export class BranchHandOff implements OnApplicationShutdown {
   private readonly logger = new Logger(BranchHandOff.name);
-  private readonly queue: Queue<BranchJobData>;
   private readonly redis: Redis;
 
-  constructor(@Inject(TRUNK_SETTINGS) private readonly settings: TrunkSettings) {
-    this.queue = new Queue(branchQueueName(settings.nodeId), { connection: bullConnection(settings.redisUrl) });
+  constructor(
+    private readonly settings: TrunkSettings,
+    /** This node's branch queue (registered with BullModule; its name holds the NODE_ID). */
+    private readonly queue: Queue<BranchJobData>,
+  ) {
     this.redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: null });
   }
 
@@ -58,7 +58,6 @@ export class BranchHandOff implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown() {
-    await this.queue.close();
     await this.redis.quit().catch(() => undefined);
   }
 }

@@ -1,6 +1,8 @@
 import { DynamicModule, Logger, Module } from '@nestjs/common';
-import { BullModule } from '@nestjs/bullmq';
+import { BullModule, getQueueToken } from '@nestjs/bullmq';
+import { Queue } from 'bullmq';
 import { TrunkSettings, bullConnection } from '@outlet/config';
+import { BranchJobData, branchQueueName, inferQueueName } from '@outlet/contracts';
 import { MultiExitModel, resolveExecutionProvider } from '@outlet/inference';
 import { ModelPackage } from '@outlet/model-package';
 import { join } from 'node:path';
@@ -36,12 +38,23 @@ export class TrunkWorkerModule {
     const processors = [...packages.keys()].map((m) => inferProcessorFor(m, settings.concurrency));
     return {
       module: TrunkWorkerModule,
-      imports: [BullModule.forRoot({ connection: bullConnection(settings.redisUrl) })],
+      imports: [
+        BullModule.forRoot({ connection: bullConnection(settings.redisUrl) }),
+        // The queues this worker takes tasks from, and its own node's branch queue it hands off to.
+        BullModule.registerQueue(
+          ...[...packages.keys()].map((m) => ({ name: inferQueueName(m) })),
+          { name: branchQueueName(settings.nodeId) },
+        ),
+      ],
       providers: [
         { provide: TRUNK_SETTINGS, useValue: settings },
         { provide: TRUNK_MODELS, useFactory: () => loadModels(settings, packages) },
         EarlyExitInbox,
-        BranchHandOff,
+        {
+          provide: BranchHandOff,
+          useFactory: (queue: Queue<BranchJobData>) => new BranchHandOff(settings, queue),
+          inject: [getQueueToken(branchQueueName(settings.nodeId))],
+        },
         PlanSelector,
         NodeHeartbeat,
         TrunkTaskRunner,

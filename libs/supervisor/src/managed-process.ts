@@ -18,6 +18,13 @@ export interface ProcessSpec {
 
 /** A child process we started: ready when it says so, stopped with SIGTERM. */
 export class ManagedProcess {
+  private static readonly live = new Set<ManagedProcess>();
+
+  static {
+    // If the supervisor itself dies, take the children with it.
+    process.on('exit', () => ManagedProcess.live.forEach((p) => p.child.kill('SIGKILL')));
+  }
+
   readonly child: ChildProcess;
   readonly ready: Promise<void>;
   readonly exited: Promise<number | null>;
@@ -28,7 +35,12 @@ export class ManagedProcess {
     this.child = spawn(command, args, {
       env: { ...process.env, ...spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: Ctrl-C reaches only the supervisor, which stops children in order
+      // (workers before Redis) instead of all at once.
+      detached: true,
     });
+    ManagedProcess.live.add(this);
+    this.child.on('exit', () => ManagedProcess.live.delete(this));
     const print = spec.onLine === undefined ? (line: string) => process.stdout.write(`[${spec.name}] ${line}\n`) : spec.onLine;
     let markReady: () => void;
     let failReady: (err: Error) => void;
