@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { closeOnSignals } from '@outlet/edge-node';
 import { readBranchSettings, settingsOrExit } from '@outlet/config';
 import { loadModelPackages } from '@outlet/model-package';
 import { BranchWorkerModule } from './branch-worker.module';
@@ -12,7 +13,7 @@ async function bootstrap() {
   const app = await NestFactory.createApplicationContext(BranchWorkerModule.forRoot(settings, packages), {
     logger: ['log', 'warn', 'error'],
   });
-  app.enableShutdownHooks();
+  closeOnSignals(app, 'branch-worker');
   new Logger('BranchWorker').log(`node ${settings.nodeId} ready (pid ${process.pid})`);
 }
 

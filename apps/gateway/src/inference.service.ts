@@ -89,16 +89,17 @@ export class InferenceService implements OnModuleInit, OnApplicationShutdown {
   /** The state of an asynchronous task, with its answer once done. */
   async jobStatus(id: string) {
     for (const model of this.catalog.names()) {
-      const job = await Job.fromId<InferJobData, InferResult>(this.queue(model), id);
-      if (!job) continue;
-      const state = await job.getState();
+      const queue = this.queue(model);
+      // State first, then the job: a job read first may complete in between, without its result.
+      const state = await queue.getJobState(id);
+      if (state === 'unknown') continue;
       const base = { id, model, state };
-      if (state === 'completed') {
-        const total = (job.finishedOn ?? Date.now()) - job.timestamp;
-        return { ...base, result: toOipResponse(job.returnvalue, total, this.catalog.get(model).manifest.labels) };
-      }
+      if (state !== 'completed' && state !== 'failed') return base;
+      const job = await Job.fromId<InferJobData, InferResult>(queue, id);
+      if (!job) continue; // removed by retention just now
       if (state === 'failed') return { ...base, error: job.failedReason };
-      return base;
+      const total = (job.finishedOn ?? Date.now()) - job.timestamp;
+      return { ...base, result: toOipResponse(job.returnvalue, total, this.catalog.get(model).manifest.labels) };
     }
     throw new RequestError(404, `unknown job '${id}' (finished jobs are kept for the last ${this.settings.jobRetention} per model)`);
   }

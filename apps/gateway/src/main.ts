@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { closeOnSignals } from '@outlet/edge-node';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { NextFunction, Request, Response } from 'express';
 import { readGatewaySettings, settingsOrExit } from '@outlet/config';
@@ -25,7 +26,7 @@ async function bootstrap() {
   });
   app.use(jsonBody(settings.bodyLimit));
   app.useGlobalFilters(new HttpErrorFilter());
-  app.enableShutdownHooks();
+  closeOnSignals(app, 'gateway');
   await app.listen(settings.port, settings.host);
   const url = `http://localhost:${(app.getHttpServer().address() as { port: number }).port}`;
   const logger = new Logger('Gateway');

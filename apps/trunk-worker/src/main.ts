@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { closeOnSignals } from '@outlet/edge-node';
 import { readTrunkSettings, settingsOrExit } from '@outlet/config';
 import { loadModelPackages } from '@outlet/model-package';
 import { TrunkWorkerModule } from './trunk-worker.module';
@@ -12,8 +13,7 @@ async function bootstrap() {
   const app = await NestFactory.createApplicationContext(TrunkWorkerModule.forRoot(settings, packages), {
     logger: ['log', 'warn', 'error'],
   });
-  // SIGTERM/SIGINT: workers stop taking jobs, finish the ones in flight, close their connections.
-  app.enableShutdownHooks();
+  closeOnSignals(app, 'trunk-worker');
   new Logger('TrunkWorker').log(`node ${settings.nodeId} ready (pid ${process.pid})`);
 }
 

@@ -1,1 +1,2 @@
 export * from './cpu-monitor';
+export * from './graceful-shutdown';

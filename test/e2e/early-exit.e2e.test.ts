@@ -1,0 +1,93 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Queue } from 'bullmq';
+import { bullConnection } from '@outlet/config';
+import { BranchJobData, BranchResult, InferResult, branchQueueName, inferQueueName } from '@outlet/contracts';
+import { OutletSystem } from '@outlet/supervisor';
+import { FIXTURE_MODELS_DIR } from '../support/direct';
+import { post } from '../support/http';
+
+/** Fixture models: slow-exit (5 slow segments, exit 0 always confident), slow-head (fast trunk, slow heads). */
+const input = { inputs: [{ name: 'input', shape: [1, 1, 28, 28], datatype: 'FP32', data: new Array(784).fill(0.5) }] };
+
+describe('early exit across processes', () => {
+  let system: OutletSystem;
+  let infer: Queue<any, InferResult>;
+  let branch: Queue<BranchJobData, BranchResult>;
+
+  before(async () => {
+    system = await OutletSystem.start({
+      quiet: true,
+      env: { OUTLET_MODELS_DIR: FIXTURE_MODELS_DIR, OUTLET_TRUNK_EP: 'cpu' },
+      nodes: [{ nodeId: 'edge-x' }],
+    });
+    infer = new Queue(inferQueueName('slow-exit'), { connection: bullConnection(system.redisUrl) });
+    branch = new Queue(branchQueueName('edge-x'), { connection: bullConnection(system.redisUrl) });
+  });
+
+  after(async () => {
+    await infer?.close();
+    await branch?.close();
+    await system?.stop();
+  });
+
+  const run = async (model: string, plan: string) => {
+    const res = await post(`${system.baseUrl}/v2/models/${model}/infer`, { ...input, parameters: { plan } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    return res.body.parameters;
+  };
+
+  test('parallel: a confident branch head stops the trunk; later segments never run', async () => {
+    for (let i = 0; i < 3; i++) {
+      const p = await run('slow-exit', 'parallel');
+      assert.equal(p.exit_index, 0);
+      assert.equal(p.exit_worker, 'branch');
+      assert.ok(p.trunk_segments_run <= 2, `trunk ran ${p.trunk_segments_run} of 5 segments`);
+    }
+    // The trunk worker's own record of the last tasks: which segments it ran.
+    const jobs = await infer.getJobs(['completed'], 0, 2);
+    assert.equal(jobs.length, 3);
+    for (const job of jobs) {
+      const record = job.returnvalue as InferResult;
+      assert.equal(record.exitWorker, 'branch');
+      assert.ok(record.segmentsRan.length <= 2);
+      for (const later of [2, 3, 4]) assert.ok(!record.segmentsRan.includes(later), `segment ${later} ran`);
+      assert.ok(record.trunkStoppedAt >= record.decidedAt);
+    }
+  });
+
+  test('serial: the first confident exit answers inline after one segment', async () => {
+    const p = await run('slow-exit', 'serial');
+    assert.equal(p.exit_index, 0);
+    assert.equal(p.exit_worker, 'trunk');
+    assert.equal(p.trunk_segments_run, 1);
+  });
+
+  test('full: the original network answers from the final exit', async () => {
+    const p = await run('slow-exit', 'full');
+    assert.equal(p.exit_index, 4);
+    assert.equal(p.exit_worker, 'trunk');
+    assert.equal(p.trunk_segments_run, 5);
+  });
+
+  test('when the trunk reaches the final exit first, the pending branch subjobs are dropped', async () => {
+    const p = await run('slow-head', 'parallel');
+    assert.equal(p.exit_index, 2, 'the fast trunk answers from the final exit');
+    assert.equal(p.exit_worker, 'trunk');
+    // The branch worker records every subjob it took; find this task's (the newest ones).
+    const taskJobs = async () => {
+      const jobs = await branch.getJobs(['completed', 'failed', 'active', 'waiting'], 0, 50);
+      return jobs.filter((j) => j.data.model === 'slow-head');
+    };
+    let jobs = await taskJobs();
+    // Exit heads take ~100 ms each: wait (bounded) until the branch worker has finished both subjobs.
+    const deadline = Date.now() + 10_000;
+    while ((jobs.length < 2 || jobs.some((j) => !j.returnvalue)) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      jobs = await taskJobs();
+    }
+    const byExit = new Map(jobs.map((j) => [j.data.exitIndex, j.returnvalue as BranchResult | undefined]));
+    assert.equal(byExit.get(1)?.outcome, 'dropped', 'the head after segment 1 never ran');
+    assert.equal(byExit.get(1)?.headMs, undefined);
+  });
+});

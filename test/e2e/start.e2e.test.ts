@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { ManagedProcess, appEntry, freePort } from '@outlet/supervisor';
+import { heldOutDigit, inferBody } from '../support/digits';
+import { MODELS_DIR } from '../support/direct';
+import { post } from '../support/http';
+
+const outlet = (args: string[], env: Record<string, string>) =>
+  spawnSync(process.execPath, [appEntry('cli'), ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000 });
+
+test('`outlet start` without REDIS_URL and without redis-server says how to get Redis', () => {
+  const env = { ...process.env, PATH: '/nonexistent', REDIS_URL: '' } as Record<string, string>;
+  const res = spawnSync(process.execPath, [appEntry('cli'), 'start'], { env, encoding: 'utf8', timeout: 30_000 });
+  assert.equal(res.status, 1);
+  assert.match(res.stderr, /REDIS_URL is not set and redis-server is not installed.*apt-get install -y redis-server/s);
+});
+
+test('`outlet start` refuses a bad setting by name', () => {
+  const res = outlet(['start'], { PORT: 'http' });
+  assert.equal(res.status, 1);
+  assert.match(res.stderr, /PORT='http' must be an integer/);
+  const unreachable = outlet(['start'], { REDIS_URL: 'redis://127.0.0.1:1' });
+  assert.equal(unreachable.status, 1);
+  assert.match(unreachable.stderr, /REDIS_URL=redis:\/\/127.0.0.1:1 does not answer/);
+});
+
+test('`outlet start` runs the whole system on a private Redis; SIGINT stops every process', async () => {
+  const port = await freePort();
+  const start = new ManagedProcess({
+    name: 'outlet-start',
+    command: process.execPath,
+    args: [appEntry('cli'), 'start'],
+    env: { PORT: String(port), REDIS_URL: '', NODE_ID: 'quickstart', OUTLET_MODELS_DIR: MODELS_DIR },
+    readyPattern: /outlet: ready/,
+    onLine: null,
+  });
+  await start.ready;
+  const res = await post(`http://127.0.0.1:${port}/v2/models/branchy-mnist/infer`, inferBody(heldOutDigit(7, 0)));
+  assert.equal(res.status, 200);
+  assert.equal(res.body.parameters.label, '7');
+  assert.equal(res.body.parameters.node_id, 'quickstart');
+  const printed = start.lines().join('\n');
+  assert.match(printed, new RegExp(`API +http://localhost:${port}/v2/models/`));
+  assert.match(printed, /Bull Board +off/);
+
+  const children = execFileSync('pgrep', ['-P', String(start.pid)], { encoding: 'utf8' }).trim().split('\n');
+  assert.equal(children.length, 4, 'redis, gateway, trunk and branch');
+  assert.equal(await start.stop('SIGINT'), 0);
+  for (const pid of children) assert.throws(() => process.kill(Number(pid), 0), /ESRCH/, `process ${pid} still runs`);
+});
