@@ -1,17 +1,18 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { closeOnSignals } from '@outlet/edge-node';
-import { readBranchSettings, settingsOrExit } from '@outlet/config';
+import { closeOnSignals, processLogger } from '@outlet/edge-node';
+import { assertRedisReachable, readBranchSettings, settingsOrExit } from '@outlet/config';
 import { loadModelPackages } from '@outlet/model-package';
 import { BranchWorkerModule } from './branch-worker.module';
 
 /** The branch worker: runs early exit heads on the node's CPU beside the trunk. */
 async function bootstrap() {
   const settings = settingsOrExit(readBranchSettings, 'branch-worker');
+  await assertRedisReachable(settings.redisUrl, 'branch-worker');
   const packages = settingsOrExit(() => loadModelPackages(settings.modelsDir), 'branch-worker');
   const app = await NestFactory.createApplicationContext(BranchWorkerModule.forRoot(settings, packages), {
-    logger: ['log', 'warn', 'error'],
+    logger: processLogger('branch-worker'),
   });
   closeOnSignals(app, 'branch-worker');
   new Logger('BranchWorker').log(`node ${settings.nodeId} ready (pid ${process.pid})`);

@@ -1,4 +1,4 @@
-import { DynamicModule, Inject, Injectable, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { DynamicModule, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { BullBoardModule, InjectBullBoard, BullBoardInstance } from '@bull-board/nestjs';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
@@ -58,16 +58,11 @@ function boardMiddleware(admin: { user: string; password: string }) {
 /** Bull Board at /admin/queues behind HTTP basic auth; absent (404) when no credentials are set. */
 @Module({})
 export class AdminBoardModule {
-  static forRoot(settings: GatewaySettings, models: string[], imports: DynamicModule[]): DynamicModule {
-    const logger = new Logger('AdminBoard');
-    if (!settings.admin) {
-      logger.warn(`Bull Board is off: set OUTLET_ADMIN_USER and OUTLET_ADMIN_PASSWORD to serve it at ${ADMIN_ROUTE}`);
-      return { module: AdminBoardModule };
-    }
+  static forRoot(settings: GatewaySettings, models: string[]): DynamicModule {
+    if (!settings.admin) return { module: AdminBoardModule };
     return {
       module: AdminBoardModule,
       imports: [
-        ...imports,
         BullBoardModule.forRoot({ route: ADMIN_ROUTE, adapter: ExpressAdapter, middleware: boardMiddleware(settings.admin) }),
         ...models.map((m) => BullBoardModule.forFeature({ name: inferQueueName(m), adapter: BullMQAdapter })),
       ],

@@ -37,7 +37,7 @@ export class GatewayModule {
   static forRoot(settings: GatewaySettings, catalog: ModelCatalog): DynamicModule {
     return {
       module: GatewayModule,
-      imports: [GatewayCoreModule.forRoot(settings, catalog), AdminBoardModule.forRoot(settings, catalog.names(), [])],
+      imports: [GatewayCoreModule.forRoot(settings, catalog), AdminBoardModule.forRoot(settings, catalog.names())],
       controllers: [InferenceController, JobsController],
       providers: [InferenceService],
     };

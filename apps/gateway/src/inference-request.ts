@@ -1,4 +1,5 @@
 import { Manifest, earlyExitCount } from '@outlet/model-package';
+import { ConfigError } from '@outlet/config';
 import { PLAN_PRESETS, PlanError, elementCount, parsePlan } from '@outlet/contracts';
 
 /** A request the gateway refuses; `status` is the HTTP status to answer with. */
@@ -23,6 +24,17 @@ export interface ValidInferRequest {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** OUTLET_DEFAULT_PLAN must be a plan every served model accepts. */
+export function checkDefaultPlan(plan: string, catalog: { packages: Map<string, { manifest: Manifest }> }): void {
+  for (const { manifest } of catalog.packages.values()) {
+    try {
+      validatePlan(plan, manifest);
+    } catch (err) {
+      throw new ConfigError(`OUTLET_DEFAULT_PLAN='${plan}' does not fit model '${manifest.name}': ${(err as Error).message}`);
+    }
+  }
 }
 
 /** Check the request's plan against the model: a preset, `auto`, or one placement per early exit. */

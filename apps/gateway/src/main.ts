@@ -1,24 +1,27 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { closeOnSignals } from '@outlet/edge-node';
+import { closeOnSignals, processLogger } from '@outlet/edge-node';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { NextFunction, Request, Response } from 'express';
-import { readGatewaySettings, settingsOrExit } from '@outlet/config';
+import { assertRedisReachable, readGatewaySettings, settingsOrExit } from '@outlet/config';
 import { loadModelPackages } from '@outlet/model-package';
 import { nowMs } from '@outlet/contracts';
 import { GatewayModule } from './app.module';
 import { ModelCatalog } from './model-catalog.service';
+import { checkDefaultPlan } from './inference-request';
 import { HttpErrorFilter } from './http-error.filter';
 import { jsonBody } from './body-parser';
 import { ADMIN_ROUTE } from './admin-board.module';
 
 async function bootstrap() {
   const settings = settingsOrExit(readGatewaySettings, 'gateway');
+  await assertRedisReachable(settings.redisUrl, 'gateway');
   const catalog = new ModelCatalog(settingsOrExit(() => loadModelPackages(settings.modelsDir), 'gateway'));
+  settingsOrExit(() => checkDefaultPlan(settings.defaultPlan, catalog), 'gateway');
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(settings, catalog), {
     bodyParser: false,
-    logger: ['log', 'warn', 'error'],
+    logger: processLogger('gateway'),
   });
   app.use((req: Request, _res: Response, next: NextFunction) => {
     (req as Request & { receivedAt?: number }).receivedAt = nowMs();
@@ -30,8 +33,9 @@ async function bootstrap() {
   await app.listen(settings.port, settings.host);
   const url = `http://localhost:${(app.getHttpServer().address() as { port: number }).port}`;
   const logger = new Logger('Gateway');
-  logger.log(`serving ${catalog.names().join(', ')} — API ${url}/v2/models/<name>/infer`);
   if (settings.admin) logger.log(`Bull Board ${url}${ADMIN_ROUTE}`);
+  else logger.warn(`Bull Board is off: set OUTLET_ADMIN_USER and OUTLET_ADMIN_PASSWORD to serve it at ${ADMIN_ROUTE}`);
+  logger.log(`serving ${catalog.names().join(', ')} — API ${url}/v2/models/<name>/infer`);
 }
 
 bootstrap().catch((err) => {

@@ -13,3 +13,19 @@ export function bullConnection(redisUrl: string): ConnectionOptions {
     maxRetriesPerRequest: null,
   };
 }
+
+/** Fail fast with a message naming REDIS_URL when Redis does not answer at start-up. */
+export async function assertRedisReachable(redisUrl: string, processName: string): Promise<void> {
+  const { default: Redis } = await import('ioredis');
+  const probe = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: 5_000 });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (err) {
+    console.error(`${processName}: Redis at REDIS_URL=${redisUrl} does not answer (${(err as Error).message}); start Redis or set REDIS_URL`);
+    process.exit(1);
+  } finally {
+    probe.disconnect();
+  }
+}

@@ -1,2 +1,3 @@
 export * from './cpu-monitor';
 export * from './graceful-shutdown';
+export * from './process-logger';

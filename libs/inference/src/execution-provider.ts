@@ -36,9 +36,12 @@ export async function resolveExecutionProvider(
     return requested;
   }
   const failures: string[] = [];
+  // The providers that are missing log errors from native code; their failures are reported below.
+  ort.env.logLevel = 'fatal';
   for (const ep of AUTO_EP_ORDER) {
     try {
-      const session = await ort.InferenceSession.create(probeFile, sessionOptions(ep, threads));
+      // Probing expects failures: keep onnxruntime's own error log quiet (fatal only).
+      const session = await ort.InferenceSession.create(probeFile, { ...sessionOptions(ep, threads), logSeverityLevel: 4 });
       await session.release();
       onChoice(`execution provider '${ep}' chosen by auto${failures.length ? ` (${failures.join('; ')})` : ''}`);
       return ep;
