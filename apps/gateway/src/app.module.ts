@@ -9,6 +9,7 @@ import { GATEWAY_SETTINGS } from './tokens';
 import { InferenceService } from './inference.service';
 import { InferenceController } from './inference.controller';
 import { JobsController } from './jobs.controller';
+import { PlansController } from './plans.controller';
 import { AdminBoardModule } from './admin-board.module';
 
 /** Settings, Redis, the model catalog and the node registry, shared by every gateway module. */
@@ -38,7 +39,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [GatewayCoreModule.forRoot(settings, catalog), AdminBoardModule.forRoot(settings, catalog.names())],
-      controllers: [InferenceController, JobsController],
+      controllers: [InferenceController, JobsController, PlansController],
       providers: [InferenceService],
     };
   }

@@ -9,7 +9,7 @@ import { TRUNK_MODELS } from './tokens';
 @Injectable()
 export class PlanSelector implements OnApplicationShutdown {
   private readonly logger = new Logger(PlanSelector.name);
-  private readonly cpu = new CpuMonitor().start();
+  private readonly cpu = new CpuMonitor({ excludeSelf: true }).start();
   private readonly tables = new Map<string, PlanTable | undefined>();
   private readonly earlyExits = new Map<string, number>();
 

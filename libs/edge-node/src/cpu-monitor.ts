@@ -18,33 +18,47 @@ export function utilizationBetween(a: { busy: number; total: number }, b: { busy
   return Math.min(1, Math.max(0, (b.busy - a.busy) / total));
 }
 
+/** /proc/stat counts in USER_HZ ticks: 100 per second on Linux. */
+const TICKS_PER_MICROSECOND = 100 / 1e6;
+
+/** CPU time this process has used, in /proc/stat ticks. */
+function ownTicks(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) * TICKS_PER_MICROSECOND;
+}
+
 /**
  * Samples the node's CPU utilization from /proc/stat every `intervalMs` and smooths it with an
- * exponential moving average, so one busy tick does not flip the plan.
+ * exponential moving average, so one busy tick does not flip the plan. With `excludeSelf`, this
+ * process's own CPU time is left out: a trunk worker wants the load *beside* it, not its own.
  */
 export class CpuMonitor {
-  private last?: { busy: number; total: number };
+  private last?: { busy: number; total: number; own: number };
   private smoothed?: number;
   private timer?: NodeJS.Timeout;
 
   constructor(
-    private readonly intervalMs = 250,
-    /** Weight of the newest sample in the moving average. */
-    private readonly alpha = 0.3,
+    private readonly options: { intervalMs?: number; alpha?: number; excludeSelf?: boolean } = {},
   ) {}
 
   start(): this {
-    this.last = readCpuTimes();
-    this.timer = setInterval(() => this.sample(), this.intervalMs);
+    this.last = this.read();
+    this.timer = setInterval(() => this.sample(), this.options.intervalMs ?? 250);
     this.timer.unref();
     return this;
   }
 
+  private read() {
+    return { ...readCpuTimes(), own: this.options.excludeSelf ? ownTicks() : 0 };
+  }
+
   sample(): number {
-    const now = readCpuTimes();
+    const now = this.read();
     if (this.last) {
-      const u = utilizationBetween(this.last, now);
-      this.smoothed = this.smoothed === undefined ? u : this.alpha * u + (1 - this.alpha) * this.smoothed;
+      const own = Math.max(0, now.own - this.last.own);
+      const u = utilizationBetween(this.last, { busy: now.busy - own, total: now.total });
+      const alpha = this.options.alpha ?? 0.3;
+      this.smoothed = this.smoothed === undefined ? u : alpha * u + (1 - alpha) * this.smoothed;
     }
     this.last = now;
     return this.smoothed ?? 0;
