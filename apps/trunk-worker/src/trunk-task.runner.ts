@@ -91,6 +91,7 @@ export class TrunkTaskRunner {
     const { decision } = outcome;
     const finishedAt = nowMs();
     return {
+      taskId,
       model: m.name,
       modelVersion: m.version,
       requestId: data.requestId,
@@ -117,6 +118,7 @@ export class TrunkTaskRunner {
       timings: { queueMs: startedAt - data.enqueuedAt, trunkMs: finishedAt - startedAt, branchMs },
       decidedAt: decision.decidedAt,
       trunkStoppedAt: outcome.trunkStoppedAt,
+      abortReactionMs: outcome.abortReactionMs,
     };
   }
 }

@@ -40,6 +40,8 @@ export interface StageTimings {
 
 /** What a trunk worker completes a task with. */
 export interface InferResult {
+  /** The BullMQ job id of the task. */
+  taskId: string;
   model: string;
   modelVersion: string;
   requestId: string;
@@ -63,6 +65,8 @@ export interface InferResult {
   /** Wall clock (ms) of the exit decision, and of the trunk stopping. */
   decidedAt: number;
   trunkStoppedAt: number;
+  /** For a branch answer: the trunk's stop time beyond the work it had in flight at the decision. */
+  abortReactionMs?: number;
 }
 
 /** Payload of one exit-head subjob in a node's branch queue. */

@@ -27,6 +27,11 @@ export interface TrunkOutcome {
   /** Segments started after the answer was already decided (work wasted by a late abort). */
   segmentsAfterAnswer: number;
   trunkStoppedAt: number;
+  /**
+   * For a branch answer: how long the trunk took to stop beyond the work it had in flight when the
+   * branch decided (a segment or an inline head); the abort's own cost.
+   */
+  abortReactionMs?: number;
 }
 
 /**
@@ -44,12 +49,29 @@ export async function runTrunk(
   const finalExit = model.manifest.exits.length - 1;
   const segmentsRan: number[] = [];
   const segmentStarts: number[] = [];
-  const finish = (decision: ExitDecision): TrunkOutcome => ({
-    decision,
-    segmentsRan,
-    segmentsAfterAnswer: segmentStarts.filter((t) => t > decision.decidedAt).length,
-    trunkStoppedAt: nowMs(),
-  });
+  /** [start, end] of every piece of work run here (segments and inline heads). */
+  const busy: [number, number][] = [];
+  const timed = async <T>(work: () => Promise<T>): Promise<T> => {
+    const start = nowMs();
+    const result = await work();
+    busy.push([start, nowMs()]);
+    return result;
+  };
+  const finish = (decision: ExitDecision): TrunkOutcome => {
+    const trunkStoppedAt = nowMs();
+    let abortReactionMs: number | undefined;
+    if (decision.worker === 'branch') {
+      const inFlight = busy.find(([start, end]) => start <= decision.decidedAt && decision.decidedAt < end);
+      abortReactionMs = trunkStoppedAt - (inFlight ? inFlight[1] : decision.decidedAt);
+    }
+    return {
+      decision,
+      segmentsRan,
+      segmentsAfterAnswer: segmentStarts.filter((t) => t > decision.decidedAt).length,
+      trunkStoppedAt,
+      abortReactionMs,
+    };
+  };
 
   let feature = input;
   for (let segment = 0; segment < model.manifest.segments.length; segment++) {
@@ -58,7 +80,8 @@ export async function runTrunk(
       if (early) return finish(early);
     }
     segmentStarts.push(nowMs());
-    feature = await model.runSegment(segment, feature);
+    const input = feature;
+    feature = await timed(() => model.runSegment(segment, input));
     segmentsRan.push(segment);
 
     const exitIndex = model.exitAfterSegment(segment);
@@ -67,7 +90,8 @@ export async function runTrunk(
     if (placement === 'branch') {
       await hooks.handOff(exitIndex, feature);
     } else if (placement === 'trunk') {
-      const probabilities = await model.runExit(exitIndex, feature);
+      const head = feature;
+      const probabilities = await timed(() => model.runExit(exitIndex, head));
       const decidedAt = nowMs();
       if (exitIndex === finalExit || isConfident(probabilities, thresholds[exitIndex])) {
         const mine: ExitDecision = {
