@@ -1,5 +1,7 @@
+#!/usr/bin/env node
 import { Command } from 'commander';
 import { startCommand } from './commands/start';
+import { registerBench } from './commands/bench';
 
 /** The `outlet` command line: run the system, and the offline stage (profile, predict, calibrate, plan). */
 const program = new Command('outlet').description('Outlet: multi-exit inference across CPU and accelerator');
@@ -8,6 +10,8 @@ program
   .command('start')
   .description('run the whole single-node system: gateway, trunk worker, branch worker (and a private redis-server unless REDIS_URL is set)')
   .action(startCommand);
+
+registerBench(program);
 
 program.parseAsync(process.argv).catch((err) => {
   console.error(`outlet: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,0 +1,262 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, hostname } from 'node:os';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { bullConnection } from '@outlet/config';
+import { BranchResult, InferResult, Placement, branchQueueName, inferQueueName, parsePlan } from '@outlet/contracts';
+import { ExecutionProvider } from '@outlet/inference';
+import { ModelPackage, earlyExitCount, loadModelPackage } from '@outlet/model-package';
+import { LoadGenerator, measureUtilization } from '@outlet/profiler';
+import { OutletSystem } from '@outlet/supervisor';
+import { closedLoop, encodeBodies, openLoop, RunResult, Sample } from './http-driver';
+import { InProcessRunner } from './in-process';
+import { heldOutRequests, LabelledRequest } from './request-set';
+import { LatencyStats, latencyStats } from './stats';
+
+export const STRATEGIES = ['full', 'serial', 'parallel', 'auto', 'oracle'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+export interface BenchOptions {
+  model: string;
+  modelsDir: string;
+  /** Requests per strategy and load pattern. */
+  requests: number;
+  /** Requests per candidate plan when searching for the oracle. */
+  oracleRequests: number;
+  concurrencies: number[];
+  /** Open-loop rate as a fraction of the full network's closed-loop throughput at concurrency 1. */
+  openRateFactor: number;
+  scenarios: { name: string; backgroundLoad: number }[];
+  trunkEp: ExecutionProvider | 'auto';
+  trunkCpus?: string;
+  branchCpus?: string;
+  threads: number;
+  warmup: number;
+  log: (line: string) => void;
+}
+
+/** Summary of one strategy under one load pattern. */
+export interface RunSummary {
+  pattern: string;
+  latency: LatencyStats;
+  throughputPerS: number;
+  accuracy: number;
+  exits: number[];
+  wastedSegmentsMean: number;
+  plans: Record<string, number>;
+  errors: number;
+}
+
+export interface StrategyReport {
+  strategy: Strategy;
+  runs: RunSummary[];
+  inProcess?: RunSummary;
+  /** End-to-end p50 minus in-process p50 at concurrency 1. */
+  overheadP50Ms?: number;
+  /** Latencies at concurrency 1 (for the CDF chart). */
+  latenciesC1Ms: number[];
+}
+
+export interface ScenarioReport {
+  name: string;
+  backgroundLoad: number;
+  measuredLoad: number;
+  oracle: { plan: string; searched: { plan: string; meanMs: number }[] };
+  openRatePerS: number;
+  strategies: StrategyReport[];
+  abortReactionMs?: LatencyStats;
+  handoffMs?: LatencyStats;
+}
+
+function summarize(pattern: string, run: RunResult, exitCount: number): RunSummary {
+  const s = run.samples;
+  const exits = new Array(exitCount).fill(0);
+  const plans: Record<string, number> = {};
+  for (const x of s) {
+    exits[x.exitIndex]++;
+    plans[x.plan] = (plans[x.plan] ?? 0) + 1;
+  }
+  return {
+    pattern,
+    latency: latencyStats(s.map((x) => x.latencyMs)),
+    throughputPerS: (s.length / run.wallMs) * 1000,
+    accuracy: s.filter((x) => x.correct).length / Math.max(1, s.length),
+    exits,
+    wastedSegmentsMean: s.reduce((a, x) => a + (x.wastedSegments ?? 0), 0) / Math.max(1, s.length),
+    plans,
+    errors: run.errors.length,
+  };
+}
+
+/** Every fixed plan: 3^n placements of the n early exits. */
+export function allPlans(earlyExits: number): Placement[][] {
+  let plans: Placement[][] = [[]];
+  for (let i = 0; i < earlyExits; i++) plans = plans.flatMap((p) => (['branch', 'trunk', 'skip'] as Placement[]).map((x) => [...p, x]));
+  return plans;
+}
+
+function mostCommon(record: Record<string, number>): string {
+  return Object.entries(record).sort((a, b) => b[1] - a[1])[0]?.[0] ?? '';
+}
+
+export class BenchHarness {
+  private readonly pkg: ModelPackage;
+  private readonly requests: LabelledRequest[];
+
+  constructor(private readonly options: BenchOptions) {
+    this.pkg = loadModelPackage(join(options.modelsDir, options.model));
+    this.requests = heldOutRequests(this.pkg.manifest, Math.max(options.requests, options.oracleRequests));
+  }
+
+  async run() {
+    const o = this.options;
+    const m = this.pkg.manifest;
+    o.log(`starting Redis, gateway and one node (trunk on cores ${o.trunkCpus ?? 'any'}, branch on ${o.branchCpus ?? 'any'}, ${o.threads} thread(s) each, trunk ep ${o.trunkEp})`);
+    const system = await OutletSystem.start({
+      quiet: true,
+      env: { OUTLET_MODELS_DIR: o.modelsDir, OUTLET_JOB_RETENTION: '100000' },
+      gatewayEnv: { OUTLET_DEFAULT_PLAN: 'auto', OUTLET_BODY_LIMIT: '4mb' },
+      nodes: [
+        {
+          nodeId: 'bench-node',
+          trunkCpus: o.trunkCpus,
+          branchCpus: o.branchCpus,
+          trunkEnv: { OUTLET_TRUNK_EP: o.trunkEp, OUTLET_TRUNK_THREADS: String(o.threads) },
+          branchEnv: { OUTLET_BRANCH_THREADS: String(o.threads) },
+        },
+      ],
+    });
+    const load = new LoadGenerator();
+    const inferQueue = new Queue(inferQueueName(m.name), { connection: bullConnection(system.redisUrl) });
+    const branchQueue = new Queue(branchQueueName('bench-node'), { connection: bullConnection(system.redisUrl) });
+    const inProcess = await InProcessRunner.open(this.pkg, o.trunkEp === 'auto' ? 'cpu' : o.trunkEp, o.threads);
+    try {
+      const scenarios: ScenarioReport[] = [];
+      for (const scenario of o.scenarios) {
+        scenarios.push(await this.scenario(system, load, inferQueue, branchQueue, inProcess, scenario));
+      }
+      return { model: m.name, modelVersion: m.version, machine: { hostname: hostname(), cpus: cpus().length, cpuModel: cpus()[0]?.model }, options: { ...o, log: undefined }, scenarios };
+    } finally {
+      await load.stopAndWait();
+      await inProcess.close();
+      await inferQueue.close();
+      await branchQueue.close();
+      await system.stop();
+    }
+  }
+
+  private url(system: OutletSystem) {
+    return `${system.baseUrl}/v2/models/${this.pkg.manifest.name}/infer`;
+  }
+
+  private bodies(count: number, plan: string) {
+    const m = this.pkg.manifest;
+    const set = this.requests.slice(0, count);
+    return { bodies: encodeBodies(set, [1, ...m.input.shape.slice(1)], m.input.name, { plan }), labels: set.map((r) => r.label) };
+  }
+
+  private async scenario(
+    system: OutletSystem,
+    load: LoadGenerator,
+    inferQueue: Queue,
+    branchQueue: Queue,
+    inProcess: InProcessRunner,
+    scenario: { name: string; backgroundLoad: number },
+  ): Promise<ScenarioReport> {
+    const o = this.options;
+    const m = this.pkg.manifest;
+    const exitCount = m.exits.length;
+    const url = this.url(system);
+    await load.stopAndWait();
+    if (scenario.backgroundLoad > 0) load.start(scenario.backgroundLoad);
+    // Let the node's smoothed CPU reading settle on the new load, and measure the load itself.
+    const measuredLoad = await measureUtilization(2_000);
+    o.log(`scenario ${scenario.name}: background load ${Math.round(scenario.backgroundLoad * 100)} %, measured ${Math.round(measuredLoad * 100)} %`);
+
+    for (const plan of ['full', 'serial', 'parallel']) {
+      const w = this.bodies(o.warmup, plan);
+      await closedLoop(url, w.bodies, w.labels, 1);
+    }
+
+    // The oracle: the best fixed plan, measured on the same requests.
+    const searched: { plan: string; meanMs: number }[] = [];
+    for (const plan of allPlans(earlyExitCount(m))) {
+      const { bodies, labels } = this.bodies(o.oracleRequests, plan.join(','));
+      const run = await closedLoop(url, bodies, labels, 1);
+      searched.push({ plan: plan.join(','), meanMs: latencyStats(run.samples.map((s) => s.latencyMs)).meanMs });
+    }
+    searched.sort((a, b) => a.meanMs - b.meanMs);
+    const oraclePlan = searched[0].plan;
+    o.log(`  oracle search over ${searched.length} plans: best ${oraclePlan} (${searched[0].meanMs.toFixed(2)} ms), worst ${searched[searched.length - 1].plan} (${searched[searched.length - 1].meanMs.toFixed(2)} ms)`);
+
+    const strategies: StrategyReport[] = [];
+    let openRate = 0;
+    const taskIds: string[] = [];
+    for (const strategy of STRATEGIES) {
+      const planParam = strategy === 'oracle' ? oraclePlan : strategy;
+      const { bodies, labels } = this.bodies(o.requests, planParam);
+      const runs: RunSummary[] = [];
+      let latenciesC1: number[] = [];
+      let c1Samples: Sample[] = [];
+      for (const c of o.concurrencies) {
+        const run = await closedLoop(url, bodies, labels, c);
+        runs.push(summarize(`closed c=${c}`, run, exitCount));
+        run.samples.forEach((s) => taskIds.push(s.taskId));
+        if (c === 1) {
+          latenciesC1 = run.samples.map((s) => s.latencyMs);
+          c1Samples = run.samples;
+        }
+      }
+      if (strategy === 'full') openRate = (o.openRateFactor * 1000) / latencyStats(latenciesC1).meanMs;
+      const open = await openLoop(url, bodies, labels, openRate);
+      runs.push(summarize(`open ${openRate.toFixed(1)}/s`, open, exitCount));
+
+      // The same requests without queues or processes, with the plan the system used.
+      const plan = parsePlan(strategy === 'auto' ? mostCommon(summarize('', { samples: c1Samples, wallMs: 1, errors: [] }, exitCount).plans) : planParam, earlyExitCount(m));
+      const direct: Sample[] = [];
+      for (const r of this.requests.slice(0, o.requests)) direct.push(await inProcess.run(r, plan));
+      const inProc = summarize('in-process c=1', { samples: direct, wallMs: direct.reduce((a, s) => a + s.latencyMs, 0), errors: [] }, exitCount);
+      const c1 = runs.find((r) => r.pattern === 'closed c=1');
+      strategies.push({
+        strategy,
+        runs,
+        inProcess: inProc,
+        overheadP50Ms: c1 ? c1.latency.p50Ms - inProc.latency.p50Ms : undefined,
+        latenciesC1Ms: latenciesC1,
+      });
+      o.log(`  ${strategy.padEnd(8)} c=1 mean ${c1?.latency.meanMs.toFixed(2)} ms, in-process ${inProc.latency.meanMs.toFixed(2)} ms`);
+    }
+
+    const abort = await this.abortReactions(inferQueue, taskIds);
+    const handoff = await this.handoffs(branchQueue);
+    await branchQueue.clean(0, 100_000, 'completed');
+    await load.stopAndWait();
+    return {
+      name: scenario.name,
+      backgroundLoad: scenario.backgroundLoad,
+      measuredLoad,
+      oracle: { plan: oraclePlan, searched },
+      openRatePerS: openRate,
+      strategies,
+      abortReactionMs: abort.length ? latencyStats(abort) : undefined,
+      handoffMs: handoff.length ? latencyStats(handoff) : undefined,
+    };
+  }
+
+  /** The trunk's own record of each branch-answered task: stop time beyond the work in flight. */
+  private async abortReactions(queue: Queue, taskIds: string[]): Promise<number[]> {
+    const values: number[] = [];
+    for (const id of taskIds) {
+      const job = await queue.getJob(id);
+      const r = job?.returnvalue as InferResult | undefined;
+      if (r?.abortReactionMs !== undefined) values.push(r.abortReactionMs);
+    }
+    return values;
+  }
+
+  /** The branch worker's record of each subjob: trunk hand-off to feature in hand. */
+  private async handoffs(queue: Queue): Promise<number[]> {
+    const jobs = await queue.getJobs(['completed'], 0, 100_000);
+    return jobs.map((j) => (j.returnvalue as BranchResult)?.handoffMs).filter((v): v is number => typeof v === 'number');
+  }
+}

@@ -1,0 +1,83 @@
+import { performance } from 'node:perf_hooks';
+import { LabelledRequest } from './request-set';
+
+/** What the harness keeps of one answered request. */
+export interface Sample {
+  latencyMs: number;
+  correct: boolean;
+  exitIndex: number;
+  exitWorker: string;
+  trunkSegmentsRun: number;
+  wastedSegments: number;
+  plan: string;
+  cpuUtil?: number;
+  taskId: string;
+}
+
+export interface RunResult {
+  samples: Sample[];
+  wallMs: number;
+  errors: string[];
+}
+
+/** Request bodies are encoded once, before any clock starts. */
+export function encodeBodies(requests: LabelledRequest[], shape: number[], inputName: string, parameters: Record<string, unknown>): string[] {
+  return requests.map((r, i) =>
+    JSON.stringify({ id: `bench-${i}`, inputs: [{ name: inputName, shape, datatype: 'FP32', data: Array.from(r.pixels) }], parameters }),
+  );
+}
+
+async function send(url: string, body: string, label: number): Promise<Sample | string> {
+  const started = performance.now();
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const text = await res.text();
+  const latencyMs = performance.now() - started;
+  if (res.status !== 200) return `${res.status}: ${text.slice(0, 200)}`;
+  const p = JSON.parse(text).parameters;
+  return {
+    latencyMs,
+    correct: Number(p.label) === label,
+    exitIndex: p.exit_index,
+    exitWorker: p.exit_worker,
+    trunkSegmentsRun: p.trunk_segments_run,
+    wastedSegments: p.trunk_segments_wasted,
+    plan: p.plan,
+    cpuUtil: p.cpu_util,
+    taskId: p.task_id,
+  };
+}
+
+function collect(outcomes: (Sample | string)[], wallMs: number): RunResult {
+  return {
+    samples: outcomes.filter((o): o is Sample => typeof o !== 'string'),
+    errors: outcomes.filter((o): o is string => typeof o === 'string'),
+    wallMs,
+  };
+}
+
+/** Closed loop: `concurrency` clients, each sends its next request when the last one answers. */
+export async function closedLoop(url: string, bodies: string[], labels: number[], concurrency: number): Promise<RunResult> {
+  const outcomes: (Sample | string)[] = new Array(bodies.length);
+  let next = 0;
+  const started = performance.now();
+  const client = async () => {
+    for (let i = next++; i < bodies.length; i = next++) outcomes[i] = await send(url, bodies[i], labels[i]);
+  };
+  await Promise.all(Array.from({ length: concurrency }, client));
+  return collect(outcomes, performance.now() - started);
+}
+
+/** Open loop: requests leave at a fixed rate whatever the answers do (latency includes queueing). */
+export async function openLoop(url: string, bodies: string[], labels: number[], ratePerSecond: number): Promise<RunResult> {
+  const interval = 1000 / ratePerSecond;
+  const started = performance.now();
+  const pending: Promise<Sample | string>[] = [];
+  for (let i = 0; i < bodies.length; i++) {
+    const due = started + i * interval;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    pending.push(send(url, bodies[i], labels[i]));
+  }
+  const outcomes = await Promise.all(pending);
+  return collect(outcomes, performance.now() - started);
+}
