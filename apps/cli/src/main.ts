@@ -9,6 +9,9 @@ program
   .description('run the whole single-node system: gateway, trunk worker, branch worker (and a private redis-server unless REDIS_URL is set)')
   .action(startCommand);
 
+require('./commands/profile').registerProfile(program);
+require('./commands/predictor').registerPredictor(program);
+
 program.parseAsync(process.argv).catch((err) => {
   console.error(`outlet: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
