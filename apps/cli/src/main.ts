@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { startCommand } from './commands/start';
 import { registerBench } from './commands/bench';
+import { registerPredictor } from './commands/predictor';
+import { registerProfile } from './commands/profile';
 
 /** The `outlet` command line: run the system, and the offline stage (profile, predict, calibrate, plan). */
 const program = new Command('outlet').description('Outlet: multi-exit inference across CPU and accelerator');
@@ -11,6 +13,8 @@ program
   .description('run the whole single-node system: gateway, trunk worker, branch worker (and a private redis-server unless REDIS_URL is set)')
   .action(startCommand);
 
+registerProfile(program);
+registerPredictor(program);
 registerBench(program);
 
 program.parseAsync(process.argv).catch((err) => {

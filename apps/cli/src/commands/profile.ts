@@ -1,0 +1,73 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { loadModelPackage } from '@outlet/model-package';
+import { AUTO_EP_ORDER, ExecutionProvider } from '@outlet/inference';
+import { DEFAULT_LEVELS, ProfileFile, profilePackage, writeProfile } from '@outlet/profiler';
+import { parseLevels, parsePositiveInt, progressBar } from './progress';
+
+/** A package folder, or a package name under $OUTLET_MODELS_DIR (default ./models). */
+export function resolvePackageDir(model: string): string {
+  if (existsSync(join(model, 'manifest.json'))) return resolve(model);
+  const underModels = resolve(process.env.OUTLET_MODELS_DIR ?? 'models', model);
+  if (existsSync(join(underModels, 'manifest.json'))) return underModels;
+  throw new Error(`'${model}' is neither a model package folder nor a package in ${resolve(process.env.OUTLET_MODELS_DIR ?? 'models')}`);
+}
+
+function summaryTable(profile: ProfileFile): string {
+  const lines = [`${profile.model}: median ms (p10–p90) at background CPU utilization (achieved)`];
+  for (const ep of profile.eps) {
+    const header = profile.utilization_levels.map((u, i) => `u=${u} (${profile.achieved_utilization[i]})`.padStart(22)).join('');
+    lines.push(`  ${ep.padEnd(12)}${header}`);
+    const keys = [...new Set(profile.measurements.filter((m) => m.ep === ep).map((m) => `${m.piece}:${m.index}`))];
+    for (const key of keys) {
+      const [piece, index] = key.split(':');
+      const cells = profile.utilization_levels.map((u) => {
+        const m = profile.measurements.find((x) => x.ep === ep && x.piece === piece && x.index === Number(index) && x.cpu_util === u);
+        return (m ? `${m.median_ms.toFixed(3)} (${m.p10_ms.toFixed(3)}–${m.p90_ms.toFixed(3)})` : '-').padStart(22);
+      });
+      lines.push(`  ${`${piece} ${index}`.padEnd(12)}${cells.join('')}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+export function registerProfile(program: Command): void {
+  program
+    .command('profile')
+    .description(
+      'measure every segment and exit head of a model package on every execution provider that works here (cpu; webgpu, cuda where a session opens), at background CPU utilization levels held by a load generator; writes profile.json into the package',
+    )
+    .argument('<model>', 'model package folder, or package name under $OUTLET_MODELS_DIR (default ./models)')
+    .option('--levels <list>', 'background CPU utilization levels, comma separated, 0..1', DEFAULT_LEVELS.join(','))
+    .option('--runs <n>', 'timed runs per piece, provider and level', '50')
+    .option('--warmup <n>', 'warm-up runs before timing', '5')
+    .option('--threads <n>', 'intra-op thread budget of each session', '1')
+    .option('--eps <list>', `execution providers to try, comma separated (${AUTO_EP_ORDER.join(', ')})`, 'cpu,webgpu,cuda')
+    .option('--max-ms <ms>', 'stop repeating a piece at one level after this long (at least 5 runs)', '2000')
+    .option('--dry-run', 'print the summary without writing profile.json')
+    .action(async (model: string, opts: Record<string, string | boolean>) => {
+      const pkg = loadModelPackage(resolvePackageDir(model));
+      const eps = String(opts.eps).split(',').map((s) => s.trim()) as ExecutionProvider[];
+      const unknown = eps.filter((e) => !(AUTO_EP_ORDER as readonly string[]).includes(e));
+      if (unknown.length) throw new Error(`unknown execution provider(s): ${unknown.join(', ')}`);
+      const bar = progressBar(`profile ${pkg.manifest.name}`);
+      let profile: ProfileFile;
+      try {
+        profile = await profilePackage(pkg, {
+          levels: parseLevels(String(opts.levels)),
+          runs: parsePositiveInt('--runs')(String(opts.runs)),
+          warmup: Number(opts.warmup),
+          threads: parsePositiveInt('--threads')(String(opts.threads)),
+          eps,
+          maxMsPerPiece: Number(opts.maxMs),
+          onProgress: bar.update,
+          onNote: (msg) => process.stderr.write(`${msg}\n`),
+        });
+      } finally {
+        bar.stop();
+      }
+      console.log(summaryTable(profile));
+      if (!opts.dryRun) console.log(`wrote ${writeProfile(pkg, profile)}`);
+    });
+}

@@ -1,0 +1,146 @@
+"use strict";
+var __runInitializers = (this && this.__runInitializers) || function (thisArg, initializers, value) {
+    var useValue = arguments.length > 2;
+    for (var i = 0; i < initializers.length; i++) {
+        value = useValue ? initializers[i].call(thisArg, value) : initializers[i].call(thisArg);
+    }
+    return useValue ? value : void 0;
+};
+var __esDecorate = (this && this.__esDecorate) || function (ctor, descriptorIn, decorators, contextIn, initializers, extraInitializers) {
+    function accept(f) { if (f !== void 0 && typeof f !== "function") throw new TypeError("Function expected"); return f; }
+    var kind = contextIn.kind, key = kind === "getter" ? "get" : kind === "setter" ? "set" : "value";
+    var target = !descriptorIn && ctor ? contextIn["static"] ? ctor : ctor.prototype : null;
+    var descriptor = descriptorIn || (target ? Object.getOwnPropertyDescriptor(target, contextIn.name) : {});
+    var _, done = false;
+    for (var i = decorators.length - 1; i >= 0; i--) {
+        var context = {};
+        for (var p in contextIn) context[p] = p === "access" ? {} : contextIn[p];
+        for (var p in contextIn.access) context.access[p] = contextIn.access[p];
+        context.addInitializer = function (f) { if (done) throw new TypeError("Cannot add initializers after decoration has completed"); extraInitializers.push(accept(f || null)); };
+        var result = (0, decorators[i])(kind === "accessor" ? { get: descriptor.get, set: descriptor.set } : descriptor[key], context);
+        if (kind === "accessor") {
+            if (result === void 0) continue;
+            if (result === null || typeof result !== "object") throw new TypeError("Object expected");
+            if (_ = accept(result.get)) descriptor.get = _;
+            if (_ = accept(result.set)) descriptor.set = _;
+            if (_ = accept(result.init)) initializers.unshift(_);
+        }
+        else if (_ = accept(result)) {
+            if (kind === "field") initializers.unshift(_);
+            else descriptor[key] = _;
+        }
+    }
+    if (target) Object.defineProperty(target, contextIn.name, descriptor);
+    done = true;
+};
+var __awaiter = (this && this.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+var __generator = (this && this.__generator) || function (thisArg, body) {
+    var _ = { label: 0, sent: function() { if (t[0] & 1) throw t[1]; return t[1]; }, trys: [], ops: [] }, f, y, t, g = Object.create((typeof Iterator === "function" ? Iterator : Object).prototype);
+    return g.next = verb(0), g["throw"] = verb(1), g["return"] = verb(2), typeof Symbol === "function" && (g[Symbol.iterator] = function() { return this; }), g;
+    function verb(n) { return function (v) { return step([n, v]); }; }
+    function step(op) {
+        if (f) throw new TypeError("Generator is already executing.");
+        while (g && (g = 0, op[0] && (_ = 0)), _) try {
+            if (f = 1, y && (t = op[0] & 2 ? y["return"] : op[0] ? y["throw"] || ((t = y["return"]) && t.call(y), 0) : y.next) && !(t = t.call(y, op[1])).done) return t;
+            if (y = 0, t) op = [op[0] & 2, t.value];
+            switch (op[0]) {
+                case 0: case 1: t = op; break;
+                case 4: _.label++; return { value: op[1], done: false };
+                case 5: _.label++; y = op[1]; op = [0]; continue;
+                case 7: op = _.ops.pop(); _.trys.pop(); continue;
+                default:
+                    if (!(t = _.trys, t = t.length > 0 && t[t.length - 1]) && (op[0] === 6 || op[0] === 2)) { _ = 0; continue; }
+                    if (op[0] === 3 && (!t || (op[1] > t[0] && op[1] < t[3]))) { _.label = op[1]; break; }
+                    if (op[0] === 6 && _.label < t[1]) { _.label = t[1]; t = op; break; }
+                    if (t && _.label < t[2]) { _.label = t[2]; _.ops.push(op); break; }
+                    if (t[2]) _.ops.pop();
+                    _.trys.pop(); continue;
+            }
+            op = body.call(thisArg, _);
+        } catch (e) { op = [6, e]; y = 0; } finally { f = t = 0; }
+        if (op[0] & 5) throw op[1]; return { value: op[0] ? op[1] : void 0, done: true };
+    }
+};
+var __setFunctionName = (this && this.__setFunctionName) || function (f, name, prefix) {
+    if (typeof name === "symbol") name = name.description ? "[".concat(name.description, "]") : "";
+    return Object.defineProperty(f, "name", { configurable: true, value: prefix ? "".concat(prefix, " ", name) : name });
+};
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.PlansController = void 0;
+var common_1 = require("@nestjs/common");
+var model_package_1 = require("@outlet/model-package");
+var contracts_1 = require("@outlet/contracts");
+var inference_request_1 = require("./inference-request");
+/** The online decision, exposed: which plan `auto` picks for a CPU utilization. */
+var PlansController = function () {
+    var _classDecorators = [(0, common_1.Controller)('v1/models')];
+    var _classDescriptor;
+    var _classExtraInitializers = [];
+    var _classThis;
+    var _instanceExtraInitializers = [];
+    var _plan_decorators;
+    var PlansController = _classThis = /** @class */ (function () {
+        function PlansController_1(catalog, nodes) {
+            this.catalog = (__runInitializers(this, _instanceExtraInitializers), catalog);
+            this.nodes = nodes;
+        }
+        PlansController_1.prototype.plan = function (name, cpuUtilText) {
+            return __awaiter(this, void 0, void 0, function () {
+                var pkg, table, cpuUtil, source, loads, row;
+                return __generator(this, function (_a) {
+                    switch (_a.label) {
+                        case 0:
+                            pkg = this.catalog.get(name);
+                            table = (0, model_package_1.readPackageJson)(pkg, model_package_1.PLAN_TABLE_FILE);
+                            if (!table)
+                                throw new inference_request_1.RequestError(404, "model '".concat(name, "' has no plan table: run 'npm run outlet -- plan ").concat(name, " --write'"));
+                            if (!(cpuUtilText !== undefined)) return [3 /*break*/, 1];
+                            cpuUtil = Number(cpuUtilText);
+                            if (cpuUtilText.trim() === '' || !(cpuUtil >= 0 && cpuUtil <= 1))
+                                throw new inference_request_1.RequestError(400, "cpu_util must be a number from 0 to 1, not '".concat(cpuUtilText, "'"));
+                            source = 'query';
+                            return [3 /*break*/, 3];
+                        case 1: return [4 /*yield*/, this.nodes.liveNodes()];
+                        case 2:
+                            loads = (_a.sent()).filter(function (n) { return n.models.includes(name) && n.cpuUtil !== undefined; }).map(function (n) { return n.cpuUtil; });
+                            cpuUtil = loads.length ? loads.reduce(function (a, b) { return a + b; }, 0) / loads.length : 0;
+                            source = loads.length ? "mean of ".concat(loads.length, " live node(s)") : 'no live node: 0';
+                            _a.label = 3;
+                        case 3:
+                            row = (0, model_package_1.planForUtilization)(table, cpuUtil);
+                            return [2 /*return*/, {
+                                    model: name,
+                                    cpu_util: cpuUtil,
+                                    cpu_util_source: source,
+                                    plan: (0, contracts_1.formatPlan)(row.plan),
+                                    expected_ms: row.expected_ms,
+                                    row: row,
+                                    table: table.rows,
+                                }];
+                    }
+                });
+            });
+        };
+        return PlansController_1;
+    }());
+    __setFunctionName(_classThis, "PlansController");
+    (function () {
+        var _metadata = typeof Symbol === "function" && Symbol.metadata ? Object.create(null) : void 0;
+        _plan_decorators = [(0, common_1.Get)(':name/plan')];
+        __esDecorate(_classThis, null, _plan_decorators, { kind: "method", name: "plan", static: false, private: false, access: { has: function (obj) { return "plan" in obj; }, get: function (obj) { return obj.plan; } }, metadata: _metadata }, null, _instanceExtraInitializers);
+        __esDecorate(null, _classDescriptor = { value: _classThis }, _classDecorators, { kind: "class", name: _classThis.name, metadata: _metadata }, null, _classExtraInitializers);
+        PlansController = _classThis = _classDescriptor.value;
+        if (_metadata) Object.defineProperty(_classThis, Symbol.metadata, { enumerable: true, configurable: true, writable: true, value: _metadata });
+        __runInitializers(_classThis, _classExtraInitializers);
+    })();
+    return PlansController = _classThis;
+}();
+exports.PlansController = PlansController;

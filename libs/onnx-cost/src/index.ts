@@ -1,0 +1,4 @@
+export * from './onnx-format';
+export * from './op-rules';
+export * from './cost';
+export * from './writer';

@@ -1,0 +1,112 @@
+import * as ort from 'onnxruntime-node';
+import { ExecutionProvider } from '@outlet/inference';
+import {
+  describeMachine, LoadGenerator, MeasureTarget, openSession, PROFILED_EPS, probeProviders, randomFeeds, round, sweepLevels,
+} from '@outlet/profiler';
+import { featuresOfModel } from './features';
+import { evaluatePredictor, fitPredictor, FittedPredictor, ZooEntry } from './predictor';
+import { FEATURE_NAMES } from './features';
+import { generateZoo, splitIds } from './zoo';
+
+export interface FitOptions {
+  /** Zoo size (84 by default: 12 per family). */
+  count?: number;
+  seed?: number;
+  /** Share of the zoo held out for evaluation (0.3 by default). */
+  holdoutShare?: number;
+  levels?: number[];
+  runs?: number;
+  warmup?: number;
+  threads?: number;
+  eps?: ExecutionProvider[];
+  /** Cap on time per model per level (ms). */
+  maxMsPerModel?: number;
+  onProgress?: (done: number, total: number, label: string) => void;
+  onNote?: (message: string) => void;
+}
+
+export const FIT_DEFAULTS = { count: 84, seed: 42, holdoutShare: 0.3, levels: [0, 0.25, 0.5, 0.75, 0.9], runs: 21, warmup: 3, threads: 1, maxMsPerModel: 250 };
+export const FIT_QUICK = { ...FIT_DEFAULTS, count: 42, levels: [0, 0.5, 0.9], runs: 11, maxMsPerModel: 120 };
+
+/**
+ * Generate the zoo, measure every model on every provider that works at every utilization level
+ * (under the load generator), split by a fixed seed into fit and held-out sets, fit, evaluate.
+ */
+export async function fitFromZoo(options: FitOptions = {}): Promise<FittedPredictor> {
+  const o = { ...FIT_DEFAULTS, ...options };
+  const zoo = generateZoo({ count: o.count, seed: o.seed });
+  const split = splitIds(zoo.map((m) => m.id), o.holdoutShare, o.seed);
+  const { available, unavailable } = await probeProviders(zoo[0].bytes, o.threads, o.eps ?? PROFILED_EPS);
+  for (const [ep, why] of Object.entries(unavailable)) o.onNote?.(`execution provider '${ep}' skipped: ${why}`);
+
+  const entries: ZooEntry[] = zoo.map((m) => {
+    const { features, cost } = featuresOfModel(m.bytes);
+    return {
+      id: m.id,
+      family: m.family,
+      description: m.description,
+      set: split.holdout.has(m.id) ? 'holdout' : 'fit',
+      features: features.map((f) => round(f, 6)),
+      mflop: round(cost.flops / 1e6, 5),
+      median_ms: {},
+      spread_ms: {},
+    };
+  });
+  const targets: (MeasureTarget & { ep: string; entry: ZooEntry })[] = [];
+  const sessions: ort.InferenceSession[] = [];
+  try {
+    for (const ep of available) {
+      for (let i = 0; i < zoo.length; i++) {
+        let session: ort.InferenceSession;
+        try {
+          session = await openSession(zoo[i].bytes, ep, o.threads);
+        } catch (err) {
+          o.onNote?.(`${zoo[i].id} does not open on ${ep}: ${(err as Error).message.split('\n')[0]}`);
+          continue;
+        }
+        sessions.push(session);
+        targets.push({ key: `${ep}:${zoo[i].id}`, session, feeds: randomFeeds(zoo[i].bytes, i + 1), ep, entry: entries[i] });
+      }
+    }
+    const load = new LoadGenerator();
+    const sweep = await sweepLevels(targets, {
+      levels: o.levels,
+      warmup: o.warmup,
+      runs: o.runs,
+      maxMsPerTarget: o.maxMsPerModel,
+      load,
+      onProgress: o.onProgress,
+    });
+    for (const t of targets) {
+      const summaries = sweep.results.get(t.key)!;
+      t.entry.median_ms[t.ep] = summaries.map((s) => round(s.median, 5));
+      t.entry.spread_ms![t.ep] = summaries.map((s) => [round(s.p10, 4), round(s.p90, 4)]);
+    }
+    const achievedByLevel = sweep.levels.map((l) => round(l.achieved_util, 3));
+    const achieved = Object.fromEntries(available.map((ep) => [ep, achievedByLevel]));
+    const predictor: FittedPredictor = {
+      format: 1,
+      created_at: new Date().toISOString(),
+      machine: describeMachine(),
+      threads: o.threads,
+      feature_names: [...FEATURE_NAMES],
+      levels: o.levels,
+      models: fitPredictor(entries, o.levels, achieved),
+      zoo: { seed: o.seed, holdout_share: o.holdoutShare, runs: o.runs, warmup: o.warmup, entries },
+      unavailable_eps: unavailable,
+    };
+    predictor.evaluation = evaluatePredictor(predictor);
+    return predictor;
+  } finally {
+    await Promise.all(sessions.map((s) => s.release()));
+  }
+}
+
+/** Refit from the zoo measurements stored in a predictor (e.g. after changing the fitting code). */
+export function refit(predictor: FittedPredictor): FittedPredictor {
+  if (!predictor.zoo) throw new Error('the predictor holds no zoo measurements to refit from');
+  const achieved = Object.fromEntries(Object.entries(predictor.models).map(([ep, ls]) => [ep, ls.map((l) => l.achieved_util)]));
+  const refitted: FittedPredictor = { ...predictor, models: fitPredictor(predictor.zoo.entries, predictor.levels, achieved) };
+  refitted.evaluation = evaluatePredictor(refitted);
+  return refitted;
+}

@@ -1,0 +1,129 @@
+import { interpolateOverUtilization, MachineDescription } from '@outlet/profiler';
+import { FEATURE_NAMES } from './features';
+import { nnls } from './nnls';
+
+/**
+ * The latency predictor: per execution provider and per measured CPU utilization level, a
+ * non-negative linear model of run time (ms) on the cost features (FEATURE_NAMES: per-call
+ * constant, conv / fc / pool / other MFLOP, MB moved, op count). Coefficients are fitted by
+ * non-negative least squares on relative error (each row divided by its measured time), so small
+ * and large models count alike, as the ±10% metric does. Between levels, predictions are
+ * interpolated linearly in u; outside the measured range the nearest level is used.
+ */
+export interface LevelModel {
+  /** Target background utilization of this level. */
+  cpu_util: number;
+  /** Machine-wide utilization measured at this level while fitting. */
+  achieved_util: number;
+  /** One coefficient per feature (ms per unit). */
+  coef: number[];
+  /** Models it was fitted on. */
+  n: number;
+}
+
+export interface ZooEntry {
+  id: string;
+  family: string;
+  description: string;
+  set: 'fit' | 'holdout';
+  features: number[];
+  mflop: number;
+  /** Median ms per provider, one per level of `levels` (null where not measured). */
+  median_ms: Record<string, (number | null)[]>;
+  /** Spread per provider and level: [p10, p90] ms. */
+  spread_ms?: Record<string, [number, number][]>;
+}
+
+export interface EvalRow {
+  ep: string;
+  cpu_util: number | 'all';
+  n: number;
+  /** Share of held-out predictions within ±10% of the measured median (nn-Meter's metric). */
+  within_10pct: number;
+  within_20pct: number;
+  /** Mean absolute percentage error, %. */
+  mape: number;
+  /** Median absolute percentage error, %. */
+  median_ape: number;
+}
+
+export interface FittedPredictor {
+  format: 1;
+  created_at: string;
+  machine?: MachineDescription;
+  threads: number;
+  feature_names: string[];
+  /** Measured utilization levels, ascending. */
+  levels: number[];
+  models: Record<string, LevelModel[]>;
+  zoo?: { seed: number; holdout_share: number; runs: number; warmup: number; entries: ZooEntry[] };
+  evaluation?: EvalRow[];
+  unavailable_eps?: Record<string, string>;
+}
+
+/** Fit one level: NNLS on rows scaled by 1/y (relative error). */
+export function fitLevel(features: number[][], times: number[]): number[] {
+  const rows = features.map((f, i) => f.map((v) => v / times[i]));
+  return nnls(rows, times.map(() => 1));
+}
+
+export function dot(a: number[], b: number[]): number {
+  return a.reduce((s, v, i) => s + v * b[i], 0);
+}
+
+/** Predicted ms for features on `ep` at utilization `u` (interpolating between levels). */
+export function predictMs(predictor: FittedPredictor, ep: string, features: number[], u: number): number {
+  const levels = predictor.models[ep];
+  if (!levels || levels.length === 0) {
+    throw new Error(`the predictor has no model for execution provider '${ep}' (it has: ${Object.keys(predictor.models).join(', ') || 'none'})`);
+  }
+  return interpolateOverUtilization(levels.map((l) => ({ u: l.cpu_util, value: dot(l.coef, features) })), u);
+}
+
+/** Fit per provider and level from zoo entries of the fit set. */
+export function fitPredictor(
+  entries: ZooEntry[],
+  levels: number[],
+  achieved: Record<string, number[]>,
+): Record<string, LevelModel[]> {
+  const eps = [...new Set(entries.flatMap((e) => Object.keys(e.median_ms)))];
+  const models: Record<string, LevelModel[]> = {};
+  for (const ep of eps) {
+    models[ep] = levels.map((u, li) => {
+      const rows = entries.filter((e) => e.set === 'fit' && typeof e.median_ms[ep]?.[li] === 'number' && e.median_ms[ep][li]! > 0);
+      const coef = rows.length ? fitLevel(rows.map((e) => e.features), rows.map((e) => e.median_ms[ep][li]!)) : FEATURE_NAMES.map(() => 0);
+      return { cpu_util: u, achieved_util: achieved[ep]?.[li] ?? NaN, coef, n: rows.length };
+    });
+  }
+  return models;
+}
+
+function metrics(pairs: { predicted: number; measured: number }[]): Omit<EvalRow, 'ep' | 'cpu_util'> {
+  const ape = pairs.map((p) => Math.abs(p.predicted - p.measured) / p.measured).sort((a, b) => a - b);
+  const n = ape.length;
+  const share = (t: number) => (n ? ape.filter((e) => e <= t).length / n : NaN);
+  return {
+    n,
+    within_10pct: share(0.1),
+    within_20pct: share(0.2),
+    mape: n ? (100 * ape.reduce((a, b) => a + b, 0)) / n : NaN,
+    median_ape: n ? 100 * ape[Math.floor((n - 1) / 2)] : NaN,
+  };
+}
+
+/** Metrics on the held-out entries, per provider and level, and per provider over all levels. */
+export function evaluatePredictor(predictor: FittedPredictor, entries: ZooEntry[] = predictor.zoo?.entries ?? []): EvalRow[] {
+  const rows: EvalRow[] = [];
+  for (const ep of Object.keys(predictor.models)) {
+    const all: { predicted: number; measured: number }[] = [];
+    predictor.levels.forEach((u, li) => {
+      const pairs = entries
+        .filter((e) => e.set === 'holdout' && typeof e.median_ms[ep]?.[li] === 'number')
+        .map((e) => ({ predicted: predictMs(predictor, ep, e.features, u), measured: e.median_ms[ep][li]! }));
+      all.push(...pairs);
+      rows.push({ ep, cpu_util: u, ...metrics(pairs) });
+    });
+    rows.push({ ep, cpu_util: 'all', ...metrics(all) });
+  }
+  return rows;
+}
