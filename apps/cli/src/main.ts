@@ -1,5 +1,8 @@
 import { Command } from 'commander';
 import { startCommand } from './commands/start';
+import { registerCalibrate } from './commands/calibrate';
+import { registerDataset } from './commands/dataset';
+import { registerTransfer } from './commands/transfer';
 
 /** The `outlet` command line: run the system, and the offline stage (profile, predict, calibrate, plan). */
 const program = new Command('outlet').description('Outlet: multi-exit inference across CPU and accelerator');
@@ -8,6 +11,9 @@ program
   .command('start')
   .description('run the whole single-node system: gateway, trunk worker, branch worker (and a private redis-server unless REDIS_URL is set)')
   .action(startCommand);
+registerCalibrate(program);
+registerDataset(program);
+registerTransfer(program);
 
 program.parseAsync(process.argv).catch((err) => {
   console.error(`outlet: ${err instanceof Error ? err.message : String(err)}`);
