@@ -31,6 +31,8 @@ export interface TransferPoint {
   /** Trunk-side cost (SET round trip + add call). */
   trunk_p50_ms: number;
   trunk_mean_ms: number;
+  /** When the branch side's processor got the job (before reading the feature), p50. */
+  pickup_p50_ms?: number;
 }
 
 /** `transfer.json`: the fitted model and the points it was fitted to. */

@@ -16,7 +16,7 @@ export type ProbeParentMessage =
 export type ProbeChildMessage =
   | { type: 'ready' }
   | { type: 'pong'; t: number }
-  | { type: 'held'; id: string; heldAt: number; values: number }
+  | { type: 'held'; id: string; pickedAt: number; heldAt: number; values: number }
   | { type: 'published' }
   | { type: 'error'; message: string };
 
@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   const worker = new Worker<BranchJobData>(
     queueName,
     async (job) => {
+      const pickedAt = nowMs();
       const d = job.data;
       const [[, done], [, bytes]] = (await redis.multi().get(taskDoneKey(d.taskId)).getBuffer(d.featureKey).del(d.featureKey).exec()) as [
         [Error | null, string | null],
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
       if (done || !bytes) throw new Error(`feature ${d.featureKey} missing`);
       const feature = bufferToFloat32(bytes);
       const heldAt = nowMs();
-      send({ type: 'held', id: d.taskId, heldAt, values: feature.length });
+      send({ type: 'held', id: d.taskId, pickedAt, heldAt, values: feature.length });
       return { values: feature.length };
     },
     { connection: bullConnection(redisUrl), concurrency: 1 },

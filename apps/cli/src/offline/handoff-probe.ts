@@ -80,6 +80,7 @@ export async function measureHandoff(options: ProbeOptions): Promise<TransferFil
       const payload = float32ToBuffer(feature);
       const handoff: number[] = [];
       const trunk: number[] = [];
+      const pickup: number[] = [];
       for (let rep = 0; rep < options.warmup + options.reps; rep++) {
         const taskId = `probe-${seq++}`;
         const key = featureKey(taskId, 0);
@@ -98,16 +99,18 @@ export async function measureHandoff(options: ProbeOptions): Promise<TransferFil
         };
         const added = queue.add(JobName.ExitHead, data, { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } });
         const trunkDone = nowMs();
-        const m = (await wait(held)) as { heldAt: number; values: number };
+        const m = (await wait(held)) as { pickedAt: number; heldAt: number; values: number };
         await added;
         if (m.values !== feature.length) throw new Error(`branch probe read ${m.values} values, not ${feature.length}`);
         if (rep >= options.warmup) {
           handoff.push(m.heldAt - handedOffAt);
           trunk.push(trunkDone - handedOffAt);
+          pickup.push(m.pickedAt - handedOffAt);
         }
       }
       handoff.sort((a, b) => a - b);
       trunk.sort((a, b) => a - b);
+      pickup.sort((a, b) => a - b);
       const point: TransferPoint = {
         bytes,
         reps: options.reps,
@@ -116,9 +119,10 @@ export async function measureHandoff(options: ProbeOptions): Promise<TransferFil
         p90_ms: r4(quantile(handoff, 0.9)),
         trunk_p50_ms: r4(quantile(trunk, 0.5)),
         trunk_mean_ms: r4(mean(trunk)),
+        pickup_p50_ms: r4(quantile(pickup, 0.5)),
       };
       points.push(point);
-      log(`${String(bytes).padStart(9)} B  hand-off p50 ${point.p50_ms.toFixed(3)} ms (mean ${point.mean_ms.toFixed(3)}, p90 ${point.p90_ms.toFixed(3)})  trunk p50 ${point.trunk_p50_ms.toFixed(3)} ms`);
+      log(`${String(bytes).padStart(9)} B  hand-off p50 ${point.p50_ms.toFixed(3)} ms (mean ${point.mean_ms.toFixed(3)}, p90 ${point.p90_ms.toFixed(3)})  trunk p50 ${point.trunk_p50_ms.toFixed(3)} ms  (worker picked the job at p50 ${point.pickup_p50_ms!.toFixed(3)} ms)`);
     }
 
     // Early-exit event: branch PUBLISH → trunk subscriber.
