@@ -31,6 +31,7 @@ interface TransferOptions {
   sizes: number[];
   reps: number;
   warmup: number;
+  gapMs: number;
   notifyReps: number;
   redisUrl?: string;
   out?: string;
@@ -44,8 +45,9 @@ export function registerTransfer(program: Command): void {
     .description("measure the trunk → branch hand-off (Redis SET PX + BullMQ job, read by a worker in another process) for feature sizes 1 KB..4 MB; fit fixed + per-byte ms; write transfer.json")
     .argument('[model]', "model package (name or folder): write <package>/transfer.json and show its exits' predicted hand-off")
     .option('--sizes <list>', 'feature sizes in bytes (k = 1024, m = 1024²)', parseSizes, parseSizes(DEFAULT_SIZES))
-    .option('--reps <n>', 'timed hand-offs per size', integer(3, 100_000), 40)
-    .option('--warmup <n>', 'untimed hand-offs per size first', integer(0, 10_000), 5)
+    .option('--reps <n>', 'timed rounds (one hand-off of every size per round)', integer(3, 100_000), 40)
+    .option('--warmup <n>', 'untimed rounds over all sizes first', integer(0, 10_000), 10)
+    .option('--gap-ms <ms>', 'pause before each hand-off, letting the last one settle', integer(0, 1000), 3)
     .option('--notify-reps <n>', 'early-exit events timed (PUBLISH → subscriber)', integer(10, 100_000), 200)
     .option('--redis-url <url>', 'measure on this Redis instead of a private redis-server')
     .option('--out <file>', 'write here instead of <package>/transfer.json')
@@ -75,7 +77,7 @@ Examples:
     .action(async (modelArg: string | undefined, options: TransferOptions) => {
       const pkg = modelArg ? resolveModelPackage(modelArg, options.modelsDir) : undefined;
       const out = options.out ?? (pkg ? join(pkg.dir, TRANSFER_FILE) : undefined);
-      console.log(`transfer: ${options.sizes.length} sizes × ${options.reps} reps (+${options.warmup} warm-up) on ${options.redisUrl ?? 'a private redis-server'}`);
+      console.log(`transfer: ${options.sizes.length} sizes × ${options.reps} reps (+${options.warmup} warm-up rounds; sizes interleaved in random order, ${options.gapMs} ms apart) on ${options.redisUrl ?? 'a private redis-server'}`);
       const file = await measureHandoff({ ...options, log: (l) => console.log(l) });
       const t = file.model;
       console.log('');

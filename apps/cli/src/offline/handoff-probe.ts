@@ -13,6 +13,8 @@ export interface ProbeOptions {
   sizes: number[];
   reps: number;
   warmup: number;
+  /** Pause before each hand-off (ms). */
+  gapMs: number;
   notifyReps: number;
   /** Use this Redis instead of a private redis-server. */
   redisUrl?: string;
@@ -72,27 +74,39 @@ export async function measureHandoff(options: ProbeOptions): Promise<TransferFil
     }
     log(`clock offset child - parent: ${offset.ms.toFixed(4)} ms (±${(offset.rtt / 2).toFixed(4)} ms)`);
 
-    const points: TransferPoint[] = [];
-    let seq = 0;
-    for (const bytes of options.sizes) {
+    // Sizes interleaved round after round, in a new random order each round, so that other load
+    // on the machine (it varies over seconds) and the after-effects of a big hand-off (GC, Redis
+    // freeing memory) hit every size alike; a pause between hand-offs lets those settle, as
+    // segment work does between a real trunk's hand-offs. Warm-up rounds come first.
+    const payloads = options.sizes.map((bytes) => {
       const feature = new Float32Array(bytes / 4);
       for (let i = 0; i < feature.length; i++) feature[i] = Math.random();
-      const payload = float32ToBuffer(feature);
-      const handoff: number[] = [];
-      const trunk: number[] = [];
-      const pickup: number[] = [];
-      for (let rep = 0; rep < options.warmup + options.reps; rep++) {
+      return float32ToBuffer(feature);
+    });
+    const samples = options.sizes.map(() => ({ handoff: [] as number[], trunk: [] as number[], pickup: [] as number[] }));
+    let seq = 0;
+    let seed = 20261126;
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    for (let round = 0; round < options.warmup + options.reps; round++) {
+      const order = options.sizes.map((_, k) => k);
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [order[i], order[j]] = [order[j], order[i]];
+      }
+      for (const k of order) {
+        await new Promise((r) => setTimeout(r, options.gapMs));
+        const values = options.sizes[k] / 4;
         const taskId = `probe-${seq++}`;
         const key = featureKey(taskId, 0);
         const held = next(`held:${taskId}`);
         const handedOffAt = nowMs();
-        await redis.set(key, payload, 'PX', HANDOFF_TTL_MS);
+        await redis.set(key, payloads[k], 'PX', HANDOFF_TTL_MS);
         const data: BranchJobData = {
           taskId,
           model: 'transfer-probe',
           exitIndex: 0,
           featureKey: key,
-          featureShape: [1, feature.length],
+          featureShape: [1, values],
           threshold: 0.5,
           trunkNodeId: nodeId,
           handedOffAt,
@@ -101,16 +115,16 @@ export async function measureHandoff(options: ProbeOptions): Promise<TransferFil
         const trunkDone = nowMs();
         const m = (await wait(held)) as { pickedAt: number; heldAt: number; values: number };
         await added;
-        if (m.values !== feature.length) throw new Error(`branch probe read ${m.values} values, not ${feature.length}`);
-        if (rep >= options.warmup) {
-          handoff.push(m.heldAt - handedOffAt);
-          trunk.push(trunkDone - handedOffAt);
-          pickup.push(m.pickedAt - handedOffAt);
+        if (m.values !== values) throw new Error(`branch probe read ${m.values} values, not ${values}`);
+        if (round >= options.warmup) {
+          samples[k].handoff.push(m.heldAt - handedOffAt);
+          samples[k].trunk.push(trunkDone - handedOffAt);
+          samples[k].pickup.push(m.pickedAt - handedOffAt);
         }
       }
-      handoff.sort((a, b) => a - b);
-      trunk.sort((a, b) => a - b);
-      pickup.sort((a, b) => a - b);
+    }
+    const points: TransferPoint[] = options.sizes.map((bytes, k) => {
+      const [handoff, trunk, pickup] = [samples[k].handoff, samples[k].trunk, samples[k].pickup].map((xs) => xs.sort((a, b) => a - b));
       const point: TransferPoint = {
         bytes,
         reps: options.reps,
@@ -121,9 +135,9 @@ export async function measureHandoff(options: ProbeOptions): Promise<TransferFil
         trunk_mean_ms: r4(mean(trunk)),
         pickup_p50_ms: r4(quantile(pickup, 0.5)),
       };
-      points.push(point);
       log(`${String(bytes).padStart(9)} B  hand-off p50 ${point.p50_ms.toFixed(3)} ms (mean ${point.mean_ms.toFixed(3)}, p90 ${point.p90_ms.toFixed(3)})  trunk p50 ${point.trunk_p50_ms.toFixed(3)} ms  (worker picked the job at p50 ${point.pickup_p50_ms!.toFixed(3)} ms)`);
-    }
+      return point;
+    });
 
     // Early-exit event: branch PUBLISH → trunk subscriber.
     const channel = earlyExitChannel(nodeId);
@@ -152,7 +166,7 @@ export async function measureHandoff(options: ProbeOptions): Promise<TransferFil
         clock_offset_uncertainty_ms: r4(offset.rtt / 2),
       },
       method:
-        'per size: reps after warm-up; hand-off = before the trunk-side SET (PX TTL) to a BullMQ worker in another process holding the Float32Array ' +
+        'sizes interleaved, a new random order each round, a pause before each hand-off, warm-up rounds first; hand-off = before the trunk-side SET (PX TTL) to a BullMQ worker in another process holding the Float32Array ' +
         '(job added as BranchHandOff does, feature read as ExitHeadRunner does); trunk = SET round trip + synchronous queue.add(); ' +
         'fit: least squares on the per-size medians, weighted 1/y^2 (relative error)',
       model: {
