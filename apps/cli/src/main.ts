@@ -4,6 +4,9 @@ import { startCommand } from './commands/start';
 import { registerBench } from './commands/bench';
 import { registerPredictor } from './commands/predictor';
 import { registerProfile } from './commands/profile';
+import { registerCalibrate } from './commands/calibrate';
+import { registerDataset } from './commands/dataset';
+import { registerTransfer } from './commands/transfer';
 
 /** The `outlet` command line: run the system, and the offline stage (profile, predict, calibrate, plan). */
 const program = new Command('outlet').description('Outlet: multi-exit inference across CPU and accelerator');
@@ -13,8 +16,12 @@ program
   .description('run the whole single-node system: gateway, trunk worker, branch worker (and a private redis-server unless REDIS_URL is set)')
   .action(startCommand);
 
+// The offline stage, in the order a new model goes through it.
+registerDataset(program);
 registerProfile(program);
 registerPredictor(program);
+registerCalibrate(program);
+registerTransfer(program);
 registerBench(program);
 
 program.parseAsync(process.argv).catch((err) => {

