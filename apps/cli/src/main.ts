@@ -7,6 +7,7 @@ import { registerProfile } from './commands/profile';
 import { registerCalibrate } from './commands/calibrate';
 import { registerDataset } from './commands/dataset';
 import { registerTransfer } from './commands/transfer';
+import { registerPlan } from './commands/plan';
 
 /** The `outlet` command line: run the system, and the offline stage (profile, predict, calibrate, plan). */
 const program = new Command('outlet').description('Outlet: multi-exit inference across CPU and accelerator');
@@ -22,6 +23,7 @@ registerProfile(program);
 registerPredictor(program);
 registerCalibrate(program);
 registerTransfer(program);
+registerPlan(program);
 registerBench(program);
 
 program.parseAsync(process.argv).catch((err) => {

@@ -1,0 +1,94 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { formatPlan } from '@outlet/contracts';
+import { PLAN_TABLE_FILE, ModelPackage, readPackageJson } from '@outlet/model-package';
+import { CALIBRATION_FILE, CalibrationFile, PlanResult, TRANSFER_FILE, planModel, transferModelFrom, utilizationCentres } from '@outlet/planner';
+import { loadPredictor, stageTimes } from '@outlet/predictor';
+import { defaultModelsDir, resolveModelPackage } from '../offline/model-arg';
+
+const round = (v: number) => Math.round(v * 1000) / 1000;
+const unit = (text: string) => {
+  const v = Number(text);
+  if (!(v >= 0 && v <= 1)) throw new InvalidArgumentError('must be a number from 0 to 1');
+  return v;
+};
+
+function needed<T>(pkg: ModelPackage, file: string, how: string): T {
+  const value = readPackageJson<T>(pkg, file);
+  if (!value) throw new Error(`${pkg.manifest.name} has no ${file}: run '${how}' first`);
+  return value;
+}
+
+function describe(cpuUtil: number, r: PlanResult, source: string) {
+  return {
+    cpu_util: cpuUtil,
+    plan: formatPlan(r.plan),
+    expected_ms: round(r.expectedMs),
+    presets_ms: { serial: round(r.presets.serial), parallel: round(r.presets.parallel), full: round(r.presets.full) },
+    answer_share: r.answerShare.map(round),
+    stage_times_ms: {
+      source,
+      segments: r.inputs.segmentMs.map(round),
+      trunk_heads: r.inputs.trunkHeadMs.map(round),
+      branch_heads: r.inputs.branchHeadMs.map(round),
+      handoff: r.inputs.handoffMs.map(round),
+      handoff_trunk: r.inputs.handoffTrunkMs.map(round),
+      abort: round(r.inputs.abortMs),
+    },
+    search: `${r.search} over ${r.plansEvaluated} plans, ${r.statistics} exit statistics`,
+  };
+}
+
+/** `outlet plan`: where each exit head should run, for each level of CPU load. */
+export function registerPlan(program: Command): void {
+  program
+    .command('plan <model>')
+    .description(
+      'choose where each early exit head runs (branch | trunk | skip) for the lowest expected latency, from the stage times ' +
+        '(profile.json, else the latency predictor), the hand-off model (transfer.json) and the exit statistics (calibration.json)',
+    )
+    .option('--cpu-util <u>', 'plan for this CPU utilization only (0..1)', unit)
+    .option('--json', 'print JSON: the chosen plan, the presets\' expected latency beside it, every stage time used', false)
+    .option('--write', `store the plan table over utilization buckets as ${PLAN_TABLE_FILE} in the package (plan=auto uses it)`, false)
+    .addOption(new Option('--trunk-ep <ep>', "the trunk's execution provider").choices(['cpu', 'webgpu', 'cuda']).default('cpu'))
+    .option('--predictor <file>', 'fitted latency predictor for pieces the profile lacks (default: models/predictor.json)')
+    .addOption(
+      new Option('--answer-at <when>', "when a branch decision answers: 'boundary' (the trunk notices it before its next segment, as the workers do) or 'decision'")
+        .choices(['boundary', 'decision'])
+        .default('boundary'),
+    )
+    .option('--models-dir <dir>', 'folder of model packages', defaultModelsDir())
+    .action((model: string, opts) => {
+      const pkg = resolveModelPackage(model, opts.modelsDir);
+      const calibration = needed<CalibrationFile>(pkg, CALIBRATION_FILE, `outlet calibrate ${pkg.manifest.name} --data mnist:val --holdout mnist:test`);
+      const transfer = transferModelFrom(needed<unknown>(pkg, TRANSFER_FILE, `outlet transfer ${pkg.manifest.name}`));
+      const predictor = loadPredictor(opts.predictor);
+      let source = '';
+      const times = (u: number) => {
+        const t = stageTimes(pkg, opts.trunkEp, u, predictor);
+        source = t.source;
+        return { segments: t.segments, trunkHeads: t.trunkHeads, branchHeads: t.branchHeads };
+      };
+      const utilizations = opts.cpuUtil !== undefined ? [opts.cpuUtil] : utilizationCentres();
+      const out = planModel({ manifest: pkg.manifest, stageTimes: times, transfer, calibration, utilizations, answerAt: opts.answerAt });
+      const rows = out.results.map(({ cpuUtil, result }) => describe(cpuUtil, result, source));
+
+      if (opts.write) {
+        if (opts.cpuUtil !== undefined) throw new Error('--write stores the whole table: leave out --cpu-util');
+        writeFileSync(join(pkg.dir, PLAN_TABLE_FILE), JSON.stringify(out.table, null, 2) + '\n');
+      }
+      if (opts.json) {
+        console.log(JSON.stringify(opts.cpuUtil !== undefined ? { model: pkg.manifest.name, ...rows[0] } : { model: pkg.manifest.name, plans: rows, table: out.table }, null, 2));
+      } else {
+        console.log(`${pkg.manifest.name}: trunk on ${opts.trunkEp}, stage times from ${source}, ${rows[0].search}, answer at ${opts.answerAt}`);
+        console.log('cpu_util  plan                      expected ms  serial ms  parallel ms  full ms');
+        for (const r of rows) {
+          console.log(
+            `${r.cpu_util.toFixed(2).padEnd(8)}  ${r.plan.padEnd(24)}  ${r.expected_ms.toFixed(3).padStart(11)}  ${r.presets_ms.serial.toFixed(3).padStart(9)}  ${r.presets_ms.parallel.toFixed(3).padStart(11)}  ${r.presets_ms.full.toFixed(3).padStart(7)}`,
+          );
+        }
+        if (opts.write) console.log(`wrote ${join(pkg.dir, PLAN_TABLE_FILE)}`);
+      }
+    });
+}
