@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import { Placement, parsePlan } from '@outlet/contracts';
 import { CpuMonitor } from '@outlet/edge-node';
 import { MultiExitModel } from '@outlet/inference';
-import { PLAN_TABLE_FILE, PlanTable, earlyExitCount, planForUtilization, readPackageJson } from '@outlet/model-package';
+import { PlanTable, earlyExitCount, planForUtilization, planTableFile, readPackageJson } from '@outlet/model-package';
 import { TRUNK_MODELS } from './tokens';
 
 /** Online half of the planner: the plan for the node's current CPU load, from the package's table. */
@@ -15,8 +15,11 @@ export class PlanSelector implements OnApplicationShutdown {
 
   constructor(@Inject(TRUNK_MODELS) models: Map<string, MultiExitModel>) {
     for (const [name, model] of models) {
-      const table = readPackageJson<PlanTable>(model.pkg, PLAN_TABLE_FILE);
-      if (!table) this.logger.warn(`${name} has no ${PLAN_TABLE_FILE}: plan=auto falls back to parallel (run 'npm run outlet -- plan ${name} --write')`);
+      const file = planTableFile(model.ep);
+      const table = readPackageJson<PlanTable>(model.pkg, file);
+      if (!table) {
+        this.logger.warn(`${name} has no ${file}: plan=auto falls back to parallel (run 'npm run outlet -- plan ${name} --trunk-ep ${model.ep} --write')`);
+      }
       this.tables.set(name, table);
       this.earlyExits.set(name, earlyExitCount(model.manifest));
     }

@@ -2,6 +2,14 @@ import { Placement } from '@outlet/contracts';
 
 export const PLAN_TABLE_FILE = 'plans.json';
 
+/**
+ * The plan table for a trunk execution provider: `plans.json` for cpu, `plans-<ep>.json` for an
+ * accelerator (segment times, and so the best plans, differ by provider).
+ */
+export function planTableFile(trunkEp: string): string {
+  return trunkEp === 'cpu' ? PLAN_TABLE_FILE : `plans-${trunkEp}.json`;
+}
+
 /** One row of a plan table: the plan to use while the node's CPU utilization is at most `cpu_util_max`. */
 export interface PlanTableRow {
   cpu_util_max: number;

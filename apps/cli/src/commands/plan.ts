@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { formatPlan } from '@outlet/contracts';
-import { PLAN_TABLE_FILE, ModelPackage, readPackageJson } from '@outlet/model-package';
+import { PLAN_TABLE_FILE, ModelPackage, planTableFile, readPackageJson } from '@outlet/model-package';
 import { CALIBRATION_FILE, CalibrationFile, PlanResult, TRANSFER_FILE, planModel, transferModelFrom, utilizationCentres } from '@outlet/planner';
 import { loadPredictor, stageTimes } from '@outlet/predictor';
 import { defaultModelsDir, resolveModelPackage } from '../offline/model-arg';
@@ -50,7 +50,7 @@ export function registerPlan(program: Command): void {
     )
     .option('--cpu-util <u>', 'plan for this CPU utilization only (0..1)', unit)
     .option('--json', 'print JSON: the chosen plan, the presets\' expected latency beside it, every stage time used', false)
-    .option('--write', `store the plan table over utilization buckets as ${PLAN_TABLE_FILE} in the package (plan=auto uses it)`, false)
+    .option('--write', `store the plan table over utilization buckets in the package (${PLAN_TABLE_FILE}, or plans-<ep>.json for an accelerator trunk); plan=auto uses it`, false)
     .addOption(new Option('--trunk-ep <ep>', "the trunk's execution provider").choices(['cpu', 'webgpu', 'cuda']).default('cpu'))
     .option('--predictor <file>', 'fitted latency predictor for pieces the profile lacks (default: models/predictor.json)')
     .addOption(
@@ -74,9 +74,10 @@ export function registerPlan(program: Command): void {
       const out = planModel({ manifest: pkg.manifest, stageTimes: times, transfer, calibration, utilizations, answerAt: opts.answerAt });
       const rows = out.results.map(({ cpuUtil, result }) => describe(cpuUtil, result, source));
 
+      const tableFile = join(pkg.dir, planTableFile(opts.trunkEp));
       if (opts.write) {
         if (opts.cpuUtil !== undefined) throw new Error('--write stores the whole table: leave out --cpu-util');
-        writeFileSync(join(pkg.dir, PLAN_TABLE_FILE), JSON.stringify(out.table, null, 2) + '\n');
+        writeFileSync(tableFile, JSON.stringify({ ...out.table, trunk_ep: opts.trunkEp, stage_times_source: source }, null, 2) + '\n');
       }
       if (opts.json) {
         console.log(JSON.stringify(opts.cpuUtil !== undefined ? { model: pkg.manifest.name, ...rows[0] } : { model: pkg.manifest.name, plans: rows, table: out.table }, null, 2));
@@ -88,7 +89,7 @@ export function registerPlan(program: Command): void {
             `${r.cpu_util.toFixed(2).padEnd(8)}  ${r.plan.padEnd(24)}  ${r.expected_ms.toFixed(3).padStart(11)}  ${r.presets_ms.serial.toFixed(3).padStart(9)}  ${r.presets_ms.parallel.toFixed(3).padStart(11)}  ${r.presets_ms.full.toFixed(3).padStart(7)}`,
           );
         }
-        if (opts.write) console.log(`wrote ${join(pkg.dir, PLAN_TABLE_FILE)}`);
+        if (opts.write) console.log(`wrote ${tableFile}`);
       }
     });
 }
