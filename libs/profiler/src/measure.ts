@@ -61,7 +61,7 @@ export interface MeasureTarget {
 export interface TimingOptions {
   warmup: number;
   runs: number;
-  /** Stop repeating once this much time is spent on one target at one level (at least minRuns). */
+  /** Time budget per target per level (ms): stop once targets × this is spent (at least minRuns). */
   maxMsPerTarget?: number;
   minRuns?: number;
 }
@@ -86,6 +86,8 @@ export interface LevelResult {
   cpu_util: number;
   /** Machine-wide utilization measured from /proc/stat with only the load running. */
   achieved_util: number;
+  /** CPU share the load generator's own threads got in that window (0..1 of its threads' cores). */
+  load_util: number;
 }
 
 export interface SweepOptions extends TimingOptions {
@@ -100,30 +102,50 @@ export interface SweepOptions extends TimingOptions {
 
 /**
  * Time every target at every background utilization level: for each level, start the load,
- * measure the achieved utilization with nothing else of ours running, then time each target.
+ * measure the achieved utilization with nothing else of ours running, warm every target up, then
+ * time the targets round-robin (one run of each per round) so that each target's runs spread
+ * over the whole level and slow drifts of the machine (other processes) hit all targets alike.
+ * Rounds stop at `runs`, or once `maxMsPerTarget` × targets is spent and `minRuns` are done.
  */
 export async function sweepLevels(
   targets: MeasureTarget[],
   options: SweepOptions,
 ): Promise<{ levels: LevelResult[]; results: Map<string, Summary[]> }> {
   const load = options.load ?? new LoadGenerator();
-  const { settleMs = 200, utilWindowMs = 500 } = options;
+  const { settleMs = 200, utilWindowMs = 500, warmup, runs, maxMsPerTarget = Infinity, minRuns = 5 } = options;
   const results = new Map<string, Summary[]>(targets.map((t) => [t.key, []]));
   const levels: LevelResult[] = [];
-  const total = options.levels.length * targets.length;
+  const total = options.levels.length * runs;
   let done = 0;
   try {
     for (const u of options.levels) {
       load.start(u);
       await new Promise((r) => setTimeout(r, settleMs));
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
       const achieved = await measureUtilization(utilWindowMs);
-      levels.push({ cpu_util: u, achieved_util: achieved });
-      for (const target of targets) {
-        options.onProgress?.(done, total, `u=${u} ${target.key}`);
-        results.get(target.key)!.push(await timeTarget(target, options));
+      const own = process.cpuUsage(cpu0);
+      const loadUtil = (own.user + own.system) / 1000 / (performance.now() - t0) / Math.max(1, load.threads);
+      levels.push({ cpu_util: u, achieved_util: achieved, load_util: u === 0 ? 0 : loadUtil });
+      options.onProgress?.(done, total, `u=${u} warm-up`);
+      for (const target of targets) for (let i = 0; i < warmup; i++) await target.session.run(target.feeds);
+      const times = targets.map(() => [] as number[]);
+      const began = performance.now();
+      const budget = maxMsPerTarget * targets.length;
+      for (let round = 0; round < runs; round++) {
+        for (let i = 0; i < targets.length; i++) {
+          const t = process.hrtime.bigint();
+          await targets[i].session.run(targets[i].feeds);
+          times[i].push(Number(process.hrtime.bigint() - t) / 1e6);
+        }
         done += 1;
+        options.onProgress?.(done, total, `u=${u} round ${round + 1}/${runs} (achieved ${achieved.toFixed(2)})`);
+        if (round + 1 >= minRuns && performance.now() - began > budget) {
+          done += runs - round - 1;
+          break;
+        }
       }
-      options.onProgress?.(done, total, `u=${u} done (achieved ${achieved.toFixed(2)})`);
+      targets.forEach((t, i) => results.get(t.key)!.push(summarize(times[i])));
     }
   } finally {
     await load.stopAndWait();
