@@ -146,3 +146,23 @@ test('stageTimes: profile.json where measured (interpolated over u), the predict
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('named features: conv split into dense and depthwise, im2col size, fc weights, op count', async () => {
+  const { OnnxWriter } = await import('@outlet/onnx-cost');
+  const w = new OnnxWriter();
+  let x = w.input('x', [-1, 8, 10, 10]);
+  x = w.conv(x, { outChannels: 8, kernel: 3, pad: 1, group: 8, bias: false }); // depthwise: 2·8·100·9
+  x = w.conv(x, { outChannels: 16, kernel: 1, pad: 0, bias: false }); // dense: 2·16·100·8
+  x = w.gemm(w.flatten(w.maxPool(x, { kernel: 2 })), 10); // 400 → 10
+  w.output(x);
+  const { named } = featuresOfModel(w.encode());
+  assert.equal(named.call, 1);
+  assert.equal(named.ops, 5);
+  assert.ok(Math.abs(named.conv_mflop - (2 * 8 * 100 * 9 + 2 * 16 * 100 * 8) / 1e6) < 1e-12);
+  assert.ok(Math.abs(named.conv_dw_mflop - (2 * 8 * 100 * 9) / 1e6) < 1e-12);
+  // im2col: Hout·Wout·(Cin/g)·k²: 100·1·9 + 100·8·1
+  assert.ok(Math.abs(named.conv_im2col_melem - (900 + 800) / 1e6) < 1e-12);
+  assert.ok(Math.abs(named.fc_weight_mb - ((400 * 10 + 10) * 4) / 1e6) < 1e-12);
+  assert.ok(Math.abs(named.pool_mflop - (16 * 25 * 4) / 1e6) < 1e-12);
+  assert.equal(named.spill_mb, 0);
+});
