@@ -50,6 +50,24 @@ export interface EvalRow {
   median_ape: number;
 }
 
+/**
+ * predictor.json, written by `outlet predictor fit` (default models/predictor.json):
+ * {
+ *   "format": 1, "created_at": "...", "machine": {...}, "threads": 1,
+ *   "feature_set": "extended", "feature_names": ["call", "ops", "conv_mflop", ...],
+ *   "levels": [0, 0.25, 0.5, 0.75, 0.9],
+ *   "models": { "cpu": [ { "cpu_util": 0, "achieved_util": 0.03, "load_util": 0, "coef": [...], "n": 118 }, ... ] },
+ *   "unavailable_eps": { "webgpu": "...", "cuda": "..." },
+ *   "zoo": { "seed": 42, "holdout_share": 0.3, "runs": 25, "warmup": 3,
+ *            "entries": [ { "id": "zoo-000", "family": "conv", "description": "...", "set": "fit",
+ *                           "features": { "call": 1, "conv_mflop": 12.7, ... }, "mflop": 12.7,
+ *                           "median_ms": { "cpu": [0.11, 0.12, ...] },      // one per level
+ *                           "spread_ms": { "cpu": [[0.1, 0.13], ...] } } ] }, // p10, p90
+ *   "evaluation": [ { "ep": "cpu", "cpu_util": 0, "n": 50, "within_10pct": 0.5, "within_20pct": 0.7,
+ *                     "mape": 14, "median_ape": 9.8 }, ..., { "ep": "cpu", "cpu_util": "all", ... } ]
+ * }
+ * Coefficients are ms per unit of each feature (ms per MFLOP, per MB, per op; "call" in ms).
+ */
 export interface FittedPredictor {
   format: 1;
   created_at: string;
