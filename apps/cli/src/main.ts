@@ -11,6 +11,7 @@ program
 
 require('./commands/profile').registerProfile(program);
 require('./commands/predictor').registerPredictor(program);
+require('./commands/load').registerLoad(program);
 
 program.parseAsync(process.argv).catch((err) => {
   console.error(`outlet: ${err instanceof Error ? err.message : String(err)}`);

@@ -8,9 +8,8 @@ import { Summary, summarize } from './stats';
 export const PROFILED_EPS: ExecutionProvider[] = ['cpu', 'webgpu', 'cuda'];
 
 export async function openSession(source: string | Uint8Array, ep: ExecutionProvider, threads: number): Promise<ort.InferenceSession> {
-  return typeof source === 'string'
-    ? ort.InferenceSession.create(source, sessionOptions(ep, threads))
-    : ort.InferenceSession.create(source, sessionOptions(ep, threads));
+  const options = sessionOptions(ep, threads);
+  return typeof source === 'string' ? ort.InferenceSession.create(source, options) : ort.InferenceSession.create(source, options);
 }
 
 /** Random FP32 feeds for a model's inputs, shaped from its graph (dynamic batch = 1). */
