@@ -96,15 +96,18 @@ export interface SweepOptions extends TimingOptions {
   settleMs?: number;
   /** Window over which the achieved utilization is measured (ms). */
   utilWindowMs?: number;
+  /** Targets timed round-robin together (all by default). */
+  groupSize?: number;
   onProgress?: (done: number, total: number, label: string) => void;
 }
 
 /**
  * Time every target at every background utilization level: for each level, start the load,
- * measure the achieved utilization with nothing else of ours running, warm every target up, then
- * time the targets round-robin (one run of each per round) so that each target's runs spread
- * over the whole level and slow drifts of the machine (other processes) hit all targets alike.
- * Rounds stop at `runs`, or once `maxMsPerTarget` × targets is spent and `minRuns` are done.
+ * measure the achieved utilization with nothing else of ours running, then, group by group
+ * (`groupSize` targets), warm the group up and time it round-robin (one run of each per round),
+ * so that each target's runs spread over time and slow drifts of the machine (other processes)
+ * hit the group alike. Rounds stop at `runs`, or once `maxMsPerTarget` × group size is spent and
+ * `minRuns` are done.
  */
 export async function sweepLevels(
   targets: MeasureTarget[],
@@ -114,8 +117,13 @@ export async function sweepLevels(
   const { settleMs = 200, utilWindowMs = 500, warmup, runs, maxMsPerTarget = Infinity, minRuns = 5 } = options;
   const results = new Map<string, Summary[]>(targets.map((t) => [t.key, []]));
   const levels: LevelResult[] = [];
-  const total = options.levels.length * runs;
+  const total = options.levels.length * targets.length;
   let done = 0;
+  // Round-robin within groups of `groupSize` targets: runs spread over time, and the working set
+  // stays about one model package's (a node runs a few pieces in turn, not hundreds).
+  const groupSize = Math.max(1, options.groupSize ?? targets.length);
+  const groups: number[][] = [];
+  for (let i = 0; i < targets.length; i += groupSize) groups.push(targets.slice(i, i + groupSize).map((_, k) => i + k));
   try {
     for (const u of options.levels) {
       load.start(u);
@@ -126,23 +134,21 @@ export async function sweepLevels(
       const own = process.cpuUsage(cpu0);
       const loadUtil = (own.user + own.system) / 1000 / (performance.now() - t0) / Math.max(1, load.threads);
       levels.push({ cpu_util: u, achieved_util: achieved, load_util: u === 0 ? 0 : loadUtil });
-      options.onProgress?.(done, total, `u=${u} warm-up`);
-      for (const target of targets) for (let i = 0; i < warmup; i++) await target.session.run(target.feeds);
       const times = targets.map(() => [] as number[]);
-      const began = performance.now();
-      const budget = maxMsPerTarget * targets.length;
-      for (let round = 0; round < runs; round++) {
-        for (let i = 0; i < targets.length; i++) {
-          const t = process.hrtime.bigint();
-          await targets[i].session.run(targets[i].feeds);
-          times[i].push(Number(process.hrtime.bigint() - t) / 1e6);
+      for (const group of groups) {
+        for (const i of group) for (let w = 0; w < warmup; w++) await targets[i].session.run(targets[i].feeds);
+        const began = performance.now();
+        const budget = maxMsPerTarget * group.length;
+        for (let round = 0; round < runs; round++) {
+          for (const i of group) {
+            const t = process.hrtime.bigint();
+            await targets[i].session.run(targets[i].feeds);
+            times[i].push(Number(process.hrtime.bigint() - t) / 1e6);
+          }
+          if (round + 1 >= minRuns && performance.now() - began > budget) break;
         }
-        done += 1;
-        options.onProgress?.(done, total, `u=${u} round ${round + 1}/${runs} (achieved ${achieved.toFixed(2)})`);
-        if (round + 1 >= minRuns && performance.now() - began > budget) {
-          done += runs - round - 1;
-          break;
-        }
+        done += group.length;
+        options.onProgress?.(done, total, `u=${u} (achieved ${achieved.toFixed(2)})`);
       }
       targets.forEach((t, i) => results.get(t.key)!.push(summarize(times[i])));
     }

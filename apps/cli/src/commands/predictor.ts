@@ -39,6 +39,7 @@ export function registerPredictor(program: Command): void {
     .option('--holdout <share>', `share of the zoo held out for evaluation (default ${FIT_DEFAULTS.holdoutShare})`)
     .option('--threads <n>', 'intra-op thread budget of each session (default 1)')
     .option('--eps <list>', 'execution providers to try (default cpu,webgpu,cuda)')
+    .option('--group <n>', `zoo models timed round-robin together at each level (default ${FIT_DEFAULTS.groupSize}: each model in a tight loop)`)
     .option('--features <set>', `feature set: ${Object.keys(FEATURE_SETS).join(' or ')} (default ${DEFAULT_FEATURE_SET})`)
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const base = opts.quick ? FIT_QUICK : FIT_DEFAULTS;
@@ -57,6 +58,7 @@ export function registerPredictor(program: Command): void {
           threads: opts.threads ? parsePositiveInt('--threads')(String(opts.threads)) : 1,
           eps: opts.eps ? (String(opts.eps).split(',').map((s) => s.trim()) as ExecutionProvider[]) : undefined,
           featureSet: opts.features ? String(opts.features) : undefined,
+          groupSize: opts.group ? parsePositiveInt('--group')(String(opts.group)) : undefined,
           onProgress: bar.update,
           onNote: (msg) => process.stderr.write(`${msg}\n`),
         });
