@@ -6,7 +6,7 @@ test('defaults are sane', () => {
   const g = readGatewaySettings({});
   assert.equal(g.port, 3000);
   assert.equal(g.redisUrl, 'redis://127.0.0.1:6379');
-  assert.equal(g.defaultPlan, 'parallel');
+  assert.equal(g.defaultPlan, 'auto');
   assert.equal(g.admin, undefined);
   const t = readTrunkSettings({ NODE_ID: 'edge-1' });
   assert.equal(t.trunkEp, 'auto');

@@ -7,8 +7,10 @@ import { loadModelPackage } from '@outlet/model-package';
 import { interpolateOverUtilization, PROFILE_FILE, ProfileFile, profiledTime, summarize } from '@outlet/profiler';
 import {
   evaluatePredictor, featuresOfModel, fitPredictor, FittedPredictor, generateZoo, leastSquares, loadPredictor, nnls,
-  predictMs, refit, splitIds, stageTimes, ZooEntry, FEATURE_NAMES,
+  predictMs, refit, splitIds, stageTimes, ZooEntry, FEATURE_SETS,
 } from '@outlet/predictor';
+
+const BASIC = [...FEATURE_SETS.basic];
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -51,8 +53,9 @@ function syntheticEntries(): ZooEntry[] {
   for (let i = 0; i < 30; i++) {
     const f = [1, (i % 7) * 3, (i % 5) * 0.4, (i % 3) * 0.1, 0.05 * i, 0.3 * (i % 4), 2 + (i % 6)];
     const base = 0.02 + 0.01 * f[1] + 0.05 * f[2] + 0.002 * f[6];
+    const features = Object.fromEntries(BASIC.map((k, j) => [k, f[j]]));
     entries.push({
-      id: `m${i}`, family: 'synthetic', description: '', set: i % 4 === 0 ? 'holdout' : 'fit', features: f, mflop: 0,
+      id: `m${i}`, family: 'synthetic', description: '', set: i % 4 === 0 ? 'holdout' : 'fit', features, mflop: 0,
       median_ms: { cpu: [base, base * 1.5, base * 2] },
     });
   }
@@ -63,11 +66,12 @@ test('fit on synthetic data predicts held-out models exactly, per level, interpo
   const entries = syntheticEntries();
   const levels = [0, 0.5, 1];
   const p: FittedPredictor = {
-    format: 1, created_at: '', threads: 1, feature_names: [...FEATURE_NAMES], levels,
-    models: fitPredictor(entries, levels, { cpu: [0, 0.5, 1] }),
+    format: 1, created_at: '', threads: 1, feature_names: BASIC, levels,
+    models: fitPredictor(entries, levels, BASIC, { cpu: [0, 0.5, 1] }),
     zoo: { seed: 1, holdout_share: 0.25, runs: 1, warmup: 0, entries },
   };
   const f = entries[0].features;
+  assert.deepEqual(BASIC.map((k) => f[k]), [1, 0, 0, 0, 0, 0, 2]);
   const base = entries[0].median_ms.cpu[0]!;
   assert.ok(Math.abs(predictMs(p, 'cpu', f, 0) - base) / base < 1e-6);
   assert.ok(Math.abs(predictMs(p, 'cpu', f, 0.25) - base * 1.25) / base < 1e-6);
@@ -78,6 +82,9 @@ test('fit on synthetic data predicts held-out models exactly, per level, interpo
   assert.ok(all.mape < 1e-4);
   assert.throws(() => predictMs(p, 'webgpu', f, 0), /no model for execution provider 'webgpu'/);
   assert.deepEqual(refit(p).evaluation, rows);
+  // The same data refitted on the extended set: features it lacks are refused by name.
+  assert.throws(() => refit(p, 'extended'), /unknown feature 'conv_dw_mflop'/);
+  assert.throws(() => refit(p, 'nope'), /unknown feature set/);
 });
 
 test('zoo: deterministic, spans orders of magnitude of FLOPs, every op costed; split is fixed', () => {
@@ -101,13 +108,13 @@ test('stageTimes: profile.json where measured (interpolated over u), the predict
     const pkg = loadModelPackage(dir);
     const coef = [0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.001];
     const predictor: FittedPredictor = {
-      format: 1, created_at: '', threads: 1, feature_names: [...FEATURE_NAMES], levels: [0, 1],
+      format: 1, created_at: '', threads: 1, feature_names: BASIC, levels: [0, 1],
       models: { cpu: [{ cpu_util: 0, achieved_util: 0, coef, n: 1 }, { cpu_util: 1, achieved_util: 1, coef: coef.map((c) => 2 * c), n: 1 }] },
     };
     assert.throws(() => stageTimes(pkg, 'cpu', 0.5), /no predictor/);
     const predicted = stageTimes(pkg, 'cpu', 0.5, predictor);
     assert.equal(predicted.source, 'predictor');
-    const f = featuresOfModel(join(dir, 'exit-1.onnx')).features;
+    const f = featuresOfModel(join(dir, 'exit-1.onnx'), BASIC).features;
     const expected = 1.5 * f.reduce((s, v, i) => s + v * coef[i], 0);
     assert.ok(Math.abs(predicted.branchHeads[0] - expected) < 1e-12);
     assert.equal(predicted.segments.length, 3);
@@ -138,4 +145,24 @@ test('stageTimes: profile.json where measured (interpolated over u), the predict
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('named features: conv split into dense and depthwise, im2col size, fc weights, op count', async () => {
+  const { OnnxWriter } = await import('@outlet/onnx-cost');
+  const w = new OnnxWriter();
+  let x = w.input('x', [-1, 8, 10, 10]);
+  x = w.conv(x, { outChannels: 8, kernel: 3, pad: 1, group: 8, bias: false }); // depthwise: 2·8·100·9
+  x = w.conv(x, { outChannels: 16, kernel: 1, pad: 0, bias: false }); // dense: 2·16·100·8
+  x = w.gemm(w.flatten(w.maxPool(x, { kernel: 2 })), 10); // 400 → 10
+  w.output(x);
+  const { named } = featuresOfModel(w.encode());
+  assert.equal(named.call, 1);
+  assert.equal(named.ops, 5);
+  assert.ok(Math.abs(named.conv_mflop - (2 * 8 * 100 * 9 + 2 * 16 * 100 * 8) / 1e6) < 1e-12);
+  assert.ok(Math.abs(named.conv_dw_mflop - (2 * 8 * 100 * 9) / 1e6) < 1e-12);
+  // im2col: Hout·Wout·(Cin/g)·k²: 100·1·9 + 100·8·1
+  assert.ok(Math.abs(named.conv_im2col_melem - (900 + 800) / 1e6) < 1e-12);
+  assert.ok(Math.abs(named.fc_weight_mb - ((400 * 10 + 10) * 4) / 1e6) < 1e-12);
+  assert.ok(Math.abs(named.pool_mflop - (16 * 25 * 4) / 1e6) < 1e-12);
+  assert.equal(named.spill_mb, 0);
 });

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { startCommand } from './commands/start';
 import { registerBench } from './commands/bench';
+import { registerLoad } from './commands/load';
 import { registerPredictor } from './commands/predictor';
 import { registerProfile } from './commands/profile';
 import { registerCalibrate } from './commands/calibrate';
@@ -24,6 +25,7 @@ registerPredictor(program);
 registerCalibrate(program);
 registerTransfer(program);
 registerPlan(program);
+registerLoad(program);
 registerBench(program);
 
 program.parseAsync(process.argv).catch((err) => {

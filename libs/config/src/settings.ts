@@ -52,7 +52,7 @@ export function readGatewaySettings(env: Env = process.env): GatewaySettings {
     ...readCommonSettings(env),
     port: envInt(env, 'PORT', 3000, 0, 65535),
     host: envString(env, 'HOST', '0.0.0.0'),
-    defaultPlan: envString(env, 'OUTLET_DEFAULT_PLAN', 'parallel'),
+    defaultPlan: envString(env, 'OUTLET_DEFAULT_PLAN', 'auto'),
     bodyLimit,
     inferTimeoutMs: envInt(env, 'OUTLET_INFER_TIMEOUT_MS', 30_000, 100, 3_600_000),
     admin: user !== undefined && password !== undefined ? { user, password } : undefined,

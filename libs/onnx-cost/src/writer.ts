@@ -50,7 +50,7 @@ export interface ConvSpec {
   outChannels: number;
   kernel: number;
   stride?: number;
-  /** Explicit symmetric padding, or 'same' (auto_pad SAME_UPPER), or 'valid'. Default 'same'. */
+  /** Explicit symmetric padding, or 'same' (auto_pad SAME_UPPER; explicit pads when dilated), or 'valid'. Default 'same'. */
   pad?: number | 'same' | 'valid';
   dilation?: number;
   group?: number;
@@ -182,7 +182,11 @@ export class OnnxWriter {
       dilations: [dilation, dilation],
       group,
     };
-    if (pad === 'same') attrs.auto_pad = 'SAME_UPPER';
+    // onnxruntime refuses auto_pad SAME_* with dilation: write the equivalent explicit pads then.
+    if (pad === 'same' && dilation > 1 && kernel % 2 === 1) {
+      const p = ((kernel - 1) * dilation) / 2;
+      attrs.pads = [p, p, p, p];
+    } else if (pad === 'same') attrs.auto_pad = 'SAME_UPPER';
     else if (pad === 'valid') attrs.auto_pad = 'VALID';
     else attrs.pads = [pad, pad, pad, pad];
     return this.node('Conv', inputs, attrs)[0];

@@ -25,11 +25,11 @@ export function loadPredictor(path?: string): FittedPredictor | undefined {
   return parsed;
 }
 
-const featureCache = new Map<string, number[]>();
-function featuresFor(path: string): number[] {
+const featureCache = new Map<string, Record<string, number>>();
+function featuresFor(path: string): Record<string, number> {
   let f = featureCache.get(path);
   if (!f) {
-    f = featuresOfModel(path).features;
+    f = featuresOfModel(path).named;
     featureCache.set(path, f);
   }
   return f;

@@ -2,8 +2,8 @@ import { OnnxWriter, seededRandom } from '@outlet/onnx-cost';
 
 /**
  * The predictor's zoo: small ONNX models of varied conv / pool / fully-connected blocks, written
- * with the ONNX writer from a seed, whose FLOPs spread log-uniformly over about 0.05 to 500 MFLOP
- * (four orders of magnitude). Families: conv stacks (kernel 1/3/5, stride 1/2, dilation,
+ * with the ONNX writer from a seed, whose FLOP targets spread log-uniformly over 0.05 to 10000
+ * MFLOP (the caps on weights and activations keep some families smaller). Families: conv stacks (kernel 1/3/5, stride 1/2, dilation,
  * grouped and depthwise convs), conv+pool, pooling alone, element-wise, fully-connected heads
  * (Flatten→Gemm→Relu→Gemm→Softmax), MatMul blocks, and conv/global-pool heads.
  */
@@ -28,7 +28,7 @@ export interface ZooOptions {
 }
 
 export function generateZoo(options: ZooOptions): ZooModel[] {
-  const { count, seed, minMflop = 0.05, maxMflop = 500 } = options;
+  const { count, seed, minMflop = 0.05, maxMflop = 10000 } = options;
   const rand = seededRandom(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
   const clampInt = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(Math.floor(hi), Math.round(v)));

@@ -8,9 +8,8 @@ import { Summary, summarize } from './stats';
 export const PROFILED_EPS: ExecutionProvider[] = ['cpu', 'webgpu', 'cuda'];
 
 export async function openSession(source: string | Uint8Array, ep: ExecutionProvider, threads: number): Promise<ort.InferenceSession> {
-  return typeof source === 'string'
-    ? ort.InferenceSession.create(source, sessionOptions(ep, threads))
-    : ort.InferenceSession.create(source, sessionOptions(ep, threads));
+  const options = sessionOptions(ep, threads);
+  return typeof source === 'string' ? ort.InferenceSession.create(source, options) : ort.InferenceSession.create(source, options);
 }
 
 /** Random FP32 feeds for a model's inputs, shaped from its graph (dynamic batch = 1). */
@@ -61,7 +60,7 @@ export interface MeasureTarget {
 export interface TimingOptions {
   warmup: number;
   runs: number;
-  /** Stop repeating once this much time is spent on one target at one level (at least minRuns). */
+  /** Time budget per target per level (ms): stop once targets × this is spent (at least minRuns). */
   maxMsPerTarget?: number;
   minRuns?: number;
 }
@@ -86,6 +85,8 @@ export interface LevelResult {
   cpu_util: number;
   /** Machine-wide utilization measured from /proc/stat with only the load running. */
   achieved_util: number;
+  /** CPU share the load generator's own threads got in that window (0..1 of its threads' cores). */
+  load_util: number;
 }
 
 export interface SweepOptions extends TimingOptions {
@@ -95,35 +96,61 @@ export interface SweepOptions extends TimingOptions {
   settleMs?: number;
   /** Window over which the achieved utilization is measured (ms). */
   utilWindowMs?: number;
+  /** Targets timed round-robin together (all by default). */
+  groupSize?: number;
   onProgress?: (done: number, total: number, label: string) => void;
 }
 
 /**
  * Time every target at every background utilization level: for each level, start the load,
- * measure the achieved utilization with nothing else of ours running, then time each target.
+ * measure the achieved utilization with nothing else of ours running, then, group by group
+ * (`groupSize` targets), warm the group up and time it round-robin (one run of each per round),
+ * so that each target's runs spread over time and slow drifts of the machine (other processes)
+ * hit the group alike. Rounds stop at `runs`, or once `maxMsPerTarget` × group size is spent and
+ * `minRuns` are done.
  */
 export async function sweepLevels(
   targets: MeasureTarget[],
   options: SweepOptions,
 ): Promise<{ levels: LevelResult[]; results: Map<string, Summary[]> }> {
   const load = options.load ?? new LoadGenerator();
-  const { settleMs = 200, utilWindowMs = 500 } = options;
+  const { settleMs = 200, utilWindowMs = 500, warmup, runs, maxMsPerTarget = Infinity, minRuns = 5 } = options;
   const results = new Map<string, Summary[]>(targets.map((t) => [t.key, []]));
   const levels: LevelResult[] = [];
   const total = options.levels.length * targets.length;
   let done = 0;
+  // Round-robin within groups of `groupSize` targets: runs spread over time, and the working set
+  // stays about one model package's (a node runs a few pieces in turn, not hundreds).
+  const groupSize = Math.max(1, options.groupSize ?? targets.length);
+  const groups: number[][] = [];
+  for (let i = 0; i < targets.length; i += groupSize) groups.push(targets.slice(i, i + groupSize).map((_, k) => i + k));
   try {
     for (const u of options.levels) {
       load.start(u);
       await new Promise((r) => setTimeout(r, settleMs));
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
       const achieved = await measureUtilization(utilWindowMs);
-      levels.push({ cpu_util: u, achieved_util: achieved });
-      for (const target of targets) {
-        options.onProgress?.(done, total, `u=${u} ${target.key}`);
-        results.get(target.key)!.push(await timeTarget(target, options));
-        done += 1;
+      const own = process.cpuUsage(cpu0);
+      const loadUtil = (own.user + own.system) / 1000 / (performance.now() - t0) / Math.max(1, load.threads);
+      levels.push({ cpu_util: u, achieved_util: achieved, load_util: u === 0 ? 0 : loadUtil });
+      const times = targets.map(() => [] as number[]);
+      for (const group of groups) {
+        for (const i of group) for (let w = 0; w < warmup; w++) await targets[i].session.run(targets[i].feeds);
+        const began = performance.now();
+        const budget = maxMsPerTarget * group.length;
+        for (let round = 0; round < runs; round++) {
+          for (const i of group) {
+            const t = process.hrtime.bigint();
+            await targets[i].session.run(targets[i].feeds);
+            times[i].push(Number(process.hrtime.bigint() - t) / 1e6);
+          }
+          if (round + 1 >= minRuns && performance.now() - began > budget) break;
+        }
+        done += group.length;
+        options.onProgress?.(done, total, `u=${u} (achieved ${achieved.toFixed(2)})`);
       }
-      options.onProgress?.(done, total, `u=${u} done (achieved ${achieved.toFixed(2)})`);
+      targets.forEach((t, i) => results.get(t.key)!.push(summarize(times[i])));
     }
   } finally {
     await load.stopAndWait();

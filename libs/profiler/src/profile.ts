@@ -25,7 +25,11 @@ export const DEFAULT_LEVELS = [0, 0.25, 0.5, 0.75, 0.9];
  *   "load": { "threads": 2, "period_ms": 10 }, // the background load generator's busy loops
  *   "utilization_levels": [0, 0.25, 0.5, 0.75, 0.9],
  *   "achieved_utilization": [0.02, 0.26, ...], // machine-wide /proc/stat utilization per level,
- *                                              // measured with only the load running
+ *                                              // measured with only the load running (includes
+ *                                              // other processes of the machine)
+ *   "load_utilization": [0, 0.25, ...],        // CPU share the load generator's own threads got
+ *                                              // in that window (below target when the machine
+ *                                              // is already busy)
  *   "eps": ["cpu"],                            // providers measured
  *   "unavailable_eps": { "webgpu": "..." },    // providers tried that failed, with the reason
  *   "measurements": [                          // one per piece × provider × level
@@ -37,7 +41,9 @@ export const DEFAULT_LEVELS = [0, 0.25, 0.5, 0.75, 0.9];
  * }
  *
  * Times are wall-clock ms of one `session.run` at batch 1 on random input (input and output
- * transfers included), run in the profiling process while the load runs on every core.
+ * transfers included), run in the profiling process while the load runs on every core; the
+ * pieces are timed round-robin (one run of each per round), so caches are as warm as when a
+ * node runs one piece after another, not as warm as in a tight loop of one piece.
  */
 export interface ProfileMeasurement {
   piece: 'segment' | 'exit';
@@ -64,6 +70,7 @@ export interface ProfileFile {
   load: { threads: number; period_ms: number };
   utilization_levels: number[];
   achieved_utilization: number[];
+  load_utilization: number[];
   eps: string[];
   unavailable_eps: Record<string, string>;
   measurements: ProfileMeasurement[];
@@ -76,7 +83,7 @@ export interface ProfileOptions {
   threads?: number;
   /** Providers to try (cpu, webgpu, cuda by default; those that fail are skipped and noted). */
   eps?: ExecutionProvider[];
-  /** Cap on time spent per piece per level (ms); at least 5 runs are always timed. */
+  /** Time budget per piece per level (ms); at least 5 runs are always timed. */
   maxMsPerPiece?: number;
   loadPeriodMs?: number;
   onProgress?: (done: number, total: number, label: string) => void;
@@ -144,6 +151,7 @@ export async function profilePackage(pkg: ModelPackage, options: ProfileOptions 
       load: { threads: load.threads, period_ms: load.periodMs },
       utilization_levels: levels,
       achieved_utilization: sweep.levels.map((l) => round(l.achieved_util, 3)),
+      load_utilization: sweep.levels.map((l) => round(l.load_util, 3)),
       eps: available,
       unavailable_eps: unavailable,
       measurements,

@@ -3,7 +3,8 @@ import { dirname } from 'node:path';
 import { Command } from 'commander';
 import { ExecutionProvider } from '@outlet/inference';
 import {
-  defaultPredictorPath, EvalRow, evaluatePredictor, FIT_DEFAULTS, FIT_QUICK, fitFromZoo, loadPredictor, refit,
+  DEFAULT_FEATURE_SET, defaultPredictorPath, EvalRow, evaluatePredictor, FEATURE_SETS, FIT_DEFAULTS, FIT_QUICK, fitFromZoo,
+  loadPredictor, refit,
 } from '@outlet/predictor';
 import { parseLevels, parsePositiveInt, progressBar } from './progress';
 
@@ -38,6 +39,8 @@ export function registerPredictor(program: Command): void {
     .option('--holdout <share>', `share of the zoo held out for evaluation (default ${FIT_DEFAULTS.holdoutShare})`)
     .option('--threads <n>', 'intra-op thread budget of each session (default 1)')
     .option('--eps <list>', 'execution providers to try (default cpu,webgpu,cuda)')
+    .option('--group <n>', `zoo models timed round-robin together at each level (default ${FIT_DEFAULTS.groupSize}: each model in a tight loop)`)
+    .option('--features <set>', `feature set: ${Object.keys(FEATURE_SETS).join(' or ')} (default ${DEFAULT_FEATURE_SET})`)
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const base = opts.quick ? FIT_QUICK : FIT_DEFAULTS;
       const out = (opts.out as string | undefined) ?? defaultPredictorPath();
@@ -54,6 +57,8 @@ export function registerPredictor(program: Command): void {
           holdoutShare: opts.holdout ? Number(opts.holdout) : base.holdoutShare,
           threads: opts.threads ? parsePositiveInt('--threads')(String(opts.threads)) : 1,
           eps: opts.eps ? (String(opts.eps).split(',').map((s) => s.trim()) as ExecutionProvider[]) : undefined,
+          featureSet: opts.features ? String(opts.features) : undefined,
+          groupSize: opts.group ? parsePositiveInt('--group')(String(opts.group)) : undefined,
           onProgress: bar.update,
           onNote: (msg) => process.stderr.write(`${msg}\n`),
         });
@@ -71,18 +76,22 @@ export function registerPredictor(program: Command): void {
     .description('evaluate a fitted predictor on its held-out zoo measurements: share of predictions within ±10% of the measured median, and MAPE, per provider and utilization level')
     .option('--predictor <path>', `fitted predictor (default ${defaultPredictorPath()}, or $OUTLET_PREDICTOR)`)
     .option('--refit', 'refit the coefficients from the stored zoo measurements before evaluating (nothing is written)')
+    .option('--features <set>', `with --refit: the feature set to refit on (${Object.keys(FEATURE_SETS).join(', ')})`)
     .option('--json', 'print the metrics as JSON')
-    .action((opts: { predictor?: string; refit?: boolean; json?: boolean }) => {
+    .action((opts: { predictor?: string; refit?: boolean; features?: string; json?: boolean }) => {
       const path = opts.predictor ?? defaultPredictorPath();
       const loaded = loadPredictor(path);
       if (!loaded) throw new Error(`no fitted predictor at ${path}: run \`outlet predictor fit\` first`);
-      const p = opts.refit ? refit(loaded) : loaded;
+      if (opts.features && !opts.refit) throw new Error('--features needs --refit');
+      const p = opts.refit ? refit(loaded, opts.features) : loaded;
       const rows = evaluatePredictor(p);
       if (opts.json) console.log(JSON.stringify(rows, null, 2));
       else {
         const fit = p.zoo?.entries.filter((e) => e.set === 'fit').length ?? 0;
         const hold = p.zoo?.entries.filter((e) => e.set === 'holdout').length ?? 0;
-        console.log(`${path}: fitted ${p.created_at} on ${p.machine?.cpu_model ?? '?'} (${p.machine?.cores ?? '?'} cores), ${fit} fit / ${hold} held-out zoo models, threads ${p.threads}`);
+        console.log(`${path}: fitted ${p.created_at} on ${p.machine?.cpu_model ?? '?'} (${p.machine?.cores ?? '?'} cores), ${fit} fit / ${hold} held-out zoo models, threads ${p.threads}, features ${p.feature_set ?? '?'} (${p.feature_names.join(', ')})`);
+        const levels = Object.entries(p.models).map(([ep, ls]) => `${ep}: ${ls.map((l) => `u=${l.cpu_util} → machine ${l.achieved_util}, load threads ${l.load_util ?? '?'}`).join('; ')}`);
+        console.log(`achieved utilization per level (machine-wide /proc/stat; the load generator's own share): ${levels.join(' | ')}`);
         console.log(evalTable(rows));
       }
     });
