@@ -5,6 +5,7 @@ import { Queue } from 'bullmq';
 import { bullConnection } from '@outlet/config';
 import { inferQueueName } from '@outlet/contracts';
 import { isConfident } from '@outlet/inference';
+import { PlanTable, loadModelPackage, planForUtilization, readPackageJson } from '@outlet/model-package';
 import { OutletSystem } from '@outlet/supervisor';
 import { heldOutDigit, inferBody } from '../support/digits';
 import { DirectModel, MODELS_DIR } from '../support/direct';
@@ -84,6 +85,17 @@ describe('branchy-mnist through gateway, Redis and worker processes', () => {
       }
     });
   }
+
+  test('without a plan, auto picks the plan table\'s row for the load the node saw', async () => {
+    const table = readPackageJson<PlanTable>(loadModelPackage(join(MODELS_DIR, MODEL)), 'plans.json')!;
+    const res = await post(infer, inferBody(heldOutDigit(2, 0)));
+    assert.equal(res.status, 200);
+    const p = res.body.parameters;
+    assert.equal(p.plan_source, 'auto');
+    assert.equal(typeof p.cpu_util, 'number');
+    assert.ok(p.cpu_util >= 0 && p.cpu_util <= 1);
+    assert.equal(p.plan, planForUtilization(table, p.cpu_util).plan.join(','));
+  });
 
   test('a comma plan and a threshold override are applied', async () => {
     const pixels = heldOutDigit(1, 0);
