@@ -15,6 +15,16 @@ function digitsOfClass(label: number): number[] {
   return JSON.parse(readFileSync(path, 'utf8')).data;
 }
 
+/** Nearest-neighbour upscaling of a square image by an integer factor: out[y][x] = in[floor(y/f)][floor(x/f)]. */
+export function upscaleNearest(image: ArrayLike<number>, side: number, factor: number): Float32Array {
+  const outSide = side * factor;
+  const out = new Float32Array(outSide * outSide);
+  for (let y = 0; y < outSide; y++) {
+    for (let x = 0; x < outSide; x++) out[y * outSide + x] = image[Math.floor(y / factor) * side + Math.floor(x / factor)];
+  }
+  return out;
+}
+
 /**
  * `count` held-out digits of the mnist package (sample i of a class file with i % 5 == 4), ten
  * classes in turn, upscaled by nearest-neighbour replication to the model's input size
@@ -33,11 +43,7 @@ export function heldOutRequests(manifest: Manifest, count: number): LabelledRequ
     const index = Math.floor(k / 10) * 5 + 4;
     const source = classes[label].slice(index * 784, (index + 1) * 784);
     if (source.length < 784) throw new Error(`the mnist package has too few held-out digits of class ${label} for ${count} requests`);
-    const pixels = new Float32Array(height * width);
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) pixels[y * width + x] = source[Math.floor(y / factor) * MNIST_SIDE + Math.floor(x / factor)];
-    }
-    requests.push({ label, pixels });
+    requests.push({ label, pixels: upscaleNearest(source, MNIST_SIDE, factor) });
   }
   return requests;
 }

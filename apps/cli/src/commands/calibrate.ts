@@ -24,6 +24,7 @@ interface CalibrateOptions {
   batch: number;
   modelsDir: string;
   dryRun?: boolean;
+  keepThresholds?: boolean;
 }
 
 const number = (min: number, max: number) => (text: string) => {
@@ -49,9 +50,10 @@ export function registerCalibrate(program: Command): void {
     .option('--min-early-share <share>', 'refuse to write unless at least this share of samples leaves early (0..1)', number(0, 1), 0)
     .option('--holdout <file|mnist:split>', 'also report the chosen thresholds on other labelled data (not used for the choice)')
     .option('--threads <n>', 'onnxruntime CPU threads', integer(1, 256), 1)
-    .option('--batch <n>', 'samples per run', integer(1, 65536), 256)
+    .option('--batch <n>', 'samples per run (memory grows with it: a 112x112 model at 256 needs over 20 GB)', integer(1, 65536), 32)
     .option('--models-dir <dir>', 'models folder (default: OUTLET_MODELS_DIR or ./models)', defaultModelsDir())
     .option('--dry-run', 'report only; write neither manifest.json nor calibration.json')
+    .option('--keep-thresholds', "keep the manifest's thresholds (check them against the target) and write only calibration.json")
     .addHelpText(
       'after',
       `
@@ -81,8 +83,14 @@ Examples:
       const records = await collectExitRecords(pkg, set, { threads: options.threads, batch: options.batch });
       console.log(`ran ${m.segments.length} segments and ${m.exits.length} exits on every sample in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
-      const choice = chooseThresholds(records, afterSegment, { maxLossPoints: options.maxLoss });
-      const thresholds = choice.thresholds ?? m.exits.map((e) => e.threshold);
+      const searched = chooseThresholds(records, afterSegment, { maxLossPoints: options.maxLoss });
+      // --keep-thresholds: the manifest's thresholds stand in for the search's choice.
+      const kept = m.exits.map((e) => e.threshold);
+      const keptEvaluation = evaluateThresholds(records, kept, afterSegment);
+      const choice = options.keepThresholds
+        ? { ...searched, thresholds: keptEvaluation.accuracy >= searched.requiredAccuracy ? kept : undefined, evaluation: keptEvaluation }
+        : searched;
+      const thresholds = choice.thresholds ?? kept;
       const file = buildCalibrationFile({ model: m.name, modelVersion: m.version, source: options.data, records, afterSegment, choice, thresholds });
       printTables(file);
       console.log('');
@@ -114,10 +122,9 @@ Examples:
         console.log('dry run: nothing written');
         return;
       }
-      const manifestPath = writeManifestThresholds(pkg, thresholds);
       const calibrationPath = join(pkg.dir, CALIBRATION_FILE);
       writeFileSync(calibrationPath, `${compactJson(file)}\n`);
-      console.log(`wrote thresholds [${thresholds.join(', ')}] to ${manifestPath}`);
+      if (!options.keepThresholds) console.log(`wrote thresholds [${thresholds.join(', ')}] to ${writeManifestThresholds(pkg, thresholds)}`);
       console.log(`wrote ${calibrationPath}`);
     });
 }

