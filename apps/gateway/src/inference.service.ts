@@ -83,7 +83,9 @@ export class InferenceService implements OnModuleInit, OnApplicationShutdown {
       }
       throw new RequestError(500, `task ${job.id} failed: ${message}`);
     }
-    return toOipResponse(result, nowMs() - receivedAt, this.catalog.get(model).manifest.labels);
+    const answeredAt = nowMs();
+    const clock = { receivedAt, enqueuedAt: job.data.enqueuedAt, answeredAt };
+    return toOipResponse(result, answeredAt - receivedAt, this.catalog.get(model).manifest.labels, clock);
   }
 
   /** The state of an asynchronous task, with its answer once done. */

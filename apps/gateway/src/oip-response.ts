@@ -3,8 +3,15 @@ import { argMax } from '@outlet/inference';
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
+/** Gateway-side moments of a synchronous request (absent for asynchronous jobs). */
+export interface GatewayClock {
+  receivedAt: number;
+  enqueuedAt: number;
+  answeredAt: number;
+}
+
 /** An Open Inference Protocol v2 response for a finished task; `parameters` tell what happened. */
-export function toOipResponse(result: InferResult, totalMs: number, labels?: string[]) {
+export function toOipResponse(result: InferResult, totalMs: number, labels?: string[], clock?: GatewayClock) {
   const probabilities = result.outputs[0]?.data ?? [];
   const parameters: Record<string, string | number> = {
     exit_index: result.exitIndex,
@@ -23,6 +30,10 @@ export function toOipResponse(result: InferResult, totalMs: number, labels?: str
     branch_ms: round(result.timings.branchMs),
     total_ms: round(totalMs),
   };
+  if (clock) {
+    parameters.ingress_ms = round(clock.enqueuedAt - clock.receivedAt);
+    parameters.egress_ms = round(clock.answeredAt - result.timings.finishedAt);
+  }
   if (result.cpuUtil !== undefined) parameters.cpu_util = Math.round(result.cpuUtil * 1000) / 1000;
   if (labels && probabilities.length === labels.length) parameters.label = labels[argMax(probabilities)];
   return {

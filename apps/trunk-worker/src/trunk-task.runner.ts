@@ -115,7 +115,7 @@ export class TrunkTaskRunner {
       segmentsRan: outcome.segmentsRan,
       segmentsAfterAnswer: outcome.segmentsAfterAnswer,
       nodeId: this.settings.nodeId,
-      timings: { queueMs: startedAt - data.enqueuedAt, trunkMs: finishedAt - startedAt, branchMs },
+      timings: { queueMs: startedAt - data.enqueuedAt, trunkMs: finishedAt - startedAt, branchMs, finishedAt },
       decidedAt: decision.decidedAt,
       trunkStoppedAt: outcome.trunkStoppedAt,
       abortReactionMs: outcome.abortReactionMs,

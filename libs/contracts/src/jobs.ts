@@ -36,6 +36,8 @@ export interface StageTimings {
   queueMs: number;
   trunkMs: number;
   branchMs: number;
+  /** Wall clock (ms) when the trunk worker had the answer ready to hand back. */
+  finishedAt: number;
 }
 
 /** What a trunk worker completes a task with. */
