@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { cpus, hostname } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -6,8 +6,8 @@ import { bullConnection } from '@outlet/config';
 import { BranchResult, InferResult, Placement, branchQueueName, inferQueueName, parsePlan } from '@outlet/contracts';
 import { ExecutionProvider } from '@outlet/inference';
 import { ModelPackage, earlyExitCount, loadModelPackage } from '@outlet/model-package';
-import { LoadGenerator, measureUtilization } from '@outlet/profiler';
-import { OutletSystem } from '@outlet/supervisor';
+import { measureUtilization } from '@outlet/profiler';
+import { ManagedProcess, OutletSystem, appEntry } from '@outlet/supervisor';
 import { closedLoop, encodeBodies, openLoop, RunResult, Sample } from './http-driver';
 import { InProcessRunner } from './in-process';
 import { heldOutRequests, LabelledRequest } from './request-set';
@@ -30,6 +30,8 @@ export interface BenchOptions {
   trunkEp: ExecutionProvider | 'auto';
   trunkCpus?: string;
   branchCpus?: string;
+  /** Cores of the gateway, Redis and this process's HTTP client: off the trunk's core. */
+  supportCpus?: string;
   threads: number;
   warmup: number;
   log: (line: string) => void;
@@ -99,6 +101,40 @@ function mostCommon(record: Record<string, number>): string {
   return Object.entries(record).sort((a, b) => b[1] - a[1])[0]?.[0] ?? '';
 }
 
+/**
+ * A co-located workload on every core: `outlet load u` in a process of its own, so pinning the
+ * harness's client does not pin the load.
+ */
+class BackgroundLoad {
+  private process?: ManagedProcess;
+
+  async start(u: number): Promise<void> {
+    this.process = new ManagedProcess({
+      name: 'background-load',
+      command: process.execPath,
+      args: [appEntry('cli'), 'load', String(u), '--seconds', '86400'],
+      readyPattern: /busy loop/,
+      onLine: null,
+    });
+    await this.process.ready;
+  }
+
+  async stop(): Promise<void> {
+    await this.process?.stop('SIGKILL');
+    this.process = undefined;
+  }
+}
+
+/** Move every thread of this process to `cpus` (taskset); undefined leaves it where it is. */
+function pinThisProcess(cpus: string | undefined): void {
+  if (cpus) execFileSync('taskset', ['-a', '-p', '-c', cpus, String(process.pid)], { stdio: 'ignore' });
+}
+
+function unionCpus(a?: string, b?: string): string | undefined {
+  if (!a || !b) return undefined;
+  return [...new Set([...a.split(','), ...b.split(',')])].join(',');
+}
+
 export class BenchHarness {
   private readonly pkg: ModelPackage;
   private readonly requests: LabelledRequest[];
@@ -111,9 +147,14 @@ export class BenchHarness {
   async run() {
     const o = this.options;
     const m = this.pkg.manifest;
-    o.log(`starting Redis, gateway and one node (trunk on cores ${o.trunkCpus ?? 'any'}, branch on ${o.branchCpus ?? 'any'}, ${o.threads} thread(s) each, trunk ep ${o.trunkEp})`);
+    o.log(
+      `starting Redis, gateway and one node (trunk on cores ${o.trunkCpus ?? 'any'}, branch on ${o.branchCpus ?? 'any'}, ` +
+        `gateway, Redis and client on ${o.supportCpus ?? 'any'}, ${o.threads} thread(s) each, trunk ep ${o.trunkEp})`,
+    );
     const system = await OutletSystem.start({
       quiet: true,
+      gatewayCpus: o.supportCpus,
+      redisCpus: o.supportCpus,
       env: { OUTLET_MODELS_DIR: o.modelsDir, OUTLET_JOB_RETENTION: '100000' },
       gatewayEnv: { OUTLET_DEFAULT_PLAN: 'auto', OUTLET_BODY_LIMIT: '4mb' },
       nodes: [
@@ -126,7 +167,7 @@ export class BenchHarness {
         },
       ],
     });
-    const load = new LoadGenerator();
+    const load = new BackgroundLoad();
     const inferQueue = new Queue(inferQueueName(m.name), { connection: bullConnection(system.redisUrl) });
     const branchQueue = new Queue(branchQueueName('bench-node'), { connection: bullConnection(system.redisUrl) });
     const inProcess = await InProcessRunner.open(this.pkg, o.trunkEp === 'auto' ? 'cpu' : o.trunkEp, o.threads);
@@ -137,7 +178,7 @@ export class BenchHarness {
       }
       return { model: m.name, modelVersion: m.version, machine: { hostname: hostname(), cpus: cpus().length, cpuModel: cpus()[0]?.model }, options: { ...o, log: undefined }, scenarios };
     } finally {
-      await load.stopAndWait();
+      await load.stop();
       await inProcess.close();
       await inferQueue.close();
       await branchQueue.close();
@@ -157,7 +198,7 @@ export class BenchHarness {
 
   private async scenario(
     system: OutletSystem,
-    load: LoadGenerator,
+    load: BackgroundLoad,
     inferQueue: Queue,
     branchQueue: Queue,
     inProcess: InProcessRunner,
@@ -167,8 +208,8 @@ export class BenchHarness {
     const m = this.pkg.manifest;
     const exitCount = m.exits.length;
     const url = this.url(system);
-    await load.stopAndWait();
-    if (scenario.backgroundLoad > 0) load.start(scenario.backgroundLoad);
+    await load.stop();
+    if (scenario.backgroundLoad > 0) await load.start(scenario.backgroundLoad);
     // Let the node's smoothed CPU reading settle on the new load, and measure the load itself.
     const measuredLoad = await measureUtilization(2_000);
     o.log(`scenario ${scenario.name}: background load ${Math.round(scenario.backgroundLoad * 100)} %, measured ${Math.round(measuredLoad * 100)} %`);
@@ -178,6 +219,7 @@ export class BenchHarness {
       await closedLoop(url, w.bodies, w.labels, 1);
     }
 
+    pinThisProcess(o.supportCpus);
     // The oracle: the best fixed plan, measured on the same requests.
     const searched: { plan: string; meanMs: number }[] = [];
     for (const plan of allPlans(earlyExitCount(m))) {
@@ -196,6 +238,7 @@ export class BenchHarness {
       const planParam = strategy === 'oracle' ? oraclePlan : strategy;
       const { bodies, labels } = this.bodies(o.requests, planParam);
       const runs: RunSummary[] = [];
+      pinThisProcess(o.supportCpus);
       let latenciesC1: number[] = [];
       let c1Samples: Sample[] = [];
       for (const c of o.concurrencies) {
@@ -211,7 +254,9 @@ export class BenchHarness {
       const open = await openLoop(url, bodies, labels, openRate);
       runs.push(summarize(`open ${openRate.toFixed(1)}/s`, open, exitCount));
 
-      // The same requests without queues or processes, with the plan the system used.
+      // The same requests without queues or processes, with the plan the system used, on the
+      // cores the trunk and branch workers had.
+      pinThisProcess(unionCpus(o.trunkCpus, o.branchCpus));
       const plan = parsePlan(strategy === 'auto' ? mostCommon(summarize('', { samples: c1Samples, wallMs: 1, errors: [] }, exitCount).plans) : planParam, earlyExitCount(m));
       const direct: Sample[] = [];
       for (const r of this.requests.slice(0, o.requests)) direct.push(await inProcess.run(r, plan));
@@ -230,7 +275,7 @@ export class BenchHarness {
     const abort = await this.abortReactions(inferQueue, taskIds);
     const handoff = await this.handoffs(branchQueue);
     await branchQueue.clean(0, 100_000, 'completed');
-    await load.stopAndWait();
+    await load.stop();
     return {
       name: scenario.name,
       backgroundLoad: scenario.backgroundLoad,

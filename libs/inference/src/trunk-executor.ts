@@ -88,6 +88,9 @@ export async function runTrunk(
     if (exitIndex === undefined) continue;
     const placement: Placement = exitIndex === finalExit ? 'trunk' : plan[exitIndex];
     if (placement === 'branch') {
+      // A branch head may have decided while this segment ran: stop before paying for a hand-off.
+      const early = await hooks.pollEarlyExit();
+      if (early) return finish(early);
       await hooks.handOff(exitIndex, feature);
     } else if (placement === 'trunk') {
       const head = feature;

@@ -28,7 +28,9 @@ export interface SystemSpec {
   nodes: NodeSpec[];
   /** Print the processes' output with a prefix (default) or drop it. */
   quiet?: boolean;
+  /** taskset core lists of the gateway and of the private Redis. */
   gatewayCpus?: string;
+  redisCpus?: string;
 }
 
 export interface RunningNode {
@@ -49,7 +51,7 @@ export class OutletSystem {
   ) {}
 
   static async start(spec: SystemSpec): Promise<OutletSystem> {
-    const privateRedis = spec.redisUrl ? undefined : await startPrivateRedis();
+    const privateRedis = spec.redisUrl ? undefined : await startPrivateRedis({ cpus: spec.redisCpus });
     const redisUrl = spec.redisUrl ?? privateRedis!.url;
     const port = spec.port || (await freePort());
     const started: ManagedProcess[] = privateRedis ? [privateRedis.server] : [];

@@ -25,6 +25,7 @@ export function registerBench(program: Command): void {
     .addOption(new Option('--trunk-ep <ep>', 'execution provider of the trunk').choices(['cpu', 'webgpu', 'cuda', 'auto']).default('cpu'))
     .option('--trunk-cpus <list>', 'taskset cores of the trunk worker', '0')
     .option('--branch-cpus <list>', 'taskset cores of the branch worker', '1')
+    .option('--support-cpus <list>', "taskset cores of the gateway, Redis and the harness's HTTP client (keep them off the trunk's core)", '1')
     .option('--threads <n>', 'onnxruntime threads of each worker', '1')
     .option('--out <dir>', 'where the JSON and the chart go', 'bench-results')
     .action(async (opts) => {
@@ -40,6 +41,7 @@ export function registerBench(program: Command): void {
         trunkEp: opts.trunkEp,
         trunkCpus: opts.trunkCpus || undefined,
         branchCpus: opts.branchCpus || undefined,
+        supportCpus: opts.supportCpus || undefined,
         threads: Number(opts.threads),
         warmup: opts.quick ? 10 : 30,
         log: (line) => console.log(`bench: ${line}`),
