@@ -8,7 +8,7 @@ import { ExecutionProvider } from '@outlet/inference';
 import { ModelPackage, earlyExitCount, loadModelPackage } from '@outlet/model-package';
 import { measureUtilization } from '@outlet/profiler';
 import { ManagedProcess, OutletSystem, appEntry } from '@outlet/supervisor';
-import { closedLoop, encodeBodies, openLoop, RunResult, Sample } from './http-driver';
+import { closedLoop, encodeBodies, interleavedLoop, openLoop, RunResult, Sample } from './http-driver';
 import { InProcessRunner } from './in-process';
 import { heldOutRequests, LabelledRequest } from './request-set';
 import { LatencyStats, latencyStats } from './stats';
@@ -221,56 +221,61 @@ export class BenchHarness {
 
     pinThisProcess(o.supportCpus);
     // The oracle: the best fixed plan, measured on the same requests.
-    const searched: { plan: string; meanMs: number }[] = [];
-    for (const plan of allPlans(earlyExitCount(m))) {
-      const { bodies, labels } = this.bodies(o.oracleRequests, plan.join(','));
-      const run = await closedLoop(url, bodies, labels, 1);
-      searched.push({ plan: plan.join(','), meanMs: latencyStats(run.samples.map((s) => s.latencyMs)).meanMs });
-    }
+    const plans = allPlans(earlyExitCount(m)).map((p) => p.join(','));
+    const oracleLabels = this.bodies(o.oracleRequests, 'full').labels;
+    const oracleRuns = await interleavedLoop(url, plans.map((p) => this.bodies(o.oracleRequests, p).bodies), oracleLabels);
+    const searched = plans.map((plan, k) => ({ plan, meanMs: latencyStats(oracleRuns[k].samples.map((s) => s.latencyMs)).meanMs }));
     searched.sort((a, b) => a.meanMs - b.meanMs);
     const oraclePlan = searched[0].plan;
     o.log(`  oracle search over ${searched.length} plans: best ${oraclePlan} (${searched[0].meanMs.toFixed(2)} ms), worst ${searched[searched.length - 1].plan} (${searched[searched.length - 1].meanMs.toFixed(2)} ms)`);
 
-    const strategies: StrategyReport[] = [];
-    let openRate = 0;
-    const taskIds: string[] = [];
-    for (const strategy of STRATEGIES) {
-      const planParam = strategy === 'oracle' ? oraclePlan : strategy;
-      const { bodies, labels } = this.bodies(o.requests, planParam);
-      const runs: RunSummary[] = [];
-      pinThisProcess(o.supportCpus);
-      let latenciesC1: number[] = [];
-      let c1Samples: Sample[] = [];
-      for (const c of o.concurrencies) {
-        const run = await closedLoop(url, bodies, labels, c);
+    // Concurrency 1: every strategy on each request in turn (interleaved); then the other load
+    // patterns strategy by strategy.
+    const planParams = STRATEGIES.map((st) => (st === 'oracle' ? oraclePlan : st));
+    const sets = planParams.map((p) => this.bodies(o.requests, p));
+    const labels = sets[0].labels;
+    const c1Runs = await interleavedLoop(url, sets.map((x) => x.bodies), labels);
+    const taskIds: string[] = c1Runs.flatMap((r) => r.samples.map((s) => s.taskId));
+    const openRate = (o.openRateFactor * 1000) / latencyStats(c1Runs[STRATEGIES.indexOf('full')].samples.map((s) => s.latencyMs)).meanMs;
+    const runsByStrategy: RunSummary[][] = [];
+    for (let k = 0; k < STRATEGIES.length; k++) {
+      const runs = [summarize('closed c=1', c1Runs[k], exitCount)];
+      for (const c of o.concurrencies.filter((c) => c !== 1)) {
+        const run = await closedLoop(url, sets[k].bodies, labels, c);
         runs.push(summarize(`closed c=${c}`, run, exitCount));
         run.samples.forEach((s) => taskIds.push(s.taskId));
-        if (c === 1) {
-          latenciesC1 = run.samples.map((s) => s.latencyMs);
-          c1Samples = run.samples;
-        }
       }
-      if (strategy === 'full') openRate = (o.openRateFactor * 1000) / latencyStats(latenciesC1).meanMs;
-      const open = await openLoop(url, bodies, labels, openRate);
-      runs.push(summarize(`open ${openRate.toFixed(1)}/s`, open, exitCount));
-
-      // The same requests without queues or processes, with the plan the system used, on the
-      // cores the trunk and branch workers had.
-      pinThisProcess(unionCpus(o.trunkCpus, o.branchCpus));
-      const plan = parsePlan(strategy === 'auto' ? mostCommon(summarize('', { samples: c1Samples, wallMs: 1, errors: [] }, exitCount).plans) : planParam, earlyExitCount(m));
-      const direct: Sample[] = [];
-      for (const r of this.requests.slice(0, o.requests)) direct.push(await inProcess.run(r, plan));
-      const inProc = summarize('in-process c=1', { samples: direct, wallMs: direct.reduce((a, s) => a + s.latencyMs, 0), errors: [] }, exitCount);
-      const c1 = runs.find((r) => r.pattern === 'closed c=1');
-      strategies.push({
-        strategy,
-        runs,
-        inProcess: inProc,
-        overheadP50Ms: c1 ? c1.latency.p50Ms - inProc.latency.p50Ms : undefined,
-        latenciesC1Ms: latenciesC1,
-      });
-      o.log(`  ${strategy.padEnd(8)} c=1 mean ${c1?.latency.meanMs.toFixed(2)} ms, in-process ${inProc.latency.meanMs.toFixed(2)} ms`);
+      runs.push(summarize(`open ${openRate.toFixed(1)}/s`, await openLoop(url, sets[k].bodies, labels, openRate), exitCount));
+      runsByStrategy.push(runs);
     }
+
+    // The same requests without queues or processes, with the plan the system used (auto: its
+    // most common), on the cores the trunk and branch workers had; interleaved likewise.
+    pinThisProcess(unionCpus(o.trunkCpus, o.branchCpus));
+    const directPlans = STRATEGIES.map((st, k) =>
+      parsePlan(st === 'auto' ? mostCommon(runsByStrategy[k][0].plans) : planParams[k], earlyExitCount(m)),
+    );
+    const direct: Sample[][] = STRATEGIES.map(() => []);
+    for (let i = 0; i < o.requests; i++) {
+      for (let j = 0; j < STRATEGIES.length; j++) {
+        const k = (i + j) % STRATEGIES.length;
+        direct[k].push(await inProcess.run(this.requests[i], directPlans[k]));
+      }
+    }
+    pinThisProcess(o.supportCpus);
+
+    const strategies: StrategyReport[] = STRATEGIES.map((strategy, k) => {
+      const inProc = summarize('in-process c=1', { samples: direct[k], wallMs: direct[k].reduce((a, s) => a + s.latencyMs, 0), errors: [] }, exitCount);
+      const c1 = runsByStrategy[k][0];
+      o.log(`  ${strategy.padEnd(8)} c=1 mean ${c1.latency.meanMs.toFixed(2)} ms, in-process ${inProc.latency.meanMs.toFixed(2)} ms`);
+      return {
+        strategy,
+        runs: runsByStrategy[k],
+        inProcess: inProc,
+        overheadP50Ms: c1.latency.p50Ms - inProc.latency.p50Ms,
+        latenciesC1Ms: c1Runs[k].samples.map((s) => s.latencyMs),
+      };
+    });
 
     const abort = await this.abortReactions(inferQueue, taskIds);
     const handoff = await this.handoffs(branchQueue);

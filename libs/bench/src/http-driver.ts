@@ -97,3 +97,22 @@ export async function openLoop(url: string, bodies: string[], labels: number[], 
   const outcomes = await Promise.all(pending);
   return collect(outcomes, performance.now() - started);
 }
+
+/**
+ * Closed loop at concurrency 1 over several variants (plans or strategies) of the same requests,
+ * interleaved: request i is sent in every variant, in an order that rotates with i, before
+ * request i+1. Drift (caches, garbage collection, other work) then falls on every variant alike.
+ */
+export async function interleavedLoop(url: string, variants: string[][], labels: number[]): Promise<RunResult[]> {
+  const outcomes = variants.map(() => [] as (Sample | string)[]);
+  const wall = variants.map(() => 0);
+  for (let i = 0; i < labels.length; i++) {
+    for (let k = 0; k < variants.length; k++) {
+      const v = (i + k) % variants.length;
+      const started = performance.now();
+      outcomes[v].push(await send(url, variants[v][i], labels[i]));
+      wall[v] += performance.now() - started;
+    }
+  }
+  return outcomes.map((o, v) => collect(o, wall[v]));
+}
