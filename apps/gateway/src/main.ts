@@ -31,6 +31,11 @@ async function bootstrap() {
   app.useGlobalFilters(new HttpErrorFilter());
   closeOnSignals(app, 'gateway');
   await app.listen(settings.port, settings.host);
+  // Keep idle client connections longer than clients and proxies usually do (Node's default is 5 s),
+  // so a kept-alive connection is not closed under a request.
+  const server = app.getHttpServer() as import('node:http').Server;
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   const url = `http://localhost:${(app.getHttpServer().address() as { port: number }).port}`;
   const logger = new Logger('Gateway');
   if (settings.admin) logger.log(`Bull Board ${url}${ADMIN_ROUTE}`);

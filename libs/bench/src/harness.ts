@@ -8,7 +8,7 @@ import { ExecutionProvider } from '@outlet/inference';
 import { ModelPackage, earlyExitCount, loadModelPackage } from '@outlet/model-package';
 import { measureUtilization } from '@outlet/profiler';
 import { ManagedProcess, OutletSystem, appEntry } from '@outlet/supervisor';
-import { closedLoop, encodeBodies, interleavedLoop, openLoop, RunResult, Sample } from './http-driver';
+import { closedLoop, encodeBodies, interleavedLoop, openLoop, RunResult, Sample, variantOrder } from './http-driver';
 import { InProcessRunner } from './in-process';
 import { heldOutRequests, LabelledRequest } from './request-set';
 import { LatencyStats, latencyStats } from './stats';
@@ -113,6 +113,8 @@ class BackgroundLoad {
       name: 'background-load',
       command: process.execPath,
       args: [appEntry('cli'), 'load', String(u), '--seconds', '86400'],
+      // Every core: a child inherits the harness's pinning otherwise.
+      cpus: `0-${cpus().length - 1}`,
       readyPattern: /busy loop/,
       onLine: null,
     });
@@ -229,7 +231,7 @@ export class BenchHarness {
     const oraclePlan = searched[0].plan;
     o.log(`  oracle search over ${searched.length} plans: best ${oraclePlan} (${searched[0].meanMs.toFixed(2)} ms), worst ${searched[searched.length - 1].plan} (${searched[searched.length - 1].meanMs.toFixed(2)} ms)`);
 
-    // Concurrency 1: every strategy on each request in turn (interleaved); then the other load
+    // Concurrency 1: every strategy on each request, in a shuffled order (interleaved); then the other load
     // patterns strategy by strategy.
     const planParams = STRATEGIES.map((st) => (st === 'oracle' ? oraclePlan : st));
     const sets = planParams.map((p) => this.bodies(o.requests, p));
@@ -257,10 +259,7 @@ export class BenchHarness {
     );
     const direct: Sample[][] = STRATEGIES.map(() => []);
     for (let i = 0; i < o.requests; i++) {
-      for (let j = 0; j < STRATEGIES.length; j++) {
-        const k = (i + j) % STRATEGIES.length;
-        direct[k].push(await inProcess.run(this.requests[i], directPlans[k]));
-      }
+      for (const k of variantOrder(STRATEGIES.length, i)) direct[k].push(await inProcess.run(this.requests[i], directPlans[k]));
     }
     pinThisProcess(o.supportCpus);
 

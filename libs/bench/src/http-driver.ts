@@ -44,9 +44,19 @@ function post(url: string, body: string): Promise<{ status: number; text: string
   });
 }
 
+/** One retry when a kept-alive socket was closed under the request (it never reached the server). */
+async function postOnce(url: string, body: string) {
+  try {
+    return await post(url, body);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || /socket hang up/.test((err as Error).message)) return post(url, body);
+    throw err;
+  }
+}
+
 async function send(url: string, body: string, label: number): Promise<Sample | string> {
   const started = performance.now();
-  const { status, text } = await post(url, body);
+  const { status, text } = await postOnce(url, body);
   const latencyMs = performance.now() - started;
   if (status !== 200) return `${status}: ${text.slice(0, 200)}`;
   const p = JSON.parse(text).parameters;
@@ -98,17 +108,40 @@ export async function openLoop(url: string, bodies: string[], labels: number[], 
   return collect(outcomes, performance.now() - started);
 }
 
+/** A small seeded generator (mulberry32): the same orders on every run. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The order of `n` variants for request i: a seeded shuffle, so no variant always follows another. */
+export function variantOrder(n: number, i: number): number[] {
+  const random = seeded(i + 1);
+  const order = Array.from({ length: n }, (_, k) => k);
+  for (let k = n - 1; k > 0; k--) {
+    const j = Math.floor(random() * (k + 1));
+    [order[k], order[j]] = [order[j], order[k]];
+  }
+  return order;
+}
+
 /**
  * Closed loop at concurrency 1 over several variants (plans or strategies) of the same requests,
- * interleaved: request i is sent in every variant, in an order that rotates with i, before
- * request i+1. Drift (caches, garbage collection, other work) then falls on every variant alike.
+ * interleaved: request i is sent in every variant, in a shuffled order, before request i+1. Drift
+ * (caches, garbage collection, other work) and the leftovers of one variant (a branch head still
+ * running after its task was answered) then fall on every variant alike.
  */
 export async function interleavedLoop(url: string, variants: string[][], labels: number[]): Promise<RunResult[]> {
   const outcomes = variants.map(() => [] as (Sample | string)[]);
   const wall = variants.map(() => 0);
   for (let i = 0; i < labels.length; i++) {
-    for (let k = 0; k < variants.length; k++) {
-      const v = (i + k) % variants.length;
+    for (const v of variantOrder(variants.length, i)) {
       const started = performance.now();
       outcomes[v].push(await send(url, variants[v][i], labels[i]));
       wall[v] += performance.now() - started;
