@@ -2,11 +2,13 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import { ModuleRef } from '@nestjs/core';
 import { getQueueToken } from '@nestjs/bullmq';
 import { Job, Queue, QueueEvents } from 'bullmq';
+import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import {
   InferJobData,
   InferResult,
   JobName,
+  answerChannel,
   float32ToBase64,
   inferQueueName,
   nowMs,
@@ -22,6 +24,10 @@ import { GATEWAY_SETTINGS } from './tokens';
 export class InferenceService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(InferenceService.name);
   private readonly events = new Map<string, QueueEvents>();
+  /** This gateway's name on the answer channel, and the synchronous requests waiting on it. */
+  private readonly gatewayId = randomUUID();
+  private readonly waiting = new Map<string, (result: InferResult) => void>();
+  private subscriber: Redis;
 
   constructor(
     private readonly moduleRef: ModuleRef,
@@ -36,10 +42,21 @@ export class InferenceService implements OnModuleInit, OnApplicationShutdown {
       this.events.set(model, events);
     }
     await Promise.all([...this.events.values()].map((e) => e.waitUntilReady()));
+    this.subscriber = new Redis(this.settings.redisUrl, { maxRetriesPerRequest: null });
+    this.subscriber.on('message', (_channel, message: string) => {
+      try {
+        const result = JSON.parse(message) as InferResult;
+        this.waiting.get(result.taskId)?.(result);
+      } catch {
+        this.logger.warn(`ignored a malformed answer: ${message.slice(0, 80)}`);
+      }
+    });
+    await this.subscriber.subscribe(answerChannel(this.gatewayId));
   }
 
   async onApplicationShutdown() {
     await Promise.all([...this.events.values()].map((e) => e.close()));
+    await this.subscriber?.quit().catch(() => undefined);
   }
 
   queue(model: string): Queue<InferJobData, InferResult> {
@@ -47,8 +64,7 @@ export class InferenceService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Enqueue one task; the job id is the task id. */
-  async enqueue(model: string, request: ValidInferRequest): Promise<Job<InferJobData, InferResult>> {
-    const taskId = randomUUID();
+  async enqueue(model: string, request: ValidInferRequest, taskId = randomUUID(), replyTo?: string): Promise<Job<InferJobData, InferResult>> {
     const data: InferJobData = {
       model,
       requestId: request.id ?? taskId,
@@ -62,6 +78,7 @@ export class InferenceService implements OnModuleInit, OnApplicationShutdown {
       planSource: request.plan ? 'request' : 'default',
       threshold: request.threshold,
       enqueuedAt: nowMs(),
+      replyTo,
     };
     return this.queue(model).add(JobName.Infer, data, {
       jobId: taskId,
@@ -72,16 +89,24 @@ export class InferenceService implements OnModuleInit, OnApplicationShutdown {
 
   /** Run a task and wait for its answer (synchronous `/infer`). */
   async infer(model: string, request: ValidInferRequest, receivedAt: number) {
-    const job = await this.enqueue(model, request);
+    // The answer comes on this gateway's answer channel; BullMQ's completion (or failure) event
+    // is the fallback, and the only way a failed task is heard.
+    const taskId = randomUUID();
+    const published = new Promise<InferResult>((resolve) => this.waiting.set(taskId, resolve));
     let result: InferResult;
+    let job: Job<InferJobData, InferResult> | undefined;
     try {
-      result = await job.waitUntilFinished(this.events.get(model)!, this.settings.inferTimeoutMs);
+      job = await this.enqueue(model, request, taskId, this.gatewayId);
+      result = await Promise.race([published, job.waitUntilFinished(this.events.get(model)!, this.settings.inferTimeoutMs)]);
     } catch (err) {
+      if (!job) throw err;
       const message = (err as Error).message;
       if (/timed out/i.test(message)) {
         throw new RequestError(504, `task ${job.id} did not finish within ${this.settings.inferTimeoutMs} ms (is a trunk worker serving '${model}'?); poll GET /v1/jobs/${job.id}`);
       }
       throw new RequestError(500, `task ${job.id} failed: ${message}`);
+    } finally {
+      this.waiting.delete(taskId);
     }
     const answeredAt = nowMs();
     const clock = { receivedAt, enqueuedAt: job.data.enqueuedAt, answeredAt };

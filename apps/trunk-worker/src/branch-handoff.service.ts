@@ -1,7 +1,7 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
-import { BranchJobData, HANDOFF_TTL_MS, JobName, featureKey, float32ToBuffer, nowMs, taskDoneKey } from '@outlet/contracts';
+import { BranchJobData, HANDOFF_TTL_MS, InferResult, JobName, answerChannel, featureKey, float32ToBuffer, nowMs, taskDoneKey } from '@outlet/contracts';
 import { TrunkSettings } from '@outlet/config';
 import { Feature } from '@outlet/inference';
 
@@ -50,6 +50,11 @@ export class BranchHandOff implements OnApplicationShutdown {
         removeOnFail: { count: this.settings.jobRetention },
       })
       .catch(warn);
+  }
+
+  /** Hand a finished task's answer to the gateway waiting for it (fire and forget). */
+  publishAnswer(gatewayId: string, result: InferResult): void {
+    this.redis.publish(answerChannel(gatewayId), JSON.stringify(result)).catch((err) => this.logger.warn(`answer of ${result.taskId}: ${err.message}`));
   }
 
   /** Mark a task answered: its branch subjobs still queued are dropped, not run. */

@@ -90,7 +90,7 @@ export class TrunkTaskRunner {
     const branchMs = this.inbox.close(taskId);
     const { decision } = outcome;
     const finishedAt = nowMs();
-    return {
+    const result: InferResult = {
       taskId,
       model: m.name,
       modelVersion: m.version,
@@ -120,5 +120,8 @@ export class TrunkTaskRunner {
       trunkStoppedAt: outcome.trunkStoppedAt,
       abortReactionMs: outcome.abortReactionMs,
     };
+    // The waiting gateway hears the answer now; BullMQ's completion record follows.
+    if (typeof data.replyTo === 'string') this.handOff.publishAnswer(data.replyTo, result);
+    return result;
   }
 }

@@ -30,6 +30,8 @@ export interface InferJobData {
   threshold?: number;
   /** Wall clock (ms, sub-ms precision) when the gateway enqueued the task. */
   enqueuedAt: number;
+  /** Set by a gateway waiting synchronously: publish the answer on answerChannel(replyTo). */
+  replyTo?: string;
 }
 
 export interface StageTimings {

@@ -30,6 +30,14 @@ export function earlyExitChannel(nodeId: string): string {
   return `outlet:early-exit:${nodeId}`;
 }
 
+/**
+ * Pub/sub channel on which a trunk worker hands a finished task's answer straight to the gateway
+ * waiting for it (before BullMQ records the completion, which still follows).
+ */
+export function answerChannel(gatewayId: string): string {
+  return `outlet:answers:${gatewayId}`;
+}
+
 /** Sorted set of live nodes (score = last heartbeat, ms since epoch). */
 export const NODES_KEY = 'outlet:nodes';
 
