@@ -1,5 +1,6 @@
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { seededRandom } from '@outlet/onnx-cost';
 import { LabelledRequest } from './request-set';
 
 /** What the harness keeps of one answered request. */
@@ -108,21 +109,9 @@ export async function openLoop(url: string, bodies: string[], labels: number[], 
   return collect(outcomes, performance.now() - started);
 }
 
-/** A small seeded generator (mulberry32): the same orders on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The order of `n` variants for request i: a seeded shuffle, so no variant always follows another. */
 export function variantOrder(n: number, i: number): number[] {
-  const random = seeded(i + 1);
+  const random = seededRandom(i + 1);
   const order = Array.from({ length: n }, (_, k) => k);
   for (let k = n - 1; k > 0; k--) {
     const j = Math.floor(random() * (k + 1));
