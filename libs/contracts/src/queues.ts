@@ -12,9 +12,6 @@ export function branchQueueName(nodeId: string): string {
   return `outlet-branch-${nodeId}`;
 }
 
-export const INFER_QUEUE_PREFIX = 'outlet-infer-';
-export const BRANCH_QUEUE_PREFIX = 'outlet-branch-';
-
 /** Redis key of a feature handed from trunk to branch (binary value with a TTL). */
 export function featureKey(taskId: string, exitIndex: number): string {
   return `outlet:feature:${taskId}:${exitIndex}`;

@@ -102,17 +102,6 @@ export class OutletSystem {
     });
   }
 
-  /** Start a fresh trunk worker for a node (e.g. to replace one that was stopped). */
-  async restartTrunk(nodeId: string): Promise<ManagedProcess> {
-    const spec = this.spec.nodes.find((n) => n.nodeId === nodeId);
-    const running = this.nodes.find((n) => n.nodeId === nodeId);
-    if (!spec || !running) throw new Error(`unknown node ${nodeId}`);
-    const trunk = OutletSystem.spawnWorker(this.spec, this.redisUrl, spec, 'trunk');
-    await trunk.ready;
-    running.trunk = trunk;
-    return trunk;
-  }
-
   processes(): ManagedProcess[] {
     return [this.gateway, ...this.nodes.flatMap((n) => [n.trunk, n.branch])];
   }
