@@ -87,7 +87,8 @@ describe('early exit across processes', () => {
       jobs = await taskJobs();
     }
     const byExit = new Map(jobs.map((j) => [j.data.exitIndex, j.returnvalue as BranchResult | undefined]));
-    assert.equal(byExit.get(1)?.outcome, 'dropped', 'the head after segment 1 never ran');
+    const seen = JSON.stringify(jobs.map((j) => ({ exit: j.data.exitIndex, result: j.returnvalue, failed: j.failedReason })));
+    assert.equal(byExit.get(1)?.outcome, 'dropped', `the head after segment 1 never ran; subjobs seen: ${seen}`);
     assert.equal(byExit.get(1)?.headMs, undefined);
   });
 });

@@ -16,17 +16,10 @@ import {
 } from '@outlet/planner';
 import { planForUtilization, validateManifest } from '@outlet/model-package';
 import { Placement } from '@outlet/contracts';
+import { twoExits } from '../support/planner-fixtures';
 
 const close = (actual: number, expected: number, what = '') => assert.ok(Math.abs(actual - expected) < 1e-9, `${what} ${actual} != ${expected}`);
 
-const twoExits = (branchHeads: number[]): TimelineModel => ({
-  afterSegment: [0, 1, 2],
-  times: { segments: [10, 10, 10], trunkHeads: [5, 5, 1], branchHeads },
-  handoffMs: [1, 1],
-  handoffTrunkMs: [0.5, 0.5],
-  abortMs: 0,
-  answerAt: 'decision',
-});
 
 test('exhaustive search picks the hand-computed optimum, a mixed plan, and reports the presets', () => {
   // Hand-computed (p = 0.5, 0.5): branch,trunk 22.5; branch,skip 22.75; parallel 23 (head 1 on the

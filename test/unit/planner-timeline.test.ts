@@ -10,6 +10,7 @@ import {
   timeline,
 } from '@outlet/planner';
 import { Placement } from '@outlet/contracts';
+import { twoExits } from '../support/planner-fixtures';
 
 const close = (actual: number, expected: number, what = '') => assert.ok(Math.abs(actual - expected) < 1e-9, `${what} ${actual} != ${expected}`);
 
@@ -74,15 +75,6 @@ test('boundary timing: the trunk sees a branch decision only at its next segment
   close(timeline({ ...m, answerAt: 'decision' }, ['branch']).exits[0].answerMs, 15.2);
 });
 
-// Three segments, exits after each.
-const twoExits = (branchHeads = [3, 3]): TimelineModel => ({
-  afterSegment: [0, 1, 2],
-  times: { segments: [10, 10, 10], trunkHeads: [5, 5, 1], branchHeads },
-  handoffMs: [1, 1],
-  handoffTrunkMs: [0.5, 0.5],
-  abortMs: 0,
-  answerAt: 'decision',
-});
 
 test('two branch heads share one branch worker: the second waits for the first', () => {
   const m = twoExits([3, 3]);

@@ -24,6 +24,7 @@ import { GATEWAY_SETTINGS } from './tokens';
 export class InferenceService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(InferenceService.name);
   private readonly events = new Map<string, QueueEvents>();
+  private readonly queues = new Map<string, Queue<InferJobData, InferResult>>();
   /** This gateway's name on the answer channel, and the synchronous requests waiting on it. */
   private readonly gatewayId = randomUUID();
   private readonly waiting = new Map<string, (result: InferResult) => void>();
@@ -59,8 +60,14 @@ export class InferenceService implements OnModuleInit, OnApplicationShutdown {
     await this.subscriber?.quit().catch(() => undefined);
   }
 
+  /** The model's inference queue (registered with BullModule; looked up once, not per request). */
   queue(model: string): Queue<InferJobData, InferResult> {
-    return this.moduleRef.get(getQueueToken(inferQueueName(model)), { strict: false });
+    let queue = this.queues.get(model);
+    if (!queue) {
+      queue = this.moduleRef.get<Queue<InferJobData, InferResult>>(getQueueToken(inferQueueName(model)), { strict: false });
+      this.queues.set(model, queue);
+    }
+    return queue;
   }
 
   /** Enqueue one task; the job id is the task id. */

@@ -10,8 +10,8 @@ import { TRUNK_MODELS } from './tokens';
 export class PlanSelector implements OnApplicationShutdown {
   private readonly logger = new Logger(PlanSelector.name);
   private readonly cpu = new CpuMonitor({ excludeSelf: true }).start();
-  private readonly tables = new Map<string, PlanTable | undefined>();
-  private readonly earlyExits = new Map<string, number>();
+  /** Per model: the plan for a utilization, from its table or the fallback. */
+  private readonly planners = new Map<string, (cpuUtil: number) => Placement[]>();
 
   constructor(@Inject(TRUNK_MODELS) models: Map<string, MultiExitModel>) {
     for (const [name, model] of models) {
@@ -20,8 +20,8 @@ export class PlanSelector implements OnApplicationShutdown {
       if (!table) {
         this.logger.warn(`${name} has no ${file}: plan=auto falls back to parallel (run 'npm run outlet -- plan ${name} --trunk-ep ${model.ep} --write')`);
       }
-      this.tables.set(name, table);
-      this.earlyExits.set(name, earlyExitCount(model.manifest));
+      const fallback = parsePlan('parallel', earlyExitCount(model.manifest));
+      this.planners.set(name, table ? (u) => planForUtilization(table, u).plan : () => fallback);
     }
   }
 
@@ -31,9 +31,9 @@ export class PlanSelector implements OnApplicationShutdown {
 
   choose(model: string): { plan: Placement[]; cpuUtil: number } {
     const cpuUtil = this.cpu.utilization();
-    const table = this.tables.get(model);
-    const plan = table ? planForUtilization(table, cpuUtil).plan : parsePlan('parallel', this.earlyExits.get(model) ?? 0);
-    return { plan, cpuUtil };
+    const planner = this.planners.get(model);
+    if (!planner) throw new Error(`no plan table loaded for model '${model}'`);
+    return { plan: planner(cpuUtil), cpuUtil };
   }
 
   onApplicationShutdown() {

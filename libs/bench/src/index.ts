@@ -1,4 +1,5 @@
 export * from './harness';
 export * from './report';
+export * from './mnist';
 export * from './request-set';
 export * from './stats';

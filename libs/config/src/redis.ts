@@ -14,18 +14,26 @@ export function bullConnection(redisUrl: string): ConnectionOptions {
   };
 }
 
-/** Fail fast with a message naming REDIS_URL when Redis does not answer at start-up. */
-export async function assertRedisReachable(redisUrl: string, processName: string): Promise<void> {
+/** Why Redis at `redisUrl` does not answer a PING, or undefined when it does. */
+export async function redisProblem(redisUrl: string): Promise<string | undefined> {
   const { default: Redis } = await import('ioredis');
   const probe = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: 5_000 });
   probe.on('error', () => undefined);
   try {
     await probe.connect();
     await probe.ping();
+    return undefined;
   } catch (err) {
-    console.error(`${processName}: Redis at REDIS_URL=${redisUrl} does not answer (${(err as Error).message}); start Redis or set REDIS_URL`);
-    process.exit(1);
+    return (err as Error).message;
   } finally {
     probe.disconnect();
   }
+}
+
+/** Fail fast with a message naming REDIS_URL when Redis does not answer at start-up. */
+export async function assertRedisReachable(redisUrl: string, processName: string): Promise<void> {
+  const problem = await redisProblem(redisUrl);
+  if (problem === undefined) return;
+  console.error(`${processName}: Redis at REDIS_URL=${redisUrl} does not answer (${problem}); start Redis or set REDIS_URL`);
+  process.exit(1);
 }

@@ -47,7 +47,6 @@ export class OutletSystem {
     readonly gateway: ManagedProcess,
     readonly nodes: RunningNode[],
     private readonly redis: ManagedProcess | undefined,
-    private readonly spec: SystemSpec,
   ) {}
 
   static async start(spec: SystemSpec): Promise<OutletSystem> {
@@ -69,7 +68,7 @@ export class OutletSystem {
       });
       started.push(gateway);
       await Promise.all([gateway.ready, ...nodes.flatMap((n) => [n.trunk.ready, n.branch.ready])]);
-      return new OutletSystem(redisUrl, `http://127.0.0.1:${port}`, gateway, nodes, privateRedis?.server, spec);
+      return new OutletSystem(redisUrl, `http://127.0.0.1:${port}`, gateway, nodes, privateRedis?.server);
     } catch (err) {
       await Promise.all(started.reverse().map((p) => p.stop('SIGTERM', 5_000)));
       throw err;

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import {
   CALIBRATION_FILE,
   CalibrationFile,
@@ -13,6 +13,7 @@ import { collectExitRecords, inputSize } from '../offline/exit-records';
 import { loadLabelledData } from '../offline/labelled-samples';
 import { compactJson } from '../offline/compact-json';
 import { writeManifestThresholds } from '../offline/manifest-thresholds';
+import { integerIn, numberIn } from '../offline/option-parsers';
 import { defaultModelsDir, resolveModelPackage } from '../offline/model-arg';
 
 interface CalibrateOptions {
@@ -27,17 +28,6 @@ interface CalibrateOptions {
   keepThresholds?: boolean;
 }
 
-const number = (min: number, max: number) => (text: string) => {
-  const v = Number(text);
-  if (!Number.isFinite(v) || v < min || v > max) throw new InvalidArgumentError(`must be a number from ${min} to ${max}`);
-  return v;
-};
-const integer = (min: number, max: number) => (text: string) => {
-  const v = Number(text);
-  if (!Number.isInteger(v) || v < min || v > max) throw new InvalidArgumentError(`must be an integer from ${min} to ${max}`);
-  return v;
-};
-
 const pct = (x: number | null) => (x === null ? '   -  ' : `${x.toFixed(2).padStart(6)}`);
 
 export function registerCalibrate(program: Command): void {
@@ -46,11 +36,11 @@ export function registerCalibrate(program: Command): void {
     .description('exit statistics on labelled data: run every exit, tabulate exit probability and leaver accuracy per threshold, choose thresholds, write them to manifest.json and calibration.json')
     .argument('<model>', 'model package: a name in the models folder or a path to a package folder')
     .requiredOption('--data <file|mnist:split>', 'labelled samples: a JSON file {"samples":[{"label":7,"data":[…input values…]},…]} or mnist:test | mnist:val | mnist:train | mnist:all')
-    .option('--max-loss <points>', 'allowed accuracy loss against the final exit alone, in percent points', number(0, 100), 0.5)
-    .option('--min-early-share <share>', 'refuse to write unless at least this share of samples leaves early (0..1)', number(0, 1), 0)
+    .option('--max-loss <points>', 'allowed accuracy loss against the final exit alone, in percent points', numberIn(0, 100), 0.5)
+    .option('--min-early-share <share>', 'refuse to write unless at least this share of samples leaves early (0..1)', numberIn(0, 1), 0)
     .option('--holdout <file|mnist:split>', 'also report the chosen thresholds on other labelled data (not used for the choice)')
-    .option('--threads <n>', 'onnxruntime CPU threads', integer(1, 256), 1)
-    .option('--batch <n>', 'samples per run (memory grows with it: a 112x112 model at 256 needs over 20 GB)', integer(1, 65536), 32)
+    .option('--threads <n>', 'onnxruntime CPU threads', integerIn(1, 256), 1)
+    .option('--batch <n>', 'samples per run (memory grows with it: a 112x112 model at 256 needs over 20 GB)', integerIn(1, 65536), 32)
     .option('--models-dir <dir>', 'models folder (default: OUTLET_MODELS_DIR or ./models)', defaultModelsDir())
     .option('--dry-run', 'report only; write neither manifest.json nor calibration.json')
     .option('--keep-thresholds', "keep the manifest's thresholds (check them against the target) and write only calibration.json")

@@ -1,18 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { formatPlan } from '@outlet/contracts';
 import { PLAN_TABLE_FILE, ModelPackage, planTableFile, readPackageJson } from '@outlet/model-package';
 import { CALIBRATION_FILE, CalibrationFile, PlanResult, TRANSFER_FILE, planModel, transferModelFrom, utilizationCentres } from '@outlet/planner';
 import { loadPredictor, stageTimes } from '@outlet/predictor';
+import { numberIn } from '../offline/option-parsers';
 import { defaultModelsDir, resolveModelPackage } from '../offline/model-arg';
 
 const round = (v: number) => Math.round(v * 1000) / 1000;
-const unit = (text: string) => {
-  const v = Number(text);
-  if (!(v >= 0 && v <= 1)) throw new InvalidArgumentError('must be a number from 0 to 1');
-  return v;
-};
 
 function needed<T>(pkg: ModelPackage, file: string, how: string): T {
   const value = readPackageJson<T>(pkg, file);
@@ -48,7 +44,7 @@ export function registerPlan(program: Command): void {
       'choose where each early exit head runs (branch | trunk | skip) for the lowest expected latency, from the stage times ' +
         '(profile.json, else the latency predictor), the hand-off model (transfer.json) and the exit statistics (calibration.json)',
     )
-    .option('--cpu-util <u>', 'plan for this CPU utilization only (0..1)', unit)
+    .option('--cpu-util <u>', 'plan for this CPU utilization only (0..1)', numberIn(0, 1))
     .option('--json', 'print JSON: the chosen plan, the presets\' expected latency beside it, every stage time used', false)
     .option('--write', `store the plan table over utilization buckets in the package (${PLAN_TABLE_FILE}, or plans-<ep>.json for an accelerator trunk); plan=auto uses it`, false)
     .addOption(new Option('--trunk-ep <ep>', "the trunk's execution provider").choices(['cpu', 'webgpu', 'cuda']).default('cpu'))

