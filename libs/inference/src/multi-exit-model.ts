@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ModelPackage } from '@outlet/model-package';
 import { ExecutionProvider, sessionOptions } from './execution-provider';
+import { fuseSegmentGraph } from './fused-graph';
 
 /** A feature or input: FP32 values with their shape (batch first). */
 export interface Feature {
@@ -11,6 +13,31 @@ export interface Feature {
 
 async function openSession(path: string, ep: ExecutionProvider, threads: number) {
   return ort.InferenceSession.create(path, sessionOptions(ep, threads));
+}
+
+/** A session of a segment fused with its exit head, and the names of its two outputs. */
+interface FusedSession {
+  session: ort.InferenceSession;
+  featureOutput: string;
+  probabilitiesOutput: string;
+}
+
+/** Open the fused graph of segment `segmentFile` and head `exitFile` (built in memory, see fused-graph.ts). */
+async function openFused(pkg: ModelPackage, segmentFile: string, exitFile: string, ep: ExecutionProvider, threads: number): Promise<FusedSession> {
+  let fused;
+  try {
+    fused = fuseSegmentGraph(readFileSync(join(pkg.dir, segmentFile)), readFileSync(join(pkg.dir, exitFile)));
+  } catch (err) {
+    throw new Error(`${pkg.manifest.name}: ${segmentFile} + ${exitFile}: ${(err as Error).message}`);
+  }
+  const session = await ort.InferenceSession.create(fused.bytes, sessionOptions(ep, threads));
+  for (const name of [fused.featureOutput, fused.probabilitiesOutput]) {
+    if (!session.outputNames.includes(name)) {
+      await session.release();
+      throw new Error(`the fused graph of ${segmentFile} + ${exitFile} has no output '${name}' (outputs: ${session.outputNames.join(', ')})`);
+    }
+  }
+  return { session, featureOutput: fused.featureOutput, probabilitiesOutput: fused.probabilitiesOutput };
 }
 
 async function runSingle(session: ort.InferenceSession, input: Feature): Promise<Feature> {
@@ -30,16 +57,22 @@ export class MultiExitModel {
     readonly ep: ExecutionProvider,
     private readonly segments: (ort.InferenceSession | undefined)[],
     private readonly exits: (ort.InferenceSession | undefined)[],
+    /** Per exit index: its segment fused with it, when loaded with `fused: true`. */
+    private readonly fused: (FusedSession | undefined)[],
   ) {}
 
-  /** Open the chosen pieces (by default all) on one execution provider. */
+  /**
+   * Open the chosen pieces (by default all) on one execution provider. `fused: true` also opens,
+   * for every exit (the final one included), one session of the exit's segment fused with it, for
+   * runSegmentWithExit (an inline head in the same onnxruntime call as its segment).
+   */
   static async load(
     pkg: ModelPackage,
     ep: ExecutionProvider,
     threads: number,
-    pieces: { segments?: boolean; exits?: 'all' | 'early' | 'none' } = {},
+    pieces: { segments?: boolean; exits?: 'all' | 'early' | 'none'; fused?: boolean } = {},
   ): Promise<MultiExitModel> {
-    const { segments = true, exits = 'all' } = pieces;
+    const { segments = true, exits = 'all', fused = false } = pieces;
     const m = pkg.manifest;
     const open = (file: string) => openSession(join(pkg.dir, file), ep, threads);
     const segmentSessions = await Promise.all(m.segments.map((s) => (segments ? open(s.file) : undefined)));
@@ -49,7 +82,10 @@ export class MultiExitModel {
         return wanted ? open(e.file) : undefined;
       }),
     );
-    return new MultiExitModel(pkg, ep, segmentSessions, exitSessions);
+    const fusedSessions = await Promise.all(
+      m.exits.map((e) => (fused ? openFused(pkg, m.segments[e.after_segment].file, e.file, ep, threads) : undefined)),
+    );
+    return new MultiExitModel(pkg, ep, segmentSessions, exitSessions, fusedSessions);
   }
 
   get manifest() {
@@ -69,6 +105,26 @@ export class MultiExitModel {
     return (await runSingle(session, feature)).data;
   }
 
+  /**
+   * Run segment `segment` and the exit head that follows it as one onnxruntime call (the model
+   * must be loaded with `fused: true`): the next feature and the head's softmax probabilities,
+   * the same values runSegment and runExit give.
+   */
+  async runSegmentWithExit(segment: number, input: Feature): Promise<{ feature: Feature; probabilities: Float32Array }> {
+    const exit = this.exitAfterSegment(segment);
+    if (exit === undefined) throw new Error(`segment ${segment} of ${this.manifest.name} has no exit head after it`);
+    const fused = this.fused[exit];
+    if (!fused) throw new Error(`fused segment ${segment} + exit head ${exit} of ${this.manifest.name} is not loaded here (load with fused: true)`);
+    const { session, featureOutput, probabilitiesOutput } = fused;
+    const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input.data, input.dims) };
+    const results = await session.run(feeds);
+    const feature = results[featureOutput];
+    return {
+      feature: { data: feature.data as Float32Array, dims: [...feature.dims] },
+      probabilities: results[probabilitiesOutput].data as Float32Array,
+    };
+  }
+
   /** Index of the exit that follows segment `segment`, if any. */
   exitAfterSegment(segment: number): number | undefined {
     const i = this.manifest.exits.findIndex((e) => e.after_segment === segment);
@@ -76,6 +132,6 @@ export class MultiExitModel {
   }
 
   async release(): Promise<void> {
-    await Promise.all([...this.segments, ...this.exits].map((s) => s?.release()));
+    await Promise.all([...this.segments, ...this.exits, ...this.fused.map((f) => f?.session)].map((s) => s?.release()));
   }
 }
