@@ -10,11 +10,18 @@ export function defaultPredictorPath(): string {
   return process.env.OUTLET_PREDICTOR || resolve(process.cwd(), 'models', 'predictor.json');
 }
 
+/** Per segment index / per exit index (ms). */
 export interface StageTimesMs {
   segments: number[];
   trunkHeads: number[];
   branchHeads: number[];
-} // per segment index / per exit index (ms)
+  /**
+   * Per exit: what an inline head adds when the trunk runs it fused with its segment (one call),
+   * max(0, fused − segment) on the trunk's EP. Present only when profile.json has a 'fused'
+   * measurement of every exit on that EP (never predicted).
+   */
+  fusedHeads?: number[];
+}
 
 /** Load a fitted predictor (default path: defaultPredictorPath()); undefined if the file does not exist. */
 export function loadPredictor(path?: string): FittedPredictor | undefined {
@@ -58,5 +65,9 @@ export function stageTimes(pkg: ModelPackage, trunkEp: string, cpuUtil: number, 
   const segments = m.segments.map((s, i) => time('segment', i, s.file, trunkEp));
   const trunkHeads = m.exits.map((e, i) => time('exit', i, e.file, trunkEp));
   const branchHeads = m.exits.map((e, i) => time('exit', i, e.file, 'cpu'));
-  return { segments, trunkHeads, branchHeads, source: predicted ? 'predictor' : 'profile' };
+  const fused = profile ? m.exits.map((e, i) => profiledTime(profile, 'fused', i, trunkEp, cpuUtil)) : [];
+  const fusedHeads = fused.length > 0 && fused.every((f) => f !== undefined)
+    ? fused.map((f, i) => Math.max(0, f! - segments[m.exits[i].after_segment]))
+    : undefined;
+  return { segments, trunkHeads, branchHeads, ...(fusedHeads && { fusedHeads }), source: predicted ? 'predictor' : 'profile' };
 }

@@ -1,7 +1,7 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { ExecutionProvider } from '@outlet/inference';
+import { ExecutionProvider, fuseSegmentWithHead } from '@outlet/inference';
 import { ModelPackage, readPackageJson } from '@outlet/model-package';
 import { LoadGenerator } from './load-generator';
 import { describeMachine, MachineDescription } from './machine';
@@ -20,7 +20,10 @@ export const DEFAULT_LEVELS = [0, 0.25, 0.5, 0.75, 0.9];
  *   "model": "branchy-mnist",                  // manifest name
  *   "created_at": "2026-11-26T09:00:00.000Z",
  *   "machine": { hostname, cpu_model, cores, memory_gib, platform, node, onnxruntime },
- *   "threads": 1,                              // intra-op threads of every session measured
+ *   "threads": 1,                              // intra-op threads of the trunk's pieces (segments,
+ *                                              // fused pairs, heads on providers other than cpu)
+ *   "branch_threads": 1,                       // intra-op threads of exit heads on 'cpu', the branch
+ *                                              // worker's (absent in older files: same as threads)
  *   "warmup": 5, "runs": 50,                   // warm-up runs, timed runs (at most) per measurement
  *   "load": { "threads": 2, "period_ms": 10 }, // the background load generator's busy loops
  *   "utilization_levels": [0, 0.25, 0.5, 0.75, 0.9],
@@ -36,20 +39,33 @@ export const DEFAULT_LEVELS = [0, 0.25, 0.5, 0.75, 0.9];
  *     { "piece": "segment", "index": 0, "file": "segment-1.onnx", "ep": "cpu", "cpu_util": 0.25,
  *       "achieved_util": 0.26, "median_ms": 0.12, "p10_ms": 0.1, "p90_ms": 0.15, "min_ms": 0.09,
  *       "runs": 50 },
- *     { "piece": "exit", "index": 0, ... }
+ *     { "piece": "exit", "index": 0, ... },
+ *     { "piece": "fused", "index": 0, "file": "segment-1.onnx+exit-1.onnx", ... }
  *   ]
  * }
+ *
+ * Piece kinds: "segment" (index = segment index), "exit" (index = exit index), and "fused"
+ * (index = exit index): the exit's segment and head as one graph with two outputs, one
+ * onnxruntime call, as a trunk runs an inline head (see fuseSegmentWithHead); its extra time over
+ * the plain segment is what an inline head costs. Each measurement may carry "threads", the
+ * intra-op threads of its session. Older files (no "fused" pieces, no "branch_threads", no
+ * per-measurement "threads") still load; their heads were all timed at "threads".
  *
  * Times are wall-clock ms of one `session.run` at batch 1 on random input (input and output
  * transfers included), run in the profiling process while the load runs on every core; the
  * pieces are timed round-robin (one run of each per round), so caches are as warm as when a
  * node runs one piece after another, not as warm as in a tight loop of one piece.
  */
+export type ProfilePiece = 'segment' | 'exit' | 'fused';
+
 export interface ProfileMeasurement {
-  piece: 'segment' | 'exit';
+  piece: ProfilePiece;
   index: number;
+  /** The piece's file; for 'fused', "<segment file>+<exit file>". */
   file: string;
   ep: string;
+  /** Intra-op threads of the session (absent in older files: the profile's `threads`). */
+  threads?: number;
   cpu_util: number;
   achieved_util: number;
   median_ms: number;
@@ -65,6 +81,8 @@ export interface ProfileFile {
   created_at: string;
   machine: MachineDescription;
   threads: number;
+  /** Threads of exit heads timed on 'cpu' (absent in older files: `threads`). */
+  branch_threads?: number;
   warmup: number;
   runs: number;
   load: { threads: number; period_ms: number };
@@ -80,7 +98,12 @@ export interface ProfileOptions {
   levels?: number[];
   runs?: number;
   warmup?: number;
+  /** Intra-op threads of the trunk's pieces: segments, fused pairs, heads on accelerators (1). */
   threads?: number;
+  /** Intra-op threads of exit heads on 'cpu', as the branch worker runs them (default: threads). */
+  branchThreads?: number;
+  /** Time fused segment + head pairs too (true). */
+  fused?: boolean;
   /** Providers to try (cpu, webgpu, cuda by default; those that fail are skipped and noted). */
   eps?: ExecutionProvider[];
   /** Time budget per piece per level (ms); at least 5 runs are always timed. */
@@ -90,26 +113,48 @@ export interface ProfileOptions {
   onNote?: (message: string) => void;
 }
 
-/** Measure every segment and exit head of a package on every provider that works, at every level. */
+/** One piece to time: its kind, index, file label and model (a path, or bytes for a fused pair). */
+interface Piece {
+  piece: ProfilePiece;
+  index: number;
+  file: string;
+  source: string | Uint8Array;
+}
+
+/**
+ * Measure every segment, exit head and fused segment + head pair of a package on every provider
+ * that works, at every level. Segments and fused pairs (the trunk's calls) run at `threads`;
+ * heads at `branchThreads` on 'cpu' (where the branch worker runs them), at `threads` elsewhere.
+ */
 export async function profilePackage(pkg: ModelPackage, options: ProfileOptions = {}): Promise<ProfileFile> {
-  const { levels = DEFAULT_LEVELS, runs = 50, warmup = 5, threads = 1, eps = PROFILED_EPS, maxMsPerPiece = 2000 } = options;
+  const { levels = DEFAULT_LEVELS, runs = 50, warmup = 5, threads = 1, eps = PROFILED_EPS, maxMsPerPiece = 2000, fused = true } = options;
+  const branchThreads = options.branchThreads ?? threads;
   const m = pkg.manifest;
-  const pieces = [
-    ...m.segments.map((s, index) => ({ piece: 'segment' as const, index, file: s.file })),
-    ...m.exits.map((e, index) => ({ piece: 'exit' as const, index, file: e.file })),
+  const pieces: Piece[] = [
+    ...m.segments.map((s, index) => ({ piece: 'segment' as const, index, file: s.file, source: join(pkg.dir, s.file) })),
+    ...m.exits.map((e, index) => ({ piece: 'exit' as const, index, file: e.file, source: join(pkg.dir, e.file) })),
   ];
+  if (fused) {
+    for (const [index, e] of m.exits.entries()) {
+      const segment = m.segments[e.after_segment].file;
+      const bytes = fuseSegmentWithHead(readFileSync(join(pkg.dir, segment)), readFileSync(join(pkg.dir, e.file)));
+      pieces.push({ piece: 'fused', index, file: `${segment}+${e.file}`, source: bytes });
+    }
+  }
   const probe = join(pkg.dir, m.segments[0].file);
   const { available, unavailable } = await probeProviders(probe, threads, eps);
   for (const [ep, why] of Object.entries(unavailable)) options.onNote?.(`execution provider '${ep}' skipped: ${why}`);
 
-  const targets: (MeasureTarget & { piece: (typeof pieces)[number]; ep: string })[] = [];
+  const targets: (MeasureTarget & { piece: Piece; ep: string; threads: number })[] = [];
   const sessions: ort.InferenceSession[] = [];
   for (const ep of available) {
     for (const p of pieces) {
-      const path = join(pkg.dir, p.file);
-      const session = await openSession(path, ep, threads);
+      const pieceThreads = p.piece === 'exit' && ep === 'cpu' ? branchThreads : threads;
+      const session = await openSession(p.source, ep, pieceThreads);
       sessions.push(session);
-      targets.push({ key: `${ep}:${p.piece}-${p.index}`, session, feeds: randomFeeds(path, p.index + 1), piece: p, ep });
+      // A fused pair gets its segment's seed: the same input, so fused − segment compares like with like.
+      const seed = p.piece === 'fused' ? m.exits[p.index].after_segment + 1 : p.index + 1;
+      targets.push({ key: `${ep}:${p.piece}-${p.index}`, session, feeds: randomFeeds(p.source, seed), piece: p, ep, threads: pieceThreads });
     }
   }
   const load = new LoadGenerator({ periodMs: options.loadPeriodMs });
@@ -130,6 +175,7 @@ export async function profilePackage(pkg: ModelPackage, options: ProfileOptions 
           index: t.piece.index,
           file: t.piece.file,
           ep: t.ep,
+          threads: t.threads,
           cpu_util: sweep.levels[li].cpu_util,
           achieved_util: round(sweep.levels[li].achieved_util, 3),
           median_ms: round(s.median),
@@ -146,6 +192,7 @@ export async function profilePackage(pkg: ModelPackage, options: ProfileOptions 
       created_at: new Date().toISOString(),
       machine: describeMachine(),
       threads,
+      branch_threads: branchThreads,
       warmup,
       runs,
       load: { threads: load.threads, period_ms: load.periodMs },
@@ -175,7 +222,7 @@ export function readProfile(pkg: ModelPackage): ProfileFile | undefined {
  * A piece's median time (ms) on `ep` at utilization `u`, interpolated linearly between the
  * measured levels (clamped outside them); undefined where the profile has no such measurement.
  */
-export function profiledTime(profile: ProfileFile, piece: 'segment' | 'exit', index: number, ep: string, u: number): number | undefined {
+export function profiledTime(profile: ProfileFile, piece: ProfilePiece, index: number, ep: string, u: number): number | undefined {
   const points = profile.measurements
     .filter((x) => x.piece === piece && x.index === index && x.ep === ep)
     .map((x) => ({ u: x.cpu_util, value: x.median_ms }));

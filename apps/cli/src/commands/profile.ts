@@ -15,7 +15,8 @@ export function resolvePackageDir(model: string): string {
 }
 
 function summaryTable(profile: ProfileFile): string {
-  const lines = [`${profile.model}: median ms (p10–p90) at background CPU utilization (achieved)`];
+  const threads = `${profile.threads} trunk thread(s), ${profile.branch_threads ?? profile.threads} branch head thread(s) on cpu`;
+  const lines = [`${profile.model}: median ms (p10–p90) at background CPU utilization (achieved); ${threads}`];
   for (const ep of profile.eps) {
     const header = profile.utilization_levels.map((u, i) => `u=${u} (${profile.achieved_utilization[i]})`.padStart(22)).join('');
     lines.push(`  ${ep.padEnd(12)}${header}`);
@@ -36,13 +37,16 @@ export function registerProfile(program: Command): void {
   program
     .command('profile')
     .description(
-      'measure every segment and exit head of a model package on every execution provider that works here (cpu; webgpu, cuda where a session opens), at background CPU utilization levels held by a load generator; writes profile.json into the package',
+      'measure every segment, exit head and fused segment + exit head pair (one call, as an inline head runs) of a model package on every execution provider that works here (cpu; webgpu, cuda where a session opens), at background CPU utilization levels held by a load generator; writes profile.json into the package',
     )
     .argument('<model>', 'model package folder, or package name under $OUTLET_MODELS_DIR (default ./models)')
     .option('--levels <list>', 'background CPU utilization levels, comma separated, 0..1', DEFAULT_LEVELS.join(','))
     .option('--runs <n>', 'timed runs per piece, provider and level', '50')
     .option('--warmup <n>', 'warm-up runs before timing', '5')
-    .option('--threads <n>', 'intra-op thread budget of each session', '1')
+    .option('--threads <n>', "intra-op thread budget of the trunk's sessions (segments, fused pairs, heads on accelerators)", '1')
+    // Default: the branch worker's own default, as libs/config reads it (OUTLET_BRANCH_THREADS, else 1).
+    .option('--branch-threads <n>', "intra-op threads of exit heads on cpu, as the branch worker runs them", process.env.OUTLET_BRANCH_THREADS ?? '1')
+    .option('--no-fused', 'do not time fused segment + exit head pairs')
     .option('--eps <list>', `execution providers to try, comma separated (${AUTO_EP_ORDER.join(', ')})`, 'cpu,webgpu,cuda')
     .option('--max-ms <ms>', 'stop repeating a piece at one level after this long (at least 5 runs)', '2000')
     .option('--dry-run', 'print the summary without writing profile.json')
@@ -59,6 +63,8 @@ export function registerProfile(program: Command): void {
           runs: parsePositiveInt('--runs')(String(opts.runs)),
           warmup: Number(opts.warmup),
           threads: parsePositiveInt('--threads')(String(opts.threads)),
+          branchThreads: parsePositiveInt('--branch-threads')(String(opts.branchThreads)),
+          fused: opts.fused !== false,
           eps,
           maxMsPerPiece: Number(opts.maxMs),
           onProgress: bar.update,
