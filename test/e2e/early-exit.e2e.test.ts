@@ -2,17 +2,18 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Queue } from 'bullmq';
 import { bullConnection } from '@outlet/config';
-import { BranchJobData, BranchResult, InferResult, branchQueueName, inferQueueName } from '@outlet/contracts';
+import { BranchJobData, BranchResult, branchQueueName } from '@outlet/contracts';
 import { OutletSystem } from '@outlet/supervisor';
 import { FIXTURE_MODELS_DIR } from '../support/direct';
 import { post } from '../support/http';
+import { TrunkRecords } from '../support/trunk-record';
 
 /** Fixture models: slow-exit (5 slow segments, exit 0 always confident), slow-head (fast trunk, slow heads). */
 const input = { inputs: [{ name: 'input', shape: [1, 1, 28, 28], datatype: 'FP32', data: new Array(784).fill(0.5) }] };
 
 describe('early exit across processes', () => {
   let system: OutletSystem;
-  let infer: Queue<any, InferResult>;
+  let records: TrunkRecords;
   let branch: Queue<BranchJobData, BranchResult>;
 
   before(async () => {
@@ -21,12 +22,12 @@ describe('early exit across processes', () => {
       env: { OUTLET_MODELS_DIR: FIXTURE_MODELS_DIR, OUTLET_TRUNK_EP: 'cpu' },
       nodes: [{ nodeId: 'edge-x' }],
     });
-    infer = new Queue(inferQueueName('slow-exit'), { connection: bullConnection(system.redisUrl) });
+    records = await new TrunkRecords(system.redisUrl, 'slow-exit').ready();
     branch = new Queue(branchQueueName('edge-x'), { connection: bullConnection(system.redisUrl) });
   });
 
   after(async () => {
-    await infer?.close();
+    await records?.close();
     await branch?.close();
     await system?.stop();
   });
@@ -37,37 +38,33 @@ describe('early exit across processes', () => {
     return res.body.parameters;
   };
 
-  test('parallel: a confident branch head stops the trunk; later segments never run', async () => {
+  test('parallel: a confident branch head answers and stops the trunk; later segments never run', async () => {
     for (let i = 0; i < 3; i++) {
       const p = await run('slow-exit', 'parallel');
       assert.equal(p.exit_index, 0);
       assert.equal(p.exit_worker, 'branch');
-      assert.ok(p.trunk_segments_run <= 2, `trunk ran ${p.trunk_segments_run} of 5 segments`);
-    }
-    // The trunk worker's own record of the last tasks: which segments it ran.
-    const jobs = await infer.getJobs(['completed'], 0, 2);
-    assert.equal(jobs.length, 3);
-    for (const job of jobs) {
-      const record = job.returnvalue as InferResult;
-      assert.equal(record.exitWorker, 'branch');
-      assert.ok(record.segmentsRan.length <= 2);
-      for (const later of [2, 3, 4]) assert.ok(!record.segmentsRan.includes(later), `segment ${later} ran`);
-      assert.ok(record.trunkStoppedAt >= record.decidedAt);
+      // The trunk worker's own record: which segments it ran, and the job's answer is the client's.
+      const { answer, telemetry } = await records.of(p.task_id);
+      assert.equal(answer.exitWorker, 'branch');
+      assert.equal(answer.exitIndex, 0);
+      assert.ok(telemetry.segmentsRan.length <= 2, `trunk ran ${telemetry.segmentsRan}`);
+      for (const later of [2, 3, 4]) assert.ok(!telemetry.segmentsRan.includes(later), `segment ${later} ran`);
+      assert.ok(telemetry.trunkStoppedAt >= telemetry.decidedAt);
     }
   });
 
-  test('serial: the first confident exit answers inline after one segment', async () => {
+  test('serial: the first confident exit answers inline (fused with its segment) after one segment', async () => {
     const p = await run('slow-exit', 'serial');
     assert.equal(p.exit_index, 0);
     assert.equal(p.exit_worker, 'trunk');
-    assert.equal(p.trunk_segments_run, 1);
+    assert.deepEqual((await records.of(p.task_id)).telemetry.segmentsRan, [0]);
   });
 
   test('full: the original network answers from the final exit', async () => {
     const p = await run('slow-exit', 'full');
     assert.equal(p.exit_index, 4);
     assert.equal(p.exit_worker, 'trunk');
-    assert.equal(p.trunk_segments_run, 5);
+    assert.deepEqual((await records.of(p.task_id)).telemetry.segmentsRan, [0, 1, 2, 3, 4]);
   });
 
   test('when the trunk reaches the final exit first, the pending branch subjobs are dropped', async () => {

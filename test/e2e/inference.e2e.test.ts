@@ -10,6 +10,7 @@ import { OutletSystem } from '@outlet/supervisor';
 import { heldOutDigit, inferBody } from '../support/digits';
 import { DirectModel, MODELS_DIR } from '../support/direct';
 import { get, post, waitForJob } from '../support/http';
+import { TrunkRecords } from '../support/trunk-record';
 
 const MODEL = 'branchy-mnist';
 const THRESHOLDS = [0.85, 0.7, 0]; // read back from the manifest below
@@ -18,6 +19,7 @@ describe('branchy-mnist through gateway, Redis and worker processes', () => {
   let system: OutletSystem;
   let direct: DirectModel;
   let infer: string;
+  let records: TrunkRecords;
 
   before(async () => {
     system = await OutletSystem.start({
@@ -29,9 +31,11 @@ describe('branchy-mnist through gateway, Redis and worker processes', () => {
     direct = await DirectModel.open(join(MODELS_DIR, MODEL));
     direct.model.manifest.exits.forEach((e, i) => (THRESHOLDS[i] = e.threshold));
     infer = `${system.baseUrl}/v2/models/${MODEL}/infer`;
+    records = await new TrunkRecords(system.redisUrl, MODEL).ready();
   });
 
   after(async () => {
+    await records?.close();
     await direct?.release();
     await system?.stop();
   });
@@ -65,22 +69,26 @@ describe('branchy-mnist through gateway, Redis and worker processes', () => {
         assert.equal(p.exit_count, 3);
         assert.equal(p.node_id, 'edge-1');
         assert.equal(p.trunk_ep, 'cpu');
-        for (const key of ['queue_ms', 'trunk_ms', 'branch_ms', 'total_ms', 'exit_confidence']) assert.equal(typeof p[key], 'number', key);
+        for (const key of ['queue_ms', 'ingress_ms', 'delivery_ms', 'total_ms', 'exit_confidence']) assert.equal(typeof p[key], 'number', key);
         const firstConfident = exits.findIndex((probs, i) => i === exits.length - 1 || isConfident(probs, THRESHOLDS[i]));
         if (plan === 'full') {
           assert.equal(p.plan, 'skip,skip');
           assert.equal(p.exit_index, 2);
-          assert.equal(p.trunk_segments_run, 3);
+          assert.deepEqual((await records.of(p.task_id)).telemetry.segmentsRan, [0, 1, 2]);
           assert.equal(p.exit_worker, 'trunk');
         } else if (plan === 'serial') {
           assert.equal(p.plan, 'trunk,trunk');
           assert.equal(p.exit_index, firstConfident, 'serial answers from the first confident exit');
           assert.equal(p.exit_worker, 'trunk');
-          assert.equal(p.trunk_segments_run, firstConfident + 1);
+          assert.equal((await records.of(p.task_id)).telemetry.segmentsRan.length, firstConfident + 1);
         } else {
           assert.equal(p.plan, 'branch,branch');
           // The first decision in time: a confident branch head, or the final exit if the trunk won.
           assert.ok(p.exit_worker === 'branch' ? p.exit_index < 2 && isConfident(expected, THRESHOLDS[p.exit_index]) : p.exit_index === 2);
+          // The job completes with the answer the client got, whichever worker gave it.
+          const { answer } = await records.of(p.task_id);
+          assert.deepEqual(answer.outputs[0].data, output.data);
+          assert.equal(answer.exitWorker, p.exit_worker);
         }
       }
     });
@@ -103,7 +111,7 @@ describe('branchy-mnist through gateway, Redis and worker processes', () => {
     assert.equal(res.status, 200);
     assert.equal(res.body.parameters.plan, 'skip,trunk');
     assert.equal(res.body.parameters.exit_index, 1, 'threshold 0 makes exit 1 answer; exit 0 was skipped');
-    assert.equal(res.body.parameters.trunk_segments_run, 2);
+    assert.deepEqual((await records.of(res.body.parameters.task_id)).telemetry.segmentsRan, [0, 1]);
   });
 
   test('asynchronous jobs: 202 with an id, then the same result as /infer', async () => {

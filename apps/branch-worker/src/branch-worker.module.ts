@@ -1,22 +1,23 @@
 import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
-import { BranchSettings, bullConnection } from '@outlet/config';
+import { BranchSettings } from '@outlet/config';
 import { branchQueueName } from '@outlet/contracts';
-import { MultiExitModel } from '@outlet/inference';
+import { ModelThread } from '@outlet/inference';
 import { ModelPackage } from '@outlet/model-package';
+import { REDIS, RedisModule } from '@outlet/transport';
+import { BranchTransport } from './branch-transport.service';
 import { ExitHeadRunner } from './exit-head.runner';
 import { exitHeadProcessorFor } from './exit-head.processor';
-import { BRANCH_MODELS, BRANCH_SETTINGS } from './tokens';
+import { BRANCH_ENGINE, BRANCH_PACKAGES, BRANCH_SETTINGS } from './tokens';
 
-/** Open every model's early exit heads on the CPU (the final exit always runs on the trunk). */
-async function loadHeads(settings: BranchSettings, packages: Map<string, ModelPackage>) {
+/** Open every model's early exit heads on the CPU, in a thread of their own (the final exit always runs on the trunk). */
+async function startHeads(settings: BranchSettings, packages: Map<string, ModelPackage>): Promise<ModelThread> {
   const logger = new Logger('BranchModels');
-  const models = new Map<string, MultiExitModel>();
+  const engine = await ModelThread.start({ packageDirs: [...packages.values()].map((p) => p.dir), ep: 'cpu', threads: settings.threads, pieces: { segments: false, exits: 'early' } });
   for (const [name, pkg] of packages) {
-    models.set(name, await MultiExitModel.load(pkg, 'cpu', settings.threads, { segments: false, exits: 'early' }));
-    logger.log(`${name}: ${pkg.manifest.exits.length - 1} early exit head(s) on cpu (${settings.threads} thread(s))`);
+    logger.log(`${name}: ${pkg.manifest.exits.length - 1} early exit head(s) on cpu (${settings.threads} thread(s), off the main thread)`);
   }
-  return models;
+  return engine;
 }
 
 @Module({})
@@ -25,12 +26,15 @@ export class BranchWorkerModule {
     return {
       module: BranchWorkerModule,
       imports: [
-        BullModule.forRoot({ connection: bullConnection(settings.redisUrl) }),
+        RedisModule.forRoot(settings.redisUrl),
+        BullModule.forRootAsync({ useFactory: (redis) => ({ connection: redis }), inject: [REDIS] }),
         BullModule.registerQueue({ name: branchQueueName(settings.nodeId) }),
       ],
       providers: [
         { provide: BRANCH_SETTINGS, useValue: settings },
-        { provide: BRANCH_MODELS, useFactory: () => loadHeads(settings, packages) },
+        { provide: BRANCH_PACKAGES, useValue: packages },
+        { provide: BRANCH_ENGINE, useFactory: () => startHeads(settings, packages) },
+        BranchTransport,
         ExitHeadRunner,
         exitHeadProcessorFor(settings.nodeId, settings.concurrency),
       ],

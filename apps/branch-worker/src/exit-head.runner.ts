@@ -1,76 +1,59 @@
-import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Job, UnrecoverableError } from 'bullmq';
-import Redis from 'ioredis';
-import {
-  BranchJobData,
-  BranchResult,
-  ExitHeadEvent,
-  bufferToFloat32,
-  earlyExitChannel,
-  elementCount,
-  nowMs,
-  taskDoneKey,
-} from '@outlet/contracts';
+import { BranchJobData, BranchResult, buildAnswer, elementCount, nowMs } from '@outlet/contracts';
 import { BranchSettings } from '@outlet/config';
-import { MultiExitModel, isConfident, maxProbability } from '@outlet/inference';
-import { BRANCH_MODELS, BRANCH_SETTINGS } from './tokens';
+import { ModelThread, isConfident, maxProbability } from '@outlet/inference';
+import { ModelPackage } from '@outlet/model-package';
+import { BranchTransport } from './branch-transport.service';
+import { BRANCH_ENGINE, BRANCH_PACKAGES, BRANCH_SETTINGS } from './tokens';
 
-/** Runs one exit-head subjob on the CPU and tells the node's trunk what the head decided. */
+/** Runs one exit-head subjob on the CPU; a confident head answers the task itself. */
 @Injectable()
-export class ExitHeadRunner implements OnModuleInit, OnApplicationShutdown {
-  private redis: Redis;
-
+export class ExitHeadRunner {
   constructor(
     @Inject(BRANCH_SETTINGS) private readonly settings: BranchSettings,
-    @Inject(BRANCH_MODELS) private readonly models: Map<string, MultiExitModel>,
+    @Inject(BRANCH_PACKAGES) private readonly packages: Map<string, ModelPackage>,
+    @Inject(BRANCH_ENGINE) private readonly engine: ModelThread,
+    private readonly transport: BranchTransport,
   ) {}
-
-  onModuleInit() {
-    this.redis = new Redis(this.settings.redisUrl, { maxRetriesPerRequest: null });
-  }
-
-  async onApplicationShutdown() {
-    await this.redis?.quit().catch(() => undefined);
-  }
 
   async run(job: Job<BranchJobData, BranchResult>): Promise<BranchResult> {
     const d = job.data;
-    const model = this.models.get(d?.model);
-    if (!model) throw new UnrecoverableError(`subjob ${job.id}: model '${d?.model}' is not served by this branch worker`);
-    if (!Number.isInteger(d.exitIndex) || d.exitIndex < 0 || d.exitIndex >= model.manifest.exits.length - 1) {
+    const pkg = this.packages.get(d?.model);
+    if (!pkg) throw new UnrecoverableError(`subjob ${job.id}: model '${d?.model}' is not served by this branch worker`);
+    const m = pkg.manifest;
+    if (!Number.isInteger(d.exitIndex) || d.exitIndex < 0 || d.exitIndex >= m.exits.length - 1) {
       throw new UnrecoverableError(`subjob ${job.id}: exit ${d.exitIndex} is not an early exit of ${d.model}`);
+    }
+    if (typeof d.task !== 'object' || d.task === null || !Array.isArray(d.task.plan) || typeof d.threshold !== 'number') {
+      throw new UnrecoverableError(`subjob ${job.id}: no task context or threshold to answer with`);
     }
     const record = { nodeId: this.settings.nodeId, trunkNodeId: d.trunkNodeId, taskId: d.taskId, exitIndex: d.exitIndex };
 
-    // One round trip: is the task already answered, and the feature.
-    const [[, done], [, bytes]] = (await this.redis.multi().get(taskDoneKey(d.taskId)).getBuffer(d.featureKey).del(d.featureKey).exec()) as [
-      [Error | null, string | null],
-      [Error | null, Buffer | null],
-    ];
+    let feature: Float32Array | undefined;
+    try {
+      feature = await this.transport.takeFeature(d);
+    } catch (err) {
+      throw new UnrecoverableError(`subjob ${job.id}: ${(err as Error).message}`);
+    }
     const handoffMs = nowMs() - d.handedOffAt;
-    if (done) return { ...record, outcome: 'dropped', handoffMs };
-    if (!bytes) throw new UnrecoverableError(`subjob ${job.id}: feature ${d.featureKey} is gone (expired?)`);
-    const feature = bufferToFloat32(bytes);
+    if (!feature) return { ...record, outcome: 'dropped', handoffMs };
     if (!Array.isArray(d.featureShape) || elementCount(d.featureShape) !== feature.length) {
       throw new UnrecoverableError(`subjob ${job.id}: feature of ${feature.length} values does not fit shape ${JSON.stringify(d.featureShape)}`);
     }
 
-    const started = nowMs();
-    const probabilities = await model.runExit(d.exitIndex, { data: feature, dims: d.featureShape });
-    const decidedAt = nowMs();
-    const exited = isConfident(probabilities, d.threshold);
+    const { probabilities, decidedAt, ranMs } = await this.engine.runExit(m.name, d.exitIndex, { data: feature, dims: d.featureShape });
     const confidence = maxProbability(probabilities);
-    const event: ExitHeadEvent = {
-      taskId: d.taskId,
-      exitIndex: d.exitIndex,
-      exited,
-      confidence,
-      probabilities: exited ? Array.from(probabilities) : undefined,
-      headMs: decidedAt - started,
-      decidedAt,
-      branchNodeId: this.settings.nodeId,
-    };
-    await this.redis.publish(earlyExitChannel(d.trunkNodeId), JSON.stringify(event));
-    return { ...record, outcome: exited ? 'exit' : 'continue', confidence, headMs: event.headMs, handoffMs };
+    const base = { ...record, confidence, headMs: ranMs, handoffMs };
+    if (!isConfident(probabilities, d.threshold)) return { ...base, outcome: 'continue' };
+    const answer = buildAnswer(
+      d.taskId,
+      { name: m.name, version: m.version, exitCount: m.exits.length, output: m.output },
+      d.task,
+      this.settings.nodeId,
+      { exitIndex: d.exitIndex, probabilities, confidence, worker: 'branch', decidedAt },
+    );
+    const claim = await this.transport.claim(answer, d.task.replyTo, d.trunkNodeId);
+    return { ...base, outcome: claim.won ? 'exit' : 'late' };
   }
 }

@@ -1,2 +1,5 @@
 export const BRANCH_SETTINGS = Symbol('BRANCH_SETTINGS');
-export const BRANCH_MODELS = Symbol('BRANCH_MODELS');
+/** The model packages whose early exit heads this worker runs, by name. */
+export const BRANCH_PACKAGES = Symbol('BRANCH_PACKAGES');
+/** The ModelThread that runs the heads off the main thread. */
+export const BRANCH_ENGINE = Symbol('BRANCH_ENGINE');

@@ -1,14 +1,14 @@
-import { DynamicModule, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { DynamicModule, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { BullBoardModule, InjectBullBoard, BullBoardInstance } from '@bull-board/nestjs';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { Queue } from 'bullmq';
 import basicAuth from 'express-basic-auth';
 import { NextFunction, Request, Response } from 'express';
-import { GatewaySettings, bullConnection } from '@outlet/config';
+import Redis from 'ioredis';
+import { InjectRedis } from '@outlet/transport';
 import { branchQueueName, inferQueueName } from '@outlet/contracts';
 import { NodeRegistry } from './node-registry.service';
-import { GATEWAY_SETTINGS } from './tokens';
 
 export const ADMIN_ROUTE = '/admin/queues';
 
@@ -24,7 +24,7 @@ export class BranchQueueSync implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @InjectBullBoard() private readonly board: BullBoardInstance,
     private readonly nodes: NodeRegistry,
-    @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
+    @InjectRedis() private readonly redis: Redis,
   ) {}
 
   onModuleInit() {
@@ -35,7 +35,7 @@ export class BranchQueueSync implements OnModuleInit, OnApplicationShutdown {
     for (const node of await this.nodes.liveNodes()) {
       const name = branchQueueName(node.nodeId);
       if (this.queues.has(name)) continue;
-      const queue = new Queue(name, { connection: bullConnection(this.settings.redisUrl) });
+      const queue = new Queue(name, { connection: this.redis });
       this.queues.set(name, queue);
       this.board.addQueue(new BullMQAdapter(queue, { readOnlyMode: false }));
     }
@@ -58,7 +58,7 @@ function boardMiddleware(admin: { user: string; password: string }) {
 /** Bull Board at /admin/queues behind HTTP basic auth; absent (404) when no credentials are set. */
 @Module({})
 export class AdminBoardModule {
-  static forRoot(settings: GatewaySettings, models: string[]): DynamicModule {
+  static forRoot(settings: { admin?: { user: string; password: string } }, models: string[]): DynamicModule {
     if (!settings.admin) return { module: AdminBoardModule };
     return {
       module: AdminBoardModule,

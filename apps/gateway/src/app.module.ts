@@ -1,10 +1,11 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
-import { GatewaySettings, bullConnection } from '@outlet/config';
+import { GatewaySettings } from '@outlet/config';
+import { REDIS, RedisModule } from '@outlet/transport';
 import { inferQueueName } from '@outlet/contracts';
 import { ModelCatalog } from './model-catalog.service';
 import { NodeRegistry } from './node-registry.service';
-import { REDIS, RedisCloser, redisProvider } from './redis.provider';
+import { GatewayTransport } from './gateway-transport.service';
 import { GATEWAY_SETTINGS } from './tokens';
 import { InferenceService } from './inference.service';
 import { InferenceController } from './inference.controller';
@@ -20,15 +21,14 @@ class GatewayCoreModule {
     const queues = BullModule.registerQueue(...catalog.names().map((m) => ({ name: inferQueueName(m) })));
     return {
       module: GatewayCoreModule,
-      imports: [BullModule.forRoot({ connection: bullConnection(settings.redisUrl) }), queues],
+      imports: [RedisModule.forRoot(settings.redisUrl), BullModule.forRootAsync({ useFactory: (redis) => ({ connection: redis }), inject: [REDIS] }), queues],
       providers: [
         { provide: GATEWAY_SETTINGS, useValue: settings },
         { provide: ModelCatalog, useValue: catalog },
-        redisProvider(settings.redisUrl),
-        RedisCloser,
         NodeRegistry,
+        GatewayTransport,
       ],
-      exports: [GATEWAY_SETTINGS, ModelCatalog, NodeRegistry, REDIS, queues],
+      exports: [GATEWAY_SETTINGS, ModelCatalog, NodeRegistry, GatewayTransport, queues],
     };
   }
 }

@@ -2,9 +2,8 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req } from '@nest
 import { Request } from 'express';
 import { nowMs } from '@outlet/contracts';
 import { GatewaySettings } from '@outlet/config';
-import { InjectRedis } from './redis.provider';
-import Redis from 'ioredis';
 import { InferenceService } from './inference.service';
+import { GatewayTransport } from './gateway-transport.service';
 import { ModelCatalog } from './model-catalog.service';
 import { NodeRegistry } from './node-registry.service';
 import { RequestError, validateInferRequest } from './inference-request';
@@ -19,7 +18,7 @@ export class InferenceController {
     private readonly catalog: ModelCatalog,
     private readonly inference: InferenceService,
     private readonly nodes: NodeRegistry,
-    @InjectRedis() private readonly redis: Redis,
+    private readonly transport: GatewayTransport,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
@@ -36,7 +35,7 @@ export class InferenceController {
   @Get('health/ready')
   async ready() {
     try {
-      await this.redis.ping();
+      await this.transport.ping();
     } catch (err) {
       throw new RequestError(503, `not ready: Redis does not answer (${(err as Error).message})`);
     }

@@ -1,140 +1,72 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
-import { getQueueToken } from '@nestjs/bullmq';
-import { Job, Queue, QueueEvents } from 'bullmq';
-import Redis from 'ioredis';
+import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import {
-  InferJobData,
-  InferResult,
-  JobName,
-  answerChannel,
-  float32ToBase64,
-  inferQueueName,
-  nowMs,
-} from '@outlet/contracts';
-import { GatewaySettings, bullConnection } from '@outlet/config';
+import { InferJobData, float32ToBase64, nowMs } from '@outlet/contracts';
+import { GatewaySettings } from '@outlet/config';
 import { ModelCatalog } from './model-catalog.service';
 import { RequestError, ValidInferRequest } from './inference-request';
 import { toOipResponse } from './oip-response';
+import { GatewayTransport } from './gateway-transport.service';
 import { GATEWAY_SETTINGS } from './tokens';
 
-/** Puts tasks on the models' inference queues and hears back when they finish. */
+/** Runs tasks: enqueue, then answer at the first decision (synchronous) or later (asynchronous). */
 @Injectable()
-export class InferenceService implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger(InferenceService.name);
-  private readonly events = new Map<string, QueueEvents>();
-  private readonly queues = new Map<string, Queue<InferJobData, InferResult>>();
-  /** This gateway's name on the answer channel, and the synchronous requests waiting on it. */
-  private readonly gatewayId = randomUUID();
-  private readonly waiting = new Map<string, (result: InferResult) => void>();
-  private subscriber: Redis;
-
+export class InferenceService {
   constructor(
-    private readonly moduleRef: ModuleRef,
     private readonly catalog: ModelCatalog,
+    private readonly transport: GatewayTransport,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
-  async onModuleInit() {
-    for (const model of this.catalog.names()) {
-      const events = new QueueEvents(inferQueueName(model), { connection: bullConnection(this.settings.redisUrl) });
-      events.on('error', (err) => this.logger.warn(`queue events of ${model}: ${err.message}`));
-      this.events.set(model, events);
-    }
-    await Promise.all([...this.events.values()].map((e) => e.waitUntilReady()));
-    this.subscriber = new Redis(this.settings.redisUrl, { maxRetriesPerRequest: null });
-    this.subscriber.on('message', (_channel, message: string) => {
-      try {
-        const result = JSON.parse(message) as InferResult;
-        this.waiting.get(result.taskId)?.(result);
-      } catch {
-        this.logger.warn(`ignored a malformed answer: ${message.slice(0, 80)}`);
-      }
-    });
-    await this.subscriber.subscribe(answerChannel(this.gatewayId));
-  }
-
-  async onApplicationShutdown() {
-    await Promise.all([...this.events.values()].map((e) => e.close()));
-    await this.subscriber?.quit().catch(() => undefined);
-  }
-
-  /** The model's inference queue (registered with BullModule; looked up once, not per request). */
-  queue(model: string): Queue<InferJobData, InferResult> {
-    let queue = this.queues.get(model);
-    if (!queue) {
-      queue = this.moduleRef.get<Queue<InferJobData, InferResult>>(getQueueToken(inferQueueName(model)), { strict: false });
-      this.queues.set(model, queue);
-    }
-    return queue;
-  }
-
-  /** Enqueue one task; the job id is the task id. */
-  async enqueue(model: string, request: ValidInferRequest, taskId = randomUUID(), replyTo?: string): Promise<Job<InferJobData, InferResult>> {
-    const data: InferJobData = {
+  private jobData(model: string, request: ValidInferRequest, taskId: string, replyTo?: string): InferJobData {
+    return {
       model,
       requestId: request.id ?? taskId,
-      input: {
-        name: this.catalog.get(model).manifest.input.name,
-        shape: request.shape,
-        datatype: 'FP32',
-        dataBase64: float32ToBase64(request.data),
-      },
+      input: { name: this.catalog.get(model).manifest.input.name, shape: request.shape, datatype: 'FP32', dataBase64: float32ToBase64(request.data) },
       plan: request.plan ?? this.settings.defaultPlan,
       planSource: request.plan ? 'request' : 'default',
       threshold: request.threshold,
       enqueuedAt: nowMs(),
       replyTo,
     };
-    return this.queue(model).add(JobName.Infer, data, {
-      jobId: taskId,
-      removeOnComplete: { count: this.settings.jobRetention },
-      removeOnFail: { count: this.settings.jobRetention },
-    });
   }
 
-  /** Run a task and wait for its answer (synchronous `/infer`). */
-  async infer(model: string, request: ValidInferRequest, receivedAt: number) {
-    // The answer comes on this gateway's answer channel; BullMQ's completion (or failure) event
-    // is the fallback, and the only way a failed task is heard.
+  /** Enqueue one task without waiting for it (`/v1/jobs`). */
+  async submit(model: string, request: ValidInferRequest): Promise<string> {
     const taskId = randomUUID();
-    const published = new Promise<InferResult>((resolve) => this.waiting.set(taskId, resolve));
-    let result: InferResult;
-    let job: Job<InferJobData, InferResult> | undefined;
+    await this.transport.enqueue(taskId, this.jobData(model, request, taskId), this.settings.jobRetention);
+    return taskId;
+  }
+
+  /** Run a task and answer with the first decision, whichever worker makes it (synchronous `/infer`). */
+  async infer(model: string, request: ValidInferRequest, receivedAt: number) {
+    const taskId = randomUUID();
+    const outcome = this.transport.expect(taskId, this.settings.inferTimeoutMs);
+    const data = this.jobData(model, request, taskId, this.transport.gatewayId);
     try {
-      job = await this.enqueue(model, request, taskId, this.gatewayId);
-      result = await Promise.race([published, job.waitUntilFinished(this.events.get(model)!, this.settings.inferTimeoutMs)]);
+      await this.transport.enqueue(taskId, data, this.settings.jobRetention);
     } catch (err) {
-      if (!job) throw err;
-      const message = (err as Error).message;
-      if (/timed out/i.test(message)) {
-        throw new RequestError(504, `task ${job.id} did not finish within ${this.settings.inferTimeoutMs} ms (is a trunk worker serving '${model}'?); poll GET /v1/jobs/${job.id}`);
-      }
-      throw new RequestError(500, `task ${job.id} failed: ${message}`);
-    } finally {
-      this.waiting.delete(taskId);
+      this.transport.forget(taskId);
+      throw err;
     }
+    const message = await outcome;
     const answeredAt = nowMs();
-    const clock = { receivedAt, enqueuedAt: job.data.enqueuedAt, answeredAt };
-    return toOipResponse(result, answeredAt - receivedAt, this.catalog.get(model).manifest.labels, clock);
+    if (!message) {
+      throw new RequestError(504, `task ${taskId} did not finish within ${this.settings.inferTimeoutMs} ms (is a trunk worker serving '${model}'?); poll GET /v1/jobs/${taskId}`);
+    }
+    if (message.error !== undefined) throw new RequestError(500, `task ${taskId} failed: ${message.error}`);
+    const clock = { receivedAt, enqueuedAt: data.enqueuedAt, answeredAt };
+    return toOipResponse(message.answer, answeredAt - receivedAt, this.catalog.get(model).manifest.labels, clock);
   }
 
   /** The state of an asynchronous task, with its answer once done. */
   async jobStatus(id: string) {
-    for (const model of this.catalog.names()) {
-      const queue = this.queue(model);
-      // State first, then the job: a job read first may complete in between, without its result.
-      const state = await queue.getJobState(id);
-      if (state === 'unknown') continue;
-      const base = { id, model, state };
-      if (state !== 'completed' && state !== 'failed') return base;
-      const job = await Job.fromId<InferJobData, InferResult>(queue, id);
-      if (!job) continue; // removed by retention just now
-      if (state === 'failed') return { ...base, error: job.failedReason };
-      const total = (job.finishedOn ?? Date.now()) - job.timestamp;
-      return { ...base, result: toOipResponse(job.returnvalue, total, this.catalog.get(model).manifest.labels) };
-    }
-    throw new RequestError(404, `unknown job '${id}' (finished jobs are kept for the last ${this.settings.jobRetention} per model)`);
+    const found = await this.transport.findJob(this.catalog.names(), id);
+    if (!found) throw new RequestError(404, `unknown job '${id}' (finished jobs are kept for the last ${this.settings.jobRetention} per model)`);
+    const { model, state, job } = found;
+    const base = { id, model, state };
+    if (!job) return base;
+    if (state === 'failed') return { ...base, error: job.failedReason };
+    const total = (job.finishedOn ?? Date.now()) - job.timestamp;
+    return { ...base, result: toOipResponse(job.returnvalue, total, this.catalog.get(model).manifest.labels) };
   }
 }

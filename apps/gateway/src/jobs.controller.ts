@@ -20,8 +20,8 @@ export class JobsController {
     const { model, ...request } = body as Record<string, unknown>;
     if (typeof model !== 'string') throw new RequestError(400, '"model" must name a served model');
     const pkg = this.catalog.get(model);
-    const job = await this.inference.enqueue(model, validateInferRequest(request, pkg.manifest));
-    return { id: job.id, model, state: 'waiting' };
+    const id = await this.inference.submit(model, validateInferRequest(request, pkg.manifest));
+    return { id, model, state: 'waiting' };
   }
 
   @Get(':id')

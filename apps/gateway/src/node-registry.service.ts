@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRedis } from './redis.provider';
+import { InjectRedis } from '@outlet/transport';
 import Redis from 'ioredis';
 import { NODES_KEY, NodeStatus, nodeStatusKey } from '@outlet/contracts';
 

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Placement, parsePlan } from '@outlet/contracts';
 import { CpuMonitor } from '@outlet/edge-node';
-import { MultiExitModel } from '@outlet/inference';
-import { PlanTable, earlyExitCount, planForUtilization, planTableFile, readPackageJson } from '@outlet/model-package';
-import { TRUNK_MODELS } from './tokens';
+import { ModelThread } from '@outlet/inference';
+import { ModelPackage, PlanTable, earlyExitCount, planForUtilization, planTableFile, readPackageJson } from '@outlet/model-package';
+import { TRUNK_ENGINE, TRUNK_PACKAGES } from './tokens';
 
 /** Online half of the planner: the plan for the node's current CPU load, from the package's table. */
 @Injectable()
@@ -13,14 +13,14 @@ export class PlanSelector implements OnApplicationShutdown {
   /** Per model: the plan for a utilization, from its table or the fallback. */
   private readonly planners = new Map<string, (cpuUtil: number) => Placement[]>();
 
-  constructor(@Inject(TRUNK_MODELS) models: Map<string, MultiExitModel>) {
-    for (const [name, model] of models) {
-      const file = planTableFile(model.ep);
-      const table = readPackageJson<PlanTable>(model.pkg, file);
+  constructor(@Inject(TRUNK_PACKAGES) packages: Map<string, ModelPackage>, @Inject(TRUNK_ENGINE) engine: ModelThread) {
+    for (const [name, pkg] of packages) {
+      const file = planTableFile(engine.ep);
+      const table = readPackageJson<PlanTable>(pkg, file);
       if (!table) {
-        this.logger.warn(`${name} has no ${file}: plan=auto falls back to parallel (run 'npm run outlet -- plan ${name} --trunk-ep ${model.ep} --write')`);
+        this.logger.warn(`${name} has no ${file}: plan=auto falls back to parallel (run 'npm run outlet -- plan ${name} --trunk-ep ${engine.ep} --write')`);
       }
-      const fallback = parsePlan('parallel', earlyExitCount(model.manifest));
+      const fallback = parsePlan('parallel', earlyExitCount(pkg.manifest));
       this.planners.set(name, table ? (u) => planForUtilization(table, u).plan : () => fallback);
     }
   }

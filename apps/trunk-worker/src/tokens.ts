@@ -1,2 +1,5 @@
 export const TRUNK_SETTINGS = Symbol('TRUNK_SETTINGS');
-export const TRUNK_MODELS = Symbol('TRUNK_MODELS');
+/** The model packages this worker serves, by name. */
+export const TRUNK_PACKAGES = Symbol('TRUNK_PACKAGES');
+/** The ModelThread that runs every model's sessions off the main thread. */
+export const TRUNK_ENGINE = Symbol('TRUNK_ENGINE');

@@ -1,127 +1,121 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Job, UnrecoverableError } from 'bullmq';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import {
-  InferJobData,
-  InferResult,
-  PlanError,
-  base64ToFloat32,
-  elementCount,
-  nowMs,
-  parsePlan,
-} from '@outlet/contracts';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { AnswerContext, InferJobData, TaskAnswer, buildAnswer, nowMs } from '@outlet/contracts';
 import { TrunkSettings } from '@outlet/config';
-import { ExitDecision, MultiExitModel, runTrunk } from '@outlet/inference';
-import { earlyExitCount } from '@outlet/model-package';
-import { EarlyExitInbox } from './early-exit-inbox.service';
-import { BranchHandOff } from './branch-handoff.service';
+import { ExitDecision, ModelThread, TrunkSteps, runTrunk } from '@outlet/inference';
+import { ModelPackage } from '@outlet/model-package';
+import { DecodedTask, InvalidJobError, decodeInferJob } from './infer-job';
 import { PlanSelector } from './plan-selector.service';
-import { TRUNK_MODELS, TRUNK_SETTINGS } from './tokens';
+import { TrunkTransport } from './trunk-transport.service';
+import { TRUNK_ENGINE, TRUNK_PACKAGES, TRUNK_SETTINGS } from './tokens';
 
-/** Runs one task's trunk on this node and builds its answer. */
+/** A branch answer as the trunk's executor sees it. */
+function branchDecision(answer: TaskAnswer): ExitDecision {
+  return { exitIndex: answer.exitIndex, probabilities: answer.outputs[0]?.data ?? [], confidence: answer.exitConfidence, worker: 'branch', decidedAt: answer.decidedAt };
+}
+
+/** Runs one task's trunk on this node and settles its answer. */
 @Injectable()
 export class TrunkTaskRunner {
   constructor(
     @Inject(TRUNK_SETTINGS) private readonly settings: TrunkSettings,
-    @Inject(TRUNK_MODELS) private readonly models: Map<string, MultiExitModel>,
-    private readonly inbox: EarlyExitInbox,
-    private readonly handOff: BranchHandOff,
+    @Inject(TRUNK_PACKAGES) private readonly packages: Map<string, ModelPackage>,
+    @Inject(TRUNK_ENGINE) private readonly engine: ModelThread,
+    private readonly transport: TrunkTransport,
     private readonly plans: PlanSelector,
   ) {}
 
-  async run(job: Job<InferJobData, InferResult>): Promise<InferResult> {
+  async run(job: Job<InferJobData, TaskAnswer>): Promise<TaskAnswer> {
     const startedAt = nowMs();
     const taskId = job.id!;
     const data = job.data;
-    // A malformed job fails alone (no retry); the worker goes on serving.
-    const model = this.models.get(data?.model);
-    if (!model) throw new UnrecoverableError(`task ${taskId}: model '${data?.model}' is not served by this worker`);
-    const m = model.manifest;
-    let input: Float32Array;
+    const pkg = this.packages.get(data?.model);
+    if (!pkg) throw new UnrecoverableError(`task ${taskId}: model '${data?.model}' is not served by this worker`);
+    let task: DecodedTask;
     try {
-      input = base64ToFloat32(data.input.dataBase64);
+      task = decodeInferJob(taskId, data, pkg.manifest);
     } catch (err) {
-      throw new UnrecoverableError(`task ${taskId}: input is not base64 FP32: ${(err as Error).message}`);
-    }
-    const shape = data.input.shape;
-    const expected = m.input.shape;
-    if (
-      !Array.isArray(shape) ||
-      shape.length !== expected.length ||
-      shape.some((d, i) => d !== (expected[i] === -1 ? 1 : expected[i])) ||
-      elementCount(shape) !== input.length
-    ) {
-      throw new UnrecoverableError(`task ${taskId}: input shape ${JSON.stringify(shape)} with ${input.length} values does not fit [${expected}]`);
-    }
-
-    const choice = data.plan === 'auto' ? this.plans.choose(m.name) : undefined;
-    let plan;
-    try {
-      plan = choice ? choice.plan : parsePlan(String(data.plan), earlyExitCount(m));
-    } catch (err) {
-      if (err instanceof PlanError) throw new UnrecoverableError(`task ${taskId}: ${err.message}`);
+      // A malformed job fails alone (no retry); the worker goes on serving.
+      if (err instanceof InvalidJobError) throw new UnrecoverableError(err.message);
       throw err;
     }
-    const thresholds = m.exits.map((e) => data.threshold ?? e.threshold);
-
-    this.inbox.open(taskId);
-    let outcome;
-    try {
-      outcome = await runTrunk(model, { data: input, dims: shape }, plan, thresholds, {
-        handOff: (exitIndex, feature) => this.handOff.send(taskId, m.name, exitIndex, feature, thresholds[exitIndex]),
-        pollEarlyExit: async () => {
-          // session.run() holds the event loop; one turn lets pending pub/sub messages in.
-          await yieldToEventLoop();
-          const event = this.inbox.firstExit(taskId);
-          if (!event?.probabilities) return undefined;
-          const decision: ExitDecision = {
-            exitIndex: event.exitIndex,
-            probabilities: event.probabilities,
-            confidence: event.confidence,
-            worker: 'branch',
-            decidedAt: event.decidedAt,
-          };
-          return decision;
-        },
-      });
-    } finally {
-      if (plan.includes('branch')) this.handOff.markDone(taskId);
-    }
-    const branchMs = this.inbox.close(taskId);
-    const { decision } = outcome;
-    const finishedAt = nowMs();
-    const result: InferResult = {
-      taskId,
-      model: m.name,
-      modelVersion: m.version,
+    const m = pkg.manifest;
+    const choice = task.plan === 'auto' ? this.plans.choose(m.name) : undefined;
+    const plan = choice ? choice.plan : (task.plan as Exclude<DecodedTask['plan'], 'auto'>);
+    const context: AnswerContext = {
       requestId: data.requestId,
-      outputs: [
-        {
-          name: m.output.name,
-          datatype: m.output.datatype,
-          shape: [1, decision.probabilities.length],
-          data: Array.from(decision.probabilities),
-        },
-      ],
-      exitIndex: decision.exitIndex,
-      exitCount: m.exits.length,
-      exitConfidence: decision.confidence,
-      exitWorker: decision.worker,
-      trunkEp: model.ep,
+      replyTo: typeof data.replyTo === 'string' ? data.replyTo : undefined,
+      trunkEp: this.engine.ep,
       plan,
       planSource: choice ? 'auto' : data.planSource,
       cpuUtil: choice?.cpuUtil,
-      trunkSegmentsRun: outcome.segmentsRan.length,
-      segmentsRan: outcome.segmentsRan,
-      segmentsAfterAnswer: outcome.segmentsAfterAnswer,
-      nodeId: this.settings.nodeId,
-      timings: { queueMs: startedAt - data.enqueuedAt, trunkMs: finishedAt - startedAt, branchMs, finishedAt },
-      decidedAt: decision.decidedAt,
-      trunkStoppedAt: outcome.trunkStoppedAt,
-      abortReactionMs: outcome.abortReactionMs,
+      queueMs: startedAt - data.enqueuedAt,
     };
-    // The waiting gateway hears the answer now; BullMQ's completion record follows.
-    if (typeof data.replyTo === 'string') this.handOff.publishAnswer(data.replyTo, result);
-    return result;
+
+    // A branch answer published for this task stops the trunk before its next segment.
+    let heard: TaskAnswer | undefined;
+    this.transport.listen(taskId, (answer) => (heard ??= answer));
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
+    const handedOff: number[] = [];
+    const steps: TrunkSteps = {
+      segmentCount: m.segments.length,
+      exitAfterSegment: (s) => {
+        const i = m.exits.findIndex((e) => e.after_segment === s);
+        return i < 0 ? undefined : i;
+      },
+      finalExit: m.exits.length - 1,
+      runSegment: async (segment, { withExit, handOffExit }) => {
+        const file = handOffExit === undefined ? undefined : this.transport.featureFile(taskId, handOffExit);
+        if (handOffExit !== undefined) handedOff.push(handOffExit);
+        const result = await this.engine.runSegment({
+          model: m.name,
+          taskId,
+          segment,
+          input: segment === 0 ? { data: task.input, dims: task.shape } : undefined,
+          withExit,
+          handOff: handOffExit === undefined ? undefined : { file: file?.path },
+        });
+        // No subjob once the task is answered: it would only be dropped.
+        if (handOffExit !== undefined && !heard) {
+          this.transport.handOff(
+            { taskId, model: m.name, exitIndex: handOffExit, featureShape: m.segments[segment].output_shape.map((d) => (d === -1 ? 1 : d)), threshold: task.thresholds[handOffExit], task: context },
+            file ? { file: file.name } : { values: result.feature!.data },
+          );
+        }
+        return result;
+      },
+    };
+
+    let outcome;
+    try {
+      outcome = await runTrunk(steps, plan, task.thresholds, { earlyExit: () => (heard ? branchDecision(heard) : undefined) });
+    } finally {
+      this.transport.stopListening(taskId);
+      this.engine.endTask(taskId);
+      this.transport.releaseFeatures(taskId, handedOff);
+      loopDelay.disable();
+    }
+
+    let answer: TaskAnswer;
+    if (outcome.decision.worker === 'branch' && heard) {
+      answer = heard;
+    } else {
+      // The trunk's own decision becomes the answer unless a branch claimed the task first.
+      const mine = buildAnswer(taskId, { name: m.name, version: m.version, exitCount: m.exits.length, output: m.output }, context, this.settings.nodeId, outcome.decision);
+      answer = (await this.transport.claim(mine, context.replyTo)).answer;
+    }
+    this.transport.recordTelemetry(job, {
+      segmentsRan: outcome.segmentsRan,
+      segmentsAfterAnswer: outcome.segmentStarts.filter((t) => t > answer.decidedAt).length,
+      handOffs: outcome.handOffs,
+      trunkMs: outcome.trunkStoppedAt - startedAt,
+      trunkStoppedAt: outcome.trunkStoppedAt,
+      decidedAt: answer.decidedAt,
+      abortReactionMs: outcome.abortReactionMs,
+      eventLoopDelayMaxMs: loopDelay.max / 1e6,
+    });
+    return answer;
   }
 }

@@ -3,7 +3,7 @@ import { cpus, hostname } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { bullConnection } from '@outlet/config';
-import { BranchResult, InferResult, Placement, branchQueueName, inferQueueName, parsePlan } from '@outlet/contracts';
+import { BranchResult, Placement, TrunkTelemetry, branchQueueName, inferQueueName, parsePlan } from '@outlet/contracts';
 import { ExecutionProvider } from '@outlet/inference';
 import { ModelPackage, earlyExitCount, loadModelPackage } from '@outlet/model-package';
 import { measureUtilization } from '@outlet/profiler';
@@ -292,13 +292,13 @@ export class BenchHarness {
     };
   }
 
-  /** The trunk's own record of each branch-answered task: stop time beyond the work in flight. */
+  /** The trunk's own record of each branch-answered task (its job's telemetry): stop time beyond the work in flight. */
   private async abortReactions(queue: Queue, taskIds: string[]): Promise<number[]> {
     const values: number[] = [];
     for (const id of taskIds) {
-      const job = await queue.getJob(id);
-      const r = job?.returnvalue as InferResult | undefined;
-      if (r?.abortReactionMs !== undefined) values.push(r.abortReactionMs);
+      const { logs } = await queue.getJobLogs(id);
+      const t = logs.length ? (JSON.parse(logs[logs.length - 1]) as TrunkTelemetry) : undefined;
+      if (t?.abortReactionMs !== undefined) values.push(t.abortReactionMs);
     }
     return values;
   }

@@ -9,9 +9,12 @@ export interface Sample {
   correct: boolean;
   exitIndex: number;
   exitWorker: string;
-  trunkSegmentsRun: number;
-  wastedSegments: number;
+  /** The trunk's own record (in process; from the job's telemetry in the system). */
+  trunkSegmentsRun?: number;
+  wastedSegments?: number;
   plan: string;
+  /** From the exit decision to the answer in the gateway (system only). */
+  deliveryMs?: number;
   cpuUtil?: number;
   taskId: string;
 }
@@ -66,8 +69,7 @@ async function send(url: string, body: string, label: number): Promise<Sample | 
     correct: Number(p.label) === label,
     exitIndex: p.exit_index,
     exitWorker: p.exit_worker,
-    trunkSegmentsRun: p.trunk_segments_run,
-    wastedSegments: p.trunk_segments_wasted,
+    deliveryMs: p.delivery_ms,
     plan: p.plan,
     cpuUtil: p.cpu_util,
     taskId: p.task_id,

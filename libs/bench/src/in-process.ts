@@ -1,23 +1,25 @@
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
-import { Placement } from '@outlet/contracts';
-import { ExecutionProvider, ExitDecision, MultiExitModel, argMax, runTrunk } from '@outlet/inference';
+import { Placement, nowMs } from '@outlet/contracts';
+import { ExecutionProvider, ExitDecision, MultiExitModel, argMax, localTrunkSteps, runTrunk } from '@outlet/inference';
 import { ModelPackage } from '@outlet/model-package';
 import { HeadRequest, HeadResult } from './branch-thread';
 import { LabelledRequest } from './request-set';
 import { Sample } from './http-driver';
 
 /**
- * The same plan logic without queues, HTTP or processes: the trunk in this thread, the branch
- * heads in a worker thread, features passed by postMessage. What the system adds on top of this is
- * its overhead.
+ * The same plan logic without queues, HTTP or processes: the trunk in this thread (inline heads
+ * fused with their segments), the branch heads in a worker thread, features passed by
+ * postMessage, and a task answered at its first decision in time. What the system adds on top of
+ * this is its overhead.
  */
 export class InProcessRunner {
   private nextTask = 0;
   private current = -1;
   private firstExit?: HeadResult;
+  private onBranchExit?: (hit: HeadResult) => void;
+  /** The previous task's trunk, which may still finish a segment after its answer. */
+  private trunkIdle: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly model: MultiExitModel,
@@ -25,16 +27,17 @@ export class InProcessRunner {
     private readonly answeredBelow: Int32Array,
   ) {
     branch.on('message', (m: HeadResult | 'ready') => {
-      if (m === 'ready') return;
-      if (m.exited && m.taskId === this.current && !this.firstExit) this.firstExit = m;
+      if (m === 'ready' || !m.exited || m.taskId !== this.current || this.firstExit) return;
+      this.firstExit = m;
+      this.onBranchExit?.(m);
     });
   }
 
   /** One task at a time (the baseline is measured at concurrency 1). */
-  static async open(pkg: ModelPackage, ep: ExecutionProvider, threads: number): Promise<InProcessRunner> {
-    const model = await MultiExitModel.load(pkg, ep, threads);
+  static async open(pkg: ModelPackage, ep: ExecutionProvider, threads: number, branchThreads = threads): Promise<InProcessRunner> {
+    const model = await MultiExitModel.load(pkg, ep, threads, { fused: true });
     const answered = new SharedArrayBuffer(4);
-    const branch = new Worker(join(__dirname, 'branch-thread.js'), { workerData: { modelDir: pkg.dir, threads, answered } });
+    const branch = new Worker(join(__dirname, 'branch-thread.js'), { workerData: { modelDir: pkg.dir, threads: branchThreads, answered } });
     await new Promise<void>((resolve, reject) => {
       branch.once('message', () => resolve());
       branch.once('error', reject);
@@ -42,39 +45,48 @@ export class InProcessRunner {
     return new InProcessRunner(model, branch, new Int32Array(answered));
   }
 
+  /**
+   * One request: like the system at concurrency 1, it waits for the trunk to finish the previous
+   * task's segment in flight, then runs; its latency ends at the first decision (a branch head's
+   * or the trunk's own), stamped where it was made.
+   */
   async run(request: LabelledRequest, plan: Placement[]): Promise<Sample> {
+    const started = nowMs();
+    await this.trunkIdle;
     const taskId = this.nextTask++;
     this.current = taskId;
     this.firstExit = undefined;
     const m = this.model.manifest;
     const thresholds = m.exits.map((e) => e.threshold);
-    const started = performance.now();
-    const outcome = await runTrunk(this.model, { data: request.pixels, dims: [1, ...m.input.shape.slice(1)] }, plan, thresholds, {
-      handOff: (exitIndex, feature) => {
-        const message: HeadRequest = { taskId, exitIndex, data: feature.data.slice(), dims: feature.dims, threshold: thresholds[exitIndex] };
-        this.branch.postMessage(message, [message.data.buffer as ArrayBuffer]);
-      },
-      pollEarlyExit: async () => {
-        await yieldToEventLoop();
-        const hit = this.firstExit;
-        if (!hit) return undefined;
-        const decision: ExitDecision = { ...hit, worker: 'branch' };
-        return decision;
-      },
+    const branchDecision = (hit: HeadResult): ExitDecision => ({ ...hit, worker: 'branch' });
+    let answer!: (d: ExitDecision) => void;
+    const answered = new Promise<ExitDecision>((resolve) => (answer = resolve));
+    this.onBranchExit = (hit) => answer(branchDecision(hit));
+    const steps = localTrunkSteps(this.model, { data: request.pixels, dims: [1, ...m.input.shape.slice(1)] }, (exitIndex, feature) => {
+      const message: HeadRequest = { taskId, exitIndex, data: feature.data.slice(), dims: feature.dims, threshold: thresholds[exitIndex] };
+      this.branch.postMessage(message, [message.data.buffer as ArrayBuffer]);
     });
-    const latencyMs = performance.now() - started;
-    Atomics.store(this.answeredBelow, 0, taskId + 1);
-    const { decision } = outcome;
-    return {
-      latencyMs,
+    const trunk = runTrunk(steps, plan, thresholds, { earlyExit: () => (this.firstExit ? branchDecision(this.firstExit) : undefined) });
+    this.trunkIdle = trunk.then(
+      () => Atomics.store(this.answeredBelow, 0, taskId + 1),
+      () => undefined,
+    );
+    trunk.then((outcome) => answer(outcome.decision), () => undefined);
+    const decision = await answered;
+    const sample: Sample = {
+      latencyMs: decision.decidedAt - started,
       correct: argMax(decision.probabilities) === request.label,
       exitIndex: decision.exitIndex,
       exitWorker: decision.worker,
-      trunkSegmentsRun: outcome.segmentsRan.length,
-      wastedSegments: outcome.segmentsAfterAnswer,
       plan: plan.join(','),
       taskId: `in-process-${taskId}`,
     };
+    // The trunk's own record completes once it stops (the next request waits for that anyway).
+    trunk.then((outcome) => {
+      sample.trunkSegmentsRun = outcome.segmentsRan.length;
+      sample.wastedSegments = outcome.segmentStarts.filter((t) => t > decision.decidedAt).length;
+    }, () => undefined);
+    return sample;
   }
 
   async close() {

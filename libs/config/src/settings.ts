@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { FEATURE_TRANSPORTS, FeatureTransport } from '@outlet/contracts';
+import { defaultFeatureRoot } from '@outlet/transport';
 import { ConfigError, envChoice, envInt, envNodeId, envOptional, envRedisUrl, envString } from './env';
 
 /**
@@ -61,6 +63,19 @@ export function readGatewaySettings(env: Env = process.env): GatewaySettings {
 
 export interface NodeSettings extends CommonSettings {
   nodeId: string;
+  /** How features go from trunk to branch: files in shared memory (same host) or Redis values. */
+  featureTransport: FeatureTransport;
+  /** Root folder of the shared-memory feature files (each node uses <root>/<NODE_ID>). */
+  featureRoot: string;
+}
+
+export function readNodeSettings(env: Env = process.env): NodeSettings {
+  return {
+    ...readCommonSettings(env),
+    nodeId: envNodeId(env, hostname()),
+    featureTransport: envChoice(env, 'OUTLET_FEATURE_TRANSPORT', 'shm', FEATURE_TRANSPORTS),
+    featureRoot: resolve(envString(env, 'OUTLET_FEATURE_DIR', defaultFeatureRoot())),
+  };
 }
 
 export interface TrunkSettings extends NodeSettings {
@@ -71,8 +86,7 @@ export interface TrunkSettings extends NodeSettings {
 
 export function readTrunkSettings(env: Env = process.env): TrunkSettings {
   return {
-    ...readCommonSettings(env),
-    nodeId: envNodeId(env, hostname()),
+    ...readNodeSettings(env),
     trunkEp: envChoice(env, 'OUTLET_TRUNK_EP', 'auto', TRUNK_EPS),
     threads: envInt(env, 'OUTLET_TRUNK_THREADS', 1, 1, 256),
     concurrency: envInt(env, 'OUTLET_TRUNK_CONCURRENCY', 1, 1, 64),
@@ -86,8 +100,7 @@ export interface BranchSettings extends NodeSettings {
 
 export function readBranchSettings(env: Env = process.env): BranchSettings {
   return {
-    ...readCommonSettings(env),
-    nodeId: envNodeId(env, hostname()),
+    ...readNodeSettings(env),
     threads: envInt(env, 'OUTLET_BRANCH_THREADS', 1, 1, 256),
     concurrency: envInt(env, 'OUTLET_BRANCH_CONCURRENCY', 1, 1, 64),
   };

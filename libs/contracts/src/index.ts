@@ -4,3 +4,4 @@ export * from './jobs';
 export * from './tensor-encoding';
 export * from './time';
 export * from './node-status';
+export * from './answer';

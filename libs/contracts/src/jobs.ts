@@ -30,20 +30,16 @@ export interface InferJobData {
   threshold?: number;
   /** Wall clock (ms, sub-ms precision) when the gateway enqueued the task. */
   enqueuedAt: number;
-  /** Set by a gateway waiting synchronously: publish the answer on answerChannel(replyTo). */
+  /** Set by a gateway waiting synchronously: the answer (or failure) is published on answerChannel(replyTo). */
   replyTo?: string;
 }
 
-export interface StageTimings {
-  queueMs: number;
-  trunkMs: number;
-  branchMs: number;
-  /** Wall clock (ms) when the trunk worker had the answer ready to hand back. */
-  finishedAt: number;
-}
-
-/** What a trunk worker completes a task with. */
-export interface InferResult {
+/**
+ * The answer to a task: the first exit decision in time, from whichever worker made it. The same
+ * object is published to the waiting gateway, completes the task's job and is what every client
+ * sees (rendered by the gateway as an OIP response).
+ */
+export interface TaskAnswer {
   /** The BullMQ job id of the task. */
   taskId: string;
   model: string;
@@ -54,23 +50,56 @@ export interface InferResult {
   exitCount: number;
   exitConfidence: number;
   exitWorker: 'branch' | 'trunk';
+  nodeId: string;
   trunkEp: string;
   plan: Placement[];
   planSource: 'request' | 'default' | 'auto';
   /** CPU utilization the node saw when choosing an `auto` plan. */
   cpuUtil?: number;
-  trunkSegmentsRun: number;
-  /** Segment indices this worker actually ran, in order: the worker's own record. */
-  segmentsRan: number[];
-  /** Trunk segments that ran after the answer was already decided elsewhere (wasted work). */
-  segmentsAfterAnswer: number;
-  nodeId: string;
-  timings: StageTimings;
-  /** Wall clock (ms) of the exit decision, and of the trunk stopping. */
+  /** From the gateway's enqueue to the trunk taking the task. */
+  queueMs: number;
+  /** Wall clock (ms) of the exit decision. */
   decidedAt: number;
+}
+
+/** What travels on a gateway's answer channel: the task's answer, or why it failed. */
+export type AnswerMessage = { taskId: string; answer: TaskAnswer; error?: undefined } | { taskId: string; error: string; answer?: undefined };
+
+/**
+ * The trunk worker's own record of a task, for benchmarks and operators (a log line of the task's
+ * job); never part of the answer.
+ */
+export interface TrunkTelemetry {
+  /** Segment indices the trunk ran, in order. */
+  segmentsRan: number[];
+  /** Segments started after the answer had been decided (wasted by a late stop). */
+  segmentsAfterAnswer: number;
+  /** Features handed to the branch worker. */
+  handOffs: number;
+  /** From taking the task to the trunk stopping. */
+  trunkMs: number;
   trunkStoppedAt: number;
-  /** For a branch answer: the trunk's stop time beyond the work it had in flight at the decision. */
+  decidedAt: number;
+  /** For a branch answer: the trunk's stop time beyond the work it had in flight when the branch decided. */
   abortReactionMs?: number;
+  /** The worst delay of the trunk worker's event loop while this task ran. */
+  eventLoopDelayMaxMs: number;
+}
+
+/** Where a handed-off feature waits for the branch worker: a file in the node's shared memory, or a Redis value. */
+export type FeatureRef = { transport: 'shm'; file: string } | { transport: 'redis'; key: string };
+export const FEATURE_TRANSPORTS = ['shm', 'redis'] as const;
+export type FeatureTransport = (typeof FEATURE_TRANSPORTS)[number];
+
+/** What a branch worker needs besides the feature to answer a task itself. */
+export interface AnswerContext {
+  requestId: string;
+  replyTo?: string;
+  trunkEp: string;
+  plan: Placement[];
+  planSource: TaskAnswer['planSource'];
+  cpuUtil?: number;
+  queueMs: number;
 }
 
 /** Payload of one exit-head subjob in a node's branch queue. */
@@ -78,12 +107,12 @@ export interface BranchJobData {
   taskId: string;
   model: string;
   exitIndex: number;
-  /** Redis key holding the feature as raw little-endian FP32 bytes. */
-  featureKey: string;
+  feature: FeatureRef;
   featureShape: number[];
   threshold: number;
   trunkNodeId: string;
   handedOffAt: number;
+  task: AnswerContext;
 }
 
 /** What a branch worker completes a subjob with: its own record of what it did. */
@@ -92,23 +121,13 @@ export interface BranchResult {
   trunkNodeId: string;
   taskId: string;
   exitIndex: number;
-  /** `dropped`: the task already had its answer, the head did not run. */
-  outcome: 'exit' | 'continue' | 'dropped';
+  /**
+   * `dropped`: the task already had its answer, the head did not run; `exit`: the head answered
+   * the task; `late`: it was confident but another decision had answered first; `continue`: not confident.
+   */
+  outcome: 'exit' | 'late' | 'continue' | 'dropped';
   confidence?: number;
   headMs?: number;
   /** Time from the trunk's hand-off to the feature being read here. */
   handoffMs?: number;
-}
-
-/** Published by a branch worker after running a head (pub/sub, to its own node's trunk). */
-export interface ExitHeadEvent {
-  taskId: string;
-  exitIndex: number;
-  exited: boolean;
-  confidence: number;
-  /** Present when `exited`: the head's softmax output. */
-  probabilities?: number[];
-  headMs: number;
-  decidedAt: number;
-  branchNodeId: string;
 }

@@ -13,6 +13,8 @@ export interface NodeStatus {
   trunkEp: string;
   /** Smoothed CPU utilization of the node, 0..1, when the worker samples it. */
   cpuUtil?: number;
+  /** The trunk worker's worst event-loop delay since its previous heartbeat (ms). */
+  eventLoopDelayMaxMs?: number;
   pid: number;
   heartbeatAt: number;
 }

@@ -17,20 +17,20 @@ export function featureKey(taskId: string, exitIndex: number): string {
   return `outlet:feature:${taskId}:${exitIndex}`;
 }
 
-/** Redis key set by the trunk when a task has its answer: pending branch subjobs are dropped. */
-export function taskDoneKey(taskId: string): string {
-  return `outlet:done:${taskId}`;
+/**
+ * Redis key of a task's answer. The first exit decision to set it (SET NX) is the answer; it also
+ * tells branch workers that a task is answered, so its queued subjobs are dropped.
+ */
+export function answerKey(taskId: string): string {
+  return `outlet:answer:${taskId}`;
 }
 
-/** Pub/sub channel of early-exit events for one node (branch worker → trunk worker). */
+/** Pub/sub channel of branch answers for one node's trunk workers: the trunk stops on hearing one. */
 export function earlyExitChannel(nodeId: string): string {
   return `outlet:early-exit:${nodeId}`;
 }
 
-/**
- * Pub/sub channel on which a trunk worker hands a finished task's answer straight to the gateway
- * waiting for it (before BullMQ records the completion, which still follows).
- */
+/** Pub/sub channel on which workers hand a task's answer (or failure) to the gateway waiting for it. */
 export function answerChannel(gatewayId: string): string {
   return `outlet:answers:${gatewayId}`;
 }
@@ -38,7 +38,7 @@ export function answerChannel(gatewayId: string): string {
 /** Sorted set of live nodes (score = last heartbeat, ms since epoch). */
 export const NODES_KEY = 'outlet:nodes';
 
-/** How long a feature or a done-flag lives in Redis; long enough for any queued subjob. */
+/** How long a feature or an answer lives in Redis; long enough for any queued subjob. */
 export const HANDOFF_TTL_MS = 60_000;
 
 /** BullMQ job names. */

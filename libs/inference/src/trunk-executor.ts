@@ -1,114 +1,118 @@
-import { Placement, nowMs } from '@outlet/contracts';
+import { DecisionLike, Placement, nowMs } from '@outlet/contracts';
 import { isConfident, maxProbability } from './exit-rule';
 import { Feature, MultiExitModel } from './multi-exit-model';
 
 /** An exit decision: which exit answered, with what, where and when. */
-export interface ExitDecision {
-  exitIndex: number;
-  probabilities: ArrayLike<number>;
-  confidence: number;
-  worker: 'branch' | 'trunk';
-  /** Wall clock (ms) of the decision. */
-  decidedAt: number;
+export type ExitDecision = DecisionLike;
+
+/** The trunk's pieces of work, wherever they run (a model thread, or in process). */
+export interface TrunkSteps {
+  segmentCount: number;
+  /** Index of the exit that follows segment `s`, if any. */
+  exitAfterSegment(segment: number): number | undefined;
+  finalExit: number;
+  /**
+   * Run segment `s`; with `withExit`, its exit head in the same call (fused); with `handOffExit`,
+   * hand the segment's output to that early exit's branch head (never waiting for the head).
+   */
+  runSegment(segment: number, options: { withExit: boolean; handOffExit?: number }): Promise<{ probabilities?: ArrayLike<number>; decidedAt: number }>;
 }
 
-/** How the trunk talks to the exit heads that run elsewhere (the branch worker). */
 export interface TrunkHooks {
-  /** Hand a feature to the branch head `exitIndex`; must not wait for the head to run. */
-  handOff(exitIndex: number, feature: Feature): Promise<void> | void;
-  /** An early exit decided elsewhere since the task started, if any; checked between segments. */
-  pollEarlyExit(): Promise<ExitDecision | undefined>;
+  /** A branch head's answer heard since the task started, if any (checked before every segment). */
+  earlyExit(): ExitDecision | undefined;
 }
 
 export interface TrunkOutcome {
+  /** The trunk's own decision, or the branch answer that stopped it. */
   decision: ExitDecision;
   /** Segment indices run here, in order. */
   segmentsRan: number[];
-  /** Segments started after the answer was already decided (work wasted by a late abort). */
-  segmentsAfterAnswer: number;
+  /** When each of them started (wall clock, ms). */
+  segmentStarts: number[];
+  handOffs: number;
   trunkStoppedAt: number;
   /**
    * For a branch answer: how long the trunk took to stop beyond the work it had in flight when the
-   * branch decided (a segment or an inline head); the abort's own cost.
+   * branch decided; the stop's own cost.
    */
   abortReactionMs?: number;
 }
 
 /**
- * Run a task's trunk: segments in order; after each, the exit that follows it runs inline
- * (`trunk`), is handed off (`branch`) or is skipped, as the plan says; the final exit always runs
- * inline. Before every segment, an early exit decided by a branch head stops the trunk.
+ * Run a task's trunk: segments in order; after each, the exit that follows it runs inline and
+ * fused with the segment (`trunk`), is handed off (`branch`) or is skipped, as the plan says; the
+ * final exit always runs inline. A branch answer heard before a segment stops the trunk: no
+ * further segment starts. Between a branch answer and the trunk's own confident exit, the earlier
+ * decision is the outcome (the answer key in Redis settles it for good; see @outlet/transport).
  */
-export async function runTrunk(
-  model: MultiExitModel,
-  input: Feature,
-  plan: Placement[],
-  thresholds: number[],
-  hooks: TrunkHooks,
-): Promise<TrunkOutcome> {
-  const finalExit = model.manifest.exits.length - 1;
+export async function runTrunk(steps: TrunkSteps, plan: readonly Placement[], thresholds: readonly number[], hooks: TrunkHooks): Promise<TrunkOutcome> {
   const segmentsRan: number[] = [];
   const segmentStarts: number[] = [];
-  /** [start, end] of every piece of work run here (segments and inline heads). */
+  /** [start, end] of every call run here. */
   const busy: [number, number][] = [];
-  const timed = async <T>(work: () => Promise<T>): Promise<T> => {
-    const start = nowMs();
-    const result = await work();
-    busy.push([start, nowMs()]);
-    return result;
-  };
+  let handOffs = 0;
   const finish = (decision: ExitDecision): TrunkOutcome => {
     const trunkStoppedAt = nowMs();
     let abortReactionMs: number | undefined;
     if (decision.worker === 'branch') {
       const inFlight = busy.find(([start, end]) => start <= decision.decidedAt && decision.decidedAt < end);
-      abortReactionMs = trunkStoppedAt - (inFlight ? inFlight[1] : decision.decidedAt);
+      abortReactionMs = Math.max(0, trunkStoppedAt - (inFlight ? inFlight[1] : decision.decidedAt));
     }
     return {
       decision,
       segmentsRan,
-      segmentsAfterAnswer: segmentStarts.filter((t) => t > decision.decidedAt).length,
+      segmentStarts,
+      handOffs,
       trunkStoppedAt,
       abortReactionMs,
     };
   };
 
-  let feature = input;
-  for (let segment = 0; segment < model.manifest.segments.length; segment++) {
-    if (plan.includes('branch')) {
-      const early = await hooks.pollEarlyExit();
-      if (early) return finish(early);
-    }
-    segmentStarts.push(nowMs());
-    const input = feature;
-    feature = await timed(() => model.runSegment(segment, input));
+  for (let segment = 0; segment < steps.segmentCount; segment++) {
+    const heard = hooks.earlyExit();
+    if (heard) return finish(heard);
+    const exitIndex = steps.exitAfterSegment(segment);
+    const placement: Placement | undefined = exitIndex === undefined ? undefined : exitIndex === steps.finalExit ? 'trunk' : plan[exitIndex];
+    const start = nowMs();
+    segmentStarts.push(start);
+    const result = await steps.runSegment(segment, {
+      withExit: placement === 'trunk',
+      handOffExit: placement === 'branch' ? exitIndex : undefined,
+    });
+    busy.push([start, nowMs()]);
     segmentsRan.push(segment);
-
-    const exitIndex = model.exitAfterSegment(segment);
-    if (exitIndex === undefined) continue;
-    const placement: Placement = exitIndex === finalExit ? 'trunk' : plan[exitIndex];
-    if (placement === 'branch') {
-      // A branch head may have decided while this segment ran: stop before paying for a hand-off.
-      const early = await hooks.pollEarlyExit();
-      if (early) return finish(early);
-      await hooks.handOff(exitIndex, feature);
-    } else if (placement === 'trunk') {
-      const head = feature;
-      const probabilities = await timed(() => model.runExit(exitIndex, head));
-      const decidedAt = nowMs();
-      if (exitIndex === finalExit || isConfident(probabilities, thresholds[exitIndex])) {
-        const mine: ExitDecision = {
-          exitIndex,
-          probabilities,
-          confidence: maxProbability(probabilities),
-          worker: 'trunk',
-          decidedAt,
-        };
-        // The answer is the first decision in time: a branch head may have decided meanwhile.
-        const early = plan.includes('branch') ? await hooks.pollEarlyExit() : undefined;
-        return finish(early && early.decidedAt < decidedAt ? early : mine);
-      }
+    if (placement === 'branch') handOffs++;
+    if (placement !== 'trunk' || exitIndex === undefined) continue;
+    const probabilities = result.probabilities;
+    if (!probabilities) throw new Error(`segment ${segment} ran with its exit head but returned no probabilities`);
+    if (exitIndex === steps.finalExit || isConfident(probabilities, thresholds[exitIndex])) {
+      const mine: ExitDecision = { exitIndex, probabilities, confidence: maxProbability(probabilities), worker: 'trunk', decidedAt: result.decidedAt };
+      // A branch head may have decided meanwhile: the earlier decision is the answer.
+      const other = hooks.earlyExit();
+      return finish(other && other.decidedAt < mine.decidedAt ? other : mine);
     }
   }
-  throw new Error(`${model.manifest.name}: the final exit does not follow the last segment`);
+  throw new Error('the final exit does not follow the last segment');
+}
+
+/**
+ * Steps that run a model's sessions in this thread (the in-process baseline, tests): each
+ * hand-off gives the feature to `handOff` at once.
+ */
+export function localTrunkSteps(model: MultiExitModel, input: Feature, handOff: (exitIndex: number, feature: Feature) => void = () => undefined): TrunkSteps {
+  let feature = input;
+  return {
+    segmentCount: model.manifest.segments.length,
+    exitAfterSegment: (s) => model.exitAfterSegment(s),
+    finalExit: model.manifest.exits.length - 1,
+    async runSegment(segment, { withExit, handOffExit }) {
+      let probabilities: Float32Array | undefined;
+      if (withExit) ({ feature, probabilities } = await model.runSegmentWithExit(segment, feature));
+      else feature = await model.runSegment(segment, feature);
+      const decidedAt = nowMs();
+      if (handOffExit !== undefined) handOff(handOffExit, feature);
+      return { probabilities, decidedAt };
+    },
+  };
 }

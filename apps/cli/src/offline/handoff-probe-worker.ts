@@ -5,7 +5,7 @@
 // request, to time the notify path.
 import { Worker } from 'bullmq';
 import Redis from 'ioredis';
-import { BranchJobData, bufferToFloat32, nowMs, taskDoneKey } from '@outlet/contracts';
+import { BranchJobData, bufferToFloat32, nowMs, answerKey } from '@outlet/contracts';
 import { bullConnection } from '@outlet/config';
 
 export type ProbeParentMessage =
@@ -31,11 +31,12 @@ async function main(): Promise<void> {
     async (job) => {
       const pickedAt = nowMs();
       const d = job.data;
-      const [[, done], [, bytes]] = (await redis.multi().get(taskDoneKey(d.taskId)).getBuffer(d.featureKey).del(d.featureKey).exec()) as [
+      const key = d.feature.transport === 'redis' ? d.feature.key : '';
+      const [[, done], [, bytes]] = (await redis.multi().get(answerKey(d.taskId)).getBuffer(key).del(key).exec()) as [
         [Error | null, string | null],
         [Error | null, Buffer | null],
       ];
-      if (done || !bytes) throw new Error(`feature ${d.featureKey} missing`);
+      if (done || !bytes) throw new Error(`feature ${key} missing`);
       const feature = bufferToFloat32(bytes);
       const heldAt = nowMs();
       send({ type: 'held', id: d.taskId, pickedAt, heldAt, values: feature.length });

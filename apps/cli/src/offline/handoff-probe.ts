@@ -105,11 +105,12 @@ export async function measureHandoff(options: ProbeOptions): Promise<TransferFil
           taskId,
           model: 'transfer-probe',
           exitIndex: 0,
-          featureKey: key,
+          feature: { transport: 'redis', key },
           featureShape: [1, values],
           threshold: 0.5,
           trunkNodeId: nodeId,
           handedOffAt,
+          task: { requestId: taskId, trunkEp: 'cpu', plan: ['branch'], planSource: 'request', queueMs: 0 },
         };
         const added = queue.add(JobName.ExitHead, data, { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } });
         const trunkDone = nowMs();

@@ -1,0 +1,98 @@
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { getQueueToken } from '@nestjs/bullmq';
+import { Job, Queue } from 'bullmq';
+import Redis from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { AnswerMessage, InferJobData, JobName, TaskAnswer, answerChannel, inferQueueName } from '@outlet/contracts';
+import { InjectRedis, parseAnswerMessage } from '@outlet/transport';
+
+/**
+ * The gateway's one way in and out of the queues: it enqueues tasks, and hears every synchronous
+ * task's outcome on its own answer channel — the answer, published by whichever worker decided it,
+ * or the failure, published by the trunk worker whose job failed.
+ */
+@Injectable()
+export class GatewayTransport implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(GatewayTransport.name);
+  /** This gateway's name on the answer channels. */
+  readonly gatewayId = randomUUID();
+  private readonly waiting = new Map<string, (message: AnswerMessage) => void>();
+  private readonly queues = new Map<string, Queue<InferJobData, TaskAnswer>>();
+  private subscriber?: Redis;
+
+  constructor(
+    private readonly moduleRef: ModuleRef,
+    @InjectRedis() private readonly redis: Redis,
+  ) {}
+
+  async onModuleInit() {
+    this.subscriber = this.redis.duplicate();
+    this.subscriber.on('message', (_channel, text: string) => {
+      const message = parseAnswerMessage(text);
+      if (!message) return this.logger.warn(`ignored a malformed answer: ${text.slice(0, 80)}`);
+      this.waiting.get(message.taskId)?.(message);
+    });
+    await this.subscriber.subscribe(answerChannel(this.gatewayId));
+  }
+
+  async onApplicationShutdown() {
+    await this.subscriber?.quit().catch(() => undefined);
+  }
+
+  /** The model's inference queue (registered with BullModule; looked up once). */
+  queue(model: string): Queue<InferJobData, TaskAnswer> {
+    let queue = this.queues.get(model);
+    if (!queue) {
+      queue = this.moduleRef.get<Queue<InferJobData, TaskAnswer>>(getQueueToken(inferQueueName(model)), { strict: false });
+      this.queues.set(model, queue);
+    }
+    return queue;
+  }
+
+  /** Put a task on its model's queue; the job id is the task id. */
+  enqueue(taskId: string, data: InferJobData, retention: number): Promise<Job<InferJobData, TaskAnswer>> {
+    return this.queue(data.model).add(JobName.Infer, data, { jobId: taskId, removeOnComplete: { count: retention }, removeOnFail: { count: retention } });
+  }
+
+  /**
+   * Expect a task's outcome on this gateway's answer channel (call before enqueueing it: the answer
+   * may come back before the enqueue call returns). Resolves undefined after `timeoutMs`.
+   */
+  expect(taskId: string, timeoutMs: number): Promise<AnswerMessage | undefined> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => settle(undefined), timeoutMs);
+      const settle = (message: AnswerMessage | undefined) => {
+        clearTimeout(timer);
+        this.waiting.delete(taskId);
+        resolve(message);
+      };
+      this.waiting.set(taskId, settle);
+    });
+  }
+
+  /** Stop waiting for a task (its enqueue failed). */
+  forget(taskId: string): void {
+    this.waiting.get(taskId)?.(undefined as unknown as AnswerMessage);
+  }
+
+  /** A task's state and record, from whichever model queue holds it. */
+  async findJob(models: string[], id: string): Promise<{ model: string; state: string; job?: Job<InferJobData, TaskAnswer> } | undefined> {
+    for (const model of models) {
+      const queue = this.queue(model);
+      // State first, then the job: a job read first may complete in between, without its result.
+      const state = await queue.getJobState(id);
+      if (state === 'unknown') continue;
+      if (state !== 'completed' && state !== 'failed') return { model, state };
+      const job = await Job.fromId<InferJobData, TaskAnswer>(queue, id);
+      if (job) return { model, state, job }; // else removed by retention just now
+    }
+    return undefined;
+  }
+
+  /** Redis answers a PING (readiness). */
+  async ping(): Promise<void> {
+    if (this.redis.status !== 'ready') throw new Error(`connection is ${this.redis.status}`);
+    await this.redis.ping();
+  }
+}

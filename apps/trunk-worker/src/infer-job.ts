@@ -1,0 +1,45 @@
+import { InferJobData, PlanError, base64ToFloat32, elementCount, parsePlan, Placement } from '@outlet/contracts';
+import { Manifest, earlyExitCount } from '@outlet/model-package';
+
+/** A job that cannot be run as it is: it fails alone, and the worker goes on serving. */
+export class InvalidJobError extends Error {}
+
+export interface DecodedTask {
+  input: Float32Array;
+  shape: number[];
+  /** The job's plan, or `auto` to be chosen by the node. */
+  plan: Placement[] | 'auto';
+  thresholds: number[];
+}
+
+/** Check and decode a task's payload against the model's manifest. */
+export function decodeInferJob(taskId: string, data: InferJobData, manifest: Manifest): DecodedTask {
+  let input: Float32Array;
+  try {
+    if (typeof data.input?.dataBase64 !== 'string') throw new Error('missing');
+    input = base64ToFloat32(data.input.dataBase64);
+  } catch (err) {
+    throw new InvalidJobError(`task ${taskId}: input is not base64 FP32: ${(err as Error).message}`);
+  }
+  const shape = data.input.shape;
+  const expected = manifest.input.shape;
+  if (
+    !Array.isArray(shape) ||
+    shape.length !== expected.length ||
+    shape.some((d, i) => d !== (expected[i] === -1 ? 1 : expected[i])) ||
+    elementCount(shape) !== input.length
+  ) {
+    throw new InvalidJobError(`task ${taskId}: input shape ${JSON.stringify(shape)} with ${input.length} values does not fit [${expected}]`);
+  }
+  let plan: DecodedTask['plan'];
+  try {
+    plan = data.plan === 'auto' ? 'auto' : parsePlan(String(data.plan), earlyExitCount(manifest));
+  } catch (err) {
+    if (err instanceof PlanError) throw new InvalidJobError(`task ${taskId}: ${err.message}`);
+    throw err;
+  }
+  if (data.threshold !== undefined && !(typeof data.threshold === 'number' && data.threshold >= 0 && data.threshold <= 1)) {
+    throw new InvalidJobError(`task ${taskId}: threshold ${JSON.stringify(data.threshold)} is not a number from 0 to 1`);
+  }
+  return { input, shape, plan, thresholds: manifest.exits.map((e) => data.threshold ?? e.threshold) };
+}

@@ -1,0 +1,134 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Job, Queue } from 'bullmq';
+import Redis from 'ioredis';
+import {
+  AnswerMessage,
+  BranchJobData,
+  HANDOFF_TTL_MS,
+  JobName,
+  TaskAnswer,
+  TrunkTelemetry,
+  answerChannel,
+  earlyExitChannel,
+  featureKey,
+  float32ToBuffer,
+  nowMs,
+} from '@outlet/contracts';
+import { TrunkSettings } from '@outlet/config';
+import { ClaimResult, InjectRedis, claimAnswer, featureFileName, nodeFeatureDir, parseAnswerMessage, removeFile, sweepFeatureFiles } from '@outlet/transport';
+import { TRUNK_SETTINGS } from './tokens';
+
+export const BRANCH_QUEUE = Symbol('BRANCH_QUEUE');
+
+/** A feature handed off: the name of its shared-memory file, or its values for Redis. */
+export type HandedFeature = { file: string } | { values: Float32Array };
+
+/**
+ * Everything the trunk worker says to and hears from the rest of the system, besides taking its
+ * BullMQ jobs: hand-offs (feature + subjob on this node's branch queue), branch answers heard on
+ * the node's channel, the task's answer (claimed in Redis and published to the waiting gateway),
+ * failures, telemetry and the clean-up of feature files.
+ */
+@Injectable()
+export class TrunkTransport implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(TrunkTransport.name);
+  private readonly listeners = new Map<string, (answer: TaskAnswer) => void>();
+  private subscriber?: Redis;
+  private sweeper?: NodeJS.Timeout;
+  /** This node's shared-memory feature folder (when features travel that way). */
+  readonly featureDir?: string;
+
+  constructor(
+    @Inject(TRUNK_SETTINGS) private readonly settings: TrunkSettings,
+    @InjectRedis() private readonly redis: Redis,
+    @Inject(BRANCH_QUEUE) private readonly branchQueue: Queue<BranchJobData>,
+  ) {
+    if (settings.featureTransport === 'shm') this.featureDir = nodeFeatureDir(settings.featureRoot, settings.nodeId);
+  }
+
+  async onModuleInit() {
+    this.subscriber = this.redis.duplicate();
+    this.subscriber.on('message', (_channel, text: string) => {
+      const message = parseAnswerMessage(text);
+      if (message?.answer) this.listeners.get(message.taskId)?.(message.answer);
+    });
+    await this.subscriber.subscribe(earlyExitChannel(this.settings.nodeId));
+    if (this.featureDir) {
+      const dir = this.featureDir;
+      // Files older than any subjob's lifetime were left by a crash: remove them now and then.
+      const sweep = () => {
+        const removed = sweepFeatureFiles(dir, HANDOFF_TTL_MS);
+        if (removed) this.logger.warn(`removed ${removed} stale feature file(s) from ${dir}`);
+      };
+      sweep();
+      this.sweeper = setInterval(sweep, HANDOFF_TTL_MS / 4).unref();
+    }
+  }
+
+  async onApplicationShutdown() {
+    if (this.sweeper) clearInterval(this.sweeper);
+    await this.subscriber?.quit().catch(() => undefined);
+  }
+
+  /** Hear the branch answer of a task (the first one published), until `stopListening`. */
+  listen(taskId: string, onAnswer: (answer: TaskAnswer) => void): void {
+    this.listeners.set(taskId, onAnswer);
+  }
+
+  stopListening(taskId: string): void {
+    this.listeners.delete(taskId);
+  }
+
+  /** Where a task's feature for an early exit goes in shared memory; undefined when features travel by Redis. */
+  featureFile(taskId: string, exitIndex: number): { name: string; path: string } | undefined {
+    if (!this.featureDir) return undefined;
+    const name = featureFileName(taskId, exitIndex);
+    return { name, path: `${this.featureDir}/${name}` };
+  }
+
+  /**
+   * Queue an exit-head subjob on this node's branch queue (and, by Redis, its feature first, on the
+   * same connection so in order). Not awaited by the trunk: a failure is logged and the final exit
+   * still answers.
+   */
+  handOff(data: Omit<BranchJobData, 'feature' | 'handedOffAt' | 'trunkNodeId'>, feature: HandedFeature): void {
+    const warn = (err: Error) => this.logger.warn(`hand-off of ${data.taskId} exit ${data.exitIndex} failed: ${err.message}`);
+    let ref: BranchJobData['feature'];
+    if ('file' in feature) {
+      ref = { transport: 'shm', file: feature.file };
+    } else {
+      ref = { transport: 'redis', key: featureKey(data.taskId, data.exitIndex) };
+      this.redis.set(ref.key, float32ToBuffer(feature.values), 'PX', HANDOFF_TTL_MS).catch(warn);
+    }
+    const job: BranchJobData = { ...data, feature: ref, trunkNodeId: this.settings.nodeId, handedOffAt: nowMs() };
+    this.branchQueue
+      .add(JobName.ExitHead, job, { removeOnComplete: { count: this.settings.jobRetention }, removeOnFail: { count: this.settings.jobRetention } })
+      .catch(warn);
+  }
+
+  /** Offer the trunk's own decision as the task's answer; a branch answer that came first wins. */
+  claim(answer: TaskAnswer, replyTo: string | undefined): Promise<ClaimResult> {
+    return claimAnswer(this.redis, answer, replyTo ? [answerChannel(replyTo)] : []);
+  }
+
+  /** Tell a waiting gateway that its task failed (the job's failure is recorded by BullMQ). */
+  publishFailure(replyTo: string, taskId: string, error: string): void {
+    const message: AnswerMessage = { taskId, error };
+    this.redis.publish(answerChannel(replyTo), JSON.stringify(message)).catch((err) => this.logger.warn(`failure of ${taskId}: ${err.message}`));
+  }
+
+  /** The trunk's own record of the task, as a log line of its job (Bull Board shows it). */
+  recordTelemetry(job: Job, telemetry: TrunkTelemetry): void {
+    job.log(JSON.stringify(telemetry)).catch(() => undefined);
+  }
+
+  /** Remove a finished task's features that no branch worker took (its subjobs are moot now). */
+  releaseFeatures(taskId: string, exits: number[]): void {
+    if (exits.length === 0) return;
+    if (this.featureDir) {
+      for (const exit of exits) removeFile(this.featureFile(taskId, exit)!.path);
+    } else {
+      this.redis.del(...exits.map((exit) => featureKey(taskId, exit))).catch(() => undefined);
+    }
+  }
+}

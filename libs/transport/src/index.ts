@@ -1,0 +1,3 @@
+export * from './redis.module';
+export * from './answer-slot';
+export * from './feature-files';
