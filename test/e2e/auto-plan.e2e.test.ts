@@ -1,7 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { PlanTable, planForUtilization } from '@outlet/model-package';
 import { OutletSystem } from '@outlet/supervisor';
 import { FIXTURE_MODELS_DIR } from '../support/direct';
 import { get, post } from '../support/http';
@@ -9,8 +12,20 @@ import { get, post } from '../support/http';
 /**
  * slow-exit ships a hand-written plans.json: parallel up to 60 % CPU, serial above. A real
  * background load (busy processes on every core) must flip `auto` from one to the other.
+ *
+ * The trunk reads the load *beside* itself: the share of the CPU it leaves over that other
+ * processes take (its own time is out of busy and total alike). Under the test's busy loops that
+ * is every cycle, however the scheduler splits the cores between them and the trunk. On a machine
+ * that others are using too, the idle phases ask only while the node's heartbeat reports a free
+ * CPU, so the trunk rests in between: a CPU-bound trunk serving back to back would otherwise
+ * leave nothing beside it for anyone, and even a single busy process elsewhere would fill it.
  */
+const SWITCH = 0.6;
+const table = JSON.parse(readFileSync(join(FIXTURE_MODELS_DIR, 'slow-exit', 'plans.json'), 'utf8')) as PlanTable;
 const body = { inputs: [{ name: 'input', shape: [1, 1, 28, 28], datatype: 'FP32', data: new Array(784).fill(0.1) }], parameters: { plan: 'auto' } };
+
+/** How long each busy loop lives at most, should this test die before it can stop them. */
+const LOAD_LIFETIME_MS = 180_000;
 
 describe('plan=auto follows the node\'s CPU load', () => {
   let system: OutletSystem;
@@ -29,29 +44,56 @@ describe('plan=auto follows the node\'s CPU load', () => {
     await system?.stop();
   });
 
-  /** Ask with plan=auto until the answer's plan satisfies `want` (the smoothed load needs a moment). */
-  const askUntil = async (want: (p: any) => boolean, what: string) => {
-    const deadline = Date.now() + 30_000;
+  /** One plan=auto answer; every answer must carry the table's plan for the load it reports. */
+  const ask = async () => {
+    const res = await post(`${system.baseUrl}/v2/models/slow-exit/infer`, body);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const p = res.body.parameters;
+    assert.equal(p.plan_source, 'auto');
+    assert.ok(p.cpu_util >= 0 && p.cpu_util <= 1, `cpu_util ${p.cpu_util}`);
+    // The answer's cpu_util is rounded to 3 decimals: right at a switch point it may round across.
+    if (!table.rows.some((r) => Math.abs(r.cpu_util_max - p.cpu_util) <= 0.0005)) {
+      assert.equal(p.plan, planForUtilization(table, p.cpu_util).plan.join(','), `the table's plan at cpu_util ${p.cpu_util}`);
+    }
+    return p;
+  };
+
+  /** The node's live reading, as its heartbeat reports it (costs the trunk nothing); 1 until it beats. */
+  const liveUtil = async () => {
+    const res = await get(`${system.baseUrl}/v1/models/slow-exit/plan`);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    return /live node/.test(res.body.cpu_util_source) ? (res.body.cpu_util as number) : 1;
+  };
+
+  /**
+   * Ask with plan=auto until the answer satisfies `want` (the smoothed load needs a moment). With
+   * `whenIdle`, ask only while the live reading is at or below the switch point, and otherwise
+   * look again one monitor sample (250 ms) later.
+   */
+  const askUntil = async (want: (p: any) => boolean, what: string, opts: { timeoutMs: number; whenIdle?: boolean }) => {
+    const deadline = Date.now() + opts.timeoutMs;
     let last: any;
+    let live: number | undefined;
     while (Date.now() < deadline) {
-      const res = await post(`${system.baseUrl}/v2/models/slow-exit/infer`, body);
-      assert.equal(res.status, 200, JSON.stringify(res.body));
-      last = res.body.parameters;
+      if (opts.whenIdle && (live = await liveUtil()) > SWITCH) {
+        await new Promise((r) => setTimeout(r, 250));
+        continue;
+      }
+      last = await ask();
       if (want(last)) return last;
     }
-    throw new Error(`${what}: last answer had plan ${last?.plan} at cpu_util ${last?.cpu_util}`);
+    throw new Error(`${what}: last answer had plan ${last?.plan} at cpu_util ${last?.cpu_util}${live === undefined ? '' : `; live reading ${live}`}`);
   };
 
   test('idle: parallel; under a background load: serial; idle again: parallel', async () => {
-    const idle = await askUntil((p) => p.cpu_util <= 0.6, 'the node never looked idle (is something else loading this machine?)');
-    assert.equal(idle.plan_source, 'auto');
+    // Generous: on a shared machine the node is idle only once other people's work pauses.
+    const idle = await askUntil((p) => p.cpu_util <= SWITCH, 'the node never looked idle (is something else loading this machine?)', { timeoutMs: 120_000, whenIdle: true });
     assert.equal(idle.plan, 'branch,branch,branch,branch');
 
-    // Two busy processes per core: the trunk leaves its own CPU time out of the reading, and it is
-    // busy serving these very requests.
-    load = [...cpus(), ...cpus()].map(() => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
-    const loaded = await askUntil((p) => p.cpu_util > 0.6, 'the background load never showed');
-    assert.equal(loaded.plan_source, 'auto');
+    // Two busy processes per core (each ends by itself after LOAD_LIFETIME_MS should we crash).
+    const loop = `const end = Date.now() + ${LOAD_LIFETIME_MS}; while (Date.now() < end) {}`;
+    load = [...cpus(), ...cpus()].map(() => spawn(process.execPath, ['-e', loop], { stdio: 'ignore' }));
+    const loaded = await askUntil((p) => p.cpu_util > SWITCH, 'the background load never showed', { timeoutMs: 30_000 });
     assert.equal(loaded.plan, 'trunk,trunk,trunk,trunk');
     const decision = await get(`${system.baseUrl}/v1/models/slow-exit/plan?cpu_util=0.9`);
     assert.equal(decision.status, 200);
@@ -59,7 +101,7 @@ describe('plan=auto follows the node\'s CPU load', () => {
 
     load.forEach((p) => p.kill('SIGKILL'));
     load = [];
-    const again = await askUntil((p) => p.cpu_util <= 0.6, 'the load never went away');
+    const again = await askUntil((p) => p.cpu_util <= SWITCH, 'the load never went away', { timeoutMs: 120_000, whenIdle: true });
     assert.equal(again.plan, 'branch,branch,branch,branch');
   });
 

@@ -18,6 +18,34 @@ export function utilizationBetween(a: { busy: number; total: number }, b: { busy
   return Math.min(1, Math.max(0, (b.busy - a.busy) / total));
 }
 
+/** Two /proc/stat readings plus the observing process's own CPU time (ticks) at each. */
+export interface CpuReading {
+  busy: number;
+  total: number;
+  own: number;
+}
+
+/**
+ * The load *beside* the observing process between two readings, 0..1: the share of the CPU time
+ * it left over that other processes took. Its own time comes out of busy **and** total, since it
+ * was neither free for other work nor someone else's load; with `own` = 0 this is
+ * {@link utilizationBetween}, the machine-wide figure the profiler records as `achieved_util`
+ * while only its load runs.
+ *
+ * Taking `own` out of busy alone (as this monitor once did) counts the observer's time as idle:
+ * a trunk on the CPU that holds one of two cores would read 0.5 beside a load that fills every
+ * other cycle, and a plan switch point above 0.5 would never be reached.
+ */
+export function utilizationBeside(a: CpuReading, b: CpuReading): number {
+  const total = b.total - a.total;
+  if (total <= 0) return 0;
+  const own = Math.min(total, Math.max(0, b.own - a.own));
+  const left = total - own;
+  if (left <= 0) return 1; // the observer had every cycle: nothing was left for anyone beside it
+  const others = b.busy - a.busy - own;
+  return Math.min(1, Math.max(0, others / left));
+}
+
 /** /proc/stat counts in USER_HZ ticks: 100 per second on Linux. */
 const TICKS_PER_MICROSECOND = 100 / 1e6;
 
@@ -30,10 +58,11 @@ function ownTicks(): number {
 /**
  * Samples the node's CPU utilization from /proc/stat every `intervalMs` and smooths it with an
  * exponential moving average, so one busy tick does not flip the plan. With `excludeSelf`, this
- * process's own CPU time is left out: a trunk worker wants the load *beside* it, not its own.
+ * process's own CPU time is left out of busy and total alike ({@link utilizationBeside}): a trunk
+ * worker wants the load *beside* it, on the CPU it leaves to the exit heads, not its own.
  */
 export class CpuMonitor {
-  private last?: { busy: number; total: number; own: number };
+  private last?: CpuReading;
   private smoothed?: number;
   private timer?: NodeJS.Timeout;
 
@@ -48,15 +77,14 @@ export class CpuMonitor {
     return this;
   }
 
-  private read() {
+  private read(): CpuReading {
     return { ...readCpuTimes(), own: this.options.excludeSelf ? ownTicks() : 0 };
   }
 
   sample(): number {
     const now = this.read();
     if (this.last) {
-      const own = Math.max(0, now.own - this.last.own);
-      const u = utilizationBetween(this.last, { busy: now.busy - own, total: now.total });
+      const u = utilizationBeside(this.last, now);
       const alpha = this.options.alpha ?? 0.3;
       this.smoothed = this.smoothed === undefined ? u : alpha * u + (1 - alpha) * this.smoothed;
     }
