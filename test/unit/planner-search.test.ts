@@ -148,6 +148,15 @@ test('planModel: a loaded CPU moves heads from the branch to the trunk; the tabl
   assert.deepEqual(planForUtilization(t, 0.1).plan, ['branch', 'branch']);
   assert.deepEqual(planForUtilization(t, 0.95).plan, ['trunk', 'trunk']);
   assert.ok(t.rows.every((r) => r.presets_ms && r.expected_ms <= Math.min(r.presets_ms.serial, r.presets_ms.parallel, r.presets_ms.full) + 1e-6));
+  // Every row also carries the throughput plan under a backlog, never slower than a preset there.
+  for (const { result, backlog } of out.results) {
+    assert.equal(result.objective, 'latency');
+    assert.equal(backlog.objective, 'throughput');
+    assert.ok(backlog.occupancy.tasksPerS >= Math.max(...Object.values(backlog.presetsTasksPerS)) - 1e-6);
+    assert.ok(backlog.occupancy.tasksPerS >= result.occupancy.tasksPerS - 1e-6);
+  }
+  assert.ok(t.rows.every((r) => r.backlog_plan && r.backlog_tasks_per_s !== undefined && r.tasks_per_s !== undefined && r.backlog_tasks_per_s >= r.tasks_per_s - 1e-6));
+  assert.match(t.method ?? '', /answer at decision; exhaustive search; hand-off shm \(not measured: the main hand-off model used\)/);
 });
 
 test('planModel refuses to plan without exit statistics', () => {

@@ -3,6 +3,7 @@ export * from './transfer-model';
 export * from './timeline';
 export * from './exit-statistics';
 export * from './expected-latency';
+export * from './expected-occupancy';
 export * from './search';
 export * from './plan-table';
 export * from './calibration';

@@ -6,7 +6,7 @@ import { buildPlanTable, utilizationCentres } from './plan-table';
 import { PlanResult, SearchOptions, searchPlan } from './search';
 import { PlannerError, StageTimesMs } from './stage-times';
 import { AnswerTiming, TimelineModel } from './timeline';
-import { TransferModel, handoffMs, handoffTrunkMs } from './transfer-model';
+import { HandoffTransport, TransferModel, handoffMs, handoffTrunkMs, handoffTransportUsed } from './transfer-model';
 
 /** Bytes of each early exit's input feature: its segment's output shape at batch 1, FP32. */
 export function featureBytes(manifest: Manifest): number[] {
@@ -22,21 +22,21 @@ export function timelineModelFor(
   times: StageTimesMs,
   transfer: TransferModel,
   bytes: readonly number[] = featureBytes(manifest),
-  options: { abortMs?: number; answerAt?: AnswerTiming } = {},
+  options: { abortMs?: number; answerAt?: AnswerTiming; transport?: HandoffTransport } = {},
 ): TimelineModel {
   const n = manifest.exits.length - 1;
   if (bytes.length < n) throw new PlannerError(`feature sizes: ${bytes.length} given for ${n} early exits`);
   return {
     afterSegment: manifest.exits.map((e) => e.after_segment),
     times,
-    handoffMs: bytes.slice(0, n).map((b) => handoffMs(transfer, b)),
-    handoffTrunkMs: bytes.slice(0, n).map((b) => handoffTrunkMs(transfer, b)),
+    handoffMs: bytes.slice(0, n).map((b) => handoffMs(transfer, b, options.transport)),
+    handoffTrunkMs: bytes.slice(0, n).map((b) => handoffTrunkMs(transfer, b, options.transport)),
     abortMs: options.abortMs ?? transfer.notify_ms,
     answerAt: options.answerAt ?? 'decision',
   };
 }
 
-export interface PlanModelInputs extends SearchOptions {
+export interface PlanModelInputs extends Omit<SearchOptions, 'objective'> {
   manifest: Manifest;
   /** Predicted stage times at CPU utilization u (0..1), from the profile / predictor. */
   stageTimes: (u: number) => StageTimesMs;
@@ -54,12 +54,17 @@ export interface PlanModelInputs extends SearchOptions {
   /** Notify / abort cost added to branch decisions (default: the transfer model's notify_ms). */
   abortMs?: number;
   answerAt?: AnswerTiming;
+  /** The feature hand-off transport the workers use (default shm; the transfer model's main one if it lacks it). */
+  transport?: HandoffTransport;
   createdAt?: string;
 }
 
 export interface PlanModelOutput {
-  /** The plan at each utilization centre, ascending. */
-  results: { cpuUtil: number; result: PlanResult }[];
+  /**
+   * The plan at each utilization centre, ascending: `result` for the lowest expected latency (no
+   * backlog), `backlog` for the highest throughput with a backlog of tasks waiting for the trunk.
+   */
+  results: { cpuUtil: number; result: PlanResult; backlog: PlanResult }[];
   table: PlanTable;
   statistics: ExitStatistics;
   featureBytes: number[];
@@ -82,18 +87,30 @@ export function planningStatistics(inputs: Pick<PlanModelInputs, 'manifest' | 'c
 }
 
 /**
- * Everything `outlet plan` needs: the best plan at each utilization centre (with the presets'
- * expected latencies and the stage times used) and the plan table for plans.json.
+ * Everything `outlet plan` needs: the best plan at each utilization centre for latency and for
+ * throughput under a backlog (with the presets' expected latencies and throughputs and the stage
+ * times used) and the plan table for plans.json.
  */
 export function planModel(inputs: PlanModelInputs): PlanModelOutput {
   const stats = planningStatistics(inputs);
   const bytes = inputs.featureBytes ?? featureBytes(inputs.manifest);
   const centres = [...(inputs.utilizations ?? utilizationCentres())].sort((a, b) => a - b);
+  const { exhaustiveLimit } = inputs;
   const results = centres.map((cpuUtil) => {
     const model = timelineModelFor(inputs.manifest, inputs.stageTimes(cpuUtil), inputs.transfer, bytes, inputs);
-    return { cpuUtil, result: searchPlan(model, stats, inputs) };
+    return {
+      cpuUtil,
+      result: searchPlan(model, stats, { exhaustiveLimit, objective: 'latency' }),
+      backlog: searchPlan(model, stats, { exhaustiveLimit, objective: 'throughput' }),
+    };
   });
-  const method = `${stats.mode} exit statistics; answer at ${inputs.answerAt ?? 'decision'}; ${results[0].result.search} search`;
+  const asked = inputs.transport ?? 'shm';
+  const used = handoffTransportUsed(inputs.transfer, asked);
+  const handoff = used === asked ? asked : `${asked} (not measured: ${used ?? 'the main'} hand-off model used)`;
+  const fused = results[0].result.inputs.fusedHeadMs ? 'fused inline heads' : 'separate inline heads';
+  const method =
+    `${stats.mode} exit statistics; answer at ${inputs.answerAt ?? 'decision'}; ${results[0].result.search} search; ` +
+    `hand-off ${handoff}; ${fused}; backlog plans maximize tasks/s = 1 / max(E[trunk occupancy], E[branch CPU])`;
   const table = buildPlanTable(inputs.manifest.name, results, { createdAt: inputs.createdAt, method });
   return { results, table, statistics: stats, featureBytes: bytes };
 }

@@ -21,10 +21,17 @@ function round(x: number): number {
   return Math.round(x * 1e6) / 1e6;
 }
 
-/** A plan table from the plan computed at each utilization centre. */
+function rate(tasksPerS: number): number | undefined {
+  return Number.isFinite(tasksPerS) ? round(tasksPerS) : undefined;
+}
+
+/**
+ * A plan table from the plan computed at each utilization centre (`result`: lowest expected
+ * latency) and, when given, the throughput plan under a backlog (`backlog`).
+ */
 export function buildPlanTable(
   model: string,
-  results: { cpuUtil: number; result: PlanResult }[],
+  results: { cpuUtil: number; result: PlanResult; backlog?: PlanResult }[],
   options: { createdAt?: string; method?: string } = {},
 ): PlanTable {
   if (results.length === 0) throw new PlannerError('a plan table needs at least one utilization');
@@ -34,16 +41,30 @@ export function buildPlanTable(
     if (k > 0 && r.cpuUtil === sorted[k - 1].cpuUtil) throw new PlannerError(`utilization ${r.cpuUtil} appears twice`);
   });
   const bounds = bucketBounds(sorted.map((r) => r.cpuUtil));
-  const rows: PlanTableRow[] = sorted.map((r, k) => ({
-    cpu_util_max: bounds[k],
-    cpu_util: r.cpuUtil,
-    plan: [...r.result.plan],
-    expected_ms: round(r.result.expectedMs),
-    presets_ms: {
-      serial: round(r.result.presets.serial),
-      parallel: round(r.result.presets.parallel),
-      full: round(r.result.presets.full),
-    },
-  }));
+  const rows: PlanTableRow[] = sorted.map((r, k) => {
+    const row: PlanTableRow = {
+      cpu_util_max: bounds[k],
+      cpu_util: r.cpuUtil,
+      plan: [...r.result.plan],
+      expected_ms: round(r.result.expectedMs),
+      tasks_per_s: rate(r.result.occupancy.tasksPerS),
+      presets_ms: {
+        serial: round(r.result.presets.serial),
+        parallel: round(r.result.presets.parallel),
+        full: round(r.result.presets.full),
+      },
+    };
+    const t = r.result.presetsTasksPerS;
+    if ([t.serial, t.parallel, t.full].every(Number.isFinite)) {
+      row.presets_tasks_per_s = { serial: round(t.serial), parallel: round(t.parallel), full: round(t.full) };
+    }
+    if (r.backlog) {
+      row.backlog_plan = [...r.backlog.plan];
+      row.backlog_tasks_per_s = rate(r.backlog.occupancy.tasksPerS);
+      row.backlog_expected_ms = round(r.backlog.expectedMs);
+    }
+    for (const key of Object.keys(row) as (keyof PlanTableRow)[]) if (row[key] === undefined) delete row[key];
+    return row;
+  });
   return { model, created_at: options.createdAt ?? new Date().toISOString(), method: options.method, rows };
 }

@@ -1,6 +1,7 @@
 import { PLACEMENTS, Placement } from '@outlet/contracts';
 import { ExitStatistics } from './exit-statistics';
 import { expectedFromTimeline } from './expected-latency';
+import { occupancyFromTimeline } from './expected-occupancy';
 import { PlannerError } from './stage-times';
 import { ExitTiming, TimelineModel, timeline, validateTimelineModel } from './timeline';
 
@@ -10,6 +11,30 @@ export interface SearchOptions {
    * Default 10 (59,049 plans).
    */
   exhaustiveLimit?: number;
+  /**
+   * What the plan minimizes: `latency` (default; no backlog: each task alone, answer at the
+   * first decision) or `throughput` (a backlog of tasks waits for the trunk: minimize the
+   * bottleneck's time per task, max(E[trunk occupancy], E[branch CPU]); ties go to the lower
+   * expected latency).
+   */
+  objective?: PlanObjective;
+}
+
+export type PlanObjective = 'latency' | 'throughput';
+
+/** Predicted tasks per second of the presets under a backlog. */
+export interface PresetThroughput {
+  serial: number;
+  parallel: number;
+  full: number;
+}
+
+/** The chosen plan's cost under a backlog (see ExpectedOccupancy). */
+export interface PlanOccupancy {
+  trunkMs: number;
+  branchMs: number;
+  tasksPerS: number;
+  bottleneck: 'trunk' | 'branch';
 }
 
 export interface PresetLatencies {
@@ -21,8 +46,14 @@ export interface PresetLatencies {
 /** What the planner chose for one CPU load, and why. */
 export interface PlanResult {
   plan: Placement[];
+  /** What the plan was chosen for. */
+  objective: PlanObjective;
   expectedMs: number;
   presets: PresetLatencies;
+  /** The chosen plan under a backlog: trunk occupancy, branch CPU time, tasks/s. */
+  occupancy: PlanOccupancy;
+  /** The presets' predicted tasks/s under a backlog. */
+  presetsTasksPerS: PresetThroughput;
   /** Probability that each exit (final included) gives the answer under `plan`. */
   answerShare: number[];
   /** The chosen plan's timeline: per exit, when its head ran and when its answer would be known. */
@@ -35,6 +66,8 @@ export interface PlanResult {
   inputs: {
     segmentMs: number[];
     trunkHeadMs: number[];
+    /** Fused inline head times, when the stage times had them (used instead of trunkHeadMs). */
+    fusedHeadMs?: number[];
     branchHeadMs: number[];
     handoffMs: number[];
     handoffTrunkMs: number[];
@@ -57,38 +90,61 @@ function work(plan: readonly Placement[]): number {
   return w;
 }
 
-function better(a: { ms: number; plan: readonly Placement[] }, b: { ms: number; plan: readonly Placement[] } | undefined): boolean {
+/** A plan's cost: `ms` first, then `then` (if any), then less work. */
+interface Scored {
+  ms: number;
+  then?: number;
+  plan: readonly Placement[];
+}
+
+function compare(a: number, b: number): number {
+  const eps = EPSILON * Math.max(1, Math.abs(b));
+  return a < b - eps ? -1 : a > b + eps ? 1 : 0;
+}
+
+function better(a: Scored, b: Scored | undefined): boolean {
   if (!b) return true;
-  if (a.ms < b.ms - EPSILON * Math.max(1, Math.abs(b.ms))) return true;
-  if (a.ms > b.ms + EPSILON * Math.max(1, Math.abs(b.ms))) return false;
+  const first = compare(a.ms, b.ms);
+  if (first !== 0) return first < 0;
+  if (a.then !== undefined && b.then !== undefined) {
+    const second = compare(a.then, b.then);
+    if (second !== 0) return second < 0;
+  }
   return work(a.plan) < work(b.plan);
 }
 
 /**
- * The plan with the lowest expected latency. Up to `exhaustiveLimit` early exits every one of
- * the 3^n plans is evaluated. Beyond, local search: starting from each preset, change one exit's
- * placement at a time while that lowers the expected latency, until no single change does; the
- * best local optimum is returned (never worse than the best preset, not guaranteed optimal).
+ * The plan with the lowest expected latency (objective `latency`) or the highest throughput under
+ * a backlog (objective `throughput`: the lowest max(E[trunk occupancy], E[branch CPU time]), then
+ * the lowest expected latency). Up to `exhaustiveLimit` early exits every one of the 3^n plans is
+ * evaluated. Beyond, local search: starting from each preset, change one exit's placement at a
+ * time while that lowers the cost, until no single change does; the best local optimum is
+ * returned (never worse than the best preset, not guaranteed optimal).
  */
 export function searchPlan(model: TimelineModel, stats: ExitStatistics, options: SearchOptions = {}): PlanResult {
   validateTimelineModel(model);
   const n = model.afterSegment.length - 1;
   if (stats.earlyExits !== n) throw new PlannerError(`exit statistics cover ${stats.earlyExits} early exits; the model has ${n}`);
   const limit = options.exhaustiveLimit ?? 10;
+  const objective = options.objective ?? 'latency';
+  if (objective !== 'latency' && objective !== 'throughput') throw new PlannerError(`unknown objective '${String(objective)}' (latency | throughput)`);
   let evaluated = 0;
-  const cost = (plan: readonly Placement[]) => {
+  const score = (plan: readonly Placement[]): { ms: number; then?: number } => {
     evaluated++;
-    return expectedFromTimeline(timeline(model, plan), stats).expectedMs;
+    const line = timeline(model, plan);
+    if (objective === 'latency') return { ms: expectedFromTimeline(line, stats).expectedMs };
+    const o = occupancyFromTimeline(line, stats);
+    return { ms: o.occupancyMs, then: o.expectedMs };
   };
 
-  let best: { ms: number; plan: Placement[] } | undefined;
+  let best: (Scored & { plan: Placement[] }) | undefined;
   let search: PlanResult['search'];
   if (n <= limit) {
     search = 'exhaustive';
     const digits = new Array<number>(n).fill(0);
     for (;;) {
       const plan = digits.map((d) => PLACEMENTS[d]);
-      const candidate = { ms: cost(plan), plan };
+      const candidate = { ...score(plan), plan };
       if (better(candidate, best)) best = candidate;
       let k = 0;
       while (k < n && digits[k] === PLACEMENTS.length - 1) digits[k++] = 0;
@@ -98,8 +154,8 @@ export function searchPlan(model: TimelineModel, stats: ExitStatistics, options:
   } else {
     search = 'local';
     for (const preset of ['serial', 'parallel', 'full'] as const) {
-      let current = { plan: presetPlan(preset, n), ms: 0 };
-      current.ms = cost(current.plan);
+      const start = presetPlan(preset, n);
+      let current: Scored & { plan: Placement[] } = { ...score(start), plan: start };
       for (let improved = true; improved; ) {
         improved = false;
         for (let i = 0; i < n; i++) {
@@ -107,7 +163,7 @@ export function searchPlan(model: TimelineModel, stats: ExitStatistics, options:
             if (p === current.plan[i]) continue;
             const plan = current.plan.slice();
             plan[i] = p;
-            const candidate = { plan, ms: cost(plan) };
+            const candidate = { ...score(plan), plan };
             if (better(candidate, current)) {
               current = candidate;
               improved = true;
@@ -120,12 +176,15 @@ export function searchPlan(model: TimelineModel, stats: ExitStatistics, options:
   }
   const chosen = best!;
   const line = timeline(model, chosen.plan);
-  const expected = expectedFromTimeline(line, stats);
-  const preset = (name: 'serial' | 'parallel' | 'full') => expectedFromTimeline(timeline(model, presetPlan(name, n)), stats).expectedMs;
+  const expected = occupancyFromTimeline(line, stats);
+  const presets = (['serial', 'parallel', 'full'] as const).map((name) => occupancyFromTimeline(timeline(model, presetPlan(name, n)), stats));
   return {
     plan: chosen.plan,
+    objective,
     expectedMs: expected.expectedMs,
-    presets: { serial: preset('serial'), parallel: preset('parallel'), full: preset('full') },
+    presets: { serial: presets[0].expectedMs, parallel: presets[1].expectedMs, full: presets[2].expectedMs },
+    occupancy: { trunkMs: expected.trunkMs, branchMs: expected.branchMs, tasksPerS: expected.tasksPerS, bottleneck: expected.bottleneck },
+    presetsTasksPerS: { serial: presets[0].tasksPerS, parallel: presets[1].tasksPerS, full: presets[2].tasksPerS },
     answerShare: expected.answerShare,
     exits: line.exits,
     finalMs: line.finalMs,
@@ -135,6 +194,7 @@ export function searchPlan(model: TimelineModel, stats: ExitStatistics, options:
     inputs: {
       segmentMs: [...model.times.segments],
       trunkHeadMs: [...model.times.trunkHeads],
+      ...(model.times.fusedHeads ? { fusedHeadMs: [...model.times.fusedHeads] } : {}),
       branchHeadMs: model.times.branchHeads.slice(0, n),
       handoffMs: model.handoffMs.slice(0, n),
       handoffTrunkMs: model.handoffTrunkMs.slice(0, n),

@@ -7,11 +7,22 @@
  *   included: the final exit always runs there).
  * - `branchHeads[i]`: exit head i on the branch worker's CPU at this utilization (early exits;
  *   an entry for the final exit, if present, is ignored).
+ * - `fusedHeads[i]` (optional): the extra ms exit head i adds when it runs fused with its segment
+ *   as one call on the trunk's processor (the trunk worker fuses inline heads and the final exit
+ *   with their segment), one per exit, the final one included. When present, the timeline uses
+ *   it instead of `trunkHeads[i]` for inline heads and the final exit: most of a separate
+ *   head's time on an accelerator is per-call cost that fusing removes.
  */
 export interface StageTimesMs {
   segments: number[];
   trunkHeads: number[];
   branchHeads: number[];
+  fusedHeads?: number[];
+}
+
+/** What an inline (`trunk`) head or the final exit adds to the trunk's timeline: fused if known, else separate. */
+export function inlineHeadMs(times: StageTimesMs, exit: number): number {
+  return times.fusedHeads?.[exit] ?? times.trunkHeads[exit];
 }
 
 export class PlannerError extends Error {}
@@ -40,6 +51,12 @@ export function validateStageTimes(times: StageTimesMs, segmentCount: number, ex
   }
   if (times.branchHeads.length > exitCount) {
     throw new PlannerError(`stage times: 'branchHeads' has ${times.branchHeads.length} entries but the model has ${exitCount} exits`);
+  }
+  if (times.fusedHeads !== undefined) {
+    checkTimes('fusedHeads', times.fusedHeads, exitCount);
+    if (times.fusedHeads.length !== exitCount) {
+      throw new PlannerError(`stage times: 'fusedHeads' has ${times.fusedHeads.length} entries but the model has ${exitCount} exits`);
+    }
   }
   return times;
 }

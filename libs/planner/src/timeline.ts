@@ -1,5 +1,5 @@
 import { Placement } from '@outlet/contracts';
-import { PlannerError, StageTimesMs, validateStageTimes } from './stage-times';
+import { PlannerError, StageTimesMs, inlineHeadMs, validateStageTimes } from './stage-times';
 
 /**
  * When a confident branch head's answer counts as known:
@@ -43,6 +43,12 @@ export interface Timeline {
   exits: ExitTiming[];
   /** When the final exit answers (the latency when no early exit is confident). */
   finalMs: number;
+  /**
+   * The trunk's work in order, as the calls it cannot break off: a segment, a segment fused with
+   * its inline head (or the final exit), a hand-off. A trunk that hears of an answer finishes
+   * the step in flight and starts no other (see trunkStopMs).
+   */
+  trunkSteps: { startMs: number; endMs: number; kind: 'segment' | 'fused' | 'handoff' }[];
 }
 
 /** Check that a timeline model is consistent (lengths, order of exits). */
@@ -78,24 +84,31 @@ export function timeline(model: TimelineModel, plan: readonly Placement[]): Time
   const { times } = model;
   const segments: Timeline['segments'] = [];
   const exits: ExitTiming[] = [];
+  const trunkSteps: Timeline['trunkSteps'] = [];
   let t = 0;
   let branchFree = 0;
   let next = 0; // next segment to run
   for (let i = 0; i <= n; i++) {
     for (; next <= model.afterSegment[i]; next++) {
       segments.push({ startMs: t, endMs: t + times.segments[next] });
+      trunkSteps.push({ startMs: t, endMs: t + times.segments[next], kind: 'segment' });
       t += times.segments[next];
     }
     const placement: Placement | 'final' = i === n ? 'final' : plan[i];
     if (placement === 'final' || placement === 'trunk') {
-      exits.push({ placement, startMs: t, endMs: t + times.trunkHeads[i], answerMs: t + times.trunkHeads[i] });
-      t += times.trunkHeads[i];
+      const headMs = inlineHeadMs(times, i);
+      exits.push({ placement, startMs: t, endMs: t + headMs, answerMs: t + headMs });
+      t += headMs;
+      const step = trunkSteps[trunkSteps.length - 1];
+      step.endMs = t;
+      step.kind = 'fused';
     } else if (placement === 'branch') {
       const readyMs = t + model.handoffMs[i];
       const startMs = Math.max(readyMs, branchFree);
       const endMs = startMs + times.branchHeads[i];
       branchFree = endMs;
       exits.push({ placement, readyMs, startMs, endMs, answerMs: endMs + model.abortMs });
+      trunkSteps.push({ startMs: t, endMs: t + model.handoffTrunkMs[i], kind: 'handoff' });
       t += model.handoffTrunkMs[i];
     } else if (placement === 'skip') {
       exits.push({ placement, answerMs: Infinity });
@@ -112,7 +125,18 @@ export function timeline(model: TimelineModel, plan: readonly Placement[]): Time
       e.answerMs = Math.min(seen ? seen.startMs : Infinity, finalMs);
     }
   }
-  return { segments, exits, finalMs };
+  return { segments, exits, finalMs, trunkSteps };
+}
+
+/**
+ * When the trunk stops working on a task that is answered at `answerMs`: the end of the trunk
+ * step in flight at that moment (a step that ends exactly then counts as in flight: the trunk
+ * starts nothing after it), never later than the final exit. For an answer the trunk gives
+ * itself (inline head, final exit) this is the answer time.
+ */
+export function trunkStopMs(line: Timeline, answerMs: number): number {
+  for (const step of line.trunkSteps) if (step.endMs >= answerMs) return step.endMs;
+  return line.finalMs;
 }
 
 /** Latency of one task whose early exit i is confident when `confident[i]` (the final exit always is). */

@@ -3,12 +3,23 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { formatPlan } from '@outlet/contracts';
 import { PLAN_TABLE_FILE, ModelPackage, planTableFile, readPackageJson } from '@outlet/model-package';
-import { CALIBRATION_FILE, CalibrationFile, PlanResult, TRANSFER_FILE, planModel, transferModelFrom, utilizationCentres } from '@outlet/planner';
+import {
+  CALIBRATION_FILE,
+  CalibrationFile,
+  HANDOFF_TRANSPORTS,
+  PlanResult,
+  StageTimesMs,
+  TRANSFER_FILE,
+  planModel,
+  transferModelFrom,
+  utilizationCentres,
+} from '@outlet/planner';
 import { loadPredictor, stageTimes } from '@outlet/predictor';
 import { numberIn } from '../offline/option-parsers';
 import { defaultModelsDir, resolveModelPackage } from '../offline/model-arg';
 
 const round = (v: number) => Math.round(v * 1000) / 1000;
+const rate = (v: number) => (Number.isFinite(v) ? Math.round(v * 10) / 10 : null);
 
 function needed<T>(pkg: ModelPackage, file: string, how: string): T {
   const value = readPackageJson<T>(pkg, file);
@@ -16,17 +27,32 @@ function needed<T>(pkg: ModelPackage, file: string, how: string): T {
   return value;
 }
 
-function describe(cpuUtil: number, r: PlanResult, source: string) {
+function describe(cpuUtil: number, r: PlanResult, backlog: PlanResult, source: string) {
+  const preset = (name: 'serial' | 'parallel' | 'full') => ({ ms: round(r.presets[name]), tasks_per_s: rate(r.presetsTasksPerS[name]) });
   return {
     cpu_util: cpuUtil,
     plan: formatPlan(r.plan),
     expected_ms: round(r.expectedMs),
     presets_ms: { serial: round(r.presets.serial), parallel: round(r.presets.parallel), full: round(r.presets.full) },
+    backlog_plan: formatPlan(backlog.plan),
+    /** Predicted expected latency (no backlog) and tasks/s (with a backlog) of every plan a benchmark runs. */
+    predicted: {
+      serial: preset('serial'),
+      parallel: preset('parallel'),
+      full: preset('full'),
+      auto: { plan: formatPlan(r.plan), ms: round(r.expectedMs), tasks_per_s: rate(r.occupancy.tasksPerS) },
+      auto_backlog: { plan: formatPlan(backlog.plan), ms: round(backlog.expectedMs), tasks_per_s: rate(backlog.occupancy.tasksPerS) },
+    },
+    occupancy_ms: {
+      auto: { trunk: round(r.occupancy.trunkMs), branch: round(r.occupancy.branchMs), bottleneck: r.occupancy.bottleneck },
+      auto_backlog: { trunk: round(backlog.occupancy.trunkMs), branch: round(backlog.occupancy.branchMs), bottleneck: backlog.occupancy.bottleneck },
+    },
     answer_share: r.answerShare.map(round),
     stage_times_ms: {
       source,
       segments: r.inputs.segmentMs.map(round),
       trunk_heads: r.inputs.trunkHeadMs.map(round),
+      ...(r.inputs.fusedHeadMs ? { fused_heads: r.inputs.fusedHeadMs.map(round) } : {}),
       branch_heads: r.inputs.branchHeadMs.map(round),
       handoff: r.inputs.handoffMs.map(round),
       handoff_trunk: r.inputs.handoffTrunkMs.map(round),
@@ -41,18 +67,24 @@ export function registerPlan(program: Command): void {
   program
     .command('plan <model>')
     .description(
-      'choose where each early exit head runs (branch | trunk | skip) for the lowest expected latency, from the stage times ' +
+      'choose where each early exit head runs (branch | trunk | skip) for the lowest expected latency and, with a backlog of tasks, ' +
+        'the highest throughput, from the stage times ' +
         '(profile.json, else the latency predictor), the hand-off model (transfer.json) and the exit statistics (calibration.json)',
     )
     .option('--cpu-util <u>', 'plan for this CPU utilization only (0..1)', numberIn(0, 1))
-    .option('--json', 'print JSON: the chosen plan, the presets\' expected latency beside it, every stage time used', false)
+    .option('--json', 'print JSON: the chosen plans, every preset\'s predicted latency and tasks/s beside them, every stage time used', false)
     .option('--write', `store the plan table over utilization buckets in the package (${PLAN_TABLE_FILE}, or plans-<ep>.json for an accelerator trunk); plan=auto uses it`, false)
     .addOption(new Option('--trunk-ep <ep>', "the trunk's execution provider").choices(['cpu', 'webgpu', 'cuda']).default('cpu'))
     .option('--predictor <file>', 'fitted latency predictor for pieces the profile lacks (default: models/predictor.json)')
     .addOption(
-      new Option('--answer-at <when>', "when a branch decision answers: 'boundary' (the trunk notices it before its next segment, as the workers do) or 'decision'")
+      new Option('--answer-at <when>', "when a branch decision answers: 'decision' (the branch worker answers at once, as the workers do) or 'boundary' (the trunk notices it before its next segment)")
         .choices(['boundary', 'decision'])
-        .default('boundary'),
+        .default('decision'),
+    )
+    .addOption(
+      new Option('--transport <t>', 'how features reach the branch worker (its hand-off model from transfer.json; the main one if the file lacks it)')
+        .choices([...HANDOFF_TRANSPORTS])
+        .default('shm'),
     )
     .option('--models-dir <dir>', 'folder of model packages', defaultModelsDir())
     .action((model: string, opts) => {
@@ -62,13 +94,14 @@ export function registerPlan(program: Command): void {
       const predictor = loadPredictor(opts.predictor);
       let source = '';
       const times = (u: number) => {
-        const t = stageTimes(pkg, opts.trunkEp, u, predictor);
+        // fusedHeads: extra ms of an inline head fused with its segment, when the stage times have it.
+        const t: StageTimesMs & { source: string } = stageTimes(pkg, opts.trunkEp, u, predictor);
         source = t.source;
-        return { segments: t.segments, trunkHeads: t.trunkHeads, branchHeads: t.branchHeads };
+        return { segments: t.segments, trunkHeads: t.trunkHeads, branchHeads: t.branchHeads, ...(t.fusedHeads ? { fusedHeads: t.fusedHeads } : {}) };
       };
       const utilizations = opts.cpuUtil !== undefined ? [opts.cpuUtil] : utilizationCentres();
-      const out = planModel({ manifest: pkg.manifest, stageTimes: times, transfer, calibration, utilizations, answerAt: opts.answerAt });
-      const rows = out.results.map(({ cpuUtil, result }) => describe(cpuUtil, result, source));
+      const out = planModel({ manifest: pkg.manifest, stageTimes: times, transfer, calibration, utilizations, answerAt: opts.answerAt, transport: opts.transport });
+      const rows = out.results.map(({ cpuUtil, result, backlog }) => describe(cpuUtil, result, backlog, source));
 
       const tableFile = join(pkg.dir, planTableFile(opts.trunkEp));
       if (opts.write) {
@@ -79,10 +112,14 @@ export function registerPlan(program: Command): void {
         console.log(JSON.stringify(opts.cpuUtil !== undefined ? { model: pkg.manifest.name, ...rows[0] } : { model: pkg.manifest.name, plans: rows, table: out.table }, null, 2));
       } else {
         console.log(`${pkg.manifest.name}: trunk on ${opts.trunkEp}, stage times from ${source}, ${rows[0].search}, answer at ${opts.answerAt}`);
-        console.log('cpu_util  plan                      expected ms  serial ms  parallel ms  full ms');
+        console.log(`method: ${out.table.method}`);
+        console.log('predicted: expected ms (one task alone) / tasks/s (with a backlog)');
+        const cell = (p: { ms: number; tasks_per_s: number | null }) => `${p.ms.toFixed(3)}/${p.tasks_per_s === null ? '∞' : p.tasks_per_s.toFixed(1)}`.padStart(16);
+        console.log(`cpu_util  ${'auto plan'.padEnd(24)}  ${'backlog plan'.padEnd(24)}  ${'auto'.padStart(16)}  ${'auto (backlog)'.padStart(16)}  ${'serial'.padStart(16)}  ${'parallel'.padStart(16)}  ${'full'.padStart(16)}`);
         for (const r of rows) {
+          const p = r.predicted;
           console.log(
-            `${r.cpu_util.toFixed(2).padEnd(8)}  ${r.plan.padEnd(24)}  ${r.expected_ms.toFixed(3).padStart(11)}  ${r.presets_ms.serial.toFixed(3).padStart(9)}  ${r.presets_ms.parallel.toFixed(3).padStart(11)}  ${r.presets_ms.full.toFixed(3).padStart(7)}`,
+            `${r.cpu_util.toFixed(2).padEnd(8)}  ${r.plan.padEnd(24)}  ${r.backlog_plan.padEnd(24)}  ${cell(p.auto)}  ${cell(p.auto_backlog)}  ${cell(p.serial)}  ${cell(p.parallel)}  ${cell(p.full)}`,
           );
         }
         if (opts.write) console.log(`wrote ${tableFile}`);
