@@ -32,6 +32,7 @@ export function toOipResponse(answer: TaskAnswer, totalMs: number, labels?: stri
     parameters.delivery_ms = round(clock.answeredAt - answer.decidedAt);
   }
   if (answer.cpuUtil !== undefined) parameters.cpu_util = Math.round(answer.cpuUtil * 1000) / 1000;
+  if (answer.planObjective) parameters.plan_objective = answer.planObjective;
   if (labels && probabilities.length === labels.length) parameters.label = labels[argMax(probabilities)];
   return {
     model_name: answer.model,

@@ -50,6 +50,7 @@ export class TrunkTaskRunner {
       plan,
       planSource: choice ? 'auto' : data.planSource,
       cpuUtil: choice?.cpuUtil,
+      planObjective: choice?.objective,
       queueMs: startedAt - data.enqueuedAt,
     };
 

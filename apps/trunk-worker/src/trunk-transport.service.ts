@@ -19,6 +19,8 @@ import { ClaimResult, InjectRedis, claimAnswer, featureFileName, nodeFeatureDir,
 import { TRUNK_SETTINGS } from './tokens';
 
 export const BRANCH_QUEUE = Symbol('BRANCH_QUEUE');
+/** The inference queues this worker takes tasks from, by model. */
+export const INFER_QUEUES = Symbol('INFER_QUEUES');
 
 /** A feature handed off: the name of its shared-memory file, or its values for Redis. */
 export type HandedFeature = { file: string } | { values: Float32Array };
@@ -42,6 +44,7 @@ export class TrunkTransport implements OnModuleInit, OnApplicationShutdown {
     @Inject(TRUNK_SETTINGS) private readonly settings: TrunkSettings,
     @InjectRedis() private readonly redis: Redis,
     @Inject(BRANCH_QUEUE) private readonly branchQueue: Queue<BranchJobData>,
+    @Inject(INFER_QUEUES) private readonly inferQueues: Map<string, Queue>,
   ) {
     if (settings.featureTransport === 'shm') this.featureDir = nodeFeatureDir(settings.featureRoot, settings.nodeId);
   }
@@ -109,6 +112,11 @@ export class TrunkTransport implements OnModuleInit, OnApplicationShutdown {
   /** Offer the trunk's own decision as the task's answer; a branch answer that came first wins. */
   claim(answer: TaskAnswer, replyTo: string | undefined): Promise<ClaimResult> {
     return claimAnswer(this.redis, answer, replyTo ? [answerChannel(replyTo)] : []);
+  }
+
+  /** Tasks waiting in a model's queue (the trunk's backlog). */
+  async waitingTasks(model: string): Promise<number> {
+    return (await this.inferQueues.get(model)?.getWaitingCount()) ?? 0;
   }
 
   /** Tell a waiting gateway that its task failed (the job's failure is recorded by BullMQ). */

@@ -1,5 +1,6 @@
 import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
+import { Queue } from 'bullmq';
 import { TrunkSettings } from '@outlet/config';
 import { branchQueueName, inferQueueName } from '@outlet/contracts';
 import { ModelThread } from '@outlet/inference';
@@ -8,7 +9,7 @@ import { REDIS, RedisModule } from '@outlet/transport';
 import { NodeHeartbeat } from './node-heartbeat.service';
 import { PlanSelector } from './plan-selector.service';
 import { TrunkTaskRunner } from './trunk-task.runner';
-import { BRANCH_QUEUE, TrunkTransport } from './trunk-transport.service';
+import { BRANCH_QUEUE, INFER_QUEUES, TrunkTransport } from './trunk-transport.service';
 import { inferProcessorFor } from './infer.processor';
 import { TRUNK_ENGINE, TRUNK_PACKAGES, TRUNK_SETTINGS } from './tokens';
 
@@ -31,7 +32,8 @@ async function startEngine(settings: TrunkSettings, packages: Map<string, ModelP
 @Module({})
 export class TrunkWorkerModule {
   static forRoot(settings: TrunkSettings, packages: Map<string, ModelPackage>): DynamicModule {
-    const processors = [...packages.keys()].map((m) => inferProcessorFor(m, settings.concurrency));
+    const models = [...packages.keys()];
+    const processors = models.map((m) => inferProcessorFor(m, settings.concurrency));
     const branchQueue = branchQueueName(settings.nodeId);
     return {
       module: TrunkWorkerModule,
@@ -39,13 +41,18 @@ export class TrunkWorkerModule {
         RedisModule.forRoot(settings.redisUrl),
         BullModule.forRootAsync({ useFactory: (redis) => ({ connection: redis }), inject: [REDIS] }),
         // The queues this worker takes tasks from, and its own node's branch queue it hands off to.
-        BullModule.registerQueue(...[...packages.keys()].map((m) => ({ name: inferQueueName(m) })), { name: branchQueue }),
+        BullModule.registerQueue(...models.map((m) => ({ name: inferQueueName(m) })), { name: branchQueue }),
       ],
       providers: [
         { provide: TRUNK_SETTINGS, useValue: settings },
         { provide: TRUNK_PACKAGES, useValue: packages },
         { provide: TRUNK_ENGINE, useFactory: () => startEngine(settings, packages) },
         { provide: BRANCH_QUEUE, useExisting: getQueueToken(branchQueue) },
+        {
+          provide: INFER_QUEUES,
+          useFactory: (...queues: Queue[]) => new Map(models.map((m, i) => [m, queues[i]])),
+          inject: models.map((m) => getQueueToken(inferQueueName(m))),
+        },
         TrunkTransport,
         PlanSelector,
         NodeHeartbeat,

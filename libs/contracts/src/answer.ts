@@ -34,6 +34,7 @@ export function buildAnswer(taskId: string, model: AnswerModel, task: AnswerCont
     plan: task.plan,
     planSource: task.planSource,
     cpuUtil: task.cpuUtil,
+    planObjective: task.planObjective,
     queueMs: task.queueMs,
     decidedAt: decision.decidedAt,
   };

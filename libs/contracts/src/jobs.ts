@@ -56,6 +56,8 @@ export interface TaskAnswer {
   planSource: 'request' | 'default' | 'auto';
   /** CPU utilization the node saw when choosing an `auto` plan. */
   cpuUtil?: number;
+  /** What an `auto` plan was chosen for: latency (no backlog) or throughput (tasks waiting). */
+  planObjective?: 'latency' | 'throughput';
   /** From the gateway's enqueue to the trunk taking the task. */
   queueMs: number;
   /** Wall clock (ms) of the exit decision. */
@@ -99,6 +101,7 @@ export interface AnswerContext {
   plan: Placement[];
   planSource: TaskAnswer['planSource'];
   cpuUtil?: number;
+  planObjective?: TaskAnswer['planObjective'];
   queueMs: number;
 }
 
