@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
+import { readBranchSettings, readTrunkSettings } from '@outlet/config';
 import { loadModelPackage } from '@outlet/model-package';
 import { AUTO_EP_ORDER, ExecutionProvider } from '@outlet/inference';
 import { DEFAULT_LEVELS, ProfileFile, profilePackage, writeProfile } from '@outlet/profiler';
@@ -43,9 +44,9 @@ export function registerProfile(program: Command): void {
     .option('--levels <list>', 'background CPU utilization levels, comma separated, 0..1', DEFAULT_LEVELS.join(','))
     .option('--runs <n>', 'timed runs per piece, provider and level', '50')
     .option('--warmup <n>', 'warm-up runs before timing', '5')
-    .option('--threads <n>', "intra-op thread budget of the trunk's sessions (segments, fused pairs, heads on accelerators)", '1')
-    // Default: the branch worker's own default, as libs/config reads it (OUTLET_BRANCH_THREADS, else 1).
-    .option('--branch-threads <n>', "intra-op threads of exit heads on cpu, as the branch worker runs them", process.env.OUTLET_BRANCH_THREADS ?? '1')
+    // Defaults: the workers' own thread budgets on this node (OUTLET_*_THREADS, else derived from its cores).
+    .option('--threads <n>', "intra-op thread budget of the trunk's sessions (segments, fused pairs, heads on accelerators)", String(readTrunkSettings().threads))
+    .option('--branch-threads <n>', 'intra-op threads of exit heads on cpu, as the branch worker runs them', String(readBranchSettings().threads))
     .option('--no-fused', 'do not time fused segment + exit head pairs')
     .option('--eps <list>', `execution providers to try, comma separated (${AUTO_EP_ORDER.join(', ')})`, 'cpu,webgpu,cuda')
     .option('--max-ms <ms>', 'stop repeating a piece at one level after this long (at least 5 runs)', '2000')
