@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CpuMonitor, readCpuTimes, utilizationBeside, utilizationBetween } from '@outlet/edge-node';
+import { CpuMonitor, processTicks, readCpuTimes, utilizationBeside, utilizationBetween } from '@outlet/edge-node';
 
 test('/proc/stat lines are read as busy and total jiffies', () => {
   const t = readCpuTimes('cpu  100 10 50 800 40 0 0 0 0 0\ncpu0 1 2 3 4');
@@ -57,4 +57,10 @@ test('a monitor that excludes itself reads the real /proc/stat as well', () => {
   }
   const u = monitor.sample();
   assert.ok(u >= 0 && u <= 1);
+});
+
+test('processTicks reads utime + stime after the command name, spaces and parentheses included', () => {
+  const stat = '4242 (node (branch) worker) S 1 4242 4242 0 -1 4194560 100 0 0 0 1234 567 0 0 20 0 11 0 100 0 0';
+  assert.equal(processTicks(4242, () => stat), 1234 + 567);
+  assert.equal(processTicks(4242, () => { throw new Error('ENOENT'); }), 0, 'a process that is gone counts nothing');
 });

@@ -1,6 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { hostname } from 'node:os';
 import Redis from 'ioredis';
-import { BranchJobData, TaskAnswer, answerChannel, answerKey, bufferToFloat32, earlyExitChannel } from '@outlet/contracts';
+import { BranchJobData, HEARTBEAT_INTERVAL_MS, TaskAnswer, answerChannel, answerKey, branchWorkersKey, bufferToFloat32, earlyExitChannel } from '@outlet/contracts';
 import { BranchSettings } from '@outlet/config';
 import { ClaimResult, InjectRedis, claimAnswer, featureFilePath, nodeFeatureDir, takeFeatureFile } from '@outlet/transport';
 import { BRANCH_SETTINGS } from './tokens';
@@ -11,15 +12,29 @@ import { BRANCH_SETTINGS } from './tokens';
  * and published to the waiting gateway and to the node's trunk in one step.
  */
 @Injectable()
-export class BranchTransport {
+export class BranchTransport implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly featureDir?: string;
+  private readonly me = `${hostname()}:${process.pid}`;
+  private timer?: NodeJS.Timeout;
 
   constructor(
-    @Inject(BRANCH_SETTINGS) settings: BranchSettings,
+    @Inject(BRANCH_SETTINGS) private readonly settings: BranchSettings,
     @InjectRedis() private readonly redis: Redis,
   ) {
     // Folders are per node; a subjob names its file, and the folder is this node's own.
     this.featureDir = nodeFeatureDir(settings.featureRoot, settings.nodeId);
+  }
+
+  /** Tell the node's trunk this worker is alive (it leaves our CPU time out of its load reading). */
+  async onApplicationBootstrap() {
+    const beat = () => this.redis.hset(branchWorkersKey(this.settings.nodeId), this.me, Date.now()).catch(() => undefined);
+    await beat();
+    this.timer = setInterval(beat, HEARTBEAT_INTERVAL_MS).unref();
+  }
+
+  async onApplicationShutdown() {
+    if (this.timer) clearInterval(this.timer);
+    await this.redis.hdel(branchWorkersKey(this.settings.nodeId), this.me).catch(() => undefined);
   }
 
   /**

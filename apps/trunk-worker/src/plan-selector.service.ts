@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { Placement, parsePlan } from '@outlet/contracts';
+import { HEARTBEAT_INTERVAL_MS, Placement, parsePlan } from '@outlet/contracts';
 import { CpuMonitor } from '@outlet/edge-node';
 import { ModelThread } from '@outlet/inference';
 import { ModelPackage, PlanChoice, PlanTable, earlyExitCount, planFor, planTableFile, readPackageJson } from '@outlet/model-package';
@@ -24,11 +24,14 @@ export interface AutoChoice {
 @Injectable()
 export class PlanSelector implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(PlanSelector.name);
-  private readonly cpu = new CpuMonitor({ excludeSelf: true }).start();
+  /** The node's own branch workers run the heads a plan places there: their CPU time is not background load. */
+  private branchPids: number[] = [];
+  private readonly cpu = new CpuMonitor({ excludeSelf: true, excludePids: () => this.branchPids }).start();
   /** Per model: the choice for a utilization and backlog, from its table or the fallback. */
   private readonly planners = new Map<string, (cpuUtil: number, backlog: boolean) => PlanChoice>();
   private readonly waiting = new Map<string, number>();
   private sampler?: NodeJS.Timeout;
+  private branchLookup?: NodeJS.Timeout;
 
   constructor(
     @Inject(TRUNK_PACKAGES) packages: Map<string, ModelPackage>,
@@ -57,6 +60,9 @@ export class PlanSelector implements OnModuleInit, OnApplicationShutdown {
       }
     };
     this.sampler = setInterval(sample, BACKLOG_SAMPLE_MS).unref();
+    const lookUp = () => this.transport.branchWorkerPids().then((pids) => (this.branchPids = pids), () => undefined);
+    void lookUp();
+    this.branchLookup = setInterval(lookUp, HEARTBEAT_INTERVAL_MS).unref();
   }
 
   cpuUtilization(): number {
@@ -73,6 +79,7 @@ export class PlanSelector implements OnModuleInit, OnApplicationShutdown {
 
   onApplicationShutdown() {
     if (this.sampler) clearInterval(this.sampler);
+    if (this.branchLookup) clearInterval(this.branchLookup);
     this.cpu.stop();
   }
 }

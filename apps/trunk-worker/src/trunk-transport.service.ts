@@ -1,14 +1,17 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Job, Queue } from 'bullmq';
 import Redis from 'ioredis';
+import { hostname } from 'node:os';
 import {
   AnswerMessage,
   BranchJobData,
   HANDOFF_TTL_MS,
+  HEARTBEAT_TTL_MS,
   JobName,
   TaskAnswer,
   TrunkTelemetry,
   answerChannel,
+  branchWorkersKey,
   earlyExitChannel,
   featureKey,
   float32ToBuffer,
@@ -112,6 +115,16 @@ export class TrunkTransport implements OnModuleInit, OnApplicationShutdown {
   /** Offer the trunk's own decision as the task's answer; a branch answer that came first wins. */
   claim(answer: TaskAnswer, replyTo: string | undefined): Promise<ClaimResult> {
     return claimAnswer(this.redis, answer, replyTo ? [answerChannel(replyTo)] : []);
+  }
+
+  /** Pids of this node's live branch workers on this host (their heartbeats are in Redis). */
+  async branchWorkerPids(): Promise<number[]> {
+    const entries = await this.redis.hgetall(branchWorkersKey(this.settings.nodeId));
+    const host = hostname();
+    const now = Date.now();
+    return Object.entries(entries)
+      .filter(([who, at]) => who.startsWith(`${host}:`) && now - Number(at) < HEARTBEAT_TTL_MS)
+      .map(([who]) => Number(who.slice(host.length + 1)));
   }
 
   /** Tasks waiting in a model's queue (the trunk's backlog). */

@@ -18,3 +18,11 @@ export interface NodeStatus {
   pid: number;
   heartbeatAt: number;
 }
+
+/**
+ * Hash of a node's live branch workers: field `<hostname>:<pid>`, value the last heartbeat (ms).
+ * The node's trunk leaves their CPU time out of its load reading.
+ */
+export function branchWorkersKey(nodeId: string): string {
+  return `outlet:node:${nodeId}:branch-workers`;
+}

@@ -55,11 +55,26 @@ function ownTicks(): number {
   return (user + system) * TICKS_PER_MICROSECOND;
 }
 
+/** CPU time (utime + stime, ticks) of another process of this host, from /proc/<pid>/stat; 0 when it is gone. */
+export function processTicks(pid: number, read = (path: string) => readFileSync(path, 'utf8')): number {
+  try {
+    const stat = read(`/proc/${pid}/stat`);
+    // The command name (field 2) may hold spaces; the fields after its closing parenthesis are fixed.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * Samples the node's CPU utilization from /proc/stat every `intervalMs` and smooths it with an
  * exponential moving average, so one busy tick does not flip the plan. With `excludeSelf`, this
  * process's own CPU time is left out of busy and total alike ({@link utilizationBeside}): a trunk
- * worker wants the load *beside* it, on the CPU it leaves to the exit heads, not its own.
+ * worker wants the load *beside* it, on the CPU it leaves to the exit heads, not its own. The
+ * processes `excludePids()` names (the node's branch workers) are left out the same way: the
+ * heads a plan puts on the CPU are not background load, or a parallel plan would push itself
+ * toward serial.
  */
 export class CpuMonitor {
   private last?: CpuReading;
@@ -67,7 +82,7 @@ export class CpuMonitor {
   private timer?: NodeJS.Timeout;
 
   constructor(
-    private readonly options: { intervalMs?: number; alpha?: number; excludeSelf?: boolean } = {},
+    private readonly options: { intervalMs?: number; alpha?: number; excludeSelf?: boolean; excludePids?: () => number[] } = {},
   ) {}
 
   start(): this {
@@ -77,14 +92,24 @@ export class CpuMonitor {
     return this;
   }
 
+  /** Ticks of the excluded processes at the last reading (only a process seen twice counts). */
+  private lastExcluded = new Map<number, number>();
+
   private read(): CpuReading {
     return { ...readCpuTimes(), own: this.options.excludeSelf ? ownTicks() : 0 };
   }
 
   sample(): number {
     const now = this.read();
+    const excluded = new Map((this.options.excludePids?.() ?? []).map((pid) => [pid, processTicks(pid)]));
+    let excludedDelta = 0;
+    for (const [pid, ticks] of excluded) {
+      const before = this.lastExcluded.get(pid);
+      if (before !== undefined && ticks >= before) excludedDelta += ticks - before;
+    }
+    this.lastExcluded = excluded;
     if (this.last) {
-      const u = utilizationBeside(this.last, now);
+      const u = utilizationBeside(this.last, { ...now, own: now.own + excludedDelta });
       const alpha = this.options.alpha ?? 0.3;
       this.smoothed = this.smoothed === undefined ? u : alpha * u + (1 - alpha) * this.smoothed;
     }
