@@ -93,22 +93,26 @@ export class TrunkTransport implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Queue an exit-head subjob on this node's branch queue (and, by Redis, its feature first, on the
-   * same connection so in order). Not awaited by the trunk: a failure is logged and the final exit
-   * still answers.
+   * Queue an exit-head subjob on this node's branch queue (by Redis, after storing its feature).
+   * Not awaited by the trunk: a failure is logged and the final exit still answers.
    */
   handOff(data: Omit<BranchJobData, 'feature' | 'handedOffAt' | 'trunkNodeId'>, feature: HandedFeature): void {
     const warn = (err: Error) => this.logger.warn(`hand-off of ${data.taskId} exit ${data.exitIndex} failed: ${err.message}`);
-    let ref: BranchJobData['feature'];
+    const addSubjob = (ref: BranchJobData['feature']) =>
+      this.branchQueue.add(
+        JobName.ExitHead,
+        { ...data, feature: ref, trunkNodeId: this.settings.nodeId, handedOffAt: nowMs() },
+        { removeOnComplete: { count: this.settings.jobRetention }, removeOnFail: { count: this.settings.jobRetention } },
+      );
     if ('file' in feature) {
-      ref = { transport: 'shm', file: feature.file };
-    } else {
-      ref = { transport: 'redis', key: featureKey(data.taskId, data.exitIndex) };
-      this.redis.set(ref.key, float32ToBuffer(feature.values), 'PX', HANDOFF_TTL_MS).catch(warn);
+      addSubjob({ transport: 'shm', file: feature.file }).catch(warn);
+      return;
     }
-    const job: BranchJobData = { ...data, feature: ref, trunkNodeId: this.settings.nodeId, handedOffAt: nowMs() };
-    this.branchQueue
-      .add(JobName.ExitHead, job, { removeOnComplete: { count: this.settings.jobRetention }, removeOnFail: { count: this.settings.jobRetention } })
+    const key = featureKey(data.taskId, data.exitIndex);
+    // The value first: the subjob must never be taken before its feature is there.
+    this.redis
+      .set(key, float32ToBuffer(feature.values), 'PX', HANDOFF_TTL_MS)
+      .then(() => addSubjob({ transport: 'redis', key }))
       .catch(warn);
   }
 
