@@ -24,6 +24,8 @@ export interface BenchOptions {
   /** Requests per candidate plan when searching for the oracle. */
   oracleRequests: number;
   concurrencies: number[];
+  /** Requests per strategy in the open loop (default: `requests`). */
+  openRequests?: number;
   /** Open-loop rate as a fraction of the full network's closed-loop throughput at concurrency 1. */
   openRateFactor: number;
   scenarios: { name: string; backgroundLoad: number }[];
@@ -313,7 +315,8 @@ export class BenchHarness {
       for (const c of o.concurrencies.filter((c) => c !== 1)) {
         runs.push({ pattern: `closed c=${c}`, run: await closedLoop(url, sets[k].bodies, labels, c) });
       }
-      runs.push({ pattern: `open ${openRate.toFixed(1)}/s`, run: await openLoop(url, sets[k].bodies, labels, openRate) });
+      const n = Math.min(o.openRequests ?? o.requests, o.requests);
+      runs.push({ pattern: `open ${openRate.toFixed(1)}/s`, run: await openLoop(url, sets[k].bodies.slice(0, n), labels.slice(0, n), openRate) });
       laterRuns.push(runs);
     }
     o.log(`  closed loops at c=${o.concurrencies.filter((c) => c !== 1).join(',')} and the open loop done`);

@@ -32,7 +32,8 @@ export function registerBench(program: Command): void {
     .option('--models-dir <dir>', 'folder of model packages', process.env.OUTLET_MODELS_DIR ?? 'models')
     .option('--quick', 'fewer requests: finishes in a few minutes', false)
     .option('--requests <n>', 'requests per strategy and load pattern (default 300, --quick 100)')
-    .option('--oracle-requests <n>', 'requests per candidate plan in the oracle search (default 100, --quick 40)')
+    .option('--oracle-requests <n>', 'requests per candidate plan in the oracle search (default 100, --quick 30)')
+    .option('--open-requests <n>', 'requests per strategy in the open loop (default: --requests; --quick 30)')
     .option('--concurrency <list>', 'closed-loop concurrencies (throughput is reported at each above 1)', '1,4,8')
     .option('--open-rate <fraction>', "open-loop rate as a fraction of the full network's throughput at c=1", '0.5')
     .option('--load <u>', 'background CPU utilization of the loaded scenario', '0.5')
@@ -56,7 +57,8 @@ export function registerBench(program: Command): void {
         model: opts.model,
         modelsDir: resolve(opts.modelsDir),
         requests: Number(opts.requests ?? (opts.quick ? 100 : 300)),
-        oracleRequests: Number(opts.oracleRequests ?? (opts.quick ? 40 : 100)),
+        oracleRequests: Number(opts.oracleRequests ?? (opts.quick ? 30 : 100)),
+        openRequests: opts.openRequests !== undefined ? Number(opts.openRequests) : opts.quick ? 30 : undefined,
         concurrencies: list(opts.concurrency).map(Number),
         openRateFactor: Number(opts.openRate),
         scenarios: list(opts.scenarios).map((name) => ({ name, backgroundLoad: name === 'idle' ? 0 : load })),
