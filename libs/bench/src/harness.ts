@@ -3,9 +3,9 @@ import { cpus, hostname } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { bullConnection } from '@outlet/config';
-import { BranchResult, Placement, TrunkTelemetry, branchQueueName, inferQueueName, parsePlan } from '@outlet/contracts';
+import { BranchResult, Placement, TrunkTelemetry, branchQueueName, formatPlan, inferQueueName, parsePlan } from '@outlet/contracts';
 import { ExecutionProvider } from '@outlet/inference';
-import { ModelPackage, earlyExitCount, loadModelPackage } from '@outlet/model-package';
+import { ModelPackage, PlanTable, earlyExitCount, loadModelPackage, planForUtilization, planTableFile, readPackageJson } from '@outlet/model-package';
 import { measureUtilization } from '@outlet/profiler';
 import { ManagedProcess, OutletSystem, appEntry } from '@outlet/supervisor';
 import { closedLoop, encodeBodies, interleavedLoop, openLoop, RunResult, Sample, variantOrder } from './http-driver';
@@ -24,6 +24,8 @@ export interface BenchOptions {
   /** Requests per candidate plan when searching for the oracle. */
   oracleRequests: number;
   concurrencies: number[];
+  /** Requests per strategy in the open loop (default: `requests`). */
+  openRequests?: number;
   /** Open-loop rate as a fraction of the full network's closed-loop throughput at concurrency 1. */
   openRateFactor: number;
   scenarios: { name: string; backgroundLoad: number }[];
@@ -32,7 +34,10 @@ export interface BenchOptions {
   branchCpus?: string;
   /** Cores of the gateway, Redis and this process's HTTP client: off the trunk's core. */
   supportCpus?: string;
-  threads: number;
+  /** onnxruntime intra-op threads of the trunk worker's sessions (and of the in-process trunk). */
+  trunkThreads: number;
+  /** onnxruntime intra-op threads of the branch worker's heads (and of the in-process head thread). */
+  branchThreads: number;
   warmup: number;
   log: (line: string) => void;
 }
@@ -44,13 +49,21 @@ export interface RunSummary {
   throughputPerS: number;
   accuracy: number;
   exits: number[];
+  /** Segments the trunk started after the answer was decided (its telemetry; in process, its own record). */
   wastedSegmentsMean: number;
+  /** Samples that had a wasted-segment record. */
+  wastedSegmentsN: number;
   plans: Record<string, number>;
+  /** Answers by the worker that decided them. */
+  workers: Record<string, number>;
+  /** Decision → answer in the gateway (`delivery_ms`), branch- and trunk-answered samples apart. */
+  deliveryBranchMs?: LatencyStats;
+  deliveryTrunkMs?: LatencyStats;
   errors: number;
 }
 
 export interface StrategyReport {
-  strategy: Strategy;
+  strategy: Strategy | 'serial-separate';
   runs: RunSummary[];
   inProcess?: RunSummary;
   /** End-to-end p50 minus in-process p50 at concurrency 1. */
@@ -66,26 +79,61 @@ export interface ScenarioReport {
   oracle: { plan: string; searched: { plan: string; meanMs: number }[] };
   openRatePerS: number;
   strategies: StrategyReport[];
+  /** In-process only: serial with inline heads as separate calls (segment, then head) instead of fused. */
+  serialSeparate?: RunSummary;
   abortReactionMs?: LatencyStats;
   handoffMs?: LatencyStats;
+  /** Decision → answer in the gateway over every strategy's c=1 samples, branch and trunk answers apart. */
+  deliveryBranchMs?: LatencyStats;
+  deliveryTrunkMs?: LatencyStats;
+  /** The trunk's execution provider, as the answers say. */
+  trunkEp: string;
+  /** The planner's predictions from the plan table row the trunk used (absent without a table). */
+  predictions?: PlanPredictions;
 }
 
-function summarize(pattern: string, run: RunResult, exitCount: number): RunSummary {
+/** The plan table row the trunk used, and what it predicts per strategy. */
+export interface PlanPredictions {
+  file: string;
+  /** The utilization the row was looked up at (the trunk's reading in auto's answers, else the measured load). */
+  cpuUtil: number;
+  row: { cpu_util_max: number; cpu_util: number; plan: string; backlog_plan?: string };
+  /** Predicted expected latency (one task alone), ms. */
+  latencyMs: Partial<Record<Strategy, number>>;
+  /** Predicted tasks/s with a backlog (auto: its backlog plan). */
+  tasksPerS: Partial<Record<Strategy, number>>;
+}
+
+function summarize(pattern: string, run: RunResult, exitCount: number, telemetry?: Map<string, TrunkTelemetry>): RunSummary {
   const s = run.samples;
   const exits = new Array(exitCount).fill(0);
   const plans: Record<string, number> = {};
+  const workers: Record<string, number> = {};
   for (const x of s) {
     exits[x.exitIndex]++;
     plans[x.plan] = (plans[x.plan] ?? 0) + 1;
+    workers[x.exitWorker] = (workers[x.exitWorker] ?? 0) + 1;
   }
+  // The system's wasted segments come from the trunk's telemetry (its job's log), in process from the runner's record.
+  const wasted = s
+    .map((x) => (telemetry ? telemetry.get(x.taskId)?.segmentsAfterAnswer : x.wastedSegments))
+    .filter((v): v is number => typeof v === 'number');
+  const delivery = (worker: string) => {
+    const v = s.filter((x) => x.exitWorker === worker && typeof x.deliveryMs === 'number').map((x) => x.deliveryMs!);
+    return v.length ? latencyStats(v) : undefined;
+  };
   return {
     pattern,
     latency: latencyStats(s.map((x) => x.latencyMs)),
     throughputPerS: (s.length / run.wallMs) * 1000,
     accuracy: s.filter((x) => x.correct).length / Math.max(1, s.length),
     exits,
-    wastedSegmentsMean: s.reduce((a, x) => a + (x.wastedSegments ?? 0), 0) / Math.max(1, s.length),
+    wastedSegmentsMean: wasted.length ? wasted.reduce((a, b) => a + b, 0) / wasted.length : NaN,
+    wastedSegmentsN: wasted.length,
     plans,
+    workers,
+    deliveryBranchMs: delivery('branch'),
+    deliveryTrunkMs: delivery('trunk'),
     errors: run.errors.length,
   };
 }
@@ -137,9 +185,16 @@ function unionCpus(a?: string, b?: string): string | undefined {
   return [...new Set([...a.split(','), ...b.split(',')])].join(',');
 }
 
+const median = (values: number[]) => {
+  const v = [...values].sort((a, b) => a - b);
+  return v.length ? v[Math.floor((v.length - 1) / 2)] : NaN;
+};
+
 export class BenchHarness {
   private readonly pkg: ModelPackage;
   private readonly requests: LabelledRequest[];
+  /** The in-process baseline, opened on the trunk's execution provider once the system's answers name it. */
+  private inProcess?: { ep: ExecutionProvider; runner: InProcessRunner };
 
   constructor(private readonly options: BenchOptions) {
     this.pkg = loadModelPackage(join(options.modelsDir, options.model));
@@ -150,42 +205,56 @@ export class BenchHarness {
     const o = this.options;
     const m = this.pkg.manifest;
     o.log(
-      `starting Redis, gateway and one node (trunk on cores ${o.trunkCpus ?? 'any'}, branch on ${o.branchCpus ?? 'any'}, ` +
-        `gateway, Redis and client on ${o.supportCpus ?? 'any'}, ${o.threads} thread(s) each, trunk ep ${o.trunkEp})`,
+      `starting Redis, gateway and one node (trunk on cores ${o.trunkCpus ?? 'any'} with ${o.trunkThreads} thread(s), branch on ${o.branchCpus ?? 'any'} ` +
+        `with ${o.branchThreads} thread(s), gateway, Redis and client on ${o.supportCpus ?? 'any'}, trunk ep ${o.trunkEp})`,
     );
     const system = await OutletSystem.start({
       quiet: true,
       gatewayCpus: o.supportCpus,
       redisCpus: o.supportCpus,
-      env: { OUTLET_MODELS_DIR: o.modelsDir, OUTLET_JOB_RETENTION: '100000' },
+      env: { OUTLET_MODELS_DIR: o.modelsDir, OUTLET_JOB_RETENTION: '100000', OUTLET_TRUNK_EP: o.trunkEp },
       gatewayEnv: { OUTLET_DEFAULT_PLAN: 'auto', OUTLET_BODY_LIMIT: '4mb' },
       nodes: [
         {
           nodeId: 'bench-node',
           trunkCpus: o.trunkCpus,
           branchCpus: o.branchCpus,
-          trunkEnv: { OUTLET_TRUNK_EP: o.trunkEp, OUTLET_TRUNK_THREADS: String(o.threads) },
-          branchEnv: { OUTLET_BRANCH_THREADS: String(o.threads) },
+          trunkEnv: { OUTLET_TRUNK_THREADS: String(o.trunkThreads) },
+          branchEnv: { OUTLET_BRANCH_THREADS: String(o.branchThreads) },
         },
       ],
     });
     const load = new BackgroundLoad();
     const inferQueue = new Queue(inferQueueName(m.name), { connection: bullConnection(system.redisUrl) });
     const branchQueue = new Queue(branchQueueName('bench-node'), { connection: bullConnection(system.redisUrl) });
-    const inProcess = await InProcessRunner.open(this.pkg, o.trunkEp === 'auto' ? 'cpu' : o.trunkEp, o.threads);
     try {
       const scenarios: ScenarioReport[] = [];
       for (const scenario of o.scenarios) {
-        scenarios.push(await this.scenario(system, load, inferQueue, branchQueue, inProcess, scenario));
+        scenarios.push(await this.scenario(system, load, inferQueue, branchQueue, scenario));
       }
-      return { model: m.name, modelVersion: m.version, machine: { hostname: hostname(), cpus: cpus().length, cpuModel: cpus()[0]?.model }, options: { ...o, log: undefined }, scenarios };
+      return {
+        model: m.name,
+        modelVersion: m.version,
+        machine: { hostname: hostname(), cpus: cpus().length, cpuModel: cpus()[0]?.model },
+        options: { ...o, log: undefined },
+        scenarios,
+      };
     } finally {
       await load.stop();
-      await inProcess.close();
+      await this.inProcess?.runner.close();
       await inferQueue.close();
       await branchQueue.close();
       await system.stop();
     }
+  }
+
+  /** The in-process runner on `ep` with the system's thread counts (reopened if the EP changed). */
+  private async inProcessRunner(ep: ExecutionProvider): Promise<InProcessRunner> {
+    if (this.inProcess?.ep === ep) return this.inProcess.runner;
+    await this.inProcess?.runner.close();
+    const runner = await InProcessRunner.open(this.pkg, ep, this.options.trunkThreads, this.options.branchThreads);
+    this.inProcess = { ep, runner };
+    return runner;
   }
 
   private url(system: OutletSystem) {
@@ -203,7 +272,6 @@ export class BenchHarness {
     load: BackgroundLoad,
     inferQueue: Queue,
     branchQueue: Queue,
-    inProcess: InProcessRunner,
     scenario: { name: string; backgroundLoad: number },
   ): Promise<ScenarioReport> {
     const o = this.options;
@@ -231,40 +299,55 @@ export class BenchHarness {
     const oraclePlan = searched[0].plan;
     o.log(`  oracle search over ${searched.length} plans: best ${oraclePlan} (${searched[0].meanMs.toFixed(2)} ms), worst ${searched[searched.length - 1].plan} (${searched[searched.length - 1].meanMs.toFixed(2)} ms)`);
 
-    // Concurrency 1: every strategy on each request, in a shuffled order (interleaved); then the other load
-    // patterns strategy by strategy.
+    // Concurrency 1: every strategy on each request, in a shuffled order (interleaved); then the
+    // closed loops at higher concurrency (throughput) and the open loop, strategy by strategy.
     const planParams = STRATEGIES.map((st) => (st === 'oracle' ? oraclePlan : st));
     const sets = planParams.map((p) => this.bodies(o.requests, p));
     const labels = sets[0].labels;
     const c1Runs = await interleavedLoop(url, sets.map((x) => x.bodies), labels);
-    const taskIds: string[] = c1Runs.flatMap((r) => r.samples.map((s) => s.taskId));
+    const c1Samples = c1Runs.flatMap((r) => r.samples);
+    const trunkEp = mostCommon(c1Samples.reduce<Record<string, number>>((a, x) => ((a[x.trunkEp ?? ''] = (a[x.trunkEp ?? ''] ?? 0) + 1), a), {})) || (o.trunkEp === 'auto' ? 'cpu' : o.trunkEp);
+    o.log(`  c=1 interleaved: ${c1Samples.length} answers (trunk on ${trunkEp})`);
     const openRate = (o.openRateFactor * 1000) / latencyStats(c1Runs[STRATEGIES.indexOf('full')].samples.map((s) => s.latencyMs)).meanMs;
-    const runsByStrategy: RunSummary[][] = [];
+    const laterRuns: { pattern: string; run: RunResult }[][] = [];
     for (let k = 0; k < STRATEGIES.length; k++) {
-      const runs = [summarize('closed c=1', c1Runs[k], exitCount)];
+      const runs: { pattern: string; run: RunResult }[] = [];
       for (const c of o.concurrencies.filter((c) => c !== 1)) {
-        const run = await closedLoop(url, sets[k].bodies, labels, c);
-        runs.push(summarize(`closed c=${c}`, run, exitCount));
-        run.samples.forEach((s) => taskIds.push(s.taskId));
+        runs.push({ pattern: `closed c=${c}`, run: await closedLoop(url, sets[k].bodies, labels, c) });
       }
-      runs.push(summarize(`open ${openRate.toFixed(1)}/s`, await openLoop(url, sets[k].bodies, labels, openRate), exitCount));
-      runsByStrategy.push(runs);
+      const n = Math.min(o.openRequests ?? o.requests, o.requests);
+      runs.push({ pattern: `open ${openRate.toFixed(1)}/s`, run: await openLoop(url, sets[k].bodies.slice(0, n), labels.slice(0, n), openRate) });
+      laterRuns.push(runs);
     }
+    o.log(`  closed loops at c=${o.concurrencies.filter((c) => c !== 1).join(',')} and the open loop done`);
+
+    // The trunk's own record of every task (its job's telemetry log line): wasted segments, abort reactions.
+    const taskIds = [...c1Samples, ...laterRuns.flat().flatMap((r) => r.run.samples)].map((s) => s.taskId);
+    const telemetry = await this.telemetry(inferQueue, taskIds);
+    const runsByStrategy: RunSummary[][] = STRATEGIES.map((_, k) => [
+      summarize('closed c=1', c1Runs[k], exitCount, telemetry),
+      ...laterRuns[k].map((r) => summarize(r.pattern, r.run, exitCount, telemetry)),
+    ]);
 
     // The same requests without queues or processes, with the plan the system used (auto: its
-    // most common), on the cores the trunk and branch workers had; interleaved likewise.
+    // most common), on the cores the trunk and branch workers had, with their thread counts;
+    // interleaved likewise. Plus serial with inline heads as separate calls (not fused).
+    const inProcess = await this.inProcessRunner(trunkEp as ExecutionProvider);
     pinThisProcess(unionCpus(o.trunkCpus, o.branchCpus));
     const directPlans = STRATEGIES.map((st, k) =>
       parsePlan(st === 'auto' ? mostCommon(runsByStrategy[k][0].plans) : planParams[k], earlyExitCount(m)),
     );
-    const direct: Sample[][] = STRATEGIES.map(() => []);
+    const serialPlan = parsePlan('serial', earlyExitCount(m));
+    const variants = [...directPlans.map((plan) => ({ plan, separateHeads: false })), { plan: serialPlan, separateHeads: true }];
+    const direct: Sample[][] = variants.map(() => []);
     for (let i = 0; i < o.requests; i++) {
-      for (const k of variantOrder(STRATEGIES.length, i)) direct[k].push(await inProcess.run(this.requests[i], directPlans[k]));
+      for (const k of variantOrder(variants.length, i)) direct[k].push(await inProcess.run(this.requests[i], variants[k].plan, { separateHeads: variants[k].separateHeads }));
     }
     pinThisProcess(o.supportCpus);
+    const inProcessSummary = (k: number) => summarize('in-process c=1', { samples: direct[k], wallMs: direct[k].reduce((a, s) => a + s.latencyMs, 0), errors: [] }, exitCount);
 
     const strategies: StrategyReport[] = STRATEGIES.map((strategy, k) => {
-      const inProc = summarize('in-process c=1', { samples: direct[k], wallMs: direct[k].reduce((a, s) => a + s.latencyMs, 0), errors: [] }, exitCount);
+      const inProc = inProcessSummary(k);
       const c1 = runsByStrategy[k][0];
       o.log(`  ${strategy.padEnd(8)} c=1 mean ${c1.latency.meanMs.toFixed(2)} ms, in-process ${inProc.latency.meanMs.toFixed(2)} ms`);
       return {
@@ -275,11 +358,18 @@ export class BenchHarness {
         latenciesC1Ms: c1Runs[k].samples.map((s) => s.latencyMs),
       };
     });
+    const serialSeparate = inProcessSummary(variants.length - 1);
+    o.log(`  serial-separate in-process mean ${serialSeparate.latency.meanMs.toFixed(2)} ms`);
 
-    const abort = await this.abortReactions(inferQueue, taskIds);
+    const abort = [...telemetry.values()].map((t) => t.abortReactionMs).filter((v): v is number => typeof v === 'number');
     const handoff = await this.handoffs(branchQueue);
     await branchQueue.clean(0, 100_000, 'completed');
     await load.stop();
+    const delivery = (worker: string) => {
+      const v = c1Samples.filter((x) => x.exitWorker === worker && typeof x.deliveryMs === 'number').map((x) => x.deliveryMs!);
+      return v.length ? latencyStats(v) : undefined;
+    };
+    const autoUtil = median(c1Runs[STRATEGIES.indexOf('auto')].samples.map((x) => x.cpuUtil).filter((v): v is number => typeof v === 'number'));
     return {
       name: scenario.name,
       backgroundLoad: scenario.backgroundLoad,
@@ -287,20 +377,88 @@ export class BenchHarness {
       oracle: { plan: oraclePlan, searched },
       openRatePerS: openRate,
       strategies,
+      serialSeparate,
       abortReactionMs: abort.length ? latencyStats(abort) : undefined,
       handoffMs: handoff.length ? latencyStats(handoff) : undefined,
+      deliveryBranchMs: delivery('branch'),
+      deliveryTrunkMs: delivery('trunk'),
+      trunkEp,
+      predictions: this.predictions(trunkEp, Number.isFinite(autoUtil) ? autoUtil : measuredLoad, oraclePlan),
     };
   }
 
-  /** The trunk's own record of each branch-answered task (its job's telemetry): stop time beyond the work in flight. */
-  private async abortReactions(queue: Queue, taskIds: string[]): Promise<number[]> {
-    const values: number[] = [];
-    for (const id of taskIds) {
-      const { logs } = await queue.getJobLogs(id);
-      const t = logs.length ? (JSON.parse(logs[logs.length - 1]) as TrunkTelemetry) : undefined;
-      if (t?.abortReactionMs !== undefined) values.push(t.abortReactionMs);
+  /**
+   * The planner's predictions from the plan table the trunk used (plans.json, or plans-<ep>.json
+   * for an accelerator trunk), at the row for `cpuUtil`: presets' expected latency and tasks/s,
+   * auto's (its latency plan alone, its backlog plan under load) and the oracle's when it is one of those plans.
+   */
+  private predictions(trunkEp: string, cpuUtil: number, oraclePlan: string): PlanPredictions | undefined {
+    const file = planTableFile(trunkEp);
+    const table = readPackageJson<PlanTable>(this.pkg, file);
+    if (!table?.rows?.length) return undefined;
+    const row = planForUtilization(table, cpuUtil);
+    const latencyMs: PlanPredictions['latencyMs'] = { auto: row.expected_ms };
+    const tasksPerS: PlanPredictions['tasksPerS'] = {};
+    const at = row.backlog_tasks_per_s ?? row.tasks_per_s;
+    if (at !== undefined) tasksPerS.auto = at;
+    for (const preset of ['full', 'serial', 'parallel'] as const) {
+      if (row.presets_ms) latencyMs[preset] = row.presets_ms[preset];
+      if (row.presets_tasks_per_s) tasksPerS[preset] = row.presets_tasks_per_s[preset];
     }
-    return values;
+    // The oracle is a fixed plan: predicted only when the table names it (a preset, or the row's plans).
+    const k = earlyExitCount(this.pkg.manifest);
+    const same = (a: string, b: Placement[]) => a === formatPlan(b);
+    for (const preset of ['full', 'serial', 'parallel'] as const) {
+      if (same(oraclePlan, parsePlan(preset, k))) {
+        if (latencyMs[preset] !== undefined) latencyMs.oracle = latencyMs[preset];
+        if (tasksPerS[preset] !== undefined) tasksPerS.oracle = tasksPerS[preset];
+      }
+    }
+    if (latencyMs.oracle === undefined && same(oraclePlan, row.plan)) {
+      latencyMs.oracle = row.expected_ms;
+      if (row.tasks_per_s !== undefined) tasksPerS.oracle = row.tasks_per_s;
+    }
+    if (latencyMs.oracle === undefined && row.backlog_plan && same(oraclePlan, row.backlog_plan)) {
+      if (row.backlog_expected_ms !== undefined) latencyMs.oracle = row.backlog_expected_ms;
+      if (row.backlog_tasks_per_s !== undefined) tasksPerS.oracle = row.backlog_tasks_per_s;
+    }
+    return {
+      file,
+      cpuUtil,
+      row: {
+        cpu_util_max: row.cpu_util_max,
+        cpu_util: row.cpu_util,
+        plan: formatPlan(row.plan),
+        ...(row.backlog_plan ? { backlog_plan: formatPlan(row.backlog_plan) } : {}),
+      },
+      latencyMs,
+      tasksPerS,
+    };
+  }
+
+  /** The trunk's own record of each task: the last telemetry line of its job's log. */
+  private async telemetry(queue: Queue, taskIds: string[]): Promise<Map<string, TrunkTelemetry>> {
+    const out = new Map<string, TrunkTelemetry>();
+    const ids = [...new Set(taskIds)];
+    for (let i = 0; i < ids.length; i += 50) {
+      await Promise.all(
+        ids.slice(i, i + 50).map(async (id) => {
+          const { logs } = await queue.getJobLogs(id);
+          for (let j = logs.length - 1; j >= 0; j--) {
+            try {
+              const t = JSON.parse(logs[j]) as TrunkTelemetry;
+              if (t && Array.isArray(t.segmentsRan)) {
+                out.set(id, t);
+                return;
+              }
+            } catch {
+              // not a telemetry line
+            }
+          }
+        }),
+      );
+    }
+    return out;
   }
 
   /** The branch worker's record of each subjob: trunk hand-off to feature in hand. */

@@ -16,6 +16,8 @@ export interface Sample {
   /** From the exit decision to the answer in the gateway (system only). */
   deliveryMs?: number;
   cpuUtil?: number;
+  /** The trunk's execution provider (as the answer says). */
+  trunkEp?: string;
   taskId: string;
 }
 
@@ -72,6 +74,7 @@ async function send(url: string, body: string, label: number): Promise<Sample | 
     deliveryMs: p.delivery_ms,
     plan: p.plan,
     cpuUtil: p.cpu_util,
+    trunkEp: p.trunk_ep,
     taskId: p.task_id,
   };
 }

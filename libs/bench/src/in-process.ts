@@ -1,11 +1,35 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Placement, nowMs } from '@outlet/contracts';
-import { ExecutionProvider, ExitDecision, MultiExitModel, argMax, localTrunkSteps, runTrunk } from '@outlet/inference';
+import { ExecutionProvider, ExitDecision, Feature, MultiExitModel, TrunkSteps, argMax, localTrunkSteps, runTrunk } from '@outlet/inference';
 import { ModelPackage } from '@outlet/model-package';
 import { HeadRequest, HeadResult } from './branch-thread';
 import { LabelledRequest } from './request-set';
 import { Sample } from './http-driver';
+
+/** How the in-process trunk runs an inline head: fused with its segment (as the system does), or as a call of its own. */
+export interface InProcessRunOptions {
+  /** Inline heads as two calls (segment, then head) instead of one fused call: the `serial-separate` baseline. */
+  separateHeads?: boolean;
+}
+
+/** localTrunkSteps, but an inline head runs as a second onnxruntime call after its segment. */
+function separateHeadSteps(model: MultiExitModel, input: Feature, handOff: (exitIndex: number, feature: Feature) => void): TrunkSteps {
+  let feature = input;
+  return {
+    segmentCount: model.manifest.segments.length,
+    exitAfterSegment: (s) => model.exitAfterSegment(s),
+    finalExit: model.manifest.exits.length - 1,
+    async runSegment(segment, { withExit, handOffExit }) {
+      feature = await model.runSegment(segment, feature);
+      const exit = withExit ? model.exitAfterSegment(segment) : undefined;
+      const probabilities = exit === undefined ? undefined : await model.runExit(exit, feature);
+      const decidedAt = nowMs();
+      if (handOffExit !== undefined) handOff(handOffExit, feature);
+      return { probabilities, decidedAt };
+    },
+  };
+}
 
 /**
  * The same plan logic without queues, HTTP or processes: the trunk in this thread (inline heads
@@ -50,7 +74,7 @@ export class InProcessRunner {
    * task's segment in flight, then runs; its latency ends at the first decision (a branch head's
    * or the trunk's own), stamped where it was made.
    */
-  async run(request: LabelledRequest, plan: Placement[]): Promise<Sample> {
+  async run(request: LabelledRequest, plan: Placement[], options: InProcessRunOptions = {}): Promise<Sample> {
     const started = nowMs();
     await this.trunkIdle;
     const taskId = this.nextTask++;
@@ -62,10 +86,12 @@ export class InProcessRunner {
     let answer!: (d: ExitDecision) => void;
     const answered = new Promise<ExitDecision>((resolve) => (answer = resolve));
     this.onBranchExit = (hit) => answer(branchDecision(hit));
-    const steps = localTrunkSteps(this.model, { data: request.pixels, dims: [1, ...m.input.shape.slice(1)] }, (exitIndex, feature) => {
+    const input = { data: request.pixels, dims: [1, ...m.input.shape.slice(1)] };
+    const handOff = (exitIndex: number, feature: Feature) => {
       const message: HeadRequest = { taskId, exitIndex, data: feature.data.slice(), dims: feature.dims, threshold: thresholds[exitIndex] };
       this.branch.postMessage(message, [message.data.buffer as ArrayBuffer]);
-    });
+    };
+    const steps = options.separateHeads ? separateHeadSteps(this.model, input, handOff) : localTrunkSteps(this.model, input, handOff);
     const trunk = runTrunk(steps, plan, thresholds, { earlyExit: () => (this.firstExit ? branchDecision(this.firstExit) : undefined) });
     this.trunkIdle = trunk.then(
       () => Atomics.store(this.answeredBelow, 0, taskId + 1),
@@ -79,6 +105,7 @@ export class InProcessRunner {
       exitIndex: decision.exitIndex,
       exitWorker: decision.worker,
       plan: plan.join(','),
+      trunkEp: this.model.ep,
       taskId: `in-process-${taskId}`,
     };
     // The trunk's own record completes once it stops (the next request waits for that anyway).

@@ -1,28 +1,42 @@
 // The branch side of `outlet transfer`, forked as its own process like a real branch worker:
-// a BullMQ Worker on the probe's branch queue takes each subjob and reads its feature the way
-// the branch worker's ExitHeadRunner does (one MULTI: done-flag GET, feature GET, DEL), then tells
-// the parent (IPC) when it held the Float32Array. It also publishes early-exit-sized events on
-// request, to time the notify path.
+// a BullMQ Worker on the probe's branch queue takes each subjob and takes its feature the way the
+// branch worker's BranchTransport does — a /dev/shm file read and removed (takeFeatureFile), or a
+// Redis value in one MULTI (answer-key EXISTS, GET, DEL) — then tells the parent (IPC) when it
+// held the Float32Array. On request it also claims answers (libs/transport claimAnswer: SET NX +
+// PUBLISH to the gateway's answer channel and the node's trunk channel, as a confident head does),
+// to time the answer path (decision → answer heard).
 import { Worker } from 'bullmq';
 import Redis from 'ioredis';
-import { BranchJobData, bufferToFloat32, nowMs, answerKey } from '@outlet/contracts';
+import { BranchJobData, answerChannel, answerKey, bufferToFloat32, buildAnswer, earlyExitChannel, nowMs } from '@outlet/contracts';
 import { bullConnection } from '@outlet/config';
+import { claimAnswer, featureFilePath, takeFeatureFile } from '@outlet/transport';
 
 export type ProbeParentMessage =
   | { type: 'ping' }
-  | { type: 'publish'; channel: string; count: number; gapMs: number }
+  | { type: 'claim'; gatewayId: string; nodeId: string; count: number; gapMs: number }
   | { type: 'stop' };
 
 export type ProbeChildMessage =
   | { type: 'ready' }
   | { type: 'pong'; t: number }
   | { type: 'held'; id: string; pickedAt: number; heldAt: number; values: number }
-  | { type: 'published' }
+  | { type: 'claimed'; won: number }
   | { type: 'error'; message: string };
 
 const redisUrl = process.env.PROBE_REDIS_URL!;
 const queueName = process.env.PROBE_QUEUE!;
+const featureDir = process.env.PROBE_FEATURE_DIR!;
 const send = (m: ProbeChildMessage) => process.send?.(m);
+
+async function takeFeature(redis: Redis, d: BranchJobData): Promise<Float32Array | undefined> {
+  if (d.feature.transport === 'shm') return takeFeatureFile(featureFilePath(featureDir, d.feature.file));
+  const key = d.feature.key;
+  const [[, answered], [, bytes]] = (await redis.multi().exists(answerKey(d.taskId)).getBuffer(key).del(key).exec()) as [
+    [Error | null, number],
+    [Error | null, Buffer | null],
+  ];
+  return answered || !bytes ? undefined : bufferToFloat32(bytes);
+}
 
 async function main(): Promise<void> {
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
@@ -31,13 +45,8 @@ async function main(): Promise<void> {
     async (job) => {
       const pickedAt = nowMs();
       const d = job.data;
-      const key = d.feature.transport === 'redis' ? d.feature.key : '';
-      const [[, done], [, bytes]] = (await redis.multi().get(answerKey(d.taskId)).getBuffer(key).del(key).exec()) as [
-        [Error | null, string | null],
-        [Error | null, Buffer | null],
-      ];
-      if (done || !bytes) throw new Error(`feature ${key} missing`);
-      const feature = bufferToFloat32(bytes);
+      const feature = await takeFeature(redis, d);
+      if (!feature) throw new Error(`feature ${JSON.stringify(d.feature)} missing`);
       const heldAt = nowMs();
       send({ type: 'held', id: d.taskId, pickedAt, heldAt, values: feature.length });
       return { values: feature.length };
@@ -49,14 +58,20 @@ async function main(): Promise<void> {
 
   process.on('message', async (m: ProbeParentMessage) => {
     if (m.type === 'ping') send({ type: 'pong', t: nowMs() });
-    else if (m.type === 'publish') {
+    else if (m.type === 'claim') {
+      // A confident head's answer, the size of a real one (10 classes), claimed as BranchTransport.claim does.
       const probabilities = Array.from({ length: 10 }, (_, i) => (i === 3 ? 0.91 : 0.01));
+      const model = { name: 'transfer-probe', version: '1', exitCount: 4, output: { name: 'probabilities', datatype: 'FP32' } };
+      const channels = [answerChannel(m.gatewayId), earlyExitChannel(m.nodeId)];
+      let won = 0;
       for (let i = 0; i < m.count; i++) {
-        const event = { taskId: `probe-notify-${i}`, exitIndex: 0, exited: true, confidence: 0.91, probabilities, headMs: 0.1, decidedAt: nowMs(), branchNodeId: 'probe' };
-        await redis.publish(m.channel, JSON.stringify(event));
+        const taskId = `probe-answer-${process.pid}-${i}`;
+        const context = { requestId: taskId, replyTo: m.gatewayId, trunkEp: 'cpu', plan: ['branch' as const], planSource: 'request' as const, queueMs: 0 };
+        const answer = buildAnswer(taskId, model, context, 'probe', { exitIndex: 0, probabilities, confidence: 0.91, worker: 'branch', decidedAt: nowMs() });
+        if ((await claimAnswer(redis, answer, channels)).won) won++;
         await new Promise((r) => setTimeout(r, m.gapMs));
       }
-      send({ type: 'published' });
+      send({ type: 'claimed', won });
     } else if (m.type === 'stop') {
       await worker.close();
       await redis.quit();
