@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { Placement, nowMs } from '@outlet/contracts';
 import { ExecutionProvider, ExitDecision, Feature, MultiExitModel, TrunkSteps, argMax, localTrunkSteps, runTrunk } from '@outlet/inference';
 import { ModelPackage } from '@outlet/model-package';
-import { HeadRequest, HeadResult } from './branch-thread';
+import { DecisionBoard, HeadRequest } from './branch-thread';
 import { LabelledRequest } from './request-set';
 import { Sample } from './http-driver';
 
@@ -33,73 +33,59 @@ function separateHeadSteps(model: MultiExitModel, input: Feature, handOff: (exit
 
 /**
  * The same plan logic without queues, HTTP or processes: the trunk in this thread (inline heads
- * fused with their segments), the branch heads in a worker thread, features passed by
- * postMessage, and a task answered at its first decision in time. What the system adds on top of
- * this is its overhead.
+ * fused with their segments), the branch heads in a worker thread (features passed by
+ * postMessage, decisions posted to shared memory), and a task answered at its first decision in
+ * time. What the system adds on top of this is its overhead.
  */
 export class InProcessRunner {
   private nextTask = 0;
-  private current = -1;
-  private firstExit?: HeadResult;
-  private onBranchExit?: (hit: HeadResult) => void;
-  /** The previous task's trunk, which may still finish a segment after its answer. */
-  private trunkIdle: Promise<unknown> = Promise.resolve();
+  /** How long the previous task's trunk ran on after its answer: the next request waits that long, as in the system. */
+  private carryMs = 0;
 
   private constructor(
     private readonly model: MultiExitModel,
     private readonly branch: Worker,
-    private readonly answeredBelow: Int32Array,
-  ) {
-    branch.on('message', (m: HeadResult | 'ready') => {
-      if (m === 'ready' || !m.exited || m.taskId !== this.current || this.firstExit) return;
-      this.firstExit = m;
-      this.onBranchExit?.(m);
-    });
-  }
+    private readonly board: DecisionBoard,
+  ) {}
 
   /** One task at a time (the baseline is measured at concurrency 1). */
   static async open(pkg: ModelPackage, ep: ExecutionProvider, threads: number, branchThreads = threads): Promise<InProcessRunner> {
     const model = await MultiExitModel.load(pkg, ep, threads, { fused: true });
-    const answered = new SharedArrayBuffer(4);
-    const branch = new Worker(join(__dirname, 'branch-thread.js'), { workerData: { modelDir: pkg.dir, threads: branchThreads, answered } });
+    const classes = pkg.manifest.output.shape.slice(1).reduce((n, d) => n * Math.max(1, d), 1);
+    const board = DecisionBoard.create(classes);
+    const branch = new Worker(join(__dirname, 'branch-thread.js'), { workerData: { modelDir: pkg.dir, threads: branchThreads, board: board.buffer } });
     await new Promise<void>((resolve, reject) => {
       branch.once('message', () => resolve());
       branch.once('error', reject);
     });
-    return new InProcessRunner(model, branch, new Int32Array(answered));
+    return new InProcessRunner(model, branch, board);
   }
 
   /**
-   * One request: like the system at concurrency 1, it waits for the trunk to finish the previous
-   * task's segment in flight, then runs; its latency ends at the first decision (a branch head's
-   * or the trunk's own), stamped where it was made.
+   * One request. Its latency ends at the first decision (a branch head's or the trunk's own),
+   * stamped where it was made, and starts as a closed-loop client's would: when the previous
+   * answer came, so it includes waiting for a trunk that ran on after that answer.
    */
   async run(request: LabelledRequest, plan: Placement[], options: InProcessRunOptions = {}): Promise<Sample> {
-    const started = nowMs();
-    await this.trunkIdle;
+    const started = nowMs() - this.carryMs;
     const taskId = this.nextTask++;
-    this.current = taskId;
-    this.firstExit = undefined;
     const m = this.model.manifest;
     const thresholds = m.exits.map((e) => e.threshold);
-    const branchDecision = (hit: HeadResult): ExitDecision => ({ ...hit, worker: 'branch' });
-    let answer!: (d: ExitDecision) => void;
-    const answered = new Promise<ExitDecision>((resolve) => (answer = resolve));
-    this.onBranchExit = (hit) => answer(branchDecision(hit));
     const input = { data: request.pixels, dims: [1, ...m.input.shape.slice(1)] };
     const handOff = (exitIndex: number, feature: Feature) => {
       const message: HeadRequest = { taskId, exitIndex, data: feature.data.slice(), dims: feature.dims, threshold: thresholds[exitIndex] };
       this.branch.postMessage(message, [message.data.buffer as ArrayBuffer]);
     };
     const steps = options.separateHeads ? separateHeadSteps(this.model, input, handOff) : localTrunkSteps(this.model, input, handOff);
-    const trunk = runTrunk(steps, plan, thresholds, { earlyExit: () => (this.firstExit ? branchDecision(this.firstExit) : undefined) });
-    this.trunkIdle = trunk.then(
-      () => Atomics.store(this.answeredBelow, 0, taskId + 1),
-      () => undefined,
-    );
-    trunk.then((outcome) => answer(outcome.decision), () => undefined);
-    const decision = await answered;
-    const sample: Sample = {
+    const heard = (): ExitDecision | undefined => {
+      const hit = this.board.read(taskId);
+      return hit && { ...hit, worker: 'branch' };
+    };
+    const outcome = await runTrunk(steps, plan, thresholds, { earlyExit: heard });
+    this.board.answerBelow(taskId + 1);
+    const decision = outcome.decision;
+    this.carryMs = Math.max(0, outcome.trunkStoppedAt - decision.decidedAt);
+    return {
       latencyMs: decision.decidedAt - started,
       correct: argMax(decision.probabilities) === request.label,
       exitIndex: decision.exitIndex,
@@ -107,13 +93,9 @@ export class InProcessRunner {
       plan: plan.join(','),
       trunkEp: this.model.ep,
       taskId: `in-process-${taskId}`,
+      trunkSegmentsRun: outcome.segmentsRan.length,
+      wastedSegments: outcome.segmentStarts.filter((t) => t > decision.decidedAt).length,
     };
-    // The trunk's own record completes once it stops (the next request waits for that anyway).
-    trunk.then((outcome) => {
-      sample.trunkSegmentsRun = outcome.segmentsRan.length;
-      sample.wastedSegments = outcome.segmentStarts.filter((t) => t > decision.decidedAt).length;
-    }, () => undefined);
-    return sample;
   }
 
   async close() {
