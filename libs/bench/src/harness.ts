@@ -59,6 +59,8 @@ export interface RunSummary {
   /** Decision → answer in the gateway (`delivery_ms`), branch- and trunk-answered samples apart. */
   deliveryBranchMs?: LatencyStats;
   deliveryTrunkMs?: LatencyStats;
+  /** System runs: p50 of ingress, queue, delivery and the client's share, ms. */
+  stagesP50Ms?: { ingress: number; queue: number; delivery: number; client: number };
   errors: number;
 }
 
@@ -104,6 +106,17 @@ export interface PlanPredictions {
   tasksPerS: Partial<Record<Strategy, number>>;
 }
 
+/** Medians of the system's stages (absent in process): where the overhead goes. */
+function stageMedians(s: Sample[]): RunSummary['stagesP50Ms'] {
+  const p50 = (pick: (x: Sample) => number | undefined) => {
+    const v = s.map(pick).filter((x): x is number => typeof x === 'number');
+    return v.length ? latencyStats(v).p50Ms : undefined;
+  };
+  const ingress = p50((x) => x.ingressMs);
+  if (ingress === undefined) return undefined;
+  return { ingress, queue: p50((x) => x.queueMs)!, delivery: p50((x) => x.deliveryMs)!, client: p50((x) => x.clientMs)! };
+}
+
 function summarize(pattern: string, run: RunResult, exitCount: number, telemetry?: Map<string, TrunkTelemetry>): RunSummary {
   const s = run.samples;
   const exits = new Array(exitCount).fill(0);
@@ -134,6 +147,7 @@ function summarize(pattern: string, run: RunResult, exitCount: number, telemetry
     workers,
     deliveryBranchMs: delivery('branch'),
     deliveryTrunkMs: delivery('trunk'),
+    stagesP50Ms: stageMedians(s),
     errors: run.errors.length,
   };
 }

@@ -15,6 +15,10 @@ export interface Sample {
   plan: string;
   /** From the exit decision to the answer in the gateway (system only). */
   deliveryMs?: number;
+  /** The system's other stages (system only): request received → enqueued, enqueued → trunk start, and the client's share (latency − the gateway's total). */
+  ingressMs?: number;
+  queueMs?: number;
+  clientMs?: number;
   cpuUtil?: number;
   /** The trunk's execution provider (as the answer says). */
   trunkEp?: string;
@@ -72,6 +76,9 @@ async function send(url: string, body: string, label: number): Promise<Sample | 
     exitIndex: p.exit_index,
     exitWorker: p.exit_worker,
     deliveryMs: p.delivery_ms,
+    ingressMs: p.ingress_ms,
+    queueMs: p.queue_ms,
+    clientMs: latencyMs - p.total_ms,
     plan: p.plan,
     cpuUtil: p.cpu_util,
     trunkEp: p.trunk_ep,

@@ -114,6 +114,11 @@ export function scenarioTable(s: ScenarioReport): string {
   if (s.serialSeparate) inProc.push({ name: 'serial-separate', ms: s.serialSeparate.latency.meanMs });
   lines.push(`in-process means: ${inProc.map((x) => `${x.name} ${f(x.ms)} ms`).join(', ')}`);
   lines.push(`system overhead (end-to-end p50 − in-process p50, c=1): ${s.strategies.map((st) => `${st.strategy} ${f(st.overheadP50Ms)} ms`).join(', ')}`);
+  lines.push('  where it goes, p50 at c=1 (ingress: received → enqueued; queue: enqueued → trunk start; delivery: decision → gateway; client: latency − gateway total):');
+  for (const st of s.strategies) {
+    const g = st.runs.find((r) => r.pattern === 'closed c=1')?.stagesP50Ms;
+    if (g) lines.push(`  ${st.strategy.padEnd(8)} ingress ${f(g.ingress, 3)}, queue ${f(g.queue, 3)}, delivery ${f(g.delivery, 3)}, client ${f(g.client, 3)} ms`);
+  }
 
   // The answer path.
   lines.push(`decision → answer in the gateway (delivery_ms), c=1, all strategies: branch answers ${stats(s.deliveryBranchMs)}; trunk answers ${stats(s.deliveryTrunkMs)}`);
