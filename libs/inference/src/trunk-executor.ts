@@ -56,7 +56,10 @@ export async function runTrunk(steps: TrunkSteps, plan: readonly Placement[], th
     const trunkStoppedAt = nowMs();
     let abortReactionMs: number | undefined;
     if (decision.worker === 'branch') {
-      const inFlight = busy.find(([start, end]) => start <= decision.decidedAt && decision.decidedAt < end);
+      // The work in flight when the branch decided: the segment running then, or the one the trunk
+      // went on to start, when the decision fell in the synchronous step between two segments
+      // (hand-off, next call), where the trunk cannot hear anything yet.
+      const inFlight = busy.find(([, end]) => decision.decidedAt < end);
       abortReactionMs = Math.max(0, trunkStoppedAt - (inFlight ? inFlight[1] : decision.decidedAt));
     }
     return {
