@@ -161,7 +161,20 @@ describe('feature hand-off: shared memory vs Redis', () => {
     for (const model of ['slow-head', 'slow-segment', 'slow-exit', 'branchy-mnist']) for (let i = 0; i < 4; i++) batch.push([model, `${model}-${i}`]);
     for (const transport of TRANSPORTS) {
       const r = running.get(transport)!;
-      // All at once: the trunk takes them one by one, the branch worker's queue fills up.
+      // First, tasks whose subjobs are certainly dropped: the branch queue is held until the trunk
+      // has answered them (slow-head's final exit) and released their features.
+      await r.branch.pause();
+      try {
+        for (let i = 0; i < 3; i++) {
+          const res = await infer(transport, 'slow-head', heldOutDigit(i, 7), { plan: 'parallel' });
+          assert.equal(res.status, 200, JSON.stringify(res.body));
+          assert.equal(res.body.parameters.exit_worker, 'trunk');
+          await r.records.get('slow-head')!.of(res.body.parameters.task_id);
+        }
+      } finally {
+        await r.branch.resume();
+      }
+      // Then a mixed batch all at once: the trunk takes them one by one, the branch worker's queue fills up.
       const results = await Promise.all(batch.map(([model], i) => infer(transport, model, heldOutDigit(i % 10, 4), { plan: 'parallel' })));
       results.forEach((res) => assert.equal(res.status, 200, JSON.stringify(res.body)));
       assert.ok(results.some((res) => res.body.parameters.exit_worker === 'trunk'), 'some tasks were answered by the trunk');
