@@ -158,6 +158,31 @@ test('runTrunk: abortReactionMs is the stop\'s cost beyond the segment in flight
   assert.ok(b.abortReactionMs! >= 0 && b.abortReactionMs! < SEGMENT_MS / 2, `abortReactionMs ${b.abortReactionMs}: segment 1 was in flight`);
 });
 
+test('runTrunk: a branch decision during the hand-off that follows a segment (before the trunk can hear) leaves the next segment in flight', async () => {
+  const SEGMENT_MS = 60;
+  let decision: ExitDecision | undefined;
+  const steps: TrunkSteps = {
+    segmentCount: 3,
+    exitAfterSegment: (s) => s,
+    finalExit: 2,
+    async runSegment(segment, { withExit }) {
+      if (segment === 1) await sleep(SEGMENT_MS);
+      const decidedAt = nowMs();
+      // The hand-off after segment 0 is slow (a busy machine), and a fast branch head decides meanwhile.
+      if (segment === 0) {
+        await sleep(5);
+        decision = branchDecision(0, nowMs());
+        await sleep(5);
+      }
+      return { probabilities: withExit ? UNSURE : undefined, decidedAt };
+    },
+  };
+  let checks = 0;
+  const outcome = await runTrunk(steps, ['branch', 'branch'], THRESHOLDS, { earlyExit: () => (checks++ >= 2 ? decision : undefined) });
+  assert.deepEqual(outcome.segmentsRan, [0, 1]);
+  assert.ok(outcome.abortReactionMs! < SEGMENT_MS / 2, `abortReactionMs ${outcome.abortReactionMs}: segment 1 was in flight`);
+});
+
 test('runTrunk: a fused call without probabilities is an error, not a silent answer', async () => {
   const broken: TrunkSteps = { segmentCount: 1, exitAfterSegment: () => 0, finalExit: 0, runSegment: async () => ({ decidedAt: nowMs() }) };
   await assert.rejects(runTrunk(broken, [], [0], { earlyExit: () => undefined }), /returned no probabilities/);
