@@ -1,9 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
+import { Job, Queue } from 'bullmq';
 import { bullConnection } from '@outlet/config';
-import { inferQueueName } from '@outlet/contracts';
+import { BranchJobData, BranchResult, branchQueueName, inferQueueName } from '@outlet/contracts';
 import { isConfident } from '@outlet/inference';
 import { PlanTable, loadModelPackage, planForUtilization, readPackageJson } from '@outlet/model-package';
 import { OutletSystem } from '@outlet/supervisor';
@@ -11,6 +11,7 @@ import { heldOutDigit, inferBody } from '../support/digits';
 import { DirectModel, MODELS_DIR } from '../support/direct';
 import { get, post, waitForJob } from '../support/http';
 import { TrunkRecords } from '../support/trunk-record';
+import { assertViewsAgree } from '../support/agreement';
 
 const MODEL = 'branchy-mnist';
 const THRESHOLDS = [0.85, 0.7, 0]; // read back from the manifest below
@@ -65,7 +66,10 @@ describe('branchy-mnist through gateway, Redis and worker processes', () => {
         assert.equal(output.name, 'probabilities');
         assert.deepEqual(output.shape, [1, 10]);
         const expected = exits[p.exit_index];
-        output.data.forEach((v: number, i: number) => assert.ok(Math.abs(v - expected[i]) <= 1e-5, `value ${i}: ${v} vs ${expected[i]}`));
+        // serial: the trunk worker runs each segment and its inline head as one fused onnxruntime call;
+        // DirectModel runs them as separate calls: the two agree to 1e-5.
+        const how = plan === 'serial' ? 'fused inline head (trunk worker) vs separate segment + head calls (direct onnxruntime)' : 'system vs direct onnxruntime';
+        output.data.forEach((v: number, i: number) => assert.ok(Math.abs(v - expected[i]) <= 1e-5, `plan ${plan}, exit ${p.exit_index}, value ${i}: ${how}: ${v} vs ${expected[i]}`));
         assert.equal(p.exit_count, 3);
         assert.equal(p.node_id, 'edge-1');
         assert.equal(p.trunk_ep, 'cpu');
@@ -93,6 +97,47 @@ describe('branchy-mnist through gateway, Redis and worker processes', () => {
       }
     });
   }
+
+  test('the race between a branch head and the trunk\'s inline exit: the HTTP answer, the job record and GET /v1/jobs/:id agree with the branch subjobs\' outcomes', async () => {
+    // Threshold 0 makes every exit confident: with `branch,trunk`, exit 0's branch head and the trunk's
+    // fused segment 1 + exit 1 both decide, close in time; with `parallel`, both heads and the final exit.
+    const branch = new Queue<BranchJobData, BranchResult>(branchQueueName('edge-1'), { connection: bullConnection(system.redisUrl) });
+    try {
+      const seen = { branch: 0, trunk: 0 };
+      for (const plan of ['branch,trunk', 'parallel', 'trunk,branch']) {
+        for (let i = 0; i < 6; i++) {
+          const res = await post(infer, inferBody(heldOutDigit(i, 6), { plan, threshold: 0 }, `race-${plan}-${i}`));
+          assert.equal(res.status, 200, JSON.stringify(res.body));
+          const p = res.body.parameters;
+          seen[p.exit_worker as 'branch' | 'trunk']++;
+          if (plan === 'trunk,branch') assert.deepEqual([p.exit_index, p.exit_worker], [0, 'trunk'], 'an inline exit 0 decides first');
+          await assertViewsAgree(system.baseUrl, records, res.body, `plan ${plan} #${i}`);
+          // The branch worker's own record of each subjob of this task agrees with who answered.
+          const deadline = Date.now() + 20_000;
+          let subjobs: Job<BranchJobData, BranchResult>[] = [];
+          const expectedSubjobs = plan === 'trunk,branch' ? 0 : plan === 'parallel' ? undefined : 1;
+          for (;;) {
+            subjobs = (await branch.getJobs(['completed', 'failed', 'active', 'waiting'], 0, 200)).filter((j) => j.data.taskId === p.task_id);
+            const settled = subjobs.every((j) => j.returnvalue) && (expectedSubjobs === undefined || subjobs.length >= expectedSubjobs);
+            if (settled) break;
+            assert.ok(Date.now() < deadline, `plan ${plan}: subjobs not settled: ${JSON.stringify(subjobs.map((j) => [j.data.exitIndex, j.returnvalue]))}`);
+            await new Promise((r) => setTimeout(r, 20));
+          }
+          const outcomes = subjobs.map((j) => [j.data.exitIndex, j.returnvalue.outcome]);
+          const winners = subjobs.filter((j) => j.returnvalue.outcome === 'exit');
+          if (p.exit_worker === 'branch') {
+            assert.deepEqual(winners.map((j) => j.data.exitIndex), [p.exit_index], `plan ${plan}: the answering head's subjob says exit: ${JSON.stringify(outcomes)}`);
+          } else {
+            assert.equal(winners.length, 0, `plan ${plan}: the trunk answered, so no head won: ${JSON.stringify(outcomes)}`);
+            for (const j of subjobs) assert.ok(['late', 'dropped'].includes(j.returnvalue.outcome), `plan ${plan}: ${JSON.stringify(outcomes)}`);
+          }
+        }
+      }
+      assert.ok(seen.trunk > 0, 'some race was won by the trunk');
+    } finally {
+      await branch.close();
+    }
+  });
 
   test('without a plan, auto picks the plan table\'s row for the load the node saw', async () => {
     const table = readPackageJson<PlanTable>(loadModelPackage(join(MODELS_DIR, MODEL)), 'plans.json')!;

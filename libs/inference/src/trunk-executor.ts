@@ -56,7 +56,10 @@ export async function runTrunk(steps: TrunkSteps, plan: readonly Placement[], th
     const trunkStoppedAt = nowMs();
     let abortReactionMs: number | undefined;
     if (decision.worker === 'branch') {
-      const inFlight = busy.find(([start, end]) => start <= decision.decidedAt && decision.decidedAt < end);
+      // The work in flight when the branch decided: the segment running then, or the one the trunk
+      // went on to start, when the decision fell in the synchronous step between two segments
+      // (the hand-off, the next call), where the trunk cannot hear anything yet.
+      const inFlight = busy.find(([, end]) => decision.decidedAt < end);
       abortReactionMs = Math.max(0, trunkStoppedAt - (inFlight ? inFlight[1] : decision.decidedAt));
     }
     return {
@@ -80,7 +83,8 @@ export async function runTrunk(steps: TrunkSteps, plan: readonly Placement[], th
       withExit: placement === 'trunk',
       handOffExit: placement === 'branch' ? exitIndex : undefined,
     });
-    busy.push([start, nowMs()]);
+    // The segment ended when its call says so (its hand-off may take the caller a little longer).
+    busy.push([start, Math.min(result.decidedAt, nowMs())]);
     segmentsRan.push(segment);
     if (placement === 'branch') handOffs++;
     if (placement !== 'trunk' || exitIndex === undefined) continue;
