@@ -191,7 +191,12 @@ test('an old plans.json (no backlog fields) still reads: planFor falls back to t
 });
 
 test('transfer.json: version 1 reads as Redis; version 2 holds one model per transport (shm by default)', () => {
-  const v1 = transferModelFrom(JSON.parse(readFileSync(join(__dirname, '../../../models/branchy-mnist/transfer.json'), 'utf8')));
+  // A version-1 file as `outlet transfer` wrote them before transports were measured apart (Redis only).
+  const v1 = transferModelFrom({
+    kind: 'outlet-transfer',
+    version: 1,
+    model: { transfer: { fixed_ms: 0.6748, per_byte_ms: 1.2e-6 }, trunk: { fixed_ms: 0.1333, per_byte_ms: 6.36e-7 }, notify_ms: 0.105 },
+  });
   assert.equal(v1.transport, 'redis');
   assert.equal(v1.transports, undefined);
   // shm asked, not measured: the file's model (Redis) is used.

@@ -34,7 +34,7 @@ export function buildAnswer(taskId: string, model: AnswerModel, task: AnswerCont
     plan: task.plan,
     planSource: task.planSource,
     cpuUtil: task.cpuUtil,
-    planObjective: task.planObjective,
+    ...(task.planObjective ? { planObjective: task.planObjective } : {}),
     queueMs: task.queueMs,
     decidedAt: decision.decidedAt,
   };
