@@ -8,7 +8,7 @@ import { ExecutionProvider } from '@outlet/inference';
 import { ModelPackage, PlanTable, earlyExitCount, loadModelPackage, planForUtilization, planTableFile, readPackageJson } from '@outlet/model-package';
 import { measureUtilization } from '@outlet/profiler';
 import { ManagedProcess, OutletSystem, appEntry } from '@outlet/supervisor';
-import { closedLoop, encodeBodies, interleavedLoop, openLoop, RunResult, Sample, variantOrder } from './http-driver';
+import { bareHttpFloorP50, closedLoop, encodeBodies, interleavedLoop, openLoop, RunResult, Sample, variantOrder } from './http-driver';
 import { InProcessRunner } from './in-process';
 import { heldOutRequests, LabelledRequest } from './request-set';
 import { LatencyStats, latencyStats } from './stats';
@@ -83,6 +83,8 @@ export interface ScenarioReport {
   strategies: StrategyReport[];
   /** In-process only: serial with inline heads as separate calls (segment, then head) instead of fused. */
   serialSeparate?: RunSummary;
+  /** p50 round trip of the same bodies to a bare node:http server that parses them: the floor under any HTTP + JSON front end. */
+  httpFloorP50Ms?: number;
   abortReactionMs?: LatencyStats;
   handoffMs?: LatencyStats;
   /** Decision → answer in the gateway over every strategy's c=1 samples, branch and trunk answers apart. */
@@ -150,6 +152,28 @@ function summarize(pattern: string, run: RunResult, exitCount: number, telemetry
     stagesP50Ms: stageMedians(s),
     errors: run.errors.length,
   };
+}
+
+/** Requests per block when closed loops at c > 1 take turns. */
+const CLOSED_BLOCK = 50;
+
+/**
+ * Closed loops at concurrency `c` for several variants, block by block: in each block every
+ * variant runs its next CLOSED_BLOCK requests, in a seeded shuffled order. A variant's result
+ * joins its blocks (samples, and the wall time of its own blocks only).
+ */
+async function interleavedClosedLoops(url: string, bodies: string[][], labels: number[], c: number): Promise<RunResult[]> {
+  const results: RunResult[] = bodies.map(() => ({ samples: [], wallMs: 0, errors: [] }));
+  for (let b = 0, start = 0; start < labels.length; b++, start += CLOSED_BLOCK) {
+    const end = Math.min(labels.length, start + CLOSED_BLOCK);
+    for (const k of variantOrder(bodies.length, b)) {
+      const run = await closedLoop(url, bodies[k].slice(start, end), labels.slice(start, end), c);
+      results[k].samples.push(...run.samples);
+      results[k].errors.push(...run.errors);
+      results[k].wallMs += run.wallMs;
+    }
+  }
+  return results;
 }
 
 /** Every fixed plan: 3^n placements of the n early exits. */
@@ -324,11 +348,12 @@ export class BenchHarness {
     o.log(`  c=1 interleaved: ${c1Samples.length} answers (trunk on ${trunkEp})`);
     const openRate = (o.openRateFactor * 1000) / latencyStats(c1Runs[STRATEGIES.indexOf('full')].samples.map((s) => s.latencyMs)).meanMs;
     const laterRuns: { pattern: string; run: RunResult }[][] = [];
+    // Closed loops at c > 1: strategies take turns in blocks (shuffled per block), so drift over
+    // the minutes of a run does not fall on one strategy's throughput.
+    const closed = new Map<number, RunResult[]>();
+    for (const c of o.concurrencies.filter((c) => c !== 1)) closed.set(c, await interleavedClosedLoops(url, sets.map((x) => x.bodies), labels, c));
     for (let k = 0; k < STRATEGIES.length; k++) {
-      const runs: { pattern: string; run: RunResult }[] = [];
-      for (const c of o.concurrencies.filter((c) => c !== 1)) {
-        runs.push({ pattern: `closed c=${c}`, run: await closedLoop(url, sets[k].bodies, labels, c) });
-      }
+      const runs: { pattern: string; run: RunResult }[] = [...closed].map(([c, perStrategy]) => ({ pattern: `closed c=${c}`, run: perStrategy[k] }));
       const n = Math.min(o.openRequests ?? o.requests, o.requests);
       runs.push({ pattern: `open ${openRate.toFixed(1)}/s`, run: await openLoop(url, sets[k].bodies.slice(0, n), labels.slice(0, n), openRate) });
       laterRuns.push(runs);
@@ -374,6 +399,8 @@ export class BenchHarness {
     });
     const serialSeparate = inProcessSummary(variants.length - 1);
     o.log(`  serial-separate in-process mean ${serialSeparate.latency.meanMs.toFixed(2)} ms`);
+    // What HTTP and JSON alone cost for these bodies, with this client, on the support cores.
+    const httpFloorP50Ms = await bareHttpFloorP50(sets[0].bodies.slice(0, 50));
 
     const abort = [...telemetry.values()].map((t) => t.abortReactionMs).filter((v): v is number => typeof v === 'number');
     const handoff = await this.handoffs(branchQueue);
@@ -392,6 +419,7 @@ export class BenchHarness {
       openRatePerS: openRate,
       strategies,
       serialSeparate,
+      httpFloorP50Ms,
       abortReactionMs: abort.length ? latencyStats(abort) : undefined,
       handoffMs: handoff.length ? latencyStats(handoff) : undefined,
       deliveryBranchMs: delivery('branch'),

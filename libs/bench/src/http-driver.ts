@@ -1,4 +1,5 @@
-import { Agent, request } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { seededRandom } from '@outlet/onnx-cost';
 import { LabelledRequest } from './request-set';
@@ -149,4 +150,37 @@ export async function interleavedLoop(url: string, variants: string[][], labels:
     }
   }
   return outcomes.map((o, v) => collect(o, wall[v]));
+}
+
+/**
+ * The floor under any HTTP + JSON front end on this machine: the same request bodies posted with
+ * the same client to a bare node:http server in this process that parses them and answers a
+ * small JSON object. Returns the p50 round trip, ms.
+ */
+export async function bareHttpFloorP50(bodies: string[], rounds = 3): Promise<number> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id?: string };
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ id: parsed.id, outputs: [{ data: new Array(10).fill(0.1) }], parameters: {} }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const times: number[] = [];
+  try {
+    for (let r = 0; r < rounds; r++) {
+      for (const body of bodies) {
+        const started = performance.now();
+        await post(url, body);
+        if (r > 0) times.push(performance.now() - started); // the first round warms up
+      }
+    }
+  } finally {
+    server.close();
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
 }

@@ -114,6 +114,7 @@ export function scenarioTable(s: ScenarioReport): string {
   if (s.serialSeparate) inProc.push({ name: 'serial-separate', ms: s.serialSeparate.latency.meanMs });
   lines.push(`in-process means: ${inProc.map((x) => `${x.name} ${f(x.ms)} ms`).join(', ')}`);
   lines.push(`system overhead (end-to-end p50 − in-process p50, c=1): ${s.strategies.map((st) => `${st.strategy} ${f(st.overheadP50Ms)} ms`).join(', ')}`);
+  if (s.httpFloorP50Ms !== undefined) lines.push(`  floor: the same bodies to a bare node:http server that only parses them, p50 ${f(s.httpFloorP50Ms, 3)} ms (no framework, queue or model)`);
   lines.push('  where it goes, p50 at c=1 (ingress: received → enqueued; queue: enqueued → trunk start; delivery: decision → gateway; client: latency − gateway total):');
   for (const st of s.strategies) {
     const g = st.runs.find((r) => r.pattern === 'closed c=1')?.stagesP50Ms;
