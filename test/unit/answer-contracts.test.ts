@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { AnswerContext, InferJobData, buildAnswer, float32ToBase64 } from '@outlet/contracts';
+import { AnswerContext, InferJobData, buildAnswer } from '@outlet/contracts';
 import { loadModelPackage } from '@outlet/model-package';
 import { featureFileName, featureFilePath, parseAnswerMessage } from '@outlet/transport';
 import { InvalidJobError, decodeInferJob } from '../../apps/trunk-worker/src/infer-job';
@@ -11,7 +11,7 @@ const pixels = Float32Array.from({ length: 784 }, (_, i) => i / 784);
 const job = (over: Partial<InferJobData> = {}): InferJobData => ({
   model: 'slow-segment',
   requestId: 'r1',
-  input: { name: 'input', shape: [1, 1, 28, 28], datatype: 'FP32', dataBase64: float32ToBase64(pixels) },
+  input: { name: 'input', shape: [1, 1, 28, 28], datatype: 'FP32', key: 'outlet:input:t1' },
   plan: 'parallel',
   planSource: 'request',
   enqueuedAt: 1,
@@ -19,32 +19,31 @@ const job = (over: Partial<InferJobData> = {}): InferJobData => ({
 });
 
 test('decodeInferJob: a good job decodes to its input, plan and thresholds', () => {
-  const d = decodeInferJob('t1', job(), manifest);
+  const d = decodeInferJob('t1', job(), manifest, pixels);
   assert.deepEqual(Array.from(d.input), Array.from(pixels));
   assert.deepEqual(d.shape, [1, 1, 28, 28]);
   assert.deepEqual(d.plan, ['branch', 'branch']);
   assert.deepEqual(d.thresholds, manifest.exits.map((e) => e.threshold));
-  assert.deepEqual(decodeInferJob('t1', job({ plan: 'branch,trunk', threshold: 0.5 }), manifest), { ...d, plan: ['branch', 'trunk'], thresholds: [0.5, 0.5, 0.5] });
-  assert.equal(decodeInferJob('t1', job({ plan: 'auto' }), manifest).plan, 'auto');
-  assert.deepEqual(decodeInferJob('t1', job({ plan: 'serial', threshold: 0 }), manifest).thresholds, [0, 0, 0]);
+  assert.deepEqual(decodeInferJob('t1', job({ plan: 'branch,trunk', threshold: 0.5 }), manifest, pixels), { ...d, plan: ['branch', 'trunk'], thresholds: [0.5, 0.5, 0.5] });
+  assert.equal(decodeInferJob('t1', job({ plan: 'auto' }), manifest, pixels).plan, 'auto');
+  assert.deepEqual(decodeInferJob('t1', job({ plan: 'serial', threshold: 0 }), manifest, pixels).thresholds, [0, 0, 0]);
 });
 
 test('decodeInferJob: every malformed part is refused with the task and the reason named', () => {
-  const cases: [string, InferJobData, RegExp][] = [
-    ['no input', job({ input: undefined as any }), /task t9: input is not base64 FP32: missing/],
-    ['input not a string', job({ input: { ...job().input, dataBase64: 42 as any } }), /task t9: input is not base64 FP32/],
-    ['bytes not FP32', job({ input: { ...job().input, dataBase64: Buffer.from([1, 2, 3]).toString('base64') } }), /task t9: input is not base64 FP32: .*not a whole number/],
-    ['shape missing', job({ input: { ...job().input, shape: undefined as any } }), /task t9: input shape undefined with 784 values does not fit \[-1,1,28,28\]/],
-    ['shape rank', job({ input: { ...job().input, shape: [1, 28, 28] } }), /input shape \[1,28,28\] with 784 values does not fit/],
-    ['batch of 2', job({ input: { ...job().input, shape: [2, 1, 28, 28] } }), /input shape \[2,1,28,28\]/],
-    ['values vs shape', job({ input: { ...job().input, dataBase64: float32ToBase64([1, 2, 3]) } }), /with 3 values does not fit/],
-    ['unknown plan', job({ plan: 'turbo' }), /task t9: unknown plan or placement 'turbo'/],
-    ['plan length', job({ plan: 'branch' }), /task t9: plan 'branch' has 1 placement\(s\) but the model has 2 early exit\(s\)/],
-    ['threshold above 1', job({ threshold: 1.5 }), /task t9: threshold 1.5 is not a number from 0 to 1/],
-    ['threshold a string', job({ threshold: '0.5' as any }), /task t9: threshold "0.5" is not a number from 0 to 1/],
+  const cases: [string, InferJobData, RegExp, Float32Array | undefined][] = [
+    ['no input values', job(), /task t9: no input values at "outlet:input:t1" \(missing, expired or not FP32\)/, undefined],
+    ['no input', job({ input: undefined as any }), /task t9: no input values at undefined/, undefined],
+    ['shape missing', job({ input: { ...job().input, shape: undefined as any } }), /task t9: input shape undefined with 784 values does not fit \[-1,1,28,28\]/, pixels],
+    ['shape rank', job({ input: { ...job().input, shape: [1, 28, 28] } }), /input shape \[1,28,28\] with 784 values does not fit/, pixels],
+    ['batch of 2', job({ input: { ...job().input, shape: [2, 1, 28, 28] } }), /input shape \[2,1,28,28\]/, pixels],
+    ['values vs shape', job(), /with 3 values does not fit/, Float32Array.from([1, 2, 3])],
+    ['unknown plan', job({ plan: 'turbo' }), /task t9: unknown plan or placement 'turbo'/, pixels],
+    ['plan length', job({ plan: 'branch' }), /task t9: plan 'branch' has 1 placement\(s\) but the model has 2 early exit\(s\)/, pixels],
+    ['threshold above 1', job({ threshold: 1.5 }), /task t9: threshold 1.5 is not a number from 0 to 1/, pixels],
+    ['threshold a string', job({ threshold: '0.5' as any }), /task t9: threshold "0.5" is not a number from 0 to 1/, pixels],
   ];
-  for (const [name, data, message] of cases) {
-    assert.throws(() => decodeInferJob('t9', data, manifest), (err: Error) => err instanceof InvalidJobError && message.test(err.message), name);
+  for (const [name, data, message, values] of cases) {
+    assert.throws(() => decodeInferJob('t9', data, manifest, values), (err: Error) => err instanceof InvalidJobError && message.test(err.message), name);
   }
 });
 

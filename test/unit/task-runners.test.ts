@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { UnrecoverableError } from 'bullmq';
-import { BranchJobData, InferJobData, TaskAnswer, TrunkTelemetry, buildAnswer, float32ToBase64, nowMs } from '@outlet/contracts';
+import { BranchJobData, InferJobData, TaskAnswer, TrunkTelemetry, buildAnswer, nowMs } from '@outlet/contracts';
 import { SegmentRequest, SegmentResult } from '@outlet/inference';
 import { ModelPackage, loadModelPackage } from '@outlet/model-package';
 import { TrunkTaskRunner } from '../../apps/trunk-worker/src/trunk-task.runner';
@@ -63,6 +63,13 @@ class FakeTrunkTransport {
   releaseFeatures(_taskId: string, exits: number[]) {
     this.released = exits;
   }
+  inputsReleased: string[] = [];
+  async readInput(key: string) {
+    return key === 'outlet:input:task-1' ? new Float32Array(784) : undefined;
+  }
+  releaseInput(key: string) {
+    this.inputsReleased.push(key);
+  }
 }
 
 /** A fake model thread: each segment "runs" by calling `during`, fused calls return `probabilities[segment]`. */
@@ -90,7 +97,7 @@ const inferJob = (over: Partial<InferJobData> = {}) => ({
   data: {
     model: m.name,
     requestId: 'req-1',
-    input: { name: 'input', shape: [1, 1, 28, 28], datatype: 'FP32', dataBase64: float32ToBase64(new Float32Array(784)) },
+    input: { name: 'input', shape: [1, 1, 28, 28], datatype: 'FP32', key: 'outlet:input:task-1' },
     plan: 'parallel',
     planSource: 'request',
     enqueuedAt: nowMs(),
@@ -117,6 +124,7 @@ test('TrunkTaskRunner: a branch answer heard during a segment completes the job 
   assert.deepEqual(transport.handOffs[0].feature, { file: 'task-1.0.f32' });
   assert.deepEqual(transport.released, [0, 1], 'both features written are released');
   assert.deepEqual(engine.ended, ['task-1']);
+  assert.deepEqual(transport.inputsReleased, ['outlet:input:task-1'], 'the settled task\'s input is removed');
   assert.equal(transport.listening, false);
   assert.deepEqual(transport.telemetry?.segmentsRan, [0, 1]);
   assert.equal(transport.telemetry?.decidedAt, branchAnswer!.decidedAt);

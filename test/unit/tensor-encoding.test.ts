@@ -1,16 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { base64ToFloat32, bufferToFloat32, elementCount, float32ToBase64, float32ToBuffer } from '@outlet/contracts';
+import { bufferToFloat32, elementCount, float32ToBuffer } from '@outlet/contracts';
 
 test('FP32 values survive the binary round trip bit for bit', () => {
   const values = Float32Array.from([0, -1.5, 3.4028234663852886e38, 1e-45, Math.PI]);
   const back = bufferToFloat32(float32ToBuffer(values));
   assert.deepEqual(Array.from(back), Array.from(values));
   assert.equal(float32ToBuffer(values).byteLength, 20);
-});
-
-test('base64 round trip, and plain number arrays are accepted', () => {
-  assert.deepEqual(Array.from(base64ToFloat32(float32ToBase64([1, 2.5, -3]))), [1, 2.5, -3]);
 });
 
 test('an unaligned Buffer slice decodes correctly', () => {

@@ -4,7 +4,7 @@ import { getQueueToken } from '@nestjs/bullmq';
 import { Job, Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { AnswerMessage, InferJobData, JobName, TaskAnswer, answerChannel, inferQueueName } from '@outlet/contracts';
+import { AnswerMessage, INPUT_TTL_MS, InferJobData, JobName, TaskAnswer, answerChannel, float32ToBuffer, inferQueueName } from '@outlet/contracts';
 import { InjectRedis, parseAnswerMessage } from '@outlet/transport';
 
 /**
@@ -50,9 +50,15 @@ export class GatewayTransport implements OnModuleInit, OnApplicationShutdown {
     return queue;
   }
 
-  /** Put a task on its model's queue; the job id is the task id. */
-  enqueue(taskId: string, data: InferJobData, retention: number): Promise<Job<InferJobData, TaskAnswer>> {
-    return this.queue(data.model).add(JobName.Infer, data, { jobId: taskId, removeOnComplete: { count: retention }, removeOnFail: { count: retention } });
+  /**
+   * Put a task on its model's queue (the job id is the task id), its input values beside it as
+   * one binary value. Both go on this one connection, in order: the value is there before the job.
+   */
+  async enqueue(taskId: string, data: InferJobData, input: Float32Array, retention: number): Promise<Job<InferJobData, TaskAnswer>> {
+    const stored = this.redis.set(data.input.key, float32ToBuffer(input), 'PX', INPUT_TTL_MS);
+    const job = this.queue(data.model).add(JobName.Infer, data, { jobId: taskId, removeOnComplete: { count: retention }, removeOnFail: { count: retention } });
+    await stored;
+    return job;
   }
 
   /**

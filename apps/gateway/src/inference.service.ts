@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { InferJobData, float32ToBase64, nowMs } from '@outlet/contracts';
+import { InferJobData, inputKey, nowMs } from '@outlet/contracts';
 import { GatewaySettings } from '@outlet/config';
 import { ModelCatalog } from './model-catalog.service';
 import { RequestError, ValidInferRequest } from './inference-request';
@@ -21,7 +21,7 @@ export class InferenceService {
     return {
       model,
       requestId: request.id ?? taskId,
-      input: { name: this.catalog.get(model).manifest.input.name, shape: request.shape, datatype: 'FP32', dataBase64: float32ToBase64(request.data) },
+      input: { name: this.catalog.get(model).manifest.input.name, shape: request.shape, datatype: 'FP32', key: inputKey(taskId) },
       plan: request.plan ?? this.settings.defaultPlan,
       planSource: request.plan ? 'request' : 'default',
       threshold: request.threshold,
@@ -33,7 +33,7 @@ export class InferenceService {
   /** Enqueue one task without waiting for it (`/v1/jobs`). */
   async submit(model: string, request: ValidInferRequest): Promise<string> {
     const taskId = randomUUID();
-    await this.transport.enqueue(taskId, this.jobData(model, request, taskId), this.settings.jobRetention);
+    await this.transport.enqueue(taskId, this.jobData(model, request, taskId), request.data, this.settings.jobRetention);
     return taskId;
   }
 
@@ -43,7 +43,7 @@ export class InferenceService {
     const outcome = this.transport.expect(taskId, this.settings.inferTimeoutMs);
     const data = this.jobData(model, request, taskId, this.transport.gatewayId);
     try {
-      await this.transport.enqueue(taskId, data, this.settings.jobRetention);
+      await this.transport.enqueue(taskId, data, request.data, this.settings.jobRetention);
     } catch (err) {
       this.transport.forget(taskId);
       throw err;

@@ -1,4 +1,4 @@
-import { InferJobData, PlanError, base64ToFloat32, elementCount, parsePlan, Placement } from '@outlet/contracts';
+import { InferJobData, PlanError, elementCount, parsePlan, Placement } from '@outlet/contracts';
 import { Manifest, earlyExitCount } from '@outlet/model-package';
 
 /** A job that cannot be run as it is: it fails alone, and the worker goes on serving. */
@@ -12,15 +12,12 @@ export interface DecodedTask {
   thresholds: number[];
 }
 
-/** Check and decode a task's payload against the model's manifest. */
-export function decodeInferJob(taskId: string, data: InferJobData, manifest: Manifest): DecodedTask {
-  let input: Float32Array;
-  try {
-    if (typeof data.input?.dataBase64 !== 'string') throw new Error('missing');
-    input = base64ToFloat32(data.input.dataBase64);
-  } catch (err) {
-    throw new InvalidJobError(`task ${taskId}: input is not base64 FP32: ${(err as Error).message}`);
-  }
+/**
+ * Check a task's payload and its input values (read from `data.input.key`; undefined when there
+ * was none, or not whole FP32 values) against the model's manifest.
+ */
+export function decodeInferJob(taskId: string, data: InferJobData, manifest: Manifest, input: Float32Array | undefined): DecodedTask {
+  if (!input) throw new InvalidJobError(`task ${taskId}: no input values at ${JSON.stringify(data.input?.key)} (missing, expired or not FP32)`);
   const shape = data.input.shape;
   const expected = manifest.input.shape;
   if (

@@ -27,6 +27,16 @@ export class TrunkTaskRunner {
   ) {}
 
   async run(job: Job<InferJobData, TaskAnswer>): Promise<TaskAnswer> {
+    try {
+      return await this.settle(job);
+    } finally {
+      // Settled or failed for good (jobs are not retried): the input is not needed again. A crash
+      // skips this, so a re-run after BullMQ's stalled-job recovery still finds it.
+      if (typeof job.data?.input?.key === 'string') this.transport.releaseInput(job.data.input.key);
+    }
+  }
+
+  private async settle(job: Job<InferJobData, TaskAnswer>): Promise<TaskAnswer> {
     const startedAt = nowMs();
     const taskId = job.id!;
     const data = job.data;
@@ -34,7 +44,7 @@ export class TrunkTaskRunner {
     if (!pkg) throw new UnrecoverableError(`task ${taskId}: model '${data?.model}' is not served by this worker`);
     let task: DecodedTask;
     try {
-      task = decodeInferJob(taskId, data, pkg.manifest);
+      task = decodeInferJob(taskId, data, pkg.manifest, await this.transport.readInput(data.input?.key));
     } catch (err) {
       // A malformed job fails alone (no retry); the worker goes on serving.
       if (err instanceof InvalidJobError) throw new UnrecoverableError(err.message);

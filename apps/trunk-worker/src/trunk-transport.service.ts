@@ -12,6 +12,7 @@ import {
   TrunkTelemetry,
   answerChannel,
   branchWorkersKey,
+  bufferToFloat32,
   earlyExitChannel,
   featureKey,
   float32ToBuffer,
@@ -119,6 +120,19 @@ export class TrunkTransport implements OnModuleInit, OnApplicationShutdown {
   /** Offer the trunk's own decision as the task's answer; a branch answer that came first wins. */
   claim(answer: TaskAnswer, replyTo: string | undefined): Promise<ClaimResult> {
     return claimAnswer(this.redis, answer, replyTo ? [answerChannel(replyTo)] : []);
+  }
+
+  /** A task's input values, as the gateway stored them beside its job; undefined when gone or not FP32. */
+  async readInput(key: unknown): Promise<Float32Array | undefined> {
+    if (typeof key !== 'string' || !key.startsWith('outlet:input:')) return undefined;
+    const bytes = await this.redis.getBuffer(key);
+    if (!bytes || bytes.byteLength % 4 !== 0) return undefined;
+    return bufferToFloat32(bytes);
+  }
+
+  /** The task is settled: its input is not needed again (kept until then, for a re-run after a crash). */
+  releaseInput(key: string): void {
+    this.redis.del(key).catch(() => undefined);
   }
 
   /** Pids of this node's live branch workers on this host (their heartbeats are in Redis). */

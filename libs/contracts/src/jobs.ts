@@ -8,12 +8,15 @@ export interface TensorJson {
   data: number[];
 }
 
-/** A tensor inside a job: the same, with FP32 data as base64 so jobs stay small. */
-export interface TensorWire {
+/**
+ * A task's input tensor as its job names it: the values wait beside the job as one binary Redis
+ * value (raw little-endian FP32 at `key`), so the job itself stays small on every queue hop.
+ */
+export interface TaskInput {
   name: string;
   shape: number[];
   datatype: 'FP32';
-  dataBase64: string;
+  key: string;
 }
 
 /** Payload of one task in a model's inference queue. */
@@ -21,7 +24,7 @@ export interface InferJobData {
   model: string;
   /** The client's request id (OIP `id`), echoed in the answer. */
   requestId: string;
-  input: TensorWire;
+  input: TaskInput;
   /** `serial` | `parallel` | `full` | `auto` | comma list; validated by the gateway. */
   plan: string;
   /** Where the plan came from: the request, or the gateway's default. */

@@ -12,6 +12,14 @@ export function branchQueueName(nodeId: string): string {
   return `outlet-branch-${nodeId}`;
 }
 
+/** Redis key of a task's input values (binary FP32), written by the gateway beside the task's job. */
+export function inputKey(taskId: string): string {
+  return `outlet:input:${taskId}`;
+}
+
+/** How long a task's input waits for a trunk worker (a task queued longer fails for want of it). */
+export const INPUT_TTL_MS = 24 * 3_600_000;
+
 /** Redis key of a feature handed from trunk to branch (binary value with a TTL). */
 export function featureKey(taskId: string, exitIndex: number): string {
   return `outlet:feature:${taskId}:${exitIndex}`;

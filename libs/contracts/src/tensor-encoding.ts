@@ -1,4 +1,4 @@
-/** FP32 tensors as raw little-endian bytes (Redis values) or base64 (inside JSON jobs). */
+/** FP32 tensors as raw little-endian bytes (Redis values, shared-memory files). */
 
 export function float32ToBuffer(values: Float32Array): Buffer {
   return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
@@ -12,15 +12,6 @@ export function bufferToFloat32(bytes: Buffer): Float32Array {
   const copy = new Float32Array(bytes.byteLength / 4);
   new Uint8Array(copy.buffer).set(bytes);
   return copy;
-}
-
-export function float32ToBase64(values: Float32Array | number[]): string {
-  const array = values instanceof Float32Array ? values : Float32Array.from(values);
-  return float32ToBuffer(array).toString('base64');
-}
-
-export function base64ToFloat32(text: string): Float32Array {
-  return bufferToFloat32(Buffer.from(text, 'base64'));
 }
 
 export function elementCount(shape: readonly number[]): number {
