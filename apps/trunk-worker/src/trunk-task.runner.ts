@@ -100,22 +100,22 @@ export class TrunkTaskRunner {
     };
 
     let outcome;
+    let answer: TaskAnswer;
     try {
       outcome = await runTrunk(steps, plan, task.thresholds, { earlyExit: () => (heard ? branchDecision(heard) : undefined) });
+      if (outcome.decision.worker === 'branch' && heard) {
+        answer = heard;
+      } else {
+        // The trunk's own decision becomes the answer unless a branch claimed the task first.
+        const mine = buildAnswer(taskId, { name: m.name, version: m.version, exitCount: m.exits.length, output: m.output }, context, this.settings.nodeId, outcome.decision);
+        answer = (await this.transport.claim(mine, context.replyTo)).answer;
+      }
     } finally {
+      // After the claim: the answer is on its way before the clean-up.
       this.transport.stopListening(taskId);
       this.engine.endTask(taskId);
       this.transport.releaseFeatures(taskId, handedOff);
       loopDelay.disable();
-    }
-
-    let answer: TaskAnswer;
-    if (outcome.decision.worker === 'branch' && heard) {
-      answer = heard;
-    } else {
-      // The trunk's own decision becomes the answer unless a branch claimed the task first.
-      const mine = buildAnswer(taskId, { name: m.name, version: m.version, exitCount: m.exits.length, output: m.output }, context, this.settings.nodeId, outcome.decision);
-      answer = (await this.transport.claim(mine, context.replyTo)).answer;
     }
     this.transport.recordTelemetry(job, {
       segmentsRan: outcome.segmentsRan,
