@@ -17,7 +17,7 @@ export class GatewayTransport implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(GatewayTransport.name);
   /** This gateway's name on the answer channels. */
   readonly gatewayId = randomUUID();
-  private readonly waiting = new Map<string, (message: AnswerMessage) => void>();
+  private readonly waiting = new Map<string, (message?: AnswerMessage) => void>();
   private readonly queues = new Map<string, Queue<InferJobData, TaskAnswer>>();
   private subscriber?: Redis;
 
@@ -68,7 +68,7 @@ export class GatewayTransport implements OnModuleInit, OnApplicationShutdown {
   expect(taskId: string, timeoutMs: number): Promise<AnswerMessage | undefined> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => settle(undefined), timeoutMs);
-      const settle = (message: AnswerMessage | undefined) => {
+      const settle = (message?: AnswerMessage) => {
         clearTimeout(timer);
         this.waiting.delete(taskId);
         resolve(message);
@@ -79,7 +79,7 @@ export class GatewayTransport implements OnModuleInit, OnApplicationShutdown {
 
   /** Stop waiting for a task (its enqueue failed). */
   forget(taskId: string): void {
-    this.waiting.get(taskId)?.(undefined as unknown as AnswerMessage);
+    this.waiting.get(taskId)?.();
   }
 
   /** A task's state and record, from whichever model queue holds it. */
