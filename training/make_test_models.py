@@ -122,6 +122,18 @@ def confident_head(g, feature, label=7):
     return g.op("Softmax", [g.op("Add", [g.op("Mul", [mean, zero]), const])], "probabilities", axis=1)
 
 
+def write_first_confident_heads(out_dir, prefix, n, channels, feat_shape, rng):
+    """exit-1 always confident (class 7), exits 2..n never (max < 0.2)."""
+    for k in range(n):
+        g = Graph(f"{prefix}_exit_{k + 1}")
+        if k == 0:
+            confident_head(g, "feature")
+        else:
+            uncertain_head(g, "feature", channels, rng)
+        g.save(os.path.join(out_dir, f"exit-{k + 1}.onnx"), "feature", feat_shape,
+               "probabilities", ["N", 10])
+
+
 def base_manifest(name, description, seg_shapes, thresholds):
     return {
         "name": name,
@@ -171,14 +183,7 @@ def make_slow_exit():
             x = g.conv_tanh(x, w, "feature" if i == convs - 1 else None)
         g.save(os.path.join(out_dir, f"segment-{k + 1}.onnx"), in_name, in_shape, "feature", feat_shape)
 
-    for k in range(n):
-        g = Graph(f"slow_exit_exit_{k + 1}")
-        if k == 0:
-            confident_head(g, "feature")
-        else:
-            uncertain_head(g, "feature", c, rng)
-        g.save(os.path.join(out_dir, f"exit-{k + 1}.onnx"), "feature", feat_shape,
-               "probabilities", ["N", 10])
+    write_first_confident_heads(out_dir, "slow_exit", n, c, feat_shape, rng)
 
     manifest = base_manifest(
         "slow-exit",
@@ -256,14 +261,7 @@ def make_slow_segment():
         g.conv_tanh(x, g.init("out_w", he_weight(rng, fc, c)), "feature")
         g.save(os.path.join(out_dir, f"segment-{k + 1}.onnx"), in_name, in_shape, "feature", feat_shape)
 
-    for k in range(n):
-        g = Graph(f"slow_segment_exit_{k + 1}")
-        if k == 0:
-            confident_head(g, "feature")
-        else:
-            uncertain_head(g, "feature", fc, rng)
-        g.save(os.path.join(out_dir, f"exit-{k + 1}.onnx"), "feature", feat_shape,
-               "probabilities", ["N", 10])
+    write_first_confident_heads(out_dir, "slow_segment", n, fc, feat_shape, rng)
 
     manifest = base_manifest(
         "slow-segment",
