@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Placement, nowMs } from '@outlet/contracts';
-import { ExecutionProvider, ExitDecision, Feature, MultiExitModel, TrunkSteps, argMax, localTrunkSteps, runTrunk } from '@outlet/inference';
+import { ExecutionProvider, ExitDecision, Feature, MultiExitModel, argMax, localTrunkSteps, runTrunk } from '@outlet/inference';
 import { ModelPackage } from '@outlet/model-package';
 import { DecisionBoard, HeadRequest } from './branch-thread';
 import { LabelledRequest } from './request-set';
@@ -11,24 +11,6 @@ import { Sample } from './http-driver';
 export interface InProcessRunOptions {
   /** Inline heads as two calls (segment, then head) instead of one fused call: the `serial-separate` baseline. */
   separateHeads?: boolean;
-}
-
-/** localTrunkSteps, but an inline head runs as a second onnxruntime call after its segment. */
-function separateHeadSteps(model: MultiExitModel, input: Feature, handOff: (exitIndex: number, feature: Feature) => void): TrunkSteps {
-  let feature = input;
-  return {
-    segmentCount: model.manifest.segments.length,
-    exitAfterSegment: (s) => model.exitAfterSegment(s),
-    finalExit: model.manifest.exits.length - 1,
-    async runSegment(segment, { withExit, handOffExit }) {
-      feature = await model.runSegment(segment, feature);
-      const exit = withExit ? model.exitAfterSegment(segment) : undefined;
-      const probabilities = exit === undefined ? undefined : await model.runExit(exit, feature);
-      const decidedAt = nowMs();
-      if (handOffExit !== undefined) handOff(handOffExit, feature);
-      return { probabilities, decidedAt };
-    },
-  };
 }
 
 /**
@@ -76,7 +58,7 @@ export class InProcessRunner {
       const message: HeadRequest = { taskId, exitIndex, data: feature.data.slice(), dims: feature.dims, threshold: thresholds[exitIndex] };
       this.branch.postMessage(message, [message.data.buffer as ArrayBuffer]);
     };
-    const steps = options.separateHeads ? separateHeadSteps(this.model, input, handOff) : localTrunkSteps(this.model, input, handOff);
+    const steps = localTrunkSteps(this.model, input, handOff, { separateHeads: options.separateHeads });
     const heard = (): ExitDecision | undefined => {
       const hit = this.board.read(taskId);
       return hit && { ...hit, worker: 'branch' };

@@ -102,9 +102,15 @@ export async function runTrunk(steps: TrunkSteps, plan: readonly Placement[], th
 
 /**
  * Steps that run a model's sessions in this thread (the in-process baseline, tests): each
- * hand-off gives the feature to `handOff` at once.
+ * hand-off gives the feature to `handOff` at once. With `separateHeads`, an inline head runs as a
+ * call of its own after its segment instead of fused with it (the unfused baseline).
  */
-export function localTrunkSteps(model: MultiExitModel, input: Feature, handOff: (exitIndex: number, feature: Feature) => void = () => undefined): TrunkSteps {
+export function localTrunkSteps(
+  model: MultiExitModel,
+  input: Feature,
+  handOff: (exitIndex: number, feature: Feature) => void = () => undefined,
+  options: { separateHeads?: boolean } = {},
+): TrunkSteps {
   let feature = input;
   return {
     segmentCount: model.manifest.segments.length,
@@ -112,8 +118,12 @@ export function localTrunkSteps(model: MultiExitModel, input: Feature, handOff: 
     finalExit: model.manifest.exits.length - 1,
     async runSegment(segment, { withExit, handOffExit }) {
       let probabilities: Float32Array | undefined;
-      if (withExit) ({ feature, probabilities } = await model.runSegmentWithExit(segment, feature));
-      else feature = await model.runSegment(segment, feature);
+      if (withExit && !options.separateHeads) {
+        ({ feature, probabilities } = await model.runSegmentWithExit(segment, feature));
+      } else {
+        feature = await model.runSegment(segment, feature);
+        if (withExit) probabilities = await model.runExit(model.exitAfterSegment(segment)!, feature);
+      }
       const decidedAt = nowMs();
       if (handOffExit !== undefined) handOff(handOffExit, feature);
       return { probabilities, decidedAt };
