@@ -1,10 +1,11 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { hostname } from 'node:os';
 import Redis from 'ioredis';
-import { BranchJobData, HEARTBEAT_INTERVAL_MS, TaskAnswer, answerChannel, answerKey, branchWorkersKey, bufferToFloat32, earlyExitChannel } from '@outlet/contracts';
+import { BranchJobData, BranchResult, HEARTBEAT_INTERVAL_MS, TaskAnswer, answerChannel, answerKey, branchWorkersKey, bufferToFloat32, earlyExitChannel } from '@outlet/contracts';
 import { BranchSettings } from '@outlet/config';
-import { ClaimResult, InjectRedis, claimAnswer, featureFilePath, nodeFeatureDir, takeFeatureFile } from '@outlet/transport';
-import { BRANCH_SETTINGS } from './tokens';
+import { ClaimResult, InjectRedis, claimAnswer, countStats, featureFilePath, msToNs, nodeFeatureDir, takeFeatureFile } from '@outlet/transport';
+import { ModelPackage } from '@outlet/model-package';
+import { BRANCH_PACKAGES, BRANCH_SETTINGS } from './tokens';
 
 /**
  * Everything the branch worker reads from and says to the rest of the system: the handed-off
@@ -20,6 +21,7 @@ export class BranchTransport implements OnApplicationBootstrap, OnApplicationShu
   constructor(
     @Inject(BRANCH_SETTINGS) private readonly settings: BranchSettings,
     @InjectRedis() private readonly redis: Redis,
+    @Inject(BRANCH_PACKAGES) private readonly packages: Map<string, ModelPackage>,
   ) {
     // Folders are per node; a subjob names its file, and the folder is this node's own.
     this.featureDir = nodeFeatureDir(settings.featureRoot, settings.nodeId);
@@ -52,6 +54,18 @@ export class BranchTransport implements OnApplicationBootstrap, OnApplicationShu
       return answered || !bytes ? undefined : bufferToFloat32(bytes);
     }
     throw new Error(`feature ${JSON.stringify(d.feature)} is neither a shared-memory file nor a Redis key`);
+  }
+
+  /** A finished subjob in the fleet-wide statistics (run or dropped, outcome, hand-off time); not awaited. */
+  countSubjob(d: BranchJobData, result: BranchResult): void {
+    const version = this.packages.get(d?.model)?.manifest.version;
+    if (version === undefined) return;
+    const increments: Record<string, number> = { [result.outcome === 'dropped' ? 'branch:dropped' : 'branch:run']: 1, [`branch:${result.outcome}`]: 1 };
+    if (typeof result.handoffMs === 'number') {
+      increments.handoff_count = 1;
+      increments.handoff_ns = msToNs(result.handoffMs);
+    }
+    countStats(this.redis, d.model, version, increments);
   }
 
   /** Offer a confident head's answer; on a win the gateway and the trunk hear it at once. */

@@ -12,6 +12,11 @@ import { InferenceController } from './inference.controller';
 import { JobsController } from './jobs.controller';
 import { PlansController } from './plans.controller';
 import { AdminBoardModule } from './admin-board.module';
+import { StatsController } from './stats.controller';
+import { ModelConfigController } from './model-config.controller';
+import { MetricsController } from './metrics.controller';
+import { StatisticsService } from './statistics.service';
+import { MetricsService } from './metrics.service';
 
 /** Settings, Redis, the model catalog and the node registry, shared by every gateway module. */
 @Global()
@@ -39,8 +44,9 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [GatewayCoreModule.forRoot(settings, catalog), AdminBoardModule.forRoot(settings, catalog.names())],
-      controllers: [InferenceController, JobsController, PlansController],
-      providers: [InferenceService],
+      // Statistics and config first: InferenceController's `models/:name` would take `models/stats`.
+      controllers: [StatsController, ModelConfigController, MetricsController, InferenceController, JobsController, PlansController],
+      providers: [InferenceService, StatisticsService, MetricsService],
     };
   }
 }

@@ -7,10 +7,14 @@ import { RequestError, ValidInferRequest } from './inference-request';
 import { toOipResponse } from './oip-response';
 import { GatewayTransport } from './gateway-transport.service';
 import { GATEWAY_SETTINGS } from './tokens';
+import { StatisticsService } from './statistics.service';
 
 /** Runs tasks: enqueue, then answer at the first decision (synchronous) or later (asynchronous). */
 @Injectable()
 export class InferenceService {
+  /** Fleet-wide statistics (counted after the reply is on its way). */
+  @Inject(StatisticsService) private readonly stats!: StatisticsService;
+
   constructor(
     private readonly catalog: ModelCatalog,
     private readonly transport: GatewayTransport,
@@ -46,15 +50,18 @@ export class InferenceService {
       await this.transport.enqueue(taskId, data, request.data, this.settings.jobRetention);
     } catch (err) {
       this.transport.forget(taskId);
+      this.stats.failure(model, receivedAt, nowMs());
       throw err;
     }
     const message = await outcome;
     const answeredAt = nowMs();
     if (!message) {
+      this.stats.failure(model, receivedAt, answeredAt);
       throw new RequestError(504, `task ${taskId} did not finish within ${this.settings.inferTimeoutMs} ms (is a trunk worker serving '${model}'?); poll GET /v1/jobs/${taskId}`);
     }
     if (message.error !== undefined) throw new RequestError(500, `task ${taskId} failed: ${message.error}`);
     const clock = { receivedAt, enqueuedAt: data.enqueuedAt, answeredAt };
+    this.stats.success(model, message.answer, clock);
     return toOipResponse(message.answer, answeredAt - receivedAt, this.catalog.get(model).manifest.labels, clock);
   }
 

@@ -2,6 +2,8 @@ import { Inject, Type } from '@nestjs/common';
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Job } from 'bullmq';
 import { InferJobData, TaskAnswer, inferQueueName } from '@outlet/contracts';
+import { ModelPackage } from '@outlet/model-package';
+import { TRUNK_PACKAGES } from './tokens';
 import { TrunkTaskRunner } from './trunk-task.runner';
 import { TrunkTransport } from './trunk-transport.service';
 
@@ -15,6 +17,7 @@ export function inferProcessorFor(model: string, concurrency: number): Type<Work
     constructor(
       @Inject(TrunkTaskRunner) private readonly runner: TrunkTaskRunner,
       @Inject(TrunkTransport) private readonly transport: TrunkTransport,
+      @Inject(TRUNK_PACKAGES) private readonly packages: Map<string, ModelPackage>,
     ) {
       super();
     }
@@ -28,6 +31,8 @@ export function inferProcessorFor(model: string, concurrency: number): Type<Work
     onFailed(job: Job<InferJobData> | undefined, error: Error) {
       const replyTo = job?.data?.replyTo;
       if (job?.id && typeof replyTo === 'string') this.transport.publishFailure(replyTo, job.id, error.message);
+      const version = this.packages.get(model)?.manifest.version;
+      if (version !== undefined) this.transport.countFailure(model, version);
     }
   }
   Object.defineProperty(InferProcessor, 'name', { value: `InferProcessor[${model}]` });

@@ -126,7 +126,7 @@ export class TrunkTaskRunner {
       decidedAt: answer.decidedAt,
       abortReactionMs: outcome.abortReactionMs,
       eventLoopDelayMaxMs: loopDelay.max / 1e6,
-    });
+    }, answer);
     return answer;
   }
 }

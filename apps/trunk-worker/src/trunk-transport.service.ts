@@ -19,7 +19,7 @@ import {
   nowMs,
 } from '@outlet/contracts';
 import { TrunkSettings } from '@outlet/config';
-import { ClaimResult, InjectRedis, claimAnswer, featureFileName, nodeFeatureDir, parseAnswerMessage, removeFile, sweepFeatureFiles } from '@outlet/transport';
+import { ClaimResult, InjectRedis, claimAnswer, countStats, exitField, featureFileName, msToNs, nodeFeatureDir, parseAnswerMessage, removeFile, sweepFeatureFiles } from '@outlet/transport';
 import { TRUNK_SETTINGS } from './tokens';
 
 export const BRANCH_QUEUE = Symbol('BRANCH_QUEUE');
@@ -157,8 +157,40 @@ export class TrunkTransport implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** The trunk's own record of the task, as a log line of its job (Bull Board shows it). */
-  recordTelemetry(job: Job, telemetry: TrunkTelemetry): void {
+  recordTelemetry(job: Job, telemetry: TrunkTelemetry, answer?: TaskAnswer): void {
     job.log(JSON.stringify(telemetry)).catch(() => undefined);
+    if (answer) this.countTask(job, telemetry, answer);
+  }
+
+  /**
+   * The settled task in the fleet-wide statistics (statistics extension, /metrics): one pipelined
+   * HINCRBY batch, after the answer went out, not awaited.
+   */
+  private countTask(job: Job, telemetry: TrunkTelemetry, answer: TaskAnswer): void {
+    const takenAt = Number(job.data?.enqueuedAt) + answer.queueMs;
+    const increments: Record<string, number> = {
+      inference_count: 1,
+      execution_count: 1,
+      queue_count: 1,
+      queue_ns: msToNs(answer.queueMs),
+      compute_infer_count: 1,
+      compute_infer_ns: msToNs(answer.decidedAt - takenAt),
+      [exitField(answer.exitIndex, answer.exitWorker)]: 1,
+      segments_run: telemetry.segmentsRan.length,
+      segments_wasted: telemetry.segmentsAfterAnswer,
+      hand_offs: telemetry.handOffs,
+    };
+    if (typeof job.data?.replyTo !== 'string') {
+      // Nobody waits on this task at a gateway: its success is counted here (enqueue → decision).
+      increments.async_success_count = 1;
+      increments.async_success_ns = msToNs(answer.decidedAt - Number(job.data?.enqueuedAt));
+    }
+    countStats(this.redis, answer.model, answer.modelVersion, increments, { last_inference: Math.round(answer.decidedAt) });
+  }
+
+  /** A failed task (e.g. a malformed job) in the fleet-wide statistics. */
+  countFailure(model: string, version: string): void {
+    countStats(this.redis, model, version, { fail_count: 1, fail_by_worker: 1 });
   }
 
   /** Remove a finished task's features that no branch worker took (its subjobs are moot now). */

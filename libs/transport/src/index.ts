@@ -1,3 +1,4 @@
 export * from './redis.module';
 export * from './answer-slot';
 export * from './feature-files';
+export * from './stats-counters';

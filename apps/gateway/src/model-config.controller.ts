@@ -1,0 +1,27 @@
+import { Controller, Get, Inject, Param } from '@nestjs/common';
+import { GatewaySettings } from '@outlet/config';
+import { ModelCatalog } from './model-catalog.service';
+import { RequestError } from './inference-request';
+import { toTritonModelConfig } from './statistics-shape';
+import { GATEWAY_SETTINGS } from './tokens';
+
+/** Triton's model configuration extension: `GET /v2/models/{m}[/versions/{v}]/config`. */
+@Controller('v2/models')
+export class ModelConfigController {
+  constructor(
+    private readonly catalog: ModelCatalog,
+    @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
+  ) {}
+
+  @Get(':name/config')
+  config(@Param('name') name: string) {
+    return toTritonModelConfig(this.catalog.get(name).manifest, this.settings.defaultPlan);
+  }
+
+  @Get(':name/versions/:version/config')
+  versionConfig(@Param('name') name: string, @Param('version') version: string) {
+    const m = this.catalog.get(name).manifest;
+    if (m.version !== version) throw new RequestError(404, `model '${name}' has no version '${version}' (served: ${m.version})`);
+    return toTritonModelConfig(m, this.settings.defaultPlan);
+  }
+}
