@@ -12,6 +12,7 @@ import { InferenceController } from './inference.controller';
 import { JobsController } from './jobs.controller';
 import { PlansController } from './plans.controller';
 import { AdminBoardModule } from './admin-board.module';
+import { GrpcInferenceServer } from './grpc/grpc-inference.server';
 
 /** Settings, Redis, the model catalog and the node registry, shared by every gateway module. */
 @Global()
@@ -40,7 +41,7 @@ export class GatewayModule {
       module: GatewayModule,
       imports: [GatewayCoreModule.forRoot(settings, catalog), AdminBoardModule.forRoot(settings, catalog.names())],
       controllers: [InferenceController, JobsController, PlansController],
-      providers: [InferenceService],
+      providers: [InferenceService, GrpcInferenceServer],
     };
   }
 }
