@@ -50,7 +50,7 @@ describe('Bull Board at /admin/queues', () => {
       name: 'gateway-no-board',
       command: process.execPath,
       args: [appEntry('gateway')],
-      env: { REDIS_URL: system.redisUrl, PORT: String(port), OUTLET_MODELS_DIR: MODELS_DIR, OUTLET_ADMIN_USER: '', OUTLET_ADMIN_PASSWORD: '' },
+      env: { REDIS_URL: system.redisUrl, PORT: String(port), OUTLET_GRPC_PORT: '0', OUTLET_MODELS_DIR: MODELS_DIR, OUTLET_ADMIN_USER: '', OUTLET_ADMIN_PASSWORD: '' },
       readyPattern: /serving .* API http/,
       onLine: null,
     });

@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { ManagedProcess, appEntry, freePort } from '@outlet/supervisor';
+import { credentials } from '@grpc/grpc-js';
+import { loadGrpcInferenceService } from '../../apps/gateway/src/grpc/proto';
 import { heldOutDigit, inferBody } from '../support/digits';
 import { MODELS_DIR } from '../support/direct';
 import { post } from '../support/http';
@@ -27,11 +29,13 @@ test('`outlet start` refuses a bad setting by name', () => {
 
 test('`outlet start` runs the whole system on a private Redis; SIGINT stops every process', async () => {
   const port = await freePort();
+  let grpcPort = await freePort();
+  while (grpcPort === port) grpcPort = await freePort();
   const start = new ManagedProcess({
     name: 'outlet-start',
     command: process.execPath,
     args: [appEntry('cli'), 'start'],
-    env: { PORT: String(port), REDIS_URL: '', NODE_ID: 'quickstart', OUTLET_MODELS_DIR: MODELS_DIR },
+    env: { PORT: String(port), OUTLET_GRPC_PORT: String(grpcPort), REDIS_URL: '', NODE_ID: 'quickstart', OUTLET_MODELS_DIR: MODELS_DIR },
     readyPattern: /outlet: ready/,
     onLine: null,
   });
@@ -43,6 +47,11 @@ test('`outlet start` runs the whole system on a private Redis; SIGINT stops ever
   const printed = start.lines().join('\n');
   assert.match(printed, new RegExp(`API +http://localhost:${port}/v2/models/`));
   assert.match(printed, /Bull Board +off/);
+  assert.match(printed, new RegExp(`gRPC +localhost:${grpcPort} `));
+  const grpcClient = new (loadGrpcInferenceService())(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
+  const live = await new Promise((resolve, reject) => (grpcClient as any).ServerLive({}, (err: Error | null, r: unknown) => (err ? reject(err) : resolve(r))));
+  grpcClient.close();
+  assert.deepEqual(live, { live: true });
 
   const children = execFileSync('pgrep', ['-P', String(start.pid)], { encoding: 'utf8' }).trim().split('\n');
   assert.equal(children.length, 4, 'redis, gateway, trunk and branch');

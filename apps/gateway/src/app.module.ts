@@ -17,6 +17,7 @@ import { ModelConfigController } from './model-config.controller';
 import { MetricsController } from './metrics.controller';
 import { StatisticsService } from './statistics.service';
 import { MetricsService } from './metrics.service';
+import { GrpcInferenceServer } from './grpc/grpc-inference.server';
 
 /** Settings, Redis, the model catalog and the node registry, shared by every gateway module. */
 @Global()
@@ -46,7 +47,7 @@ export class GatewayModule {
       imports: [GatewayCoreModule.forRoot(settings, catalog), AdminBoardModule.forRoot(settings, catalog.names())],
       // Statistics and config first: InferenceController's `models/:name` would take `models/stats`.
       controllers: [StatsController, ModelConfigController, MetricsController, InferenceController, JobsController, PlansController],
-      providers: [InferenceService, StatisticsService, MetricsService],
+      providers: [InferenceService, StatisticsService, MetricsService, GrpcInferenceServer],
     };
   }
 }

@@ -13,6 +13,7 @@ import { checkDefaultPlan } from './inference-request';
 import { HttpErrorFilter } from './http-error.filter';
 import { jsonBody } from './body-parser';
 import { ADMIN_ROUTE } from './admin-board.module';
+import { GrpcInferenceServer } from './grpc/grpc-inference.server';
 
 async function bootstrap() {
   const settings = settingsOrExit(readGatewaySettings, 'gateway');
@@ -38,6 +39,9 @@ async function bootstrap() {
   server.headersTimeout = 66_000;
   const url = `http://localhost:${(app.getHttpServer().address() as { port: number }).port}`;
   const logger = new Logger('Gateway');
+  // The gRPC API beside HTTP; it closes with the app (GrpcInferenceServer.onModuleDestroy).
+  const grpcPort = await app.get(GrpcInferenceServer).listen(settings.host, settings.grpcPort);
+  logger.log(`gRPC localhost:${grpcPort} (inference.GRPCInferenceService)`);
   if (settings.admin) logger.log(`Bull Board ${url}${ADMIN_ROUTE}`);
   else logger.warn(`Bull Board is off: set OUTLET_ADMIN_USER and OUTLET_ADMIN_PASSWORD to serve it at ${ADMIN_ROUTE}`);
   logger.log(`serving ${catalog.names().join(', ')} — API ${url}/v2/models/<name>/infer`);

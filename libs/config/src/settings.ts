@@ -34,6 +34,8 @@ export function readCommonSettings(env: Env = process.env): CommonSettings {
 export interface GatewaySettings extends CommonSettings {
   port: number;
   host: string;
+  /** The gRPC API's port (OUTLET_GRPC_PORT, default 8001; 0: one the OS picks, logged at start). */
+  grpcPort: number;
   defaultPlan: string;
   bodyLimit: string;
   inferTimeoutMs: number;
@@ -54,6 +56,7 @@ export function readGatewaySettings(env: Env = process.env): GatewaySettings {
     ...readCommonSettings(env),
     port: envInt(env, 'PORT', 3000, 0, 65535),
     host: envString(env, 'HOST', '0.0.0.0'),
+    grpcPort: envInt(env, 'OUTLET_GRPC_PORT', 8001, 0, 65535),
     defaultPlan: envString(env, 'OUTLET_DEFAULT_PLAN', 'auto'),
     bodyLimit,
     inferTimeoutMs: envInt(env, 'OUTLET_INFER_TIMEOUT_MS', 30_000, 100, 3_600_000),

@@ -23,6 +23,8 @@ export interface SystemSpec {
   redisUrl?: string;
   /** Gateway port; 0 or unset picks a free one. */
   port?: number;
+  /** The gateway's gRPC port (OUTLET_GRPC_PORT); 0 or unset picks a free one. */
+  grpcPort?: number;
   env?: Record<string, string>;
   gatewayEnv?: Record<string, string>;
   nodes: NodeSpec[];
@@ -47,12 +49,21 @@ export class OutletSystem {
     readonly gateway: ManagedProcess,
     readonly nodes: RunningNode[],
     private readonly redis: ManagedProcess | undefined,
+    /** The gateway's gRPC API, host:port (inference.GRPCInferenceService). */
+    readonly grpcAddress: string = '',
   ) {}
+
+  /** The port of grpcAddress. */
+  get grpcPort(): number {
+    return Number(this.grpcAddress.slice(this.grpcAddress.lastIndexOf(':') + 1));
+  }
 
   static async start(spec: SystemSpec): Promise<OutletSystem> {
     const privateRedis = spec.redisUrl ? undefined : await startPrivateRedis({ cpus: spec.redisCpus });
     const redisUrl = spec.redisUrl ?? privateRedis!.url;
     const port = spec.port || (await freePort());
+    let grpcPort = spec.grpcPort || (await freePort());
+    while (grpcPort === port) grpcPort = await freePort();
     const started: ManagedProcess[] = privateRedis ? [privateRedis.server] : [];
     try {
       const nodes = spec.nodes.map((n) => OutletSystem.spawnNode(spec, redisUrl, n));
@@ -61,14 +72,14 @@ export class OutletSystem {
         name: 'gateway',
         command: process.execPath,
         args: [appEntry('gateway')],
-        env: { ...spec.env, ...spec.gatewayEnv, REDIS_URL: redisUrl, PORT: String(port) },
+        env: { ...spec.env, ...spec.gatewayEnv, REDIS_URL: redisUrl, PORT: String(port), OUTLET_GRPC_PORT: String(grpcPort) },
         readyPattern: /serving .* API http/,
         cpus: spec.gatewayCpus,
         onLine: spec.quiet ? null : undefined,
       });
       started.push(gateway);
       await Promise.all([gateway.ready, ...nodes.flatMap((n) => [n.trunk.ready, n.branch.ready])]);
-      return new OutletSystem(redisUrl, `http://127.0.0.1:${port}`, gateway, nodes, privateRedis?.server);
+      return new OutletSystem(redisUrl, `http://127.0.0.1:${port}`, gateway, nodes, privateRedis?.server, `127.0.0.1:${grpcPort}`);
     } catch (err) {
       await Promise.all(started.reverse().map((p) => p.stop('SIGTERM', 5_000)));
       throw err;

@@ -8,10 +8,12 @@ import { HOW_TO_GET_REDIS, OutletSystem, findRedisServer } from '@outlet/supervi
  */
 export async function startCommand(): Promise<void> {
   let port: number;
+  let grpcPort: number;
   let nodeId: string;
   let redisUrl: string | undefined;
   try {
     port = envInt(process.env, 'PORT', 3000, 0, 65535);
+    grpcPort = envInt(process.env, 'OUTLET_GRPC_PORT', 8001, 0, 65535);
     nodeId = envNodeId(process.env, hostname());
     redisUrl = process.env.REDIS_URL ? envRedisUrl(process.env, '') : undefined;
   } catch (err) {
@@ -28,7 +30,7 @@ export async function startCommand(): Promise<void> {
   console.log(redisUrl ? `outlet: using Redis at ${redisUrl}` : 'outlet: starting a private redis-server (set REDIS_URL to use your own)');
   let system: OutletSystem;
   try {
-    system = await OutletSystem.start({ redisUrl, port, nodes: [{ nodeId }] });
+    system = await OutletSystem.start({ redisUrl, port, grpcPort, nodes: [{ nodeId }] });
   } catch (err) {
     return fail((err as Error).message);
   }
@@ -37,6 +39,7 @@ export async function startCommand(): Promise<void> {
   console.log('');
   console.log(`outlet: ready — node ${nodeId}, Redis ${system.redisUrl}`);
   console.log(`  API         ${base}/v2/models/<model>/infer   (models: ${base}/v2/models/branchy-mnist)`);
+  console.log(`  gRPC        localhost:${system.grpcPort}   (inference.GRPCInferenceService; proto: apps/gateway/proto/outlet_grpc_predict_v2.proto)`);
   console.log(`  Jobs        ${base}/v1/jobs`);
   console.log(
     process.env.OUTLET_ADMIN_USER

@@ -1,0 +1,112 @@
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import * as grpc from '@grpc/grpc-js';
+import { nowMs } from '@outlet/contracts';
+import { GatewaySettings } from '@outlet/config';
+import { InferenceService } from '../inference.service';
+import { ModelCatalog } from '../model-catalog.service';
+import { NodeRegistry } from '../node-registry.service';
+import { GatewayTransport } from '../gateway-transport.service';
+import { RequestError } from '../inference-request';
+import { GATEWAY_SETTINGS } from '../tokens';
+import { loadGrpcInferenceService } from './proto';
+import { ModelInferRequest, OipAnswer, checkVersion, grpcCode, toModelInferResponse, toValidInferRequest } from './messages';
+
+/** Server metadata, as GET /v2 gives it. */
+export const SERVER_NAME = 'outlet';
+export const SERVER_VERSION = '0.1.0';
+
+/** How long in-flight calls may finish when the gateway closes, before they are cancelled. */
+const SHUTDOWN_GRACE_MS = 5_000;
+
+type Handler<Req, Res> = (request: Req) => Promise<Res> | Res;
+
+/**
+ * The Open Inference Protocol v2 over gRPC (`inference.GRPCInferenceService`), beside the HTTP
+ * API on OUTLET_GRPC_PORT: the same catalog, validation and InferenceService; a RequestError's
+ * HTTP status becomes its gRPC status code (400 INVALID_ARGUMENT, 404 NOT_FOUND, 503 UNAVAILABLE,
+ * 504 DEADLINE_EXCEEDED, else INTERNAL).
+ */
+@Injectable()
+export class GrpcInferenceServer implements OnModuleDestroy {
+  private readonly logger = new Logger('Grpc');
+  private server?: grpc.Server;
+
+  constructor(
+    private readonly catalog: ModelCatalog,
+    private readonly inference: InferenceService,
+    private readonly nodes: NodeRegistry,
+    private readonly transport: GatewayTransport,
+    @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
+  ) {}
+
+  /** Bind host:port (port 0: one the OS picks) and serve; resolves with the port bound. */
+  async listen(host: string = this.settings.host, port: number = this.settings.grpcPort): Promise<number> {
+    const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+    server.addService(loadGrpcInferenceService().service, {
+      ServerLive: this.unary(() => ({ live: true })),
+      ServerReady: this.unary(async () => ({ ready: await this.transport.ping().then(() => true, () => false) })),
+      ModelReady: this.unary(async (req: { name?: string; version?: string }) => {
+        checkVersion(this.catalog.get(req.name ?? '').manifest, req.version);
+        return { ready: await this.nodes.isModelServed(req.name ?? '') };
+      }),
+      ServerMetadata: this.unary(() => ({ name: SERVER_NAME, version: SERVER_VERSION, extensions: [] })),
+      ModelMetadata: this.unary((req: { name?: string; version?: string }) => {
+        const m = this.catalog.get(req.name ?? '').manifest;
+        checkVersion(m, req.version);
+        return { name: m.name, versions: [m.version], platform: 'outlet_multi_exit_onnx', inputs: [m.input], outputs: [m.output] };
+      }),
+      ModelInfer: this.unary(async (req: ModelInferRequest) => {
+        const receivedAt = nowMs();
+        const name = req.model_name ?? '';
+        const { request, raw } = toValidInferRequest(req, this.catalog.get(name).manifest);
+        const answer = (await this.inference.infer(name, request, receivedAt)) as OipAnswer;
+        return toModelInferResponse(answer, raw);
+      }),
+    });
+    const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    const bound = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(new Error(`gRPC cannot listen on ${address}: ${err.message}`)) : resolve(p))),
+    );
+    this.server = server;
+    return bound;
+  }
+
+  /** Stop taking calls, let in-flight ones finish (up to SHUTDOWN_GRACE_MS), then cancel the rest. */
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, SHUTDOWN_GRACE_MS);
+      server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+  }
+
+  onModuleDestroy() {
+    return this.close();
+  }
+
+  private unary<Req, Res>(handler: Handler<Req, Res>): grpc.handleUnaryCall<Req, Res> {
+    return (call, callback) => {
+      Promise.resolve()
+        .then(() => handler(call.request))
+        .then(
+          (response) => callback(null, response),
+          (err: unknown) => {
+            if (err instanceof RequestError) {
+              callback({ code: grpcCode(err.status), details: err.message });
+            } else {
+              this.logger.error(err instanceof Error ? err.stack : String(err));
+              callback({ code: grpc.status.INTERNAL, details: 'internal error' });
+            }
+          },
+        );
+    };
+  }
+}
