@@ -9,13 +9,8 @@ import { NodeRegistry } from './node-registry.service';
 import { RequestError } from './inference-request';
 import { INFERENCE_HEADER_CONTENT_LENGTH, decodeInferRequest, encodeInferResponse } from './binary-tensor';
 import { binaryPart } from './body-parser';
+import { OIP_EXTENSIONS } from './oip-extensions';
 import { GATEWAY_SETTINGS } from './tokens';
-
-/**
- * The Open Inference Protocol extensions this server implements, as `GET /v2` lists them. One list
- * for the whole gateway: whoever implements another extension adds its name here.
- */
-export const OIP_EXTENSIONS: string[] = ['binary_tensor_data'];
 
 const receivedAt = (req: Request) => (req as Request & { receivedAt?: number }).receivedAt ?? nowMs();
 
