@@ -20,6 +20,8 @@ export interface ValidInferRequest {
   shape: number[];
   plan?: string;
   threshold?: number;
+  /** Outputs to answer as raw bytes (binary tensor data extension); absent or empty: all as JSON. */
+  binaryOutputs?: string[];
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -51,10 +53,38 @@ export function validatePlan(plan: unknown, manifest: Manifest): string {
 }
 
 /**
+ * Raw little-endian FP32 bytes as a fresh `Float32Array` of `count` values; 400 when the byte count
+ * does not fit the shape, or a value is not finite (as for JSON values).
+ */
+export function fp32FromBytes(bytes: Uint8Array, count: number, name: string, shape: number[]): Float32Array {
+  if (bytes.byteLength !== count * 4) {
+    throw bad(`input '${name}' has ${bytes.byteLength} bytes of binary data but shape [${shape.join(',')}] needs ${count * 4} (${count} FP32 values of 4 bytes)`);
+  }
+  const data = new Float32Array(count);
+  if (LITTLE_ENDIAN) {
+    // Copy into the (aligned) array: the bytes' byteOffset may not be a multiple of 4.
+    new Uint8Array(data.buffer).set(bytes);
+  } else {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < count; i++) data[i] = view.getFloat32(i * 4, true);
+  }
+  for (let i = 0; i < count; i++) {
+    if (!Number.isFinite(data[i])) throw bad(`input '${name}' value at index ${i} is ${String(data[i])}, not a finite number`);
+  }
+  return data;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
  * Validate an Open Inference Protocol v2 request body against a model's manifest. Every refusal
  * names the problem; nothing that fails here reaches a worker.
+ *
+ * `rawInputs`, parallel to `body.inputs`, holds each input's raw little-endian bytes where they
+ * came apart from the JSON (HTTP: the binary tensor data extension, see `decodeInferBody`; gRPC:
+ * `raw_input_contents`); an input with raw bytes must not also have `data`.
  */
-export function validateInferRequest(body: unknown, manifest: Manifest): ValidInferRequest {
+export function validateInferRequest(body: unknown, manifest: Manifest, rawInputs?: readonly (Uint8Array | undefined)[]): ValidInferRequest {
   if (!isObject(body)) throw bad('the request body must be a JSON object with an "inputs" array');
   const expected = manifest.input;
 
@@ -97,34 +127,74 @@ export function validateInferRequest(body: unknown, manifest: Manifest): ValidIn
   });
   if (shape[0] !== 1) throw bad(`batch size ${shape[0]} is not supported yet: send one sample per request (shape[0] = 1)`);
 
-  if (!Array.isArray(tensor.data)) throw bad(`input '${expected.name}' needs "data": a flat, row-major array of numbers`);
-  // Nested arrays are flattened; a flat array (the common case) is taken as is: flat() costs ~60 ns a value.
-  const flat = Array.isArray((tensor.data as unknown[])[0]) ? (tensor.data as unknown[]).flat(Infinity) : (tensor.data as unknown[]);
   const count = elementCount(shape);
+  const raw = rawInputs?.[0];
+  let data: Float32Array;
+  if (raw !== undefined) {
+    if (tensor.data !== undefined) throw bad(`input '${expected.name}' has binary data and "data" too: send one of them`);
+    data = fp32FromBytes(raw, count, expected.name, shape);
+  } else {
+    if (isObject(tensor.parameters) && tensor.parameters.binary_data_size !== undefined && tensor.data === undefined) {
+      throw bad(`input '${expected.name}' declares parameters.binary_data_size but no binary data came with the request`);
+    }
+    data = jsonValues(tensor.data, count, expected.name, shape);
+  }
+
+  const result: ValidInferRequest = { id, data, shape };
+  Object.assign(result, validateParameters(body.parameters, manifest));
+  const binaryOutputs = validateOutputs(body.outputs, body.parameters, manifest);
+  if (binaryOutputs.length > 0) result.binaryOutputs = binaryOutputs;
+  return result;
+}
+
+function jsonValues(values: unknown, count: number, name: string, shape: number[]): Float32Array {
+  if (!Array.isArray(values)) throw bad(`input '${name}' needs "data": a flat, row-major array of numbers`);
+  // Nested arrays are flattened; a flat array (the common case) is taken as is: flat() costs ~60 ns a value.
+  const flat = Array.isArray((values as unknown[])[0]) ? (values as unknown[]).flat(Infinity) : (values as unknown[]);
   if (flat.length !== count) {
-    throw bad(`input '${expected.name}' has ${flat.length} values but shape [${shape.join(',')}] needs ${count}`);
+    throw bad(`input '${name}' has ${flat.length} values but shape [${shape.join(',')}] needs ${count}`);
   }
   const data = new Float32Array(count);
   for (let i = 0; i < count; i++) {
     const v = flat[i];
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw bad(`input '${expected.name}' value at index ${i} is ${JSON.stringify(v)}, not a finite number`);
+      throw bad(`input '${name}' value at index ${i} is ${JSON.stringify(v)}, not a finite number`);
     }
     data[i] = v;
   }
+  return data;
+}
 
-  if (body.outputs !== undefined) {
-    if (!Array.isArray(body.outputs)) throw bad('"outputs" must be an array of {"name"}');
-    for (const o of body.outputs) {
-      if (!isObject(o) || o.name !== manifest.output.name) {
-        throw bad(`unknown output ${JSON.stringify(isObject(o) ? o.name : o)}: model '${manifest.name}' outputs '${manifest.output.name}'`);
+/**
+ * The requested `outputs` (each a served output; 400 otherwise) and which of them to answer as raw
+ * bytes: an output's `parameters.binary_data`, else the request's `parameters.binary_data_output`.
+ * No `outputs` list (or an empty one) asks for every output.
+ */
+export function validateOutputs(outputs: unknown, parameters: unknown, manifest: Manifest): string[] {
+  let binaryDefault = false;
+  if (isObject(parameters) && parameters.binary_data_output !== undefined) {
+    if (typeof parameters.binary_data_output !== 'boolean') throw bad('parameters.binary_data_output must be true or false');
+    binaryDefault = parameters.binary_data_output;
+  }
+  if (outputs === undefined) return binaryDefault ? [manifest.output.name] : [];
+  if (!Array.isArray(outputs)) throw bad('"outputs" must be an array of {"name"}');
+  const binary: string[] = [];
+  for (const o of outputs) {
+    if (!isObject(o) || o.name !== manifest.output.name) {
+      throw bad(`unknown output ${JSON.stringify(isObject(o) ? o.name : o)}: model '${manifest.name}' outputs '${manifest.output.name}'`);
+    }
+    let asBinary = binaryDefault;
+    if (o.parameters !== undefined) {
+      if (!isObject(o.parameters)) throw bad(`output '${o.name}' "parameters" must be an object`);
+      if (o.parameters.binary_data !== undefined) {
+        if (typeof o.parameters.binary_data !== 'boolean') throw bad(`output '${o.name}' parameters.binary_data must be true or false`);
+        asBinary = o.parameters.binary_data;
       }
     }
+    if (asBinary && !binary.includes(o.name)) binary.push(o.name);
   }
-
-  const result: ValidInferRequest = { id, data, shape };
-  Object.assign(result, validateParameters(body.parameters, manifest));
-  return result;
+  if (outputs.length === 0 && binaryDefault) binary.push(manifest.output.name);
+  return binary;
 }
 
 export function validateParameters(parameters: unknown, manifest: Manifest): { plan?: string; threshold?: number } {

@@ -1,12 +1,15 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
-import { Request } from 'express';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, Res, StreamableFile } from '@nestjs/common';
+import { Request, Response } from 'express';
 import { nowMs } from '@outlet/contracts';
 import { GatewaySettings } from '@outlet/config';
 import { InferenceService } from './inference.service';
 import { GatewayTransport } from './gateway-transport.service';
 import { ModelCatalog } from './model-catalog.service';
 import { NodeRegistry } from './node-registry.service';
-import { RequestError, validateInferRequest } from './inference-request';
+import { RequestError } from './inference-request';
+import { INFERENCE_HEADER_CONTENT_LENGTH, decodeInferRequest, encodeInferResponse } from './binary-tensor';
+import { binaryPart } from './body-parser';
+import { OIP_EXTENSIONS } from './oip-extensions';
 import { GATEWAY_SETTINGS } from './tokens';
 
 const receivedAt = (req: Request) => (req as Request & { receivedAt?: number }).receivedAt ?? nowMs();
@@ -24,7 +27,7 @@ export class InferenceController {
 
   @Get()
   serverMetadata() {
-    return { name: 'outlet', version: '0.1.0', extensions: [] };
+    return { name: 'outlet', version: '0.1.0', extensions: [...OIP_EXTENSIONS] };
   }
 
   @Get('health/live')
@@ -72,19 +75,37 @@ export class InferenceController {
 
   @Post('models/:name/infer')
   @HttpCode(200)
-  infer(@Param('name') name: string, @Body() body: unknown, @Req() req: Request) {
-    const pkg = this.catalog.get(name);
-    const request = validateInferRequest(body, pkg.manifest);
-    return this.inference.infer(name, request, receivedAt(req));
+  infer(@Param('name') name: string, @Body() body: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    return this.runInfer(name, body, req, res);
   }
 
   @Post('models/:name/versions/:version/infer')
   @HttpCode(200)
-  inferVersion(@Param('name') name: string, @Param('version') version: string, @Body() body: unknown, @Req() req: Request) {
+  inferVersion(
+    @Param('name') name: string,
+    @Param('version') version: string,
+    @Body() body: unknown,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     const pkg = this.catalog.get(name);
     if (pkg.manifest.version !== version) {
       throw new RequestError(404, `model '${name}' has no version '${version}' (served: ${pkg.manifest.version})`);
     }
-    return this.infer(name, body, req);
+    return this.runInfer(name, body, req, res);
+  }
+
+  /**
+   * JSON, or the binary tensor data extension both ways: binary inputs after the JSON header, and
+   * the outputs asked for as binary after the response's JSON (`Inference-Header-Content-Length`).
+   */
+  private async runInfer(name: string, body: unknown, req: Request, res: Response) {
+    const pkg = this.catalog.get(name);
+    const request = decodeInferRequest(body, binaryPart(req), pkg.manifest);
+    const response = await this.inference.infer(name, request, receivedAt(req));
+    const { json, binary } = encodeInferResponse(response, new Set(request.binaryOutputs ?? []));
+    if (!binary) return json;
+    res.setHeader(INFERENCE_HEADER_CONTENT_LENGTH, String(binary.headerLength));
+    return new StreamableFile(binary.body, { type: 'application/octet-stream', length: binary.body.byteLength });
   }
 }

@@ -11,7 +11,7 @@ import { GatewayModule } from './app.module';
 import { ModelCatalog } from './model-catalog.service';
 import { checkDefaultPlan } from './inference-request';
 import { HttpErrorFilter } from './http-error.filter';
-import { jsonBody } from './body-parser';
+import { requestBody } from './body-parser';
 import { ADMIN_ROUTE } from './admin-board.module';
 import { GrpcInferenceServer } from './grpc/grpc-inference.server';
 
@@ -28,7 +28,7 @@ async function bootstrap() {
     (req as Request & { receivedAt?: number }).receivedAt = nowMs();
     next();
   });
-  app.use(jsonBody(settings.bodyLimit));
+  app.use(requestBody(settings.bodyLimit));
   app.useGlobalFilters(new HttpErrorFilter());
   closeOnSignals(app, 'gateway');
   await app.listen(settings.port, settings.host);
