@@ -1,6 +1,6 @@
 /**
  * The Open Inference Protocol extensions this server implements, as `GET /v2` lists them
- * (Triton's names). One list for the whole gateway: whoever implements another extension (e.g.
- * `statistics`, `model_configuration`) appends its name here.
+ * (Triton's names) and gRPC's ServerMetadata answers. One list for the whole gateway: whoever
+ * implements another extension appends its name here.
  */
-export const OIP_EXTENSIONS: string[] = ['binary_tensor_data'];
+export const OIP_EXTENSIONS: readonly string[] = ['binary_tensor_data', 'statistics', 'model_configuration'];

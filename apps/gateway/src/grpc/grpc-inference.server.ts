@@ -10,6 +10,7 @@ import { RequestError } from '../inference-request';
 import { GATEWAY_SETTINGS } from '../tokens';
 import { loadGrpcInferenceService } from './proto';
 import { ModelInferRequest, OipAnswer, checkVersion, grpcCode, toModelInferResponse, toValidInferRequest } from './messages';
+import { OIP_EXTENSIONS } from '../oip-extensions';
 
 /** Server metadata, as GET /v2 gives it. */
 export const SERVER_NAME = 'outlet';
@@ -49,7 +50,7 @@ export class GrpcInferenceServer implements OnModuleDestroy {
         checkVersion(this.catalog.get(req.name ?? '').manifest, req.version);
         return { ready: await this.nodes.isModelServed(req.name ?? '') };
       }),
-      ServerMetadata: this.unary(() => ({ name: SERVER_NAME, version: SERVER_VERSION, extensions: [] })),
+      ServerMetadata: this.unary(() => ({ name: SERVER_NAME, version: SERVER_VERSION, extensions: [...OIP_EXTENSIONS] })),
       ModelMetadata: this.unary((req: { name?: string; version?: string }) => {
         const m = this.catalog.get(req.name ?? '').manifest;
         checkVersion(m, req.version);
