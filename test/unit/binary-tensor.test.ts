@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateManifest } from '@outlet/model-package';
+import { tinyManifest } from '../support/tiny-manifest';
 import { RequestError, validateInferRequest } from '../../apps/gateway/src/inference-request';
 import {
   decodeInferBody,
@@ -12,17 +12,7 @@ import {
   splitInferenceBody,
 } from '../../apps/gateway/src/binary-tensor';
 
-const manifest = validateManifest({
-  name: 'tiny',
-  version: '1',
-  input: { name: 'input', datatype: 'FP32', shape: [-1, 2, 2] },
-  output: { name: 'probabilities', datatype: 'FP32', shape: [-1, 3] },
-  segments: [{ file: 's1.onnx', output_shape: [-1, 4] }, { file: 's2.onnx', output_shape: [-1, 4] }],
-  exits: [
-    { file: 'e1.onnx', after_segment: 0, threshold: 0.9 },
-    { file: 'e2.onnx', after_segment: 1, threshold: 0 },
-  ],
-});
+const manifest = tinyManifest;
 
 const VALUES = [0, 0.5, 1, 0.1]; // 0.1 is not exact in FP32: the bytes carry the FP32 value
 const binaryInput = (size = 16, extra: Record<string, unknown> = {}) => ({

@@ -1,19 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateManifest } from '@outlet/model-package';
+import { tinyManifest } from '../support/tiny-manifest';
 import { RequestError, validateInferRequest } from '../../apps/gateway/src/inference-request';
 
-const manifest = validateManifest({
-  name: 'tiny',
-  version: '1',
-  input: { name: 'input', datatype: 'FP32', shape: [-1, 2, 2] },
-  output: { name: 'probabilities', datatype: 'FP32', shape: [-1, 3] },
-  segments: [{ file: 's1.onnx', output_shape: [-1, 4] }, { file: 's2.onnx', output_shape: [-1, 4] }],
-  exits: [
-    { file: 'e1.onnx', after_segment: 0, threshold: 0.9 },
-    { file: 'e2.onnx', after_segment: 1, threshold: 0 },
-  ],
-});
+const manifest = tinyManifest;
 
 const request = (over: Record<string, unknown> = {}, tensor: Record<string, unknown> = {}) => ({
   inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 2, 2], data: [0, 0.5, 1, 0.25], ...tensor }],
