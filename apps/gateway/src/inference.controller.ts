@@ -11,10 +11,13 @@ import { INFERENCE_HEADER_CONTENT_LENGTH, decodeInferRequest, encodeInferRespons
 import { binaryPart } from './body-parser';
 import { OIP_EXTENSIONS } from './oip-extensions';
 import { GATEWAY_SETTINGS } from './tokens';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, ApiInferBody, ApiModelParams, BINARY_TENSOR_DESCRIPTION, schemaRef } from './openapi';
 
 const receivedAt = (req: Request) => (req as Request & { receivedAt?: number }).receivedAt ?? nowMs();
 
 /** The Open Inference Protocol v2 (KServe / Triton HTTP): health, metadata, infer. */
+@ApiTags('Open Inference Protocol v2')
 @Controller('v2')
 export class InferenceController {
   constructor(
@@ -26,16 +29,23 @@ export class InferenceController {
   ) {}
 
   @Get()
+  @ApiOperation({ summary: 'Server metadata', description: 'Name, version and the protocol extensions served.' })
+  @ApiOkResponse({ schema: schemaRef('ServerMetadata') })
   serverMetadata() {
     return { name: 'outlet', version: '0.1.0', extensions: [...OIP_EXTENSIONS] };
   }
 
   @Get('health/live')
+  @ApiOperation({ summary: 'Server liveness' })
+  @ApiOkResponse({ schema: { type: 'object', required: ['live'], properties: { live: { type: 'boolean', enum: [true] } } } })
   live() {
     return { live: true };
   }
 
   @Get('health/ready')
+  @ApiOperation({ summary: 'Server readiness', description: 'Ready when Redis answers.' })
+  @ApiOkResponse({ schema: { type: 'object', required: ['ready'], properties: { ready: { type: 'boolean', enum: [true] } } } })
+  @ApiErrors({ 503: 'Redis does not answer.' })
   async ready() {
     try {
       await this.transport.ping();
@@ -46,6 +56,10 @@ export class InferenceController {
   }
 
   @Get('models/:name')
+  @ApiOperation({ summary: 'Model metadata', description: 'Input and output tensors, exits, thresholds, the default plan and the labels.' })
+  @ApiModelParams()
+  @ApiOkResponse({ schema: schemaRef('ModelMetadata') })
+  @ApiErrors({ 404: 'Unknown model.' })
   metadata(@Param('name') name: string) {
     const m = this.catalog.get(name).manifest;
     return {
@@ -65,6 +79,10 @@ export class InferenceController {
   }
 
   @Get('models/:name/ready')
+  @ApiOperation({ summary: 'Model readiness', description: 'Ready when a live trunk worker serves the model.' })
+  @ApiModelParams()
+  @ApiOkResponse({ schema: { type: 'object', required: ['name', 'ready'], properties: { name: { type: 'string' }, ready: { type: 'boolean', enum: [true] } } } })
+  @ApiErrors({ 404: 'Unknown model.', 503: 'No live trunk worker serves the model.' })
   async modelReady(@Param('name') name: string) {
     this.catalog.get(name);
     if (!(await this.nodes.isModelServed(name))) {
@@ -75,12 +93,18 @@ export class InferenceController {
 
   @Post('models/:name/infer')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Inference', description: BINARY_TENSOR_DESCRIPTION })
+  @ApiModelParams()
+  @ApiInferBody()
   infer(@Param('name') name: string, @Body() body: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     return this.runInfer(name, body, req, res);
   }
 
   @Post('models/:name/versions/:version/infer')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Inference on a model version', description: BINARY_TENSOR_DESCRIPTION })
+  @ApiModelParams(true)
+  @ApiInferBody()
   inferVersion(
     @Param('name') name: string,
     @Param('version') version: string,

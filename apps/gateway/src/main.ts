@@ -14,6 +14,7 @@ import { HttpErrorFilter } from './http-error.filter';
 import { requestBody } from './body-parser';
 import { ADMIN_ROUTE } from './admin-board.module';
 import { GrpcInferenceServer } from './grpc/grpc-inference.server';
+import { DOCS_ROUTE, setupOpenApi } from './openapi';
 
 async function bootstrap() {
   const settings = settingsOrExit(readGatewaySettings, 'gateway');
@@ -30,6 +31,7 @@ async function bootstrap() {
   });
   app.use(requestBody(settings.bodyLimit));
   app.useGlobalFilters(new HttpErrorFilter());
+  setupOpenApi(app, catalog.names());
   closeOnSignals(app, 'gateway');
   await app.listen(settings.port, settings.host);
   // Keep idle client connections longer than clients and proxies usually do (Node's default is 5 s),
@@ -42,6 +44,7 @@ async function bootstrap() {
   // The gRPC API beside HTTP; it closes with the app (GrpcInferenceServer.onModuleDestroy).
   const grpcPort = await app.get(GrpcInferenceServer).listen(settings.host, settings.grpcPort);
   logger.log(`gRPC localhost:${grpcPort} (inference.GRPCInferenceService)`);
+  logger.log(`OpenAPI ${url}/${DOCS_ROUTE} (JSON ${url}/${DOCS_ROUTE}-json)`);
   if (settings.admin) logger.log(`Bull Board ${url}${ADMIN_ROUTE}`);
   else logger.warn(`Bull Board is off: set OUTLET_ADMIN_USER and OUTLET_ADMIN_PASSWORD to serve it at ${ADMIN_ROUTE}`);
   logger.log(`serving ${catalog.names().join(', ')} — API ${url}/v2/models/<name>/infer`);

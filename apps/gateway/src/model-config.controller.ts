@@ -4,8 +4,11 @@ import { ModelCatalog } from './model-catalog.service';
 import { RequestError } from './inference-request';
 import { toTritonModelConfig } from './statistics-shape';
 import { GATEWAY_SETTINGS } from './tokens';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, ApiModelParams, schemaRef } from './openapi';
 
 /** Triton's model configuration extension: `GET /v2/models/{m}[/versions/{v}]/config`. */
+@ApiTags('Open Inference Protocol v2')
 @Controller('v2/models')
 export class ModelConfigController {
   constructor(
@@ -14,11 +17,19 @@ export class ModelConfigController {
   ) {}
 
   @Get(':name/config')
+  @ApiOperation({ summary: 'Model configuration (model_configuration extension, Triton\'s shape)' })
+  @ApiModelParams()
+  @ApiOkResponse({ schema: schemaRef('ModelConfig') })
+  @ApiErrors({ 404: 'Unknown model.' })
   config(@Param('name') name: string) {
     return toTritonModelConfig(this.catalog.get(name).manifest, this.settings.defaultPlan);
   }
 
   @Get(':name/versions/:version/config')
+  @ApiOperation({ summary: 'Model version configuration (model_configuration extension)' })
+  @ApiModelParams(true)
+  @ApiOkResponse({ schema: schemaRef('ModelConfig') })
+  @ApiErrors({ 404: 'Unknown model or version.' })
   versionConfig(@Param('name') name: string, @Param('version') version: string) {
     const m = this.catalog.get(name).manifest;
     if (m.version !== version) throw new RequestError(404, `model '${name}' has no version '${version}' (served: ${m.version})`);

@@ -4,8 +4,11 @@ import { formatPlan } from '@outlet/contracts';
 import { ModelCatalog } from './model-catalog.service';
 import { NodeRegistry } from './node-registry.service';
 import { RequestError } from './inference-request';
+import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, ApiModelParams, schemaRef } from './openapi';
 
 /** The online decision, exposed: which plan `auto` picks for a CPU utilization. */
+@ApiTags('Plans')
 @Controller('v1/models')
 export class PlansController {
   constructor(
@@ -14,6 +17,12 @@ export class PlansController {
   ) {}
 
   @Get(':name/plan')
+  @ApiOperation({ summary: 'The plan `auto` picks', description: "From the model's plan table for the trunk's execution provider, at a CPU utilization." })
+  @ApiModelParams()
+  @ApiQuery({ name: 'cpu_util', required: false, description: 'CPU utilization from 0 to 1; absent: the mean of the live nodes serving the model.', schema: { type: 'number', minimum: 0, maximum: 1 } })
+  @ApiQuery({ name: 'trunk_ep', required: false, description: "The trunk's execution provider (lower-case letters and digits); absent: the first live node's, else cpu.", schema: { type: 'string', pattern: '^[a-z0-9]+$', example: 'cpu' } })
+  @ApiOkResponse({ schema: schemaRef('PlanDecision') })
+  @ApiErrors({ 400: 'cpu_util or trunk_ep is malformed.', 404: 'Unknown model, or no plan table for that execution provider.' })
   async plan(@Param('name') name: string, @Query('cpu_util') cpuUtilText?: string, @Query('trunk_ep') trunkEpText?: string) {
     const pkg = this.catalog.get(name);
     const serving = (await this.nodes.liveNodes()).filter((n) => n.models.includes(name));

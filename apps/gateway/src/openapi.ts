@@ -1,0 +1,385 @@
+/**
+ * The gateway's HTTP API as an OpenAPI 3 document (@nestjs/swagger), served at `/docs` (Swagger UI)
+ * and `/docs-json`. The project validates with its own functions (inference-request.ts,
+ * binary-tensor.ts), not class-validator, so the request and response bodies are plain JSON schemas
+ * written here by hand after those functions, and the controllers point at them with `$ref`s
+ * (`ApiBody({ schema })`, `ApiResponse({ schema })`). Whoever changes what the validation accepts
+ * changes the schema here too.
+ */
+import { INestApplication } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiHeader, ApiOkResponse, ApiParam, ApiProduces, ApiResponse, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { PLACEMENTS, PLAN_PRESETS } from '@outlet/contracts';
+import { INFERENCE_HEADER_CONTENT_LENGTH } from './binary-tensor';
+
+export const DOCS_ROUTE = 'docs';
+
+type Schema = Record<string, unknown>;
+const ref = (name: keyof typeof SCHEMAS) => ({ $ref: `#/components/schemas/${name}` });
+
+const duration: Schema = {
+  type: 'object',
+  required: ['count', 'ns'],
+  properties: { count: { type: 'integer', minimum: 0 }, ns: { type: 'integer', minimum: 0 } },
+};
+
+const placement = `(${PLACEMENTS.join('|')})`;
+
+/** The request and response bodies, as `components.schemas` of the document. */
+export const SCHEMAS: Record<string, Schema> = {
+  Error: {
+    type: 'object',
+    description: 'Every refusal and failure: the status code says which, `error` says why.',
+    required: ['error'],
+    properties: { error: { type: 'string', example: "input 'input' has 10 values but shape [1,1,28,28] needs 784" } },
+  },
+  TensorData: {
+    type: 'array',
+    description: 'Row-major values: a flat array of finite numbers (or nested arrays, flattened).',
+    items: { anyOf: [{ type: 'number' }, { $ref: '#/components/schemas/TensorData' }] },
+  },
+  InferInputTensor: {
+    type: 'object',
+    description:
+      'The model\'s one input (see GET /v2/models/{name} for its name and shape). Either `data`, or `parameters.binary_data_size` ' +
+      `with that many raw little-endian bytes after the JSON (binary tensor data extension, ${INFERENCE_HEADER_CONTENT_LENGTH}); not both.`,
+    required: ['name', 'shape', 'datatype'],
+    properties: {
+      name: { type: 'string', example: 'input' },
+      shape: {
+        type: 'array',
+        description: "The model's shape with the batch dimension first; the batch size must be 1.",
+        items: { type: 'integer', minimum: 0 },
+        example: [1, 1, 28, 28],
+      },
+      datatype: { type: 'string', enum: ['FP32'] },
+      data: ref('TensorData'),
+      parameters: {
+        type: 'object',
+        properties: { binary_data_size: { type: 'integer', minimum: 0, description: 'Bytes of this input after the JSON header (4 per FP32 value).' } },
+      },
+    },
+  },
+  InferRequestedOutput: {
+    type: 'object',
+    required: ['name'],
+    properties: {
+      name: { type: 'string', description: "A served output (see the model's metadata); an unknown one is 400.", example: 'probabilities' },
+      parameters: {
+        type: 'object',
+        properties: { binary_data: { type: 'boolean', description: 'Answer this output as raw FP32 bytes after the response JSON.' } },
+      },
+    },
+  },
+  InferParameters: {
+    type: 'object',
+    description: 'Outlet\'s request parameters; others are ignored.',
+    properties: {
+      plan: {
+        type: 'string',
+        description:
+          `Where each early exit runs: a preset (${PLAN_PRESETS.join(', ')}) or a comma list of ${PLACEMENTS.join('|')}, one per early exit ` +
+          '(GET /v2/models/{name} gives exit_count; the last exit is the trunk\'s). Absent: the gateway\'s OUTLET_DEFAULT_PLAN.',
+        anyOf: [{ enum: [...PLAN_PRESETS] }, { pattern: `^\\s*${placement}(\\s*,\\s*${placement})*\\s*$` }],
+        example: 'parallel',
+      },
+      threshold: { type: 'number', minimum: 0, maximum: 1, description: "Confidence at which an early exit answers; absent: each exit's own." },
+      binary_data_output: { type: 'boolean', description: 'Answer every requested output (or all) as raw bytes.' },
+    },
+  },
+  InferRequest: {
+    type: 'object',
+    description: 'An Open Inference Protocol v2 inference request for one sample.',
+    required: ['inputs'],
+    properties: {
+      id: { type: 'string', maxLength: 256, description: 'Echoed in the response.' },
+      inputs: { type: 'array', minItems: 1, maxItems: 1, items: ref('InferInputTensor') },
+      outputs: { type: 'array', items: ref('InferRequestedOutput'), description: 'Absent or empty: every output.' },
+      parameters: ref('InferParameters'),
+    },
+  },
+  InferOutputTensor: {
+    type: 'object',
+    required: ['name', 'datatype', 'shape'],
+    properties: {
+      name: { type: 'string' },
+      datatype: { type: 'string' },
+      shape: { type: 'array', items: { type: 'integer' } },
+      data: { type: 'array', items: { type: 'number' }, description: 'Absent when the output is sent as binary.' },
+      parameters: { type: 'object', properties: { binary_data_size: { type: 'integer', minimum: 0 } } },
+    },
+  },
+  InferResponse: {
+    type: 'object',
+    required: ['model_name', 'model_version', 'id', 'outputs', 'parameters'],
+    properties: {
+      model_name: { type: 'string' },
+      model_version: { type: 'string' },
+      id: { type: 'string' },
+      outputs: { type: 'array', items: ref('InferOutputTensor') },
+      parameters: {
+        type: 'object',
+        description: 'How the request was answered.',
+        properties: {
+          exit_index: { type: 'integer' },
+          exit_count: { type: 'integer' },
+          exit_confidence: { type: 'number' },
+          exit_worker: { type: 'string', enum: ['branch', 'trunk'] },
+          trunk_ep: { type: 'string' },
+          plan: { type: 'string' },
+          plan_source: { type: 'string' },
+          plan_objective: { type: 'string' },
+          node_id: { type: 'string' },
+          task_id: { type: 'string' },
+          queue_ms: { type: 'number' },
+          total_ms: { type: 'number' },
+          ingress_ms: { type: 'number' },
+          delivery_ms: { type: 'number' },
+          cpu_util: { type: 'number' },
+          label: { type: 'string' },
+        },
+      },
+    },
+  },
+  JobRequest: {
+    description: 'An inference request with the model it is for.',
+    allOf: [ref('InferRequest'), { type: 'object', required: ['model'], properties: { model: { type: 'string', example: 'branchy-mnist' } } }],
+  },
+  JobAccepted: {
+    type: 'object',
+    required: ['id', 'model', 'state'],
+    properties: { id: { type: 'string' }, model: { type: 'string' }, state: { type: 'string', enum: ['waiting'] } },
+  },
+  JobStatus: {
+    type: 'object',
+    required: ['id', 'model', 'state'],
+    properties: {
+      id: { type: 'string' },
+      model: { type: 'string' },
+      state: { type: 'string', description: 'The BullMQ job state: waiting, active, delayed, completed, failed, ...' },
+      result: ref('InferResponse'),
+      error: { type: 'string', description: 'Why it failed (state failed).' },
+    },
+  },
+  ServerMetadata: {
+    type: 'object',
+    required: ['name', 'version', 'extensions'],
+    properties: { name: { type: 'string' }, version: { type: 'string' }, extensions: { type: 'array', items: { type: 'string' } } },
+  },
+  TensorMetadata: {
+    type: 'object',
+    required: ['name', 'datatype', 'shape'],
+    properties: { name: { type: 'string' }, datatype: { type: 'string' }, shape: { type: 'array', items: { type: 'integer' }, description: '-1: any size.' } },
+  },
+  ModelMetadata: {
+    type: 'object',
+    required: ['name', 'versions', 'platform', 'inputs', 'outputs'],
+    properties: {
+      name: { type: 'string' },
+      versions: { type: 'array', items: { type: 'string' } },
+      platform: { type: 'string' },
+      inputs: { type: 'array', items: ref('TensorMetadata') },
+      outputs: { type: 'array', items: ref('TensorMetadata') },
+      parameters: {
+        type: 'object',
+        properties: {
+          description: { type: 'string' },
+          exit_count: { type: 'integer' },
+          exit_thresholds: { type: 'array', items: { type: 'number' } },
+          default_plan: { type: 'string' },
+          labels: { type: 'array', items: { type: 'string' } },
+        },
+      },
+    },
+  },
+  ModelStatistics: {
+    type: 'object',
+    description: "Triton's statistics extension, counted across every gateway and node; Outlet's own numbers under `outlet`.",
+    required: ['model_stats'],
+    properties: {
+      model_stats: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['name', 'version', 'last_inference', 'inference_count', 'execution_count', 'inference_stats'],
+          properties: {
+            name: { type: 'string' },
+            version: { type: 'string' },
+            last_inference: { type: 'integer', description: 'Milliseconds since the epoch; 0: never.' },
+            inference_count: { type: 'integer' },
+            execution_count: { type: 'integer' },
+            inference_stats: {
+              type: 'object',
+              properties: Object.fromEntries(['success', 'fail', 'queue', 'compute_input', 'compute_infer', 'compute_output', 'cache_hit', 'cache_miss'].map((k) => [k, duration])),
+            },
+            batch_stats: { type: 'array', items: { type: 'object' } },
+            outlet: {
+              type: 'object',
+              description: 'Answers by exit and worker, trunk segments run and wasted, hand-offs, branch subjobs, failures by side.',
+              properties: {
+                exits: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: { exit_index: { type: 'integer' }, branch: { type: 'integer' }, trunk: { type: 'integer' }, total: { type: 'integer' } },
+                  },
+                },
+                trunk: { type: 'object', properties: { segments_run: { type: 'integer' }, segments_wasted: { type: 'integer' }, hand_offs: { type: 'integer' } } },
+                branch: { type: 'object' },
+                fail_by: { type: 'object', properties: { worker: { type: 'integer' }, gateway: { type: 'integer' } } },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+  ModelConfig: {
+    type: 'object',
+    description: "Triton's model configuration (enough for tritonclient and perf_analyzer).",
+    required: ['name', 'platform', 'max_batch_size', 'input', 'output'],
+    properties: {
+      name: { type: 'string' },
+      platform: { type: 'string' },
+      backend: { type: 'string' },
+      max_batch_size: { type: 'integer' },
+      input: { type: 'array', items: ref('TritonTensorConfig') },
+      output: { type: 'array', items: ref('TritonTensorConfig') },
+      version_policy: { type: 'object' },
+      instance_group: { type: 'array', items: { type: 'object' } },
+      parameters: { type: 'object', additionalProperties: { type: 'object', properties: { string_value: { type: 'string' } } } },
+    },
+  },
+  TritonTensorConfig: {
+    type: 'object',
+    required: ['name', 'data_type', 'dims'],
+    properties: {
+      name: { type: 'string' },
+      data_type: { type: 'string', example: 'TYPE_FP32' },
+      format: { type: 'string' },
+      dims: { type: 'array', items: { type: 'integer' }, description: 'Without the batch dimension when max_batch_size > 0.' },
+    },
+  },
+  PlanDecision: {
+    type: 'object',
+    required: ['model', 'trunk_ep', 'cpu_util', 'cpu_util_source', 'plan', 'expected_ms'],
+    properties: {
+      model: { type: 'string' },
+      trunk_ep: { type: 'string' },
+      cpu_util: { type: 'number', minimum: 0, maximum: 1 },
+      cpu_util_source: { type: 'string', description: '"query", or the live nodes it was averaged over.' },
+      plan: { type: 'string', example: 'branch,trunk' },
+      expected_ms: { type: 'number' },
+      row: { type: 'object', description: "The plan table's row chosen." },
+      table: { type: 'array', items: { type: 'object' }, description: "The plan table's rows." },
+    },
+  },
+};
+
+export const schemaRef = ref;
+
+/** An `{"error"}` response for each status, with what it means on this route. */
+export function ApiErrors(errors: Record<number, string>): MethodDecorator {
+  const decorators = Object.entries(errors).map(([status, description]) => ApiResponse({ status: Number(status), description, schema: ref('Error') }));
+  return (target, key, descriptor) => {
+    for (const d of decorators) d(target, key, descriptor);
+  };
+}
+
+/** The path parameters `name` and (optionally) `version` of a model route. */
+export function ApiModelParams(withVersion = false): MethodDecorator {
+  const decorators = [ApiParam({ name: 'name', description: 'A served model (GET /v2/models/stats lists them).', schema: { type: 'string' }, example: 'branchy-mnist' })];
+  if (withVersion) decorators.push(ApiParam({ name: 'version', description: "The model's version; another is 404.", schema: { type: 'string' }, example: '1' }));
+  return (target, key, descriptor) => {
+    for (const d of decorators) d(target, key, descriptor);
+  };
+}
+
+/** The binary tensor data extension, as the infer operations describe it. */
+export const BINARY_TENSOR_DESCRIPTION = [
+  'Runs one sample and answers with the first decision of any exit (JSON, the default).',
+  '',
+  'The body is read as JSON whatever its `Content-Type` (or with none), and may be sent with `Content-Encoding: gzip` or `deflate`.',
+  '',
+  '**Binary tensor data extension** (KServe / Triton): send the header',
+  `\`${INFERENCE_HEADER_CONTENT_LENGTH}: <n>\` and a body (e.g. \`application/octet-stream\`) whose first *n* bytes are the JSON request`,
+  'and whose remaining bytes are the raw little-endian FP32 values of every input that has `parameters.binary_data_size` (in input order;',
+  'such an input has no `data`). The sizes must add up to exactly the bytes after the JSON, else 400.',
+  'Ask for outputs as binary with `outputs[].parameters.binary_data: true` or `parameters.binary_data_output: true`: the response is then',
+  `\`application/octet-stream\`, its \`${INFERENCE_HEADER_CONTENT_LENGTH}\` header gives the length of its JSON part, each binary output has`,
+  '`parameters.binary_data_size` and no `data`, and its bytes follow the JSON in output order.',
+].join('\n');
+
+/** The infer operations' request, responses and errors (decorators only). */
+export function ApiInferBody(): MethodDecorator {
+  const decorators = [
+    ApiConsumes('application/json', 'application/octet-stream'),
+    ApiProduces('application/json', 'application/octet-stream'),
+    ApiHeader({
+      name: INFERENCE_HEADER_CONTENT_LENGTH,
+      required: false,
+      description: 'Binary tensor data extension: the length in bytes of the JSON part of the body; the input bytes follow it.',
+      schema: { type: 'integer', minimum: 0 },
+    }),
+    ApiBody({
+      description: 'JSON (whatever the Content-Type), or with the binary extension a JSON header followed by raw input bytes.',
+      schema: schemaRef('InferRequest'),
+    }),
+    ApiOkResponse({
+      description: `The answer as JSON; as application/octet-stream with an ${INFERENCE_HEADER_CONTENT_LENGTH} header when outputs were asked for as binary.`,
+      schema: schemaRef('InferResponse'),
+      headers: { [INFERENCE_HEADER_CONTENT_LENGTH]: { description: 'Only on binary responses: the length of the JSON part.', schema: { type: 'integer' } } },
+    }),
+    ApiErrors({
+      400: 'The body does not validate (malformed JSON, wrong input name, shape, datatype or values, unknown output, bad plan or threshold) or its binary framing does not add up.',
+      404: 'Unknown model or version.',
+      413: 'The body is larger than OUTLET_BODY_LIMIT.',
+      415: 'Unsupported Content-Encoding.',
+      500: 'The task failed in a worker.',
+      504: 'No answer within OUTLET_INFER_TIMEOUT_MS (the task may still finish: GET /v1/jobs/{id}).',
+    }),
+  ];
+  return (target, key, descriptor) => {
+    for (const d of decorators) d(target, key, descriptor);
+  };
+}
+
+/** Build the document from the controllers' decorators and add the schemas above. */
+export function createOpenApiDocument(app: INestApplication, models: string[]) {
+  const config = new DocumentBuilder()
+    .setTitle('Outlet gateway')
+    .setDescription(
+      'Multi-exit (early-exit) inference over the Open Inference Protocol v2 (KServe / Triton HTTP), with its binary tensor data, ' +
+        'statistics and model configuration extensions, plus asynchronous jobs, plan decisions and Prometheus metrics. ' +
+        `Served models: ${models.join(', ')}. Errors are always \`{"error": "..."}\`. ` +
+        'Not described here: Bull Board at /admin/queues (HTML, behind basic auth when OUTLET_ADMIN_USER/OUTLET_ADMIN_PASSWORD are set) ' +
+        'and the gRPC service inference.GRPCInferenceService on OUTLET_GRPC_PORT.',
+    )
+    .setVersion('0.1.0')
+    .build();
+  const document = SwaggerModule.createDocument(app, config);
+  document.components = { ...document.components, schemas: { ...(document.components?.schemas ?? {}), ...(SCHEMAS as any) } };
+  const binary = {
+    type: 'string',
+    format: 'binary',
+    description: `A JSON header of ${INFERENCE_HEADER_CONTENT_LENGTH} bytes (the schema of application/json), then the raw little-endian tensor bytes.`,
+  };
+  for (const item of Object.values(document.paths)) {
+    for (const op of Object.values(item as Record<string, any>)) {
+      if (typeof op !== 'object' || op === null || !op.responses) continue;
+      // The model name is one of the served models.
+      for (const p of op.parameters ?? []) if (p.in === 'path' && p.name === 'name') p.schema = { ...p.schema, enum: models };
+      // A framed (binary tensor data) body is bytes, not the JSON schema the decorators give every content type.
+      const octet = op.requestBody?.content?.['application/octet-stream'];
+      if (octet) octet.schema = binary;
+      for (const res of Object.values(op.responses as Record<string, any>)) {
+        if (res.content?.['application/octet-stream']) res.content['application/octet-stream'].schema = binary;
+      }
+    }
+  }
+  return document;
+}
+
+/** Swagger UI at /docs and the document at /docs-json. */
+export function setupOpenApi(app: INestApplication, models: string[]): void {
+  SwaggerModule.setup(DOCS_ROUTE, app, () => createOpenApiDocument(app, models), { jsonDocumentUrl: `${DOCS_ROUTE}-json`, raw: ['json'] });
+}
