@@ -50,6 +50,14 @@ describe('branchy-mnist through gateway, Redis and worker processes', () => {
     assert.deepEqual(meta.body.inputs, [{ name: 'input', datatype: 'FP32', shape: [-1, 1, 28, 28] }]);
     assert.equal(meta.body.outputs[0].name, 'probabilities');
     assert.equal((await get(`${system.baseUrl}/v2/models/${MODEL}/ready`)).status, 200);
+    // Triton's repository index, POSTed with an empty body as tritonclient's get_model_repository_index() does.
+    const index = await post(`${system.baseUrl}/v2/repository/index`);
+    assert.equal(index.status, 200, JSON.stringify(index.body));
+    assert.deepEqual(index.body.find((m: any) => m.name === MODEL), { name: MODEL, version: '1', state: 'READY' });
+    assert.equal((await post(`${system.baseUrl}/v2/repository/index`, { ready: true })).body.every((m: any) => m.state === 'READY'), true);
+    const bad = await post(`${system.baseUrl}/v2/repository/index`, { ready: 'yes' });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error, /"ready" must be true or false/);
   });
 
   for (const plan of ['serial', 'parallel', 'full']) {

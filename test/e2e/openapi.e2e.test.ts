@@ -26,6 +26,7 @@ const ROUTES: Record<string, string[]> = {
   '/v1/jobs/{id}': ['get'],
   '/v1/models/{name}/plan': ['get'],
   '/metrics': ['get'],
+  '/v2/repository/index': ['post'],
 };
 
 type Schema = Record<string, any>;

@@ -18,6 +18,7 @@ import { MetricsController } from './metrics.controller';
 import { StatisticsService } from './statistics.service';
 import { MetricsService } from './metrics.service';
 import { GrpcInferenceServer } from './grpc/grpc-inference.server';
+import { RepositoryController } from './repository.controller';
 
 /** Settings, Redis, the model catalog and the node registry, shared by every gateway module. */
 @Global()
@@ -46,7 +47,7 @@ export class GatewayModule {
       module: GatewayModule,
       imports: [GatewayCoreModule.forRoot(settings, catalog), AdminBoardModule.forRoot(settings, catalog.names())],
       // Statistics and config first: InferenceController's `models/:name` would take `models/stats`.
-      controllers: [StatsController, ModelConfigController, MetricsController, InferenceController, JobsController, PlansController],
+      controllers: [StatsController, ModelConfigController, MetricsController, RepositoryController, InferenceController, JobsController, PlansController],
       providers: [InferenceService, StatisticsService, MetricsService, GrpcInferenceServer],
     };
   }

@@ -34,7 +34,11 @@ export function requestBody(limit: string) {
         }
         return res.status(err.status && err.status >= 400 && err.status < 500 ? err.status : 400).json({ error: `could not read the request body: ${err.message}` });
       }
-      if (!Buffer.isBuffer(req.body)) return next();
+      // No body at all (Triton's clients POST some calls with an empty one): nothing to parse.
+      if (!Buffer.isBuffer(req.body) || req.body.byteLength === 0) {
+        req.body = undefined;
+        return next();
+      }
       const header = req.headers[headerName];
       try {
         const { json, binary } = splitInferenceBody(req.body, Array.isArray(header) ? header[0] : header);
