@@ -126,7 +126,7 @@ describe('the Open Inference Protocol v2 over gRPC (inference.GRPCInferenceServi
       ['unknown model (metadata)', 'ModelMetadata', { name: 'resnet' }, grpc.status.NOT_FOUND, /unknown model 'resnet'/],
       ['unknown version', 'ModelInfer', { ...good, model_version: '99' }, grpc.status.NOT_FOUND, /no version '99'/],
       ['wrong shape', 'ModelInfer', { ...good, inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 28, 28] }] }, grpc.status.INVALID_ARGUMENT, /shape \[1,28,28\] does not match/],
-      ['raw size mismatch', 'ModelInfer', { ...good, raw_input_contents: [fp32Bytes(pixels.slice(0, 700))] }, grpc.status.INVALID_ARGUMENT, /raw_input_contents\[0\] has 2800 bytes but .* needs 3136/],
+      ['raw size mismatch', 'ModelInfer', { ...good, raw_input_contents: [fp32Bytes(pixels.slice(0, 700))] }, grpc.status.INVALID_ARGUMENT, /has 2800 bytes of binary data but shape .* needs 3136/],
       ['wrong datatype', 'ModelInfer', { ...good, inputs: [{ name: 'input', datatype: 'FP64', shape: SHAPE }], raw_input_contents: [Buffer.alloc(784 * 8)] }, grpc.status.INVALID_ARGUMENT, /datatype "FP64"; expected 'FP32'/],
       ['typed count', 'ModelInfer', { model_name: MODEL, inputs: [{ name: 'input', datatype: 'FP32', shape: SHAPE, contents: { fp32_contents: [1, 2, 3] } }] }, grpc.status.INVALID_ARGUMENT, /has 3 values but shape \[1,1,28,28\] needs 784/],
       ['no values', 'ModelInfer', { model_name: MODEL, inputs: [{ name: 'input', datatype: 'FP32', shape: SHAPE }] }, grpc.status.INVALID_ARGUMENT, /no values/],

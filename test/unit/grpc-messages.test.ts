@@ -51,11 +51,11 @@ test('malformed requests are refused with the HTTP path messages, raw problems n
   assert.throws(() => toValidInferRequest(typed({ contents: { fp32_contents: [1, 2] } }), manifest), refused(400, /has 2 values but shape \[1,2,2\] needs 4/));
   assert.throws(() => toValidInferRequest(typed({ contents: { int_contents: [1, 2, 3, 4] } }), manifest), refused(400, /no values: send them in inputs\[0\]\.contents\.fp32_contents or in raw_input_contents\[0\]/));
   assert.throws(() => toValidInferRequest(typed({ contents: undefined }), manifest), refused(400, /no values/));
-  assert.throws(() => toValidInferRequest(raw(le([1, 2, 3])), manifest), refused(400, /raw_input_contents\[0\] has 12 bytes but input 'input' FP32 \[1,2,2\] needs 16/));
+  assert.throws(() => toValidInferRequest(raw(le([1, 2, 3])), manifest), refused(400, /input 'input' has 12 bytes of binary data but shape \[1,2,2\] needs 16/));
   assert.throws(() => toValidInferRequest(raw(Buffer.alloc(15)), manifest), refused(400, /has 15 bytes/));
   assert.throws(() => toValidInferRequest(raw(le([1, 2, 3]), { shape: [1, 3] }), manifest), refused(400, /shape \[1,3\] does not match/));
   assert.throws(() => toValidInferRequest(raw(le([1, 2, 3, 4]), { datatype: 'FP64' }), manifest), refused(400, /datatype "FP64"/));
-  assert.throws(() => toValidInferRequest(raw(le([1, NaN, 3, 4])), manifest), refused(400, /value at index 1 is null, not a finite number/));
+  assert.throws(() => toValidInferRequest(raw(le([1, NaN, 3, 4])), manifest), refused(400, /value at index 1 is NaN, not a finite number/));
   assert.throws(() => toValidInferRequest({ ...raw(le(VALUES)), raw_input_contents: [le(VALUES), le(VALUES)] }, manifest), refused(400, /raw_input_contents has 2 entries for 1 inputs/));
   assert.throws(() => toValidInferRequest({ ...typed(), raw_input_contents: [le(VALUES)] }, manifest), refused(400, /cannot both be given/));
   assert.throws(() => toValidInferRequest(typed({}, { outputs: [{ name: 'logits' }] }), manifest), refused(400, /unknown output "logits"/));

@@ -144,14 +144,6 @@ function shapeCount(shape: unknown): number | undefined {
   return elementCount(shape);
 }
 
-/** Little-endian FP32 bytes as numbers (copied: a gRPC buffer's offset need not be 4-aligned). */
-function fp32FromBytes(bytes: Uint8Array): number[] {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out = new Array<number>(bytes.byteLength / 4);
-  for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
-  return out;
-}
-
 export interface GrpcInferRequest {
   request: ValidInferRequest;
   /** The request sent raw_input_contents: answer with raw_output_contents. */
@@ -178,22 +170,16 @@ export function toValidInferRequest(message: ModelInferRequest, manifest: Manife
 
   let problem: string | undefined;
   const jsonInputs = inputs.map((t, i) => {
+    // Raw bytes go to validateInferRequest as they are (no JSON numbers), as HTTP's binary tensors do.
+    if (raw) return { name: t.name, datatype: t.datatype, shape: t.shape };
     const count = shapeCount(t.shape);
     const datatype = t.datatype ?? '';
-    let data: unknown[] | undefined;
-    if (raw) {
-      const bytes = rawContents[i];
-      const need = count === undefined ? undefined : count * 4;
-      if (datatype === 'FP32' && bytes.byteLength === need) data = fp32FromBytes(bytes);
-      else problem ??= `raw_input_contents[${i}] has ${bytes.byteLength} bytes but input '${t.name}' ${datatype} [${(t.shape ?? []).join(',')}] needs ${need ?? '?'} (4 little-endian bytes per value)`;
-    } else {
-      const field = CONTENTS_FIELD[datatype];
-      const values = field ? t.contents?.[field] : undefined;
-      if (values && values.length > 0) data = values;
-      else if (count !== 0) problem ??= `input '${t.name}' has no values: send them in inputs[${i}].contents.${field ?? 'fp32_contents'} or in raw_input_contents[${i}]`;
-    }
+    const field = CONTENTS_FIELD[datatype];
+    const values = field ? t.contents?.[field] : undefined;
+    if (values && values.length > 0) return { name: t.name, datatype: t.datatype, shape: t.shape, data: values };
+    if (count !== 0) problem ??= `input '${t.name}' has no values: send them in inputs[${i}].contents.${field ?? 'fp32_contents'} or in raw_input_contents[${i}]`;
     // Placeholder values of the right count let validateInferRequest name any other problem first.
-    return { name: t.name, datatype: t.datatype, shape: t.shape, data: data ?? new Array(count ?? 0).fill(0) };
+    return { name: t.name, datatype: t.datatype, shape: t.shape, data: new Array(count ?? 0).fill(0) };
   });
 
   const body: Record<string, unknown> = { inputs: jsonInputs };
@@ -202,7 +188,7 @@ export function toValidInferRequest(message: ModelInferRequest, manifest: Manife
   const parameters = fromInferParameters(message.parameters);
   if (parameters) body.parameters = parameters;
 
-  const request = validateInferRequest(body, manifest);
+  const request = validateInferRequest(body, manifest, raw ? rawContents : undefined);
   if (problem !== undefined) throw bad(problem);
   return { request, raw };
 }
