@@ -3,6 +3,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { BranchSettings } from '@outlet/config';
 import { branchQueueName } from '@outlet/contracts';
 import { ModelThread } from '@outlet/inference';
+import { exitOnEngineFailure } from '@outlet/edge-node';
 import { ModelPackage } from '@outlet/model-package';
 import { REDIS, RedisModule } from '@outlet/transport';
 import { BranchTransport } from './branch-transport.service';
@@ -13,7 +14,7 @@ import { BRANCH_ENGINE, BRANCH_PACKAGES, BRANCH_SETTINGS } from './tokens';
 /** Open every model's early exit heads on the CPU, in a thread of their own (the final exit always runs on the trunk). */
 async function startHeads(settings: BranchSettings, packages: Map<string, ModelPackage>): Promise<ModelThread> {
   const logger = new Logger('BranchModels');
-  const engine = await ModelThread.start({ packageDirs: [...packages.values()].map((p) => p.dir), ep: 'cpu', threads: settings.threads, pieces: { segments: false, exits: 'early' } });
+  const engine = await ModelThread.start({ packageDirs: [...packages.values()].map((p) => p.dir), ep: 'cpu', threads: settings.threads, pieces: { segments: false, exits: 'early' } }, undefined, exitOnEngineFailure(logger));
   for (const [name, pkg] of packages) {
     logger.log(`${name}: ${pkg.manifest.exits.length - 1} early exit head(s) on cpu (${settings.threads} thread(s), off the main thread)`);
   }

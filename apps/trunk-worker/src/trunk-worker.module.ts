@@ -4,6 +4,7 @@ import { Queue } from 'bullmq';
 import { TrunkSettings } from '@outlet/config';
 import { branchQueueName, inferQueueName } from '@outlet/contracts';
 import { ModelThread } from '@outlet/inference';
+import { exitOnEngineFailure } from '@outlet/edge-node';
 import { ModelPackage } from '@outlet/model-package';
 import { REDIS, RedisModule } from '@outlet/transport';
 import { NodeHeartbeat } from './node-heartbeat.service';
@@ -22,6 +23,7 @@ async function startEngine(settings: TrunkSettings, packages: Map<string, ModelP
   const engine = await ModelThread.start(
     { packageDirs: [...packages.values()].map((p) => p.dir), ep: settings.trunkEp, threads: settings.threads, pieces: { segments: true, exits: 'none', fused: true } },
     (line) => logger.log(line),
+    exitOnEngineFailure(logger),
   );
   for (const [name, pkg] of packages) {
     logger.log(`${name} v${pkg.manifest.version}: ${pkg.manifest.segments.length} segments, ${pkg.manifest.exits.length} exits (fused inline) on ${engine.ep} (${settings.threads} thread(s), off the main thread)`);

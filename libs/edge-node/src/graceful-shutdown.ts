@@ -22,3 +22,14 @@ export function closeOnSignals(app: INestApplicationContext, name: string): void
   process.on('SIGTERM', close);
   process.on('SIGINT', close);
 }
+
+/**
+ * What a worker does when its model thread dies: exit at once, without failing the jobs in
+ * flight, so BullMQ's stalled-job check hands them to a healthy worker (or this one, restarted).
+ */
+export function exitOnEngineFailure(logger: { error(message: string): void }): (err: Error) => void {
+  return (err) => {
+    logger.error(`${err.message}: exiting so that its tasks go to a healthy worker`);
+    process.exit(1);
+  };
+}

@@ -34,10 +34,12 @@ export class ModelThread {
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (r: ThreadReply) => void; reject: (e: Error) => void }>();
   private failure?: Error;
+  private closing = false;
 
   private constructor(
     private readonly worker: Worker,
     readonly ep: ExecutionProvider,
+    onFailure?: (err: Error) => void,
   ) {
     worker.on('message', (reply: ThreadReply) => {
       const waiter = this.pending.get(reply.id);
@@ -47,7 +49,10 @@ export class ModelThread {
       else waiter.resolve(reply);
     });
     const fail = (err: Error) => {
+      if (this.failure || this.closing) return;
       this.failure = new Error(`inference thread stopped: ${err.message}`);
+      // The owner decides first (a worker process exits, so its tasks stay queued for another).
+      onFailure?.(this.failure);
       for (const w of this.pending.values()) w.reject(this.failure);
       this.pending.clear();
     };
@@ -55,8 +60,11 @@ export class ModelThread {
     worker.on('exit', (code) => fail(new Error(`exit code ${code}`)));
   }
 
-  /** Start the thread and open the models; resolves once every session is open. */
-  static async start(setup: ThreadSetup, onLog: (line: string) => void = () => undefined): Promise<ModelThread> {
+  /**
+   * Start the thread and open the models; resolves once every session is open. `onFailure` hears
+   * it if the thread dies later (before the calls in flight are rejected).
+   */
+  static async start(setup: ThreadSetup, onLog: (line: string) => void = () => undefined, onFailure?: (err: Error) => void): Promise<ModelThread> {
     const worker = new Worker(join(__dirname, 'model-thread.worker.js'), { workerData: setup });
     const ep = await new Promise<ExecutionProvider>((resolve, reject) => {
       const onMessage = (m: { log?: string; ready?: ExecutionProvider; failed?: string }) => {
@@ -73,7 +81,7 @@ export class ModelThread {
       worker.on('message', onMessage);
       worker.once('error', onError);
     });
-    return new ModelThread(worker, ep);
+    return new ModelThread(worker, ep, onFailure);
   }
 
   private call(request: ThreadRequest, transfer: ArrayBuffer[] = []): Promise<ThreadReply> {
@@ -104,6 +112,7 @@ export class ModelThread {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await this.worker.terminate();
   }
 }
