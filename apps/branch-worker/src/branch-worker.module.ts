@@ -1,6 +1,6 @@
 import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
-import { BranchSettings } from '@outlet/config';
+import { BranchSettings, jobLockOptions } from '@outlet/config';
 import { branchQueueName } from '@outlet/contracts';
 import { ModelThread } from '@outlet/inference';
 import { exitOnEngineFailure } from '@outlet/edge-node';
@@ -37,7 +37,7 @@ export class BranchWorkerModule {
         { provide: BRANCH_ENGINE, useFactory: () => startHeads(settings, packages) },
         BranchTransport,
         ExitHeadRunner,
-        exitHeadProcessorFor(settings.nodeId, settings.concurrency),
+        exitHeadProcessorFor(settings.nodeId, settings.concurrency, jobLockOptions(settings.lockMs)),
       ],
     };
   }

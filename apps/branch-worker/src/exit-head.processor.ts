@@ -1,13 +1,19 @@
 import { Inject, Type } from '@nestjs/common';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Job } from 'bullmq';
+import { JobLockOptions } from '@outlet/config';
 import { BranchJobData, BranchResult, branchQueueName } from '@outlet/contracts';
 import { ExitHeadRunner } from './exit-head.runner';
 import { BranchTransport } from './branch-transport.service';
 
-/** The processor of this node's branch queue (its name carries the NODE_ID, known at start-up). */
-export function exitHeadProcessorFor(nodeId: string, concurrency: number): Type<WorkerHost> {
-  @Processor(branchQueueName(nodeId), { concurrency })
+/**
+ * The processor of this node's branch queue (its name carries the NODE_ID, known at start-up).
+ * `locks` (from OUTLET_LOCK_MS): a subjob of a branch worker that died comes back from "active"
+ * within seconds; its re-run finds the feature already taken by the first run and ends 'dropped'
+ * at once, and a subjob that stalls twice fails (maxStalledCount 1), so none loops or stays active.
+ */
+export function exitHeadProcessorFor(nodeId: string, concurrency: number, locks: JobLockOptions): Type<WorkerHost> {
+  @Processor(branchQueueName(nodeId), { concurrency, ...locks })
   class ExitHeadProcessor extends WorkerHost {
     constructor(
       @Inject(ExitHeadRunner) private readonly runner: ExitHeadRunner,

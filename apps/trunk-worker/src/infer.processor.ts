@@ -1,6 +1,7 @@
 import { Inject, Type } from '@nestjs/common';
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Job } from 'bullmq';
+import { JobLockOptions } from '@outlet/config';
 import { InferJobData, TaskAnswer, inferQueueName } from '@outlet/contracts';
 import { ModelPackage } from '@outlet/model-package';
 import { TRUNK_PACKAGES } from './tokens';
@@ -9,10 +10,11 @@ import { TrunkTransport } from './trunk-transport.service';
 
 /**
  * A BullMQ processor for one model's inference queue. Queue names depend on the models found at
- * start-up, so the decorated class is made per model.
+ * start-up, so the decorated class is made per model. `locks` (from OUTLET_LOCK_MS) decide how soon
+ * a live trunk takes over the tasks of a dead one (see jobLockOptions).
  */
-export function inferProcessorFor(model: string, concurrency: number): Type<WorkerHost> {
-  @Processor(inferQueueName(model), { concurrency })
+export function inferProcessorFor(model: string, concurrency: number, locks: JobLockOptions): Type<WorkerHost> {
+  @Processor(inferQueueName(model), { concurrency, ...locks })
   class InferProcessor extends WorkerHost {
     constructor(
       @Inject(TrunkTaskRunner) private readonly runner: TrunkTaskRunner,

@@ -1,7 +1,7 @@
 import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import { Queue } from 'bullmq';
-import { TrunkSettings } from '@outlet/config';
+import { TrunkSettings, jobLockOptions } from '@outlet/config';
 import { branchQueueName, inferQueueName } from '@outlet/contracts';
 import { ModelThread } from '@outlet/inference';
 import { exitOnEngineFailure } from '@outlet/edge-node';
@@ -35,7 +35,7 @@ async function startEngine(settings: TrunkSettings, packages: Map<string, ModelP
 export class TrunkWorkerModule {
   static forRoot(settings: TrunkSettings, packages: Map<string, ModelPackage>): DynamicModule {
     const models = [...packages.keys()];
-    const processors = models.map((m) => inferProcessorFor(m, settings.concurrency));
+    const processors = models.map((m) => inferProcessorFor(m, settings.concurrency, jobLockOptions(settings.lockMs)));
     const branchQueue = branchQueueName(settings.nodeId);
     return {
       module: TrunkWorkerModule,

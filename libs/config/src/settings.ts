@@ -104,6 +104,41 @@ export interface NodeSettings extends CommonSettings {
   featureTransport: FeatureTransport;
   /** Root folder of the shared-memory feature files (each node uses <root>/<NODE_ID>). */
   featureRoot: string;
+  /**
+   * OUTLET_LOCK_MS: how long a worker's claim on a task (or subjob) lasts without renewal. The
+   * renewal period and the stalled check derive from it (jobLockOptions).
+   */
+  lockMs: number;
+}
+
+/** The BullMQ worker options that decide how soon a dead worker's jobs are taken over. */
+export interface JobLockOptions {
+  lockDuration: number;
+  lockRenewTime: number;
+  stalledInterval: number;
+  maxStalledCount: number;
+}
+
+/**
+ * Worker lock and stalled-check options from one setting, OUTLET_LOCK_MS (default 4000).
+ *
+ * - The lock is renewed every lockMs/2 (BullMQ's own default ratio) and the stalled check runs
+ *   every lockMs/2. A job of a dead worker loses its lock at most lockMs after the last renewal and
+ *   is in the "maybe stalled" set of the check before, so the next check moves it back to wait:
+ *   a takeover within about lockMs + lockMs/2 (6 s by default) instead of BullMQ's 30 + 30 s.
+ * - Short locks are safe because no Outlet worker blocks its event loop: ONNX Runtime runs in a
+ *   worker thread (ModelThread) in the trunk and in the branch worker, so renewals are never late
+ *   by more than a few ms. A false stall (e.g. Redis unreachable for more than lockMs/2) costs only
+ *   a second run: the answer slot keeps the first answer, and a re-run subjob finds its feature
+ *   taken and ends 'dropped'.
+ * - maxStalledCount 1 (BullMQ's default): a task is recovered once; a task that stalls twice (one
+ *   that crashes every trunk that takes it) fails, and its caller hears the failure, instead of
+ *   looping. A stall counts apart from `attempts`: a stalled job goes back to wait even with
+ *   attempts = 1.
+ */
+export function jobLockOptions(lockMs: number): JobLockOptions {
+  const half = Math.max(1, Math.floor(lockMs / 2));
+  return { lockDuration: lockMs, lockRenewTime: half, stalledInterval: half, maxStalledCount: 1 };
 }
 
 export function readNodeSettings(env: Env = process.env): NodeSettings {
@@ -112,6 +147,7 @@ export function readNodeSettings(env: Env = process.env): NodeSettings {
     nodeId: envNodeId(env, hostname()),
     featureTransport: envChoice(env, 'OUTLET_FEATURE_TRANSPORT', 'shm', FEATURE_TRANSPORTS),
     featureRoot: resolve(envString(env, 'OUTLET_FEATURE_DIR', defaultFeatureRoot())),
+    lockMs: envInt(env, 'OUTLET_LOCK_MS', 4000, 1000, 600_000),
   };
 }
 
