@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, defaultThreadBudget, readBranchSettings, readGatewaySettings, readTrunkSettings } from '@outlet/config';
+import { ConfigError, defaultThreadBudget, jobLockOptions, readBranchSettings, readGatewaySettings, readTrunkSettings } from '@outlet/config';
 
 test('defaults are sane', () => {
   const g = readGatewaySettings({});
@@ -53,4 +53,12 @@ test('default thread budget: by cores and the trunk processor (auto counts as cp
   assert.equal(readTrunkSettings({}, 2).threads, 1);
   assert.equal(readBranchSettings({}, 2).threads, 1);
   assert.throws(() => readBranchSettings({ OUTLET_TRUNK_EP: 'tpu' }), /OUTLET_TRUNK_EP='tpu'/);
+});
+
+test('OUTLET_LOCK_MS: short job locks by default, renewed and checked every half lock, validated', () => {
+  assert.equal(readTrunkSettings({}).lockMs, 4000);
+  assert.equal(readBranchSettings({ OUTLET_LOCK_MS: '10000' }).lockMs, 10000);
+  assert.deepEqual(jobLockOptions(4000), { lockDuration: 4000, lockRenewTime: 2000, stalledInterval: 2000, maxStalledCount: 1 });
+  assert.throws(() => readTrunkSettings({ OUTLET_LOCK_MS: '500' }), /OUTLET_LOCK_MS='500' must be an integer from 1000/);
+  assert.throws(() => readBranchSettings({ OUTLET_LOCK_MS: 'soon' }), /OUTLET_LOCK_MS='soon'/);
 });
