@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { InferJobData, inputKey, nowMs } from '@outlet/contracts';
+import { InferJobData, echoText, inputKey, nowMs } from '@outlet/contracts';
 import { GatewaySettings } from '@outlet/config';
 import { ModelCatalog } from './model-catalog.service';
 import { RequestError, ValidInferRequest } from './inference-request';
@@ -68,7 +68,7 @@ export class InferenceService {
   /** The state of an asynchronous task, with its answer once done. */
   async jobStatus(id: string) {
     const found = await this.transport.findJob(this.catalog.names(), id);
-    if (!found) throw new RequestError(404, `unknown job '${id}' (finished jobs are kept for the last ${this.settings.jobRetention} per model)`);
+    if (!found) throw new RequestError(404, `unknown job '${echoText(id)}' (finished jobs are kept for the last ${this.settings.jobRetention} per model)`);
     const { model, state, job } = found;
     const base = { id, model, state };
     if (!job) return base;
