@@ -1,4 +1,5 @@
 /** The exit rule: a head is confident when its max softmax probability reaches the threshold. */
+import { NON_FINITE_OUTPUT } from '@outlet/contracts';
 
 export function argMax(values: ArrayLike<number>): number {
   let best = 0;
@@ -33,6 +34,6 @@ export function checkFiniteOutput(probabilities: ArrayLike<number>, exitIndex: n
   if (i < 0) return;
   const of = model === undefined ? '' : ` of model '${model}'`;
   throw new NonFiniteOutputError(
-    `exit ${exitIndex}${of} returned a non-finite output (${String(probabilities[i])} at index ${i}); the input may be out of the range the model can compute in FP32`,
+    `exit ${exitIndex}${of} ${NON_FINITE_OUTPUT} (${String(probabilities[i])} at index ${i}); the input may be out of the range the model can compute in FP32`,
   );
 }

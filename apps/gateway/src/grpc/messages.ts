@@ -96,6 +96,7 @@ const bad = (message: string) => new RequestError(400, message);
 export function grpcCode(status: number): GrpcStatus {
   switch (status) {
     case 400:
+    case 422:
       return GrpcStatus.INVALID_ARGUMENT;
     case 404:
       return GrpcStatus.NOT_FOUND;
