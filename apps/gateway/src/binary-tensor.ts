@@ -5,6 +5,7 @@
  * a response is framed the same way. Every malformed framing is a 400 `RequestError` naming it.
  */
 import { Manifest } from '@outlet/model-package';
+import { echoText, echoValue } from '@outlet/contracts';
 import { RequestError, ValidInferRequest, validateInferRequest } from './inference-request';
 
 /** The HTTP header that gives the length of the JSON part of a framed body (request or response). */
@@ -20,7 +21,7 @@ export function parseJsonBody(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw bad(`malformed JSON body: ${(err as Error).message}`);
+    throw bad(`malformed JSON body: ${echoText((err as Error).message, 200)}`);
   }
 }
 
@@ -32,7 +33,7 @@ export function parseJsonBody(text: string): unknown {
 export function splitInferenceBody(body: Buffer, headerLength: string | undefined): { json: unknown; binary?: Buffer } {
   if (headerLength === undefined) return { json: parseJsonBody(body.toString('utf8')) };
   const text = headerLength.trim();
-  if (!/^\d+$/.test(text)) throw bad(`${INFERENCE_HEADER_CONTENT_LENGTH} must be a non-negative integer, not ${JSON.stringify(headerLength)}`);
+  if (!/^\d+$/.test(text)) throw bad(`${INFERENCE_HEADER_CONTENT_LENGTH} must be a non-negative integer, not ${echoValue(headerLength)}`);
   const length = Number(text);
   if (length > body.byteLength) {
     throw bad(`${INFERENCE_HEADER_CONTENT_LENGTH} is ${length} but the body has only ${body.byteLength} bytes`);
@@ -45,8 +46,8 @@ export function binaryDataSize(input: unknown, index: number): number | undefine
   if (!isObject(input) || !isObject(input.parameters) || input.parameters.binary_data_size === undefined) return undefined;
   const size = input.parameters.binary_data_size;
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
-    const name = typeof input.name === 'string' ? `'${input.name}'` : `#${index}`;
-    throw bad(`input ${name} parameters.binary_data_size must be a non-negative integer, not ${JSON.stringify(size)}`);
+    const name = typeof input.name === 'string' ? `'${echoText(input.name)}'` : `#${index}`;
+    throw bad(`input ${name} parameters.binary_data_size must be a non-negative integer, not ${echoValue(size)}`);
   }
   return size;
 }

@@ -1,6 +1,6 @@
 import { Manifest, earlyExitCount } from '@outlet/model-package';
 import { ConfigError } from '@outlet/config';
-import { PLAN_PRESETS, PlanError, elementCount, parsePlan } from '@outlet/contracts';
+import { PLAN_PRESETS, PlanError, echoText, echoValue, elementCount, parsePlan } from '@outlet/contracts';
 
 /** A request the gateway refuses; `status` is the HTTP status to answer with. */
 export class RequestError extends Error {
@@ -58,7 +58,7 @@ export function validatePlan(plan: unknown, manifest: Manifest): string {
  */
 export function fp32FromBytes(bytes: Uint8Array, count: number, name: string, shape: number[]): Float32Array {
   if (bytes.byteLength !== count * 4) {
-    throw bad(`input '${name}' has ${bytes.byteLength} bytes of binary data but shape [${shape.join(',')}] needs ${count * 4} (${count} FP32 values of 4 bytes)`);
+    throw bad(`input '${echoText(name)}' has ${bytes.byteLength} bytes of binary data but shape ${shapeText(shape)} needs ${count * 4} (${count} FP32 values of 4 bytes)`);
   }
   const data = new Float32Array(count);
   if (LITTLE_ENDIAN) {
@@ -69,7 +69,7 @@ export function fp32FromBytes(bytes: Uint8Array, count: number, name: string, sh
     for (let i = 0; i < count; i++) data[i] = view.getFloat32(i * 4, true);
   }
   for (let i = 0; i < count; i++) {
-    if (!Number.isFinite(data[i])) throw bad(`input '${name}' value at index ${i} is ${String(data[i])}, not a finite number`);
+    if (!Number.isFinite(data[i])) throw bad(`input '${echoText(name)}' value at index ${i} is ${String(data[i])}, not a finite number`);
   }
   return data;
 }
@@ -100,7 +100,7 @@ export function validateInferRequest(body: unknown, manifest: Manifest, rawInput
     const name = isObject(unknown) ? unknown.name : undefined;
     throw bad(
       typeof name === 'string'
-        ? `unknown input '${name}': model '${manifest.name}' takes one input named '${expected.name}'`
+        ? `unknown input '${echoText(name)}': model '${manifest.name}' takes one input named '${expected.name}'`
         : `every input must be an object with a "name"; model '${manifest.name}' takes '${expected.name}'`,
     );
   }
@@ -109,7 +109,7 @@ export function validateInferRequest(body: unknown, manifest: Manifest, rawInput
   const tensor = body.inputs[0] as Record<string, unknown>;
 
   if (tensor.datatype !== expected.datatype) {
-    throw bad(`input '${expected.name}' has datatype ${JSON.stringify(tensor.datatype)}; expected '${expected.datatype}'`);
+    throw bad(`input '${expected.name}' has datatype ${echoValue(tensor.datatype)}; expected '${expected.datatype}'`);
   }
 
   const shape = tensor.shape;
@@ -118,11 +118,11 @@ export function validateInferRequest(body: unknown, manifest: Manifest, rawInput
   }
   const expectedText = `[${expected.shape.join(',')}]`;
   if (shape.length !== expected.shape.length) {
-    throw bad(`input '${expected.name}' shape [${shape.join(',')}] does not match the model's ${expectedText}`);
+    throw bad(`input '${expected.name}' shape ${shapeText(shape)} does not match the model's ${expectedText}`);
   }
   shape.forEach((d: number, i: number) => {
     if (expected.shape[i] !== -1 && d !== expected.shape[i]) {
-      throw bad(`input '${expected.name}' shape [${shape.join(',')}] does not match the model's ${expectedText} at dimension ${i}`);
+      throw bad(`input '${expected.name}' shape ${shapeText(shape)} does not match the model's ${expectedText} at dimension ${i}`);
     }
   });
   if (shape[0] !== 1) throw bad(`batch size ${shape[0]} is not supported yet: send one sample per request (shape[0] = 1)`);
@@ -147,21 +147,70 @@ export function validateInferRequest(body: unknown, manifest: Manifest, rawInput
   return result;
 }
 
+/** A shape as echoed in an error: `[1,1,28,28]`, capped. */
+function shapeText(shape: readonly number[]): string {
+  return `[${echoText(shape.join(','))}]`;
+}
+
+/** The FP32 range: a JSON number beyond it would be ±Infinity in the network. */
+const FP32_MAX = 3.4028234663852886e38;
+
+/**
+ * `data` as FP32 values: a flat, row-major array of `count` numbers, or arrays nested exactly as
+ * `shape` (one level per dimension, each of its dimension's length, leading 1s optional; no ragged
+ * or deeper nesting).
+ * Every value must be finite in FP32; the first that is not is named with its (flat) index.
+ */
 function jsonValues(values: unknown, count: number, name: string, shape: number[]): Float32Array {
   if (!Array.isArray(values)) throw bad(`input '${name}' needs "data": a flat, row-major array of numbers`);
-  // Nested arrays are flattened; a flat array (the common case) is taken as is: flat() costs ~60 ns a value.
-  const flat = Array.isArray((values as unknown[])[0]) ? (values as unknown[]).flat(Infinity) : (values as unknown[]);
-  if (flat.length !== count) {
-    throw bad(`input '${name}' has ${flat.length} values but shape [${shape.join(',')}] needs ${count}`);
-  }
   const data = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    const v = flat[i];
+  const put = (v: unknown, i: number) => {
+    if (Array.isArray(v)) {
+      throw bad(`input '${name}' "data" must be flat or nested exactly as shape ${shapeText(shape)}: the value at index ${i} is an array`);
+    }
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw bad(`input '${name}' value at index ${i} is ${JSON.stringify(v)}, not a finite number`);
+      throw bad(`input '${name}' value at index ${i} is ${echoValue(v)}, not a finite number`);
     }
     data[i] = v;
+    if (!Number.isFinite(data[i])) {
+      throw bad(`input '${name}' value at index ${i} is ${String(v)}, not a finite number in FP32 (|value| at most ${FP32_MAX})`);
+    }
+  };
+  if (!Array.isArray(values[0])) {
+    // Flat (the common case).
+    if (values.length !== count) throw bad(`input '${name}' has ${values.length} values but shape ${shapeText(shape)} needs ${count}`);
+    for (let i = 0; i < count; i++) put(values[i], i);
+    return data;
   }
+  // Nested: one level per dimension (leading dimensions of 1 may be left out: [[0, 0.5], [1, 0.25]]
+  // for shape [1,2,2]). The depth is measured along the first entries, at most one level past the
+  // model's rank, so a request nested 10,000 deep costs no recursion.
+  let levels = 0;
+  for (let v: unknown = values; Array.isArray(v) && levels <= shape.length; v = v[0]) levels++;
+  const skipped = shape.length - levels;
+  if (skipped < 0) throw bad(`input '${name}' "data" is nested deeper than its shape ${shapeText(shape)} (${shape.length} levels)`);
+  if (shape.slice(0, skipped).some((d) => d !== 1)) {
+    throw bad(`input '${name}' "data" is nested ${levels} levels deep: it must be flat or nested as shape ${shapeText(shape)} (${shape.length} levels)`);
+  }
+  let next = 0;
+  const walk = (level: unknown[], depth: number, path: string): void => {
+    if (level.length !== shape[depth]) {
+      throw bad(`input '${name}' nested "data" must match shape ${shapeText(shape)} exactly: data${path} has ${level.length} entries, not ${shape[depth]}`);
+    }
+    const last = depth === shape.length - 1;
+    for (let k = 0; k < level.length; k++) {
+      const v = level[k];
+      if (last) {
+        if (Array.isArray(v)) throw bad(`input '${name}' "data" is nested deeper than its shape ${shapeText(shape)} (${shape.length} levels) at data${path}[${k}]`);
+        put(v, next++);
+      } else if (!Array.isArray(v)) {
+        throw bad(`input '${name}' nested "data" must match shape ${shapeText(shape)} exactly: data${path}[${k}] is ${echoValue(v)}, not an array of ${shape[depth + 1]}`);
+      } else {
+        walk(v, depth + 1, `${path}[${k}]`);
+      }
+    }
+  };
+  walk(values, skipped, '');
   return data;
 }
 
@@ -181,7 +230,7 @@ export function validateOutputs(outputs: unknown, parameters: unknown, manifest:
   const binary: string[] = [];
   for (const o of outputs) {
     if (!isObject(o) || o.name !== manifest.output.name) {
-      throw bad(`unknown output ${JSON.stringify(isObject(o) ? o.name : o)}: model '${manifest.name}' outputs '${manifest.output.name}'`);
+      throw bad(`unknown output ${echoValue(isObject(o) ? o.name : o)}: model '${manifest.name}' outputs '${manifest.output.name}'`);
     }
     let asBinary = binaryDefault;
     if (o.parameters !== undefined) {

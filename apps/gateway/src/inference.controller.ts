@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, Res, StreamableFile } from '@nestjs/common';
 import { Request, Response } from 'express';
-import { nowMs } from '@outlet/contracts';
+import { echoText, nowMs } from '@outlet/contracts';
 import { GatewaySettings } from '@outlet/config';
 import { InferenceService } from './inference.service';
 import { GatewayTransport } from './gateway-transport.service';
@@ -86,7 +86,7 @@ export class InferenceController {
   async modelReady(@Param('name') name: string) {
     this.catalog.get(name);
     if (!(await this.nodes.isModelServed(name))) {
-      throw new RequestError(503, `model '${name}' is not ready: no live trunk worker serves it`);
+      throw new RequestError(503, `model '${echoText(name)}' is not ready: no live trunk worker serves it`);
     }
     return { name, ready: true };
   }
@@ -114,7 +114,7 @@ export class InferenceController {
   ) {
     const pkg = this.catalog.get(name);
     if (pkg.manifest.version !== version) {
-      throw new RequestError(404, `model '${name}' has no version '${version}' (served: ${pkg.manifest.version})`);
+      throw new RequestError(404, `model '${name}' has no version '${echoText(version)}' (served: ${pkg.manifest.version})`);
     }
     return this.runInfer(name, body, req, res);
   }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { InferJobData, inputKey, nowMs } from '@outlet/contracts';
+import { InferJobData, NON_FINITE_OUTPUT, echoText, inputKey, nowMs } from '@outlet/contracts';
 import { GatewaySettings } from '@outlet/config';
 import { ModelCatalog } from './model-catalog.service';
 import { RequestError, ValidInferRequest } from './inference-request';
@@ -59,7 +59,12 @@ export class InferenceService {
       this.stats.failure(model, receivedAt, answeredAt);
       throw new RequestError(504, `task ${taskId} did not finish within ${this.settings.inferTimeoutMs} ms (is a trunk worker serving '${model}'?); poll GET /v1/jobs/${taskId}`);
     }
-    if (message.error !== undefined) throw new RequestError(500, `task ${taskId} failed: ${message.error}`);
+    if (message.error !== undefined) {
+      // A head whose output was not finite: the input is valid FP32 but beyond what the model can
+      // compute (e.g. values near ±3.4e38); the request, not the server, is at fault.
+      const status = message.error.includes(NON_FINITE_OUTPUT) ? 422 : 500;
+      throw new RequestError(status, `task ${taskId} failed: ${message.error}`);
+    }
     const clock = { receivedAt, enqueuedAt: data.enqueuedAt, answeredAt };
     this.stats.success(model, message.answer, clock);
     return toOipResponse(message.answer, answeredAt - receivedAt, this.catalog.get(model).manifest.labels, clock);
@@ -68,7 +73,7 @@ export class InferenceService {
   /** The state of an asynchronous task, with its answer once done. */
   async jobStatus(id: string) {
     const found = await this.transport.findJob(this.catalog.names(), id);
-    if (!found) throw new RequestError(404, `unknown job '${id}' (finished jobs are kept for the last ${this.settings.jobRetention} per model)`);
+    if (!found) throw new RequestError(404, `unknown job '${echoText(id)}' (finished jobs are kept for the last ${this.settings.jobRetention} per model)`);
     const { model, state, job } = found;
     const base = { id, model, state };
     if (!job) return base;

@@ -1,4 +1,5 @@
 import { ModelPackage } from '@outlet/model-package';
+import { echoText } from '@outlet/contracts';
 import { RequestError } from './inference-request';
 
 /** The model packages this gateway accepts requests for (manifests only; no sessions). */
@@ -11,7 +12,7 @@ export class ModelCatalog {
 
   get(name: string): ModelPackage {
     const pkg = this.packages.get(name);
-    if (!pkg) throw new RequestError(404, `unknown model '${name}'; served: ${this.names().join(', ')}`);
+    if (!pkg) throw new RequestError(404, `unknown model '${echoText(name)}'; served: ${this.names().join(', ')}`);
     return pkg;
   }
 }

@@ -1,3 +1,4 @@
+import { echoText } from '@outlet/contracts';
 import { Controller, Get, Inject, Param } from '@nestjs/common';
 import { GatewaySettings } from '@outlet/config';
 import { ModelCatalog } from './model-catalog.service';
@@ -32,7 +33,7 @@ export class ModelConfigController {
   @ApiErrors({ 404: 'Unknown model or version.' })
   versionConfig(@Param('name') name: string, @Param('version') version: string) {
     const m = this.catalog.get(name).manifest;
-    if (m.version !== version) throw new RequestError(404, `model '${name}' has no version '${version}' (served: ${m.version})`);
+    if (m.version !== version) throw new RequestError(404, `model '${name}' has no version '${echoText(version)}' (served: ${m.version})`);
     return toTritonModelConfig(m, this.settings.defaultPlan);
   }
 }

@@ -330,10 +330,11 @@ export function ApiInferBody(): MethodDecorator {
       headers: { [INFERENCE_HEADER_CONTENT_LENGTH]: { description: 'Only on binary responses: the length of the JSON part.', schema: { type: 'integer' } } },
     }),
     ApiErrors({
-      400: 'The body does not validate (malformed JSON, wrong input name, shape, datatype or values, unknown output, bad plan or threshold) or its binary framing does not add up.',
+      400: 'The body does not validate (malformed JSON, wrong input name, shape, datatype, values not finite in FP32, "data" nested unlike the shape, unknown output, bad plan or threshold) or its binary framing does not add up.',
       404: 'Unknown model or version.',
       413: 'The body is larger than OUTLET_BODY_LIMIT.',
       415: 'Unsupported Content-Encoding.',
+      422: 'An exit head returned a non-finite output for this input (values the model cannot compute in FP32, e.g. near ±3.4e38).',
       500: 'The task failed in a worker.',
       504: 'No answer within OUTLET_INFER_TIMEOUT_MS (the task may still finish: GET /v1/jobs/{id}).',
     }),

@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { PlanTable, planForUtilization, planTableFile, readPackageJson } from '@outlet/model-package';
-import { formatPlan } from '@outlet/contracts';
+import { echoText, formatPlan } from '@outlet/contracts';
 import { ModelCatalog } from './model-catalog.service';
 import { NodeRegistry } from './node-registry.service';
 import { RequestError } from './inference-request';
@@ -27,7 +27,7 @@ export class PlansController {
     const pkg = this.catalog.get(name);
     const serving = (await this.nodes.liveNodes()).filter((n) => n.models.includes(name));
     const trunkEp = trunkEpText ?? serving[0]?.trunkEp ?? 'cpu';
-    if (!/^[a-z0-9]+$/.test(trunkEp)) throw new RequestError(400, `trunk_ep must name an execution provider (cpu, webgpu, cuda), not '${trunkEp}'`);
+    if (!/^[a-z0-9]+$/.test(trunkEp)) throw new RequestError(400, `trunk_ep must name an execution provider (cpu, webgpu, cuda), not '${echoText(trunkEp)}'`);
     // Read on each call: `outlet plan --write` may have refreshed the table.
     const file = planTableFile(trunkEp);
     const table = readPackageJson<PlanTable>(pkg, file);
@@ -36,7 +36,7 @@ export class PlansController {
     let source: string;
     if (cpuUtilText !== undefined) {
       cpuUtil = Number(cpuUtilText);
-      if (cpuUtilText.trim() === '' || !(cpuUtil >= 0 && cpuUtil <= 1)) throw new RequestError(400, `cpu_util must be a number from 0 to 1, not '${cpuUtilText}'`);
+      if (cpuUtilText.trim() === '' || !(cpuUtil >= 0 && cpuUtil <= 1)) throw new RequestError(400, `cpu_util must be a number from 0 to 1, not '${echoText(cpuUtilText)}'`);
       source = 'query';
     } else {
       const loads = serving.filter((n) => n.cpuUtil !== undefined).map((n) => n.cpuUtil!);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
-import { TaskAnswer } from '@outlet/contracts';
+import { TaskAnswer, echoText } from '@outlet/contracts';
 import { InjectRedis, countStats, msToNs, readStats } from '@outlet/transport';
 import { ModelCatalog } from './model-catalog.service';
 import { RequestError } from './inference-request';
@@ -66,7 +66,7 @@ export class StatisticsService {
   async modelStats(model?: string, version?: string): Promise<{ model_stats: TritonModelStat[] }> {
     if (model !== undefined) {
       const m = this.catalog.get(model).manifest;
-      if (version !== undefined && version !== m.version) throw new RequestError(404, `model '${model}' has no version '${version}' (served: ${m.version})`);
+      if (version !== undefined && version !== m.version) throw new RequestError(404, `model '${model}' has no version '${echoText(version)}' (served: ${m.version})`);
     }
     const all = await this.counters();
     return {

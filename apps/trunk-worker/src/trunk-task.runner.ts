@@ -3,7 +3,7 @@ import { Job, UnrecoverableError } from 'bullmq';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { AnswerContext, InferJobData, TaskAnswer, buildAnswer, nowMs } from '@outlet/contracts';
 import { TrunkSettings } from '@outlet/config';
-import { ExitDecision, ModelThread, TrunkSteps, runTrunk } from '@outlet/inference';
+import { ExitDecision, ModelThread, NonFiniteOutputError, TrunkSteps, checkFiniteOutput, runTrunk } from '@outlet/inference';
 import { ModelPackage } from '@outlet/model-package';
 import { DecodedTask, InvalidJobError, decodeInferJob } from './infer-job';
 import { PlanSelector } from './plan-selector.service';
@@ -88,6 +88,15 @@ export class TrunkTaskRunner {
           withExit,
           handOff: handOffExit === undefined ? undefined : { file: file?.path },
         });
+        // A head whose output is not finite fails the task (naming the exit): never answered as nulls.
+        if (withExit && result.probabilities) {
+          try {
+            checkFiniteOutput(result.probabilities, steps.exitAfterSegment(segment)!, m.name);
+          } catch (err) {
+            if (err instanceof NonFiniteOutputError) throw new UnrecoverableError(`task ${taskId}: ${err.message}`);
+            throw err;
+          }
+        }
         // No subjob once the task is answered: it would only be dropped.
         if (handOffExit !== undefined && !heard) {
           this.transport.handOff(

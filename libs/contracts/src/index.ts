@@ -5,3 +5,4 @@ export * from './tensor-encoding';
 export * from './time';
 export * from './node-status';
 export * from './answer';
+export * from './echo';

@@ -1,3 +1,5 @@
+import { echoText } from './echo';
+
 /** Where an early exit head runs for one task. */
 export type Placement = 'branch' | 'trunk' | 'skip';
 export const PLACEMENTS: readonly Placement[] = ['branch', 'trunk', 'skip'];
@@ -24,12 +26,12 @@ export function parsePlan(text: string, earlyExitCount: number): Plan {
   const unknown = parts.filter((p) => !(PLACEMENTS as readonly string[]).includes(p));
   if (unknown.length > 0) {
     throw new PlanError(
-      `unknown plan or placement '${unknown[0]}': use serial, parallel, full, auto or a comma list of ${PLACEMENTS.join('|')}`,
+      `unknown plan or placement '${echoText(unknown[0])}': use serial, parallel, full, auto or a comma list of ${PLACEMENTS.join('|')}`,
     );
   }
   if (parts.length !== earlyExitCount) {
     throw new PlanError(
-      `plan '${spec}' has ${parts.length} placement(s) but the model has ${earlyExitCount} early exit(s)`,
+      `plan '${echoText(spec)}' has ${parts.length} placement(s) but the model has ${earlyExitCount} early exit(s)`,
     );
   }
   return parts as Plan;

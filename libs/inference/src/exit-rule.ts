@@ -1,4 +1,5 @@
 /** The exit rule: a head is confident when its max softmax probability reaches the threshold. */
+import { NON_FINITE_OUTPUT } from '@outlet/contracts';
 
 export function argMax(values: ArrayLike<number>): number {
   let best = 0;
@@ -13,4 +14,26 @@ export function maxProbability(probabilities: ArrayLike<number>): number {
 
 export function isConfident(probabilities: ArrayLike<number>, threshold: number): boolean {
   return maxProbability(probabilities) >= threshold;
+}
+
+/** The index of the first value that is NaN or ±Infinity; -1 when every value is finite. */
+export function firstNonFinite(values: ArrayLike<number>): number {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return i;
+  return -1;
+}
+
+/**
+ * An exit head's output that is not finite (NaN or ±Infinity, e.g. an input near the FP32 limit
+ * that overflows inside the network): it must never be answered (it would read as `null`s).
+ */
+export class NonFiniteOutputError extends Error {}
+
+/** Throws NonFiniteOutputError, naming the exit and the first bad value, unless every probability is finite. */
+export function checkFiniteOutput(probabilities: ArrayLike<number>, exitIndex: number, model?: string): void {
+  const i = firstNonFinite(probabilities);
+  if (i < 0) return;
+  const of = model === undefined ? '' : ` of model '${model}'`;
+  throw new NonFiniteOutputError(
+    `exit ${exitIndex}${of} ${NON_FINITE_OUTPUT} (${String(probabilities[i])} at index ${i}); the input may be out of the range the model can compute in FP32`,
+  );
 }

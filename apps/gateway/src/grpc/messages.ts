@@ -1,5 +1,5 @@
 import { Manifest } from '@outlet/model-package';
-import { elementCount } from '@outlet/contracts';
+import { echoText, elementCount } from '@outlet/contracts';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { RequestError, ValidInferRequest, validateInferRequest } from '../inference-request';
 
@@ -96,6 +96,7 @@ const bad = (message: string) => new RequestError(400, message);
 export function grpcCode(status: number): GrpcStatus {
   switch (status) {
     case 400:
+    case 422:
       return GrpcStatus.INVALID_ARGUMENT;
     case 404:
       return GrpcStatus.NOT_FOUND;
@@ -135,7 +136,7 @@ export function toInferParameters(parameters: Record<string, unknown> | undefine
 /** `version` must be empty (the served one) or the served version; otherwise 404, as over HTTP. */
 export function checkVersion(manifest: Manifest, version: string | undefined): void {
   if (version && version !== manifest.version) {
-    throw new RequestError(404, `model '${manifest.name}' has no version '${version}' (served: ${manifest.version})`);
+    throw new RequestError(404, `model '${manifest.name}' has no version '${echoText(version)}' (served: ${manifest.version})`);
   }
 }
 
@@ -177,7 +178,7 @@ export function toValidInferRequest(message: ModelInferRequest, manifest: Manife
     const field = CONTENTS_FIELD[datatype];
     const values = field ? t.contents?.[field] : undefined;
     if (values && values.length > 0) return { name: t.name, datatype: t.datatype, shape: t.shape, data: values };
-    if (count !== 0) problem ??= `input '${t.name}' has no values: send them in inputs[${i}].contents.${field ?? 'fp32_contents'} or in raw_input_contents[${i}]`;
+    if (count !== 0) problem ??= `input '${echoText(String(t.name))}' has no values: send them in inputs[${i}].contents.${field ?? 'fp32_contents'} or in raw_input_contents[${i}]`;
     // Placeholder values of the right count let validateInferRequest name any other problem first.
     return { name: t.name, datatype: t.datatype, shape: t.shape, data: new Array(count ?? 0).fill(0) };
   });
