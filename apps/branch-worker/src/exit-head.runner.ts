@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Job, UnrecoverableError } from 'bullmq';
 import { BranchJobData, BranchResult, buildAnswer, elementCount, nowMs } from '@outlet/contracts';
 import { BranchSettings } from '@outlet/config';
-import { ModelThread, NonFiniteOutputError, checkFiniteOutput, isConfident, maxProbability } from '@outlet/inference';
+import { ModelThread, isConfident, maxProbability, nonFiniteOutputProblem } from '@outlet/inference';
 import { ModelPackage } from '@outlet/model-package';
 import { BranchTransport } from './branch-transport.service';
 import { BRANCH_ENGINE, BRANCH_PACKAGES, BRANCH_SETTINGS } from './tokens';
@@ -45,12 +45,8 @@ export class ExitHeadRunner {
     const { probabilities, decidedAt, ranMs } = await this.engine.runExit(m.name, d.exitIndex, { data: feature, dims: d.featureShape });
     // A head whose output is not finite never claims: the subjob fails, naming the exit, and the
     // trunk goes on (its own heads fail the task if they are not finite either).
-    try {
-      checkFiniteOutput(probabilities, d.exitIndex, m.name);
-    } catch (err) {
-      if (err instanceof NonFiniteOutputError) throw new UnrecoverableError(`subjob ${job.id}: ${err.message}`);
-      throw err;
-    }
+    const problem = nonFiniteOutputProblem(probabilities, d.exitIndex, m.name);
+    if (problem) throw new UnrecoverableError(`subjob ${job.id}: ${problem}`);
     const confidence = maxProbability(probabilities);
     const base = { ...record, confidence, headMs: ranMs, handoffMs };
     if (!isConfident(probabilities, d.threshold)) return { ...base, outcome: 'continue' };

@@ -1,6 +1,6 @@
 import { Manifest, earlyExitCount } from '@outlet/model-package';
 import { ConfigError } from '@outlet/config';
-import { PLAN_PRESETS, PlanError, echoText, echoValue, elementCount, parsePlan } from '@outlet/contracts';
+import { PLAN_PRESETS, PlanError, bufferToFloat32, echoText, echoValue, elementCount, parsePlan } from '@outlet/contracts';
 
 /** A request the gateway refuses; `status` is the HTTP status to answer with. */
 export class RequestError extends Error {
@@ -60,21 +60,12 @@ export function fp32FromBytes(bytes: Uint8Array, count: number, name: string, sh
   if (bytes.byteLength !== count * 4) {
     throw bad(`input '${echoText(name)}' has ${bytes.byteLength} bytes of binary data but shape ${shapeText(shape)} needs ${count * 4} (${count} FP32 values of 4 bytes)`);
   }
-  const data = new Float32Array(count);
-  if (LITTLE_ENDIAN) {
-    // Copy into the (aligned) array: the bytes' byteOffset may not be a multiple of 4.
-    new Uint8Array(data.buffer).set(bytes);
-  } else {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let i = 0; i < count; i++) data[i] = view.getFloat32(i * 4, true);
-  }
+  const data = bufferToFloat32(bytes);
   for (let i = 0; i < count; i++) {
     if (!Number.isFinite(data[i])) throw bad(`input '${echoText(name)}' value at index ${i} is ${String(data[i])}, not a finite number`);
   }
   return data;
 }
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * Validate an Open Inference Protocol v2 request body against a model's manifest. Every refusal

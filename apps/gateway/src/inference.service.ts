@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { InferJobData, NON_FINITE_OUTPUT, echoText, inputKey, nowMs } from '@outlet/contracts';
+import { InferJobData, echoText, inputKey, nowMs } from '@outlet/contracts';
 import { GatewaySettings } from '@outlet/config';
 import { ModelCatalog } from './model-catalog.service';
 import { RequestError, ValidInferRequest } from './inference-request';
@@ -60,10 +60,9 @@ export class InferenceService {
       throw new RequestError(504, `task ${taskId} did not finish within ${this.settings.inferTimeoutMs} ms (is a trunk worker serving '${model}'?); poll GET /v1/jobs/${taskId}`);
     }
     if (message.error !== undefined) {
-      // A head whose output was not finite: the input is valid FP32 but beyond what the model can
-      // compute (e.g. values near ±3.4e38); the request, not the server, is at fault.
-      const status = message.error.includes(NON_FINITE_OUTPUT) ? 422 : 500;
-      throw new RequestError(status, `task ${taskId} failed: ${message.error}`);
+      // The worker says whose fault it was: the request's (e.g. an input beyond what the model can
+      // compute in FP32) or the server's.
+      throw new RequestError(message.inputFault ? 422 : 500, `task ${taskId} failed: ${message.error}`);
     }
     const clock = { receivedAt, enqueuedAt: data.enqueuedAt, answeredAt };
     this.stats.success(model, message.answer, clock);

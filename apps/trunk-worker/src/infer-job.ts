@@ -1,8 +1,15 @@
+import { UnrecoverableError } from 'bullmq';
 import { InferJobData, PlanError, elementCount, parsePlan, Placement } from '@outlet/contracts';
 import { Manifest, earlyExitCount } from '@outlet/model-package';
 
 /** A job that cannot be run as it is: it fails alone, and the worker goes on serving. */
 export class InvalidJobError extends Error {}
+
+/**
+ * A task whose input is valid FP32 but beyond what the model can compute (an exit's output is not
+ * finite, e.g. for values near ±3.4e38): it fails, and the fault is the request's.
+ */
+export class UncomputableInputError extends UnrecoverableError {}
 
 export interface DecodedTask {
   input: Float32Array;

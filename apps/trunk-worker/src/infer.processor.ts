@@ -7,6 +7,7 @@ import { ModelPackage } from '@outlet/model-package';
 import { TRUNK_PACKAGES } from './tokens';
 import { TrunkTaskRunner } from './trunk-task.runner';
 import { TrunkTransport } from './trunk-transport.service';
+import { UncomputableInputError } from './infer-job';
 
 /**
  * A BullMQ processor for one model's inference queue. Queue names depend on the models found at
@@ -32,7 +33,7 @@ export function inferProcessorFor(model: string, concurrency: number, locks: Job
     @OnWorkerEvent('failed')
     onFailed(job: Job<InferJobData> | undefined, error: Error) {
       const replyTo = job?.data?.replyTo;
-      if (job?.id && typeof replyTo === 'string') this.transport.publishFailure(replyTo, job.id, error.message);
+      if (job?.id && typeof replyTo === 'string') this.transport.publishFailure(replyTo, job.id, error.message, error instanceof UncomputableInputError);
       const version = this.packages.get(model)?.manifest.version;
       if (version !== undefined) this.transport.countFailure(model, version);
     }

@@ -3,9 +3,9 @@ import { Job, UnrecoverableError } from 'bullmq';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { AnswerContext, InferJobData, TaskAnswer, buildAnswer, nowMs } from '@outlet/contracts';
 import { TrunkSettings } from '@outlet/config';
-import { ExitDecision, ModelThread, NonFiniteOutputError, TrunkSteps, checkFiniteOutput, runTrunk } from '@outlet/inference';
-import { ModelPackage } from '@outlet/model-package';
-import { DecodedTask, InvalidJobError, decodeInferJob } from './infer-job';
+import { ExitDecision, ModelThread, TrunkSteps, nonFiniteOutputProblem, runTrunk } from '@outlet/inference';
+import { ModelPackage, exitAfterSegment } from '@outlet/model-package';
+import { DecodedTask, InvalidJobError, UncomputableInputError, decodeInferJob } from './infer-job';
 import { PlanSelector } from './plan-selector.service';
 import { TrunkTransport } from './trunk-transport.service';
 import { TRUNK_ENGINE, TRUNK_PACKAGES, TRUNK_SETTINGS } from './tokens';
@@ -72,10 +72,7 @@ export class TrunkTaskRunner {
     const handedOff: number[] = [];
     const steps: TrunkSteps = {
       segmentCount: m.segments.length,
-      exitAfterSegment: (s) => {
-        const i = m.exits.findIndex((e) => e.after_segment === s);
-        return i < 0 ? undefined : i;
-      },
+      exitAfterSegment: (s) => exitAfterSegment(m, s),
       finalExit: m.exits.length - 1,
       runSegment: async (segment, { withExit, handOffExit }) => {
         const file = handOffExit === undefined ? undefined : this.transport.featureFile(taskId, handOffExit);
@@ -89,14 +86,8 @@ export class TrunkTaskRunner {
           handOff: handOffExit === undefined ? undefined : { file: file?.path },
         });
         // A head whose output is not finite fails the task (naming the exit): never answered as nulls.
-        if (withExit && result.probabilities) {
-          try {
-            checkFiniteOutput(result.probabilities, steps.exitAfterSegment(segment)!, m.name);
-          } catch (err) {
-            if (err instanceof NonFiniteOutputError) throw new UnrecoverableError(`task ${taskId}: ${err.message}`);
-            throw err;
-          }
-        }
+        const problem = withExit && result.probabilities ? nonFiniteOutputProblem(result.probabilities, steps.exitAfterSegment(segment)!, m.name) : undefined;
+        if (problem) throw new UncomputableInputError(`task ${taskId}: ${problem}`);
         // No subjob once the task is answered: it would only be dropped.
         if (handOffExit !== undefined && !heard) {
           this.transport.handOff(

@@ -151,8 +151,8 @@ export class TrunkTransport implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Tell a waiting gateway that its task failed (the job's failure is recorded by BullMQ). */
-  publishFailure(replyTo: string, taskId: string, error: string): void {
-    const message: AnswerMessage = { taskId, error };
+  publishFailure(replyTo: string, taskId: string, error: string, inputFault: boolean): void {
+    const message: AnswerMessage = { taskId, error, ...(inputFault ? { inputFault } : {}) };
     this.redis.publish(answerChannel(replyTo), JSON.stringify(message)).catch((err) => this.logger.warn(`failure of ${taskId}: ${err.message}`));
   }
 

@@ -29,9 +29,3 @@ export function echoValue(value: unknown, max = ECHO_MAX_CHARS): string {
   }
   return echoText(text ?? String(value), max);
 }
-
-/**
- * The words a task's failure carries when an exit head's output was not finite (the input drove
- * the network out of FP32 range): the gateway answers such a failure 422, not 500.
- */
-export const NON_FINITE_OUTPUT = 'returned a non-finite output';

@@ -68,7 +68,10 @@ export interface TaskAnswer {
 }
 
 /** What travels on a gateway's answer channel: the task's answer, or why it failed. */
-export type AnswerMessage = { taskId: string; answer: TaskAnswer; error?: undefined } | { taskId: string; error: string; answer?: undefined };
+export type AnswerMessage =
+  | { taskId: string; answer: TaskAnswer; error?: undefined }
+  /** `inputFault`: the request, not the server, made the task fail (the gateway answers 422). */
+  | { taskId: string; error: string; inputFault?: boolean; answer?: undefined };
 
 /**
  * The trunk worker's own record of a task, for benchmarks and operators (a log line of the task's

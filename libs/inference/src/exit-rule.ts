@@ -1,5 +1,4 @@
 /** The exit rule: a head is confident when its max softmax probability reaches the threshold. */
-import { NON_FINITE_OUTPUT } from '@outlet/contracts';
 
 export function argMax(values: ArrayLike<number>): number {
   let best = 0;
@@ -28,12 +27,16 @@ export function firstNonFinite(values: ArrayLike<number>): number {
  */
 export class NonFiniteOutputError extends Error {}
 
-/** Throws NonFiniteOutputError, naming the exit and the first bad value, unless every probability is finite. */
-export function checkFiniteOutput(probabilities: ArrayLike<number>, exitIndex: number, model?: string): void {
+/** Why an exit's output must not be answered (naming the exit and the first bad value), or undefined when every probability is finite. */
+export function nonFiniteOutputProblem(probabilities: ArrayLike<number>, exitIndex: number, model?: string): string | undefined {
   const i = firstNonFinite(probabilities);
-  if (i < 0) return;
+  if (i < 0) return undefined;
   const of = model === undefined ? '' : ` of model '${model}'`;
-  throw new NonFiniteOutputError(
-    `exit ${exitIndex}${of} ${NON_FINITE_OUTPUT} (${String(probabilities[i])} at index ${i}); the input may be out of the range the model can compute in FP32`,
-  );
+  return `exit ${exitIndex}${of} returned a non-finite output (${String(probabilities[i])} at index ${i}); the input may be out of the range the model can compute in FP32`;
+}
+
+/** Throws NonFiniteOutputError (see nonFiniteOutputProblem) unless every probability is finite. */
+export function checkFiniteOutput(probabilities: ArrayLike<number>, exitIndex: number, model?: string): void {
+  const problem = nonFiniteOutputProblem(probabilities, exitIndex, model);
+  if (problem) throw new NonFiniteOutputError(problem);
 }

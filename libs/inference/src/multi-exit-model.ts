@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { ModelPackage } from '@outlet/model-package';
+import { ModelPackage, exitAfterSegment } from '@outlet/model-package';
 import { ExecutionProvider, sessionOptions } from './execution-provider';
 import { fuseSegmentGraph } from './fused-graph';
 
@@ -127,8 +127,7 @@ export class MultiExitModel {
 
   /** Index of the exit that follows segment `segment`, if any. */
   exitAfterSegment(segment: number): number | undefined {
-    const i = this.manifest.exits.findIndex((e) => e.after_segment === segment);
-    return i < 0 ? undefined : i;
+    return exitAfterSegment(this.manifest, segment);
   }
 
   async release(): Promise<void> {

@@ -129,6 +129,12 @@ export function validateManifest(raw: unknown): Manifest {
   return { name, version, description, input, output, labels, segments, exits };
 }
 
+/** Index of the exit that follows segment `segment`, if any. */
+export function exitAfterSegment(manifest: Manifest, segment: number): number | undefined {
+  const i = manifest.exits.findIndex((e) => e.after_segment === segment);
+  return i < 0 ? undefined : i;
+}
+
 /** Number of early exits (every exit but the final one). */
 export function earlyExitCount(manifest: Manifest): number {
   return manifest.exits.length - 1;

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { bufferToFloat32 } from '@outlet/contracts';
 
 /**
  * Features handed from trunk to branch on one host travel as files in shared memory (/dev/shm is a
@@ -48,9 +49,7 @@ export function takeFeatureFile(path: string): Float32Array | undefined {
   }
   removeFile(path);
   if (bytes.byteLength % 4 !== 0) throw new Error(`feature file ${basename(path)} holds ${bytes.byteLength} bytes, not whole FP32 values`);
-  const values = new Float32Array(bytes.byteLength / 4);
-  new Uint8Array(values.buffer).set(bytes);
-  return values;
+  return bufferToFloat32(bytes);
 }
 
 export function removeFile(path: string): void {

@@ -6,7 +6,7 @@ export const REDIS = Symbol('REDIS');
 export const InjectRedis = () => Inject(REDIS);
 
 /** A Redis connection fit for BullMQ workers too (they need maxRetriesPerRequest null). */
-export function connectRedis(redisUrl: string): Redis {
+function connectRedis(redisUrl: string): Redis {
   return new Redis(redisUrl, { maxRetriesPerRequest: null });
 }
 
