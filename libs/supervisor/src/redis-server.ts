@@ -14,20 +14,62 @@ export function findRedisServer(): string | undefined {
   }
 }
 
-/** A throwaway redis-server on a free loopback port, without persistence. */
-export async function startPrivateRedis(options: { cpus?: string; quiet?: boolean } = {}) {
+export interface PrivateRedisOptions {
+  cpus?: string;
+  quiet?: boolean;
+  /** The port to listen on (default: a free one). */
+  port?: number;
+  /**
+   * A folder for an append-only file with `appendfsync always`: an acknowledged write survives a
+   * crash (`kill -9`) of this server and is there again after `restart()`. Without it the server
+   * keeps nothing on disk.
+   */
+  dataDir?: string;
+  /** More redis-server arguments (e.g. `--requirepass`, TLS settings). */
+  args?: string[];
+  /** The URL clients use (default redis://127.0.0.1:<port>); e.g. with a password or rediss://. */
+  url?: (port: number) => string;
+}
+
+export interface PrivateRedis {
+  url: string;
+  port: number;
+  /** The running server (replaced by `restart`). */
+  server: ManagedProcess;
+  /** Start it again on the same port and folder (after a stop or a kill). */
+  restart(): Promise<ManagedProcess>;
+}
+
+/** A throwaway redis-server on a loopback port; without `dataDir`, without persistence. */
+export async function startPrivateRedis(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
   const binary = findRedisServer();
   if (!binary) throw new Error(HOW_TO_GET_REDIS);
-  const port = await freePort();
-  const server = new ManagedProcess({
-    name: 'redis',
-    command: binary,
-    args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'notice'],
-    readyPattern: /Ready to accept connections/,
-    cpus: options.cpus,
-    onLine: options.quiet === false ? undefined : null,
-    readyTimeoutMs: 15_000,
-  });
-  await server.ready;
-  return { url: `redis://127.0.0.1:${port}`, port, server };
+  const port = options.port ?? (await freePort());
+  const persistence = options.dataDir
+    ? ['--dir', options.dataDir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '']
+    : ['--save', '', '--appendonly', 'no'];
+  const launch = async () => {
+    const server = new ManagedProcess({
+      name: 'redis',
+      command: binary,
+      args: ['--port', String(port), '--bind', '127.0.0.1', ...persistence, '--loglevel', 'notice', ...(options.args ?? [])],
+      readyPattern: /Ready to accept connections/,
+      cpus: options.cpus,
+      onLine: options.quiet === false ? undefined : null,
+      readyTimeoutMs: 15_000,
+    });
+    await server.ready;
+    return server;
+  };
+  const redis: PrivateRedis = {
+    url: options.url ? options.url(port) : `redis://127.0.0.1:${port}`,
+    port,
+    server: await launch(),
+    async restart() {
+      if (redis.server.running) await redis.server.stop();
+      redis.server = await launch();
+      return redis.server;
+    },
+  };
+  return redis;
 }

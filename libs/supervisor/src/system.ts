@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { ManagedProcess } from './managed-process';
-import { startPrivateRedis } from './redis-server';
+import { PrivateRedis, PrivateRedisOptions, startPrivateRedis } from './redis-server';
 import { freePort } from './free-port';
 
 /** The compiled entry point of an app (dist/apps/<app>/src/main.js). */
@@ -33,10 +33,13 @@ export interface SystemSpec {
   /** taskset core lists of the gateway and of the private Redis. */
   gatewayCpus?: string;
   redisCpus?: string;
+  /** Options of the private redis-server (persistence folder, password, TLS); ignored with redisUrl. */
+  redis?: Omit<PrivateRedisOptions, 'cpus' | 'quiet'>;
 }
 
 export interface RunningNode {
   nodeId: string;
+  /** The node's trunk worker (replaced by `respawn`). */
   trunk: ManagedProcess;
   branch: ManagedProcess;
 }
@@ -48,9 +51,11 @@ export class OutletSystem {
     readonly baseUrl: string,
     readonly gateway: ManagedProcess,
     readonly nodes: RunningNode[],
-    private readonly redis: ManagedProcess | undefined,
+    /** The private redis-server, when this system started one (kill it, restart it). */
+    readonly privateRedis: PrivateRedis | undefined,
     /** The gateway's gRPC API, host:port (inference.GRPCInferenceService). */
     readonly grpcAddress: string = '',
+    private readonly spec?: SystemSpec,
   ) {}
 
   /** The port of grpcAddress. */
@@ -59,7 +64,7 @@ export class OutletSystem {
   }
 
   static async start(spec: SystemSpec): Promise<OutletSystem> {
-    const privateRedis = spec.redisUrl ? undefined : await startPrivateRedis({ cpus: spec.redisCpus });
+    const privateRedis = spec.redisUrl ? undefined : await startPrivateRedis({ ...spec.redis, cpus: spec.redisCpus });
     const redisUrl = spec.redisUrl ?? privateRedis!.url;
     const port = spec.port || (await freePort());
     let grpcPort = spec.grpcPort || (await freePort());
@@ -79,7 +84,7 @@ export class OutletSystem {
       });
       started.push(gateway);
       await Promise.all([gateway.ready, ...nodes.flatMap((n) => [n.trunk.ready, n.branch.ready])]);
-      return new OutletSystem(redisUrl, `http://127.0.0.1:${port}`, gateway, nodes, privateRedis?.server, `127.0.0.1:${grpcPort}`);
+      return new OutletSystem(redisUrl, `http://127.0.0.1:${port}`, gateway, nodes, privateRedis, `127.0.0.1:${grpcPort}`, spec);
     } catch (err) {
       await Promise.all(started.reverse().map((p) => p.stop('SIGTERM', 5_000)));
       throw err;
@@ -112,6 +117,17 @@ export class OutletSystem {
     });
   }
 
+  /** Start a node's trunk or branch worker again (after it was killed), and wait until it is ready. */
+  async respawn(nodeId: string, role: 'trunk' | 'branch'): Promise<ManagedProcess> {
+    const node = this.nodes.find((n) => n.nodeId === nodeId);
+    if (!node || !this.spec) throw new Error(`no node '${nodeId}' in this system`);
+    if (node[role].running) await node[role].stop();
+    const spec = this.spec.nodes.find((n) => n.nodeId === nodeId)!;
+    node[role] = OutletSystem.spawnWorker(this.spec, this.redisUrl, spec, role);
+    await node[role].ready;
+    return node[role];
+  }
+
   processes(): ManagedProcess[] {
     return [this.gateway, ...this.nodes.flatMap((n) => [n.trunk, n.branch])];
   }
@@ -120,6 +136,6 @@ export class OutletSystem {
   async stop(): Promise<void> {
     await this.gateway.stop();
     await Promise.all(this.nodes.flatMap((n) => [n.trunk.stop(), n.branch.stop()]));
-    await this.redis?.stop();
+    await this.privateRedis?.server.stop();
   }
 }
