@@ -1,7 +1,6 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { hostname } from 'node:os';
+import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
-import { BranchJobData, BranchResult, HEARTBEAT_INTERVAL_MS, TaskAnswer, answerChannel, answerKey, branchWorkersKey, bufferToFloat32, earlyExitChannel } from '@outlet/contracts';
+import { BranchJobData, BranchResult, TaskAnswer, answerChannel, answerKey, bufferToFloat32, earlyExitChannel } from '@outlet/contracts';
 import { BranchSettings } from '@outlet/config';
 import { ClaimResult, InjectRedis, claimAnswer, countStats, featureFilePath, msToNs, nodeFeatureDir, takeFeatureFile } from '@outlet/transport';
 import { ModelPackage } from '@outlet/model-package';
@@ -13,10 +12,8 @@ import { BRANCH_PACKAGES, BRANCH_SETTINGS } from './tokens';
  * and published to the waiting gateway and to the node's trunk in one step.
  */
 @Injectable()
-export class BranchTransport implements OnApplicationBootstrap, OnApplicationShutdown {
+export class BranchTransport {
   private readonly featureDir?: string;
-  private readonly me = `${hostname()}:${process.pid}`;
-  private timer?: NodeJS.Timeout;
 
   constructor(
     @Inject(BRANCH_SETTINGS) private readonly settings: BranchSettings,
@@ -25,18 +22,6 @@ export class BranchTransport implements OnApplicationBootstrap, OnApplicationShu
   ) {
     // Folders are per node; a subjob names its file, and the folder is this node's own.
     this.featureDir = nodeFeatureDir(settings.featureRoot, settings.nodeId);
-  }
-
-  /** Tell the node's trunk this worker is alive (it leaves our CPU time out of its load reading). */
-  async onApplicationBootstrap() {
-    const beat = () => this.redis.hset(branchWorkersKey(this.settings.nodeId), this.me, Date.now()).catch(() => undefined);
-    await beat();
-    this.timer = setInterval(beat, HEARTBEAT_INTERVAL_MS).unref();
-  }
-
-  async onApplicationShutdown() {
-    if (this.timer) clearInterval(this.timer);
-    await this.redis.hdel(branchWorkersKey(this.settings.nodeId), this.me).catch(() => undefined);
   }
 
   /**

@@ -1,6 +1,6 @@
 import { DynamicModule, Logger, Module } from '@nestjs/common';
-import { BullModule } from '@nestjs/bullmq';
-import { BranchSettings, jobLockOptions } from '@outlet/config';
+import { BullModule, getQueueToken } from '@nestjs/bullmq';
+import { BranchSettings, subjobLockOptions } from '@outlet/config';
 import { branchQueueName } from '@outlet/contracts';
 import { ModelThread } from '@outlet/inference';
 import { exitOnEngineFailure } from '@outlet/edge-node';
@@ -9,7 +9,8 @@ import { REDIS, RedisModule } from '@outlet/transport';
 import { BranchTransport } from './branch-transport.service';
 import { ExitHeadRunner } from './exit-head.runner';
 import { exitHeadProcessorFor } from './exit-head.processor';
-import { BRANCH_ENGINE, BRANCH_PACKAGES, BRANCH_SETTINGS } from './tokens';
+import { BranchHeartbeat } from './branch-heartbeat.service';
+import { BRANCH_ENGINE, BRANCH_PACKAGES, BRANCH_QUEUE, BRANCH_SETTINGS } from './tokens';
 
 /** Open every model's early exit heads on the CPU, in a thread of their own (the final exit always runs on the trunk). */
 async function startHeads(settings: BranchSettings, packages: Map<string, ModelPackage>): Promise<ModelThread> {
@@ -35,9 +36,11 @@ export class BranchWorkerModule {
         { provide: BRANCH_SETTINGS, useValue: settings },
         { provide: BRANCH_PACKAGES, useValue: packages },
         { provide: BRANCH_ENGINE, useFactory: () => startHeads(settings, packages) },
+        { provide: BRANCH_QUEUE, useExisting: getQueueToken(branchQueueName(settings.nodeId)) },
         BranchTransport,
+        BranchHeartbeat,
         ExitHeadRunner,
-        exitHeadProcessorFor(settings.nodeId, settings.concurrency, jobLockOptions(settings.lockMs)),
+        exitHeadProcessorFor(settings.nodeId, settings.concurrency, subjobLockOptions(settings.lockMs)),
       ],
     };
   }

@@ -8,9 +8,9 @@ import { BranchTransport } from './branch-transport.service';
 
 /**
  * The processor of this node's branch queue (its name carries the NODE_ID, known at start-up).
- * `locks` (from OUTLET_LOCK_MS): a subjob of a branch worker that died comes back from "active"
- * within seconds; its re-run finds the feature already taken by the first run and ends 'dropped'
- * at once, and a subjob that stalls twice fails (maxStalledCount 1), so none loops or stays active.
+ * `locks` (subjobLockOptions, from OUTLET_LOCK_MS): a subjob of a branch worker that died fails
+ * within seconds (maxStalledCount 0; the trunk of the node runs the stalled check too, so this
+ * holds while no branch worker lives): its task is answered by the trunk's final exit.
  */
 export function exitHeadProcessorFor(nodeId: string, concurrency: number, locks: JobLockOptions): Type<WorkerHost> {
   @Processor(branchQueueName(nodeId), { concurrency, ...locks })

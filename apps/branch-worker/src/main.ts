@@ -5,6 +5,7 @@ import { closeOnSignals, processLogger } from '@outlet/edge-node';
 import { assertRedisReachable, readBranchSettings, settingsOrExit } from '@outlet/config';
 import { loadModelPackages } from '@outlet/model-package';
 import { BranchWorkerModule } from './branch-worker.module';
+import { BranchHeartbeat } from './branch-heartbeat.service';
 
 /** The branch worker: runs early exit heads on the node's CPU beside the trunk. */
 async function bootstrap() {
@@ -14,7 +15,8 @@ async function bootstrap() {
   const app = await NestFactory.createApplicationContext(BranchWorkerModule.forRoot(settings, packages), {
     logger: processLogger('branch-worker'),
   });
-  closeOnSignals(app, 'branch-worker');
+  const leave = closeOnSignals(app, 'branch-worker');
+  void app.get(BranchHeartbeat).drained.then(() => leave('drained'));
   new Logger('BranchWorker').log(`node ${settings.nodeId} ready (pid ${process.pid})`);
 }
 

@@ -8,6 +8,7 @@ import { TRUNK_PACKAGES } from './tokens';
 import { TrunkTaskRunner } from './trunk-task.runner';
 import { TrunkTransport } from './trunk-transport.service';
 import { UncomputableInputError } from './infer-job';
+import { InFlightTasks } from './in-flight-tasks';
 
 /**
  * A BullMQ processor for one model's inference queue. Queue names depend on the models found at
@@ -21,12 +22,13 @@ export function inferProcessorFor(model: string, concurrency: number, locks: Job
       @Inject(TrunkTaskRunner) private readonly runner: TrunkTaskRunner,
       @Inject(TrunkTransport) private readonly transport: TrunkTransport,
       @Inject(TRUNK_PACKAGES) private readonly packages: Map<string, ModelPackage>,
+      @Inject(InFlightTasks) private readonly inFlight: InFlightTasks,
     ) {
       super();
     }
 
     process(job: Job<InferJobData, TaskAnswer>): Promise<TaskAnswer> {
-      return this.runner.run(job);
+      return this.inFlight.track(() => this.runner.run(job));
     }
 
     /** A gateway waiting for a failed task hears why at once. */

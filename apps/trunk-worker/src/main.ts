@@ -5,6 +5,7 @@ import { closeOnSignals, processLogger } from '@outlet/edge-node';
 import { assertRedisReachable, readTrunkSettings, settingsOrExit } from '@outlet/config';
 import { loadModelPackages } from '@outlet/model-package';
 import { TrunkWorkerModule } from './trunk-worker.module';
+import { NodeHeartbeat } from './node-heartbeat.service';
 
 /** The trunk worker: a headless Nest application that runs backbones on the node's accelerator. */
 async function bootstrap() {
@@ -14,7 +15,9 @@ async function bootstrap() {
   const app = await NestFactory.createApplicationContext(TrunkWorkerModule.forRoot(settings, packages), {
     logger: processLogger('trunk-worker'),
   });
-  closeOnSignals(app, 'trunk-worker');
+  const leave = closeOnSignals(app, 'trunk-worker');
+  // A drained node leaves like a stopped one: exit 0, so a supervisor sees a departure, not a crash.
+  void app.get(NodeHeartbeat).drained.then(() => leave('drained'));
   new Logger('TrunkWorker').log(`node ${settings.nodeId} ready (pid ${process.pid})`);
 }
 

@@ -6,7 +6,6 @@ import {
   AnswerMessage,
   BranchJobData,
   HANDOFF_TTL_MS,
-  HEARTBEAT_TTL_MS,
   JobName,
   TaskAnswer,
   TrunkTelemetry,
@@ -16,7 +15,9 @@ import {
   earlyExitChannel,
   featureKey,
   float32ToBuffer,
+  heartbeatLifetimeMs,
   nowMs,
+  parseBranchWorkerBeat,
 } from '@outlet/contracts';
 import { TrunkSettings } from '@outlet/config';
 import { ClaimResult, InjectRedis, claimAnswer, countStats, exitField, featureFileName, msToNs, nodeFeatureDir, parseAnswerMessage, removeFile, sweepFeatureFiles } from '@outlet/transport';
@@ -141,7 +142,10 @@ export class TrunkTransport implements OnModuleInit, OnApplicationShutdown {
     const host = hostname();
     const now = Date.now();
     return Object.entries(entries)
-      .filter(([who, at]) => who.startsWith(`${host}:`) && now - Number(at) < HEARTBEAT_TTL_MS)
+      .filter(([who, text]) => {
+        const beat = parseBranchWorkerBeat(text);
+        return who.startsWith(`${host}:`) && beat !== undefined && now - beat.at < heartbeatLifetimeMs(beat.heartbeatMs);
+      })
       .map(([who]) => Number(who.slice(host.length + 1)));
   }
 

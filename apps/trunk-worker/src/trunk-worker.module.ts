@@ -1,5 +1,5 @@
 import { DynamicModule, Logger, Module } from '@nestjs/common';
-import { BullModule, getQueueToken } from '@nestjs/bullmq';
+import { BullModule, WorkerHost, getQueueToken } from '@nestjs/bullmq';
 import { Queue } from 'bullmq';
 import { TrunkSettings, jobLockOptions } from '@outlet/config';
 import { branchQueueName, inferQueueName } from '@outlet/contracts';
@@ -8,11 +8,13 @@ import { exitOnEngineFailure } from '@outlet/edge-node';
 import { ModelPackage } from '@outlet/model-package';
 import { REDIS, RedisModule } from '@outlet/transport';
 import { NodeHeartbeat } from './node-heartbeat.service';
+import { BranchStallCheck } from './branch-stall-check.service';
+import { InFlightTasks } from './in-flight-tasks';
 import { PlanSelector } from './plan-selector.service';
 import { TrunkTaskRunner } from './trunk-task.runner';
 import { BRANCH_QUEUE, INFER_QUEUES, TrunkTransport } from './trunk-transport.service';
 import { inferProcessorFor } from './infer.processor';
-import { TRUNK_ENGINE, TRUNK_PACKAGES, TRUNK_SETTINGS } from './tokens';
+import { INFER_PROCESSORS, TRUNK_ENGINE, TRUNK_PACKAGES, TRUNK_SETTINGS } from './tokens';
 
 /**
  * Open every model's segments (and fused segment + inline head pairs) on the trunk's execution
@@ -60,6 +62,9 @@ export class TrunkWorkerModule {
         NodeHeartbeat,
         TrunkTaskRunner,
         ...processors,
+        InFlightTasks,
+        { provide: INFER_PROCESSORS, useFactory: (...hosts: WorkerHost[]) => hosts, inject: processors },
+        BranchStallCheck,
       ],
     };
   }

@@ -1,6 +1,6 @@
 import { availableParallelism, hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { FEATURE_TRANSPORTS, FeatureTransport } from '@outlet/contracts';
+import { FEATURE_TRANSPORTS, FeatureTransport, HEARTBEAT_INTERVAL_MS } from '@outlet/contracts';
 import { defaultFeatureRoot } from '@outlet/transport';
 import { ConfigError, envChoice, envInt, envNodeId, envOptional, envRedisUrl, envString } from './env';
 
@@ -109,6 +109,8 @@ export interface NodeSettings extends CommonSettings {
    * renewal period and the stalled check derive from it (jobLockOptions).
    */
   lockMs: number;
+  /** OUTLET_HEARTBEAT_MS: how often the node's workers announce themselves (stale after 2 missed, gone after 5). */
+  heartbeatMs: number;
 }
 
 /** The BullMQ worker options that decide how soon a dead worker's jobs are taken over. */
@@ -141,6 +143,14 @@ export function jobLockOptions(lockMs: number): JobLockOptions {
   return { lockDuration: lockMs, lockRenewTime: half, stalledInterval: half, maxStalledCount: 1 };
 }
 
+/**
+ * The lock options of branch subjobs: as jobLockOptions, but a stalled subjob (its branch worker
+ * died) fails instead of running again: its task is answered by the trunk's final exit anyway.
+ */
+export function subjobLockOptions(lockMs: number): JobLockOptions {
+  return { ...jobLockOptions(lockMs), maxStalledCount: 0 };
+}
+
 export function readNodeSettings(env: Env = process.env): NodeSettings {
   return {
     ...readCommonSettings(env),
@@ -148,6 +158,7 @@ export function readNodeSettings(env: Env = process.env): NodeSettings {
     featureTransport: envChoice(env, 'OUTLET_FEATURE_TRANSPORT', 'shm', FEATURE_TRANSPORTS),
     featureRoot: resolve(envString(env, 'OUTLET_FEATURE_DIR', defaultFeatureRoot())),
     lockMs: envInt(env, 'OUTLET_LOCK_MS', 4000, 1000, 600_000),
+    heartbeatMs: envInt(env, 'OUTLET_HEARTBEAT_MS', HEARTBEAT_INTERVAL_MS, 100, 60_000),
   };
 }
 

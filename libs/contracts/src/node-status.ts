@@ -1,28 +1,80 @@
-/** Redis key of a node's status, written by its trunk worker with a TTL (a heartbeat). */
+/** Redis key of a node's status, written by its trunk worker on every heartbeat (a TTL drops it at last). */
 export function nodeStatusKey(nodeId: string): string {
   return `outlet:node:${nodeId}`;
 }
 
+/** Redis key of a drain order for a node (set by a gateway, read by the node's trunk on its heartbeat tick). */
+export function nodeDrainKey(nodeId: string): string {
+  return `outlet:node:${nodeId}:drain`;
+}
+
+/** The default heartbeat period of a node's workers (OUTLET_HEARTBEAT_MS). */
 export const HEARTBEAT_INTERVAL_MS = 2_000;
-export const HEARTBEAT_TTL_MS = 10_000;
+/** A node whose last heartbeat is older than this many of its periods is stale. */
+export const STALE_AFTER_BEATS = 2;
+/** ...and older than this many, gone: it no longer counts as serving anything. */
+export const GONE_AFTER_BEATS = 5;
+/** How long a gone node stays listed (after its last heartbeat, or after it left), then it is dropped. */
+export const GONE_NODE_KEPT_MS = 5 * 60_000;
+
+/** How long a heartbeat (of a trunk or a branch worker) beating every `intervalMs` vouches for it. */
+export function heartbeatLifetimeMs(intervalMs: number): number {
+  return GONE_AFTER_BEATS * intervalMs;
+}
+
+/** Why a node left on purpose: drained (POST /v1/nodes/{id}/drain) or stopped (SIGTERM). */
+export type LeftBecause = 'drained' | 'stopped';
 
 /** What a node tells the fleet about itself. */
 export interface NodeStatus {
   nodeId: string;
   models: string[];
   trunkEp: string;
+  /** The trunk's ONNX Runtime threads. */
+  trunkThreads?: number;
   /** Smoothed CPU utilization of the node, 0..1, when the worker samples it. */
   cpuUtil?: number;
   /** The trunk worker's worst event-loop delay since its previous heartbeat (ms). */
   eventLoopDelayMaxMs?: number;
+  /** Tasks the trunk has taken and not yet finished. */
+  tasksInFlight?: number;
+  /** The trunk takes no new tasks and leaves once those in flight are done. */
+  draining?: boolean;
+  /** Set in the last status a trunk writes as it leaves on purpose. */
+  leftAt?: number;
+  leftBecause?: LeftBecause;
   pid: number;
   heartbeatAt: number;
+  /** The heartbeat period this node beats at (ms): its staleness is judged against it. */
+  heartbeatMs?: number;
 }
 
 /**
- * Hash of a node's live branch workers: field `<hostname>:<pid>`, value the last heartbeat (ms).
+ * Hash of a node's branch workers: field `<hostname>:<pid>`, value a BranchWorkerBeat (JSON).
  * The node's trunk leaves their CPU time out of its load reading.
  */
 export function branchWorkersKey(nodeId: string): string {
   return `outlet:node:${nodeId}:branch-workers`;
+}
+
+/** A branch worker's heartbeat, the value of its field in branchWorkersKey. */
+export interface BranchWorkerBeat {
+  at: number;
+  /** Its ONNX Runtime threads for the exit heads. */
+  threads: number;
+  /** Its heartbeat period (ms). */
+  heartbeatMs: number;
+  /** It is leaving: its node was drained. */
+  draining?: boolean;
+}
+
+/** A branch worker's heartbeat from its hash value; undefined for anything else. */
+export function parseBranchWorkerBeat(text: string | null | undefined): BranchWorkerBeat | undefined {
+  if (!text) return undefined;
+  try {
+    const beat = JSON.parse(text) as BranchWorkerBeat;
+    return typeof beat === 'object' && beat !== null && Number.isFinite(beat.at) ? beat : undefined;
+  } catch {
+    return undefined;
+  }
 }

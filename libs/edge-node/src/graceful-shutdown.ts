@@ -3,14 +3,15 @@ import { INestApplicationContext, Logger } from '@nestjs/common';
 /**
  * On SIGTERM or SIGINT: close the Nest application (workers stop taking jobs and finish the ones
  * in flight, connections close), then exit 0. Nest's own shutdown hooks re-raise the signal, which
- * makes a clean stop look like a kill to a supervisor.
+ * makes a clean stop look like a kill to a supervisor. Returns the same clean exit for other
+ * reasons to leave (a drained node), named in the log.
  */
-export function closeOnSignals(app: INestApplicationContext, name: string): void {
+export function closeOnSignals(app: INestApplicationContext, name: string): (reason: string) => void {
   let closing = false;
-  const close = (signal: NodeJS.Signals) => {
+  const close = (reason: string) => {
     if (closing) return;
     closing = true;
-    new Logger(name).log(`${signal}: finishing in-flight work and closing`);
+    new Logger(name).log(`${reason}: finishing in-flight work and closing`);
     app.close().then(
       () => process.exit(0),
       (err) => {
@@ -21,6 +22,7 @@ export function closeOnSignals(app: INestApplicationContext, name: string): void
   };
   process.on('SIGTERM', close);
   process.on('SIGINT', close);
+  return close;
 }
 
 /**
