@@ -27,6 +27,9 @@ const ROUTES: Record<string, string[]> = {
   '/v1/models/{name}/plan': ['get'],
   '/metrics': ['get'],
   '/v2/repository/index': ['post'],
+  '/v1/nodes': ['get'],
+  '/v1/nodes/{id}': ['get'],
+  '/v1/nodes/{id}/drain': ['post'],
 };
 
 type Schema = Record<string, any>;

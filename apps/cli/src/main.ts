@@ -9,6 +9,7 @@ import { registerCalibrate } from './commands/calibrate';
 import { registerDataset } from './commands/dataset';
 import { registerTransfer } from './commands/transfer';
 import { registerPlan } from './commands/plan';
+import { registerNodes } from './commands/nodes';
 
 /** The `outlet` command line: run the system, and the offline stage (profile, predict, calibrate, plan). */
 const program = new Command('outlet').description('Outlet: multi-exit inference across CPU and accelerator');
@@ -17,6 +18,7 @@ program
   .command('start')
   .description('run the whole single-node system: gateway, trunk worker, branch worker (and a private redis-server unless REDIS_URL is set)')
   .action(startCommand);
+registerNodes(program);
 
 // The offline stage, in the order a new model goes through it.
 registerDataset(program);

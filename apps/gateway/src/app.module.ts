@@ -19,6 +19,7 @@ import { StatisticsService } from './statistics.service';
 import { MetricsService } from './metrics.service';
 import { GrpcInferenceServer } from './grpc/grpc-inference.server';
 import { RepositoryController } from './repository.controller';
+import { NodesController } from './nodes.controller';
 
 /** Settings, Redis, the model catalog and the node registry, shared by every gateway module. */
 @Global()
@@ -47,7 +48,7 @@ export class GatewayModule {
       module: GatewayModule,
       imports: [GatewayCoreModule.forRoot(settings, catalog), AdminBoardModule.forRoot(settings, catalog.names())],
       // Statistics and config first: InferenceController's `models/:name` would take `models/stats`.
-      controllers: [StatsController, ModelConfigController, MetricsController, RepositoryController, InferenceController, JobsController, PlansController],
+      controllers: [StatsController, ModelConfigController, MetricsController, RepositoryController, InferenceController, JobsController, PlansController, NodesController],
       providers: [InferenceService, StatisticsService, MetricsService, GrpcInferenceServer],
     };
   }

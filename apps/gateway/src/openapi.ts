@@ -160,6 +160,41 @@ export const SCHEMAS: Record<string, Schema> = {
       error: { type: 'string', description: 'Why it failed (state failed).' },
     },
   },
+  Node: {
+    type: 'object',
+    description: 'A node as its heartbeat tells it (GET /v1/nodes).',
+    required: ['id', 'status', 'models', 'trunk_ep', 'threads', 'cpu_util', 'heartbeat_age_ms', 'tasks_in_flight', 'branch_workers', 'drain_ordered', 'left', 'pid'],
+    properties: {
+      id: { type: 'string', example: 'edge-1' },
+      status: { type: 'string', enum: ['live', 'draining', 'stale', 'gone'], description: 'stale: no heartbeat for over 2 periods; gone: left, or silent for over 5.' },
+      models: { type: 'array', items: { type: 'string' } },
+      trunk_ep: { type: 'string', example: 'cpu' },
+      threads: {
+        type: 'object',
+        required: ['trunk', 'branch'],
+        properties: { trunk: { type: 'integer', nullable: true }, branch: { type: 'integer', nullable: true, description: 'Of the live branch workers together.' } },
+      },
+      cpu_util: { type: 'number', nullable: true, minimum: 0, maximum: 1 },
+      heartbeat_age_ms: { type: 'number', minimum: 0 },
+      tasks_in_flight: { type: 'integer', nullable: true },
+      branch_workers: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['id', 'threads', 'heartbeat_age_ms', 'draining'],
+          properties: { id: { type: 'string', description: '<hostname>:<pid>' }, threads: { type: 'integer' }, heartbeat_age_ms: { type: 'number' }, draining: { type: 'boolean' } },
+        },
+      },
+      drain_ordered: { type: 'boolean', description: 'A drain order waits for the node (it acts on it at its next heartbeat).' },
+      left: { type: 'string', nullable: true, enum: ['drained', 'stopped', null], description: 'Why a gone node left; null if it went silent or has not left.' },
+      pid: { type: 'integer', description: "The trunk worker's process id." },
+    },
+  },
+  NodeList: {
+    type: 'object',
+    required: ['nodes'],
+    properties: { nodes: { type: 'array', items: ref('Node') } },
+  },
   ServerMetadata: {
     type: 'object',
     required: ['name', 'version', 'extensions'],

@@ -59,7 +59,15 @@ export async function startCommand(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT', 0));
   process.on('SIGTERM', () => void stop('SIGTERM', 0));
   for (const p of system.processes()) {
-    void p.exited.then((code) => void stop(`${p.spec.name} exited unexpectedly (code ${code})`, 1));
+    void p.exited.then((code) => {
+      // A worker exits 0 only when it leaves on purpose (drained, or stopped with SIGTERM by
+      // someone): the rest of the system goes on. Anything else is a crash.
+      if (code === 0 && p !== system.gateway) {
+        if (!stopping) console.log(`outlet: ${p.spec.name} left on purpose (drained or stopped, exit 0); the gateway and other workers go on`);
+        return;
+      }
+      void stop(`${p.spec.name} exited unexpectedly (${code === null ? 'killed by a signal' : `code ${code}`})`, 1);
+    });
   }
 }
 

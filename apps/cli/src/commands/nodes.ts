@@ -1,0 +1,100 @@
+import { Command } from 'commander';
+
+/** The gateway's answer for one node (GET /v1/nodes); see apps/gateway/src/fleet-view.ts. */
+interface NodeRow {
+  id: string;
+  status: string;
+  models: string[];
+  trunk_ep: string;
+  threads: { trunk: number | null; branch: number | null };
+  cpu_util: number | null;
+  heartbeat_age_ms: number;
+  tasks_in_flight: number | null;
+  branch_workers: unknown[];
+  drain_ordered: boolean;
+  left: string | null;
+}
+
+const DEFAULT_URL = 'http://localhost:3000';
+const dash = (v: unknown) => (v === null || v === undefined ? '-' : String(v));
+
+/** A call to the gateway; a refusal or an unreachable gateway becomes an Error that says which. */
+async function call(method: string, url: string): Promise<any> {
+  let res: Response;
+  try {
+    res = await fetch(url, { method });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    throw new Error(`cannot reach the gateway at ${new URL(url).origin} (${cause?.code ?? cause?.message ?? (err as Error).message}); is it running? (--url)`);
+  }
+  const text = await res.text();
+  let body: any;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new Error(`${method} ${url} answered ${res.status} with no JSON: ${text.slice(0, 200)}`);
+  }
+  if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${body?.error ?? text.slice(0, 200)}`);
+  return body;
+}
+
+function statusText(n: NodeRow): string {
+  if (n.status === 'gone' && n.left) return `gone (${n.left})`;
+  return n.drain_ordered && n.status === 'live' ? 'live (drain ordered)' : n.status;
+}
+
+/** The nodes as a text table, one row each. */
+export function nodesTable(nodes: NodeRow[]): string {
+  const header = ['NODE', 'STATUS', 'MODELS', 'EP', 'THREADS T/B', 'CPU', 'HEARTBEAT', 'TASKS', 'BRANCH WORKERS'];
+  const rows = nodes.map((n) => [
+    n.id,
+    statusText(n),
+    n.models.join(','),
+    n.trunk_ep,
+    `${dash(n.threads.trunk)}/${dash(n.threads.branch)}`,
+    n.cpu_util === null ? '-' : `${Math.round(n.cpu_util * 100)}%`,
+    `${(n.heartbeat_age_ms / 1000).toFixed(1)}s ago`,
+    dash(n.tasks_in_flight),
+    String(n.branch_workers.length),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  return [header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+const base = (url: string) => url.replace(/\/+$/, '');
+
+/** `outlet nodes` (list the fleet) and `outlet nodes drain <id>`. */
+export function registerNodes(program: Command): void {
+  const nodes = program
+    .command('nodes')
+    .description("list the fleet's nodes from a gateway: status (live, draining, stale, gone), models, execution provider, threads, CPU, heartbeat age, tasks in flight, branch workers")
+    .option('--url <url>', 'the gateway', DEFAULT_URL)
+    .option('--json', 'print the JSON the gateway answered')
+    .action(async (opts: { url: string; json?: boolean }) => {
+      const body = await call('GET', `${base(opts.url)}/v1/nodes`);
+      if (opts.json) return console.log(JSON.stringify(body, null, 2));
+      console.log(body.nodes.length ? nodesTable(body.nodes) : 'no node has sent a heartbeat in the last 5 minutes');
+    });
+
+  nodes
+    .command('drain <id>')
+    .description('drain a node: its trunk takes no new task, finishes those in flight and exits 0; its branch worker follows')
+    .option('--wait', 'wait until the node is gone, showing its state as it changes')
+    // --url is the parent's option (commander parses it wherever it stands).
+    .action(async (id: string, _opts: unknown, command: Command) => {
+      const opts = command.optsWithGlobals<{ url: string; wait?: boolean }>();
+      const url = `${base(opts.url)}/v1/nodes/${encodeURIComponent(id)}`;
+      const node: NodeRow = await call('POST', `${url}/drain`);
+      console.log(`node ${id}: drain ordered (${node.status}, ${dash(node.tasks_in_flight)} task(s) in flight); it stops taking tasks at its next heartbeat`);
+      if (!opts.wait) return;
+      let last = '';
+      for (;;) {
+        const now: NodeRow = await call('GET', url);
+        const line = `node ${id}: ${statusText(now)}, ${dash(now.tasks_in_flight)} task(s) in flight, ${now.branch_workers.length} branch worker(s)`;
+        if (line !== last) console.log(line);
+        last = line;
+        if (now.status === 'gone') return;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    });
+}
