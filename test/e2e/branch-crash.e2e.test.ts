@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
+import { Job, Queue } from 'bullmq';
+import Redis from 'ioredis';
 import { bullConnection } from '@outlet/config';
-import { inferQueueName, nowMs } from '@outlet/contracts';
+import { BranchJobData, JobName, branchQueueName, featureKey, float32ToBuffer, inferQueueName, nowMs } from '@outlet/contracts';
 import { OutletSystem } from '@outlet/supervisor';
 import { listFeatureFiles } from '@outlet/transport';
 import { heldOutDigit, inferBody } from '../support/digits';
@@ -17,11 +18,25 @@ import { TrunkRecords } from '../support/trunk-record';
 const MODEL = 'slow-segment';
 const NODE = 'edge-crash';
 const TASKS = 4;
+/** Default OUTLET_LOCK_MS 4000: a dead branch worker's subjob fails within ~6 s; asserted with a wide margin. */
+const SUBJOB_FAIL_BOUND_MS = 15_000;
+
+/** Poll until `count()` is 0; the time it took (ms), or a failure naming `what` after `timeoutMs`. */
+async function untilZero(what: string, count: () => Promise<number>, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const n = await count();
+    if (n === 0) return Date.now() - started;
+    assert.ok(Date.now() - started < timeoutMs, `${n} ${what} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 describe('a branch worker killed mid-task', () => {
   let system: OutletSystem;
   let records: TrunkRecords;
   let queue: Queue;
+  let branchQueue: Queue<BranchJobData>;
   let featureRoot: string;
 
   before(async () => {
@@ -33,9 +48,11 @@ describe('a branch worker killed mid-task', () => {
     });
     records = await new TrunkRecords(system.redisUrl, MODEL).ready();
     queue = new Queue(inferQueueName(MODEL), { connection: bullConnection(system.redisUrl) });
+    branchQueue = new Queue(branchQueueName(NODE), { connection: bullConnection(system.redisUrl) });
   });
 
   after(async () => {
+    await branchQueue?.close();
     await queue?.close();
     await records?.close();
     await system?.stop();
@@ -80,5 +97,54 @@ describe('a branch worker killed mid-task', () => {
     assert.ok(afterKill >= TASKS - 1, `${afterKill} task(s) started after the kill`);
     // The trunk removed every feature it handed off: the dead worker never took them.
     assert.deepEqual(listFeatureFiles(join(featureRoot, NODE)), []);
+    // No subjob of the dead worker is left active (the node's trunk runs the branch queue's stalled check).
+    await untilZero('subjob(s) still active', () => branchQueue.getActiveCount(), SUBJOB_FAIL_BOUND_MS);
+  });
+
+  test('SIGKILL of the branch worker mid-subjob: the subjob is dropped within seconds, none is left active, the trunk still answers', async (t) => {
+    const branch = await system.respawn(NODE, 'branch');
+    // Subjobs as a trunk hands them off, for slow-head's first exit (a head of ~80-150 ms that is never
+    // confident): the branch worker is surely inside one when it dies.
+    const redis = new Redis(system.redisUrl);
+    try {
+      const values = new Float32Array(8 * 28 * 28).fill(0.5);
+      for (let i = 0; i < 12; i++) {
+        const taskId = `crafted-${i}`;
+        const key = featureKey(taskId, 0);
+        await redis.set(key, float32ToBuffer(values), 'PX', 60_000);
+        const data: BranchJobData = {
+          taskId,
+          model: 'slow-head',
+          exitIndex: 0,
+          feature: { transport: 'redis', key },
+          featureShape: [1, 8, 28, 28],
+          threshold: 0.9,
+          trunkNodeId: NODE,
+          handedOffAt: nowMs(),
+          task: { requestId: taskId, trunkEp: 'cpu', plan: ['branch', 'branch'], planSource: 'request', queueMs: 0 },
+        };
+        await branchQueue.add(JobName.ExitHead, data);
+      }
+    } finally {
+      await redis.quit();
+    }
+    const deadline = Date.now() + 30_000;
+    while ((await branchQueue.getActiveCount()) === 0) {
+      assert.ok(Date.now() < deadline, 'the branch worker never took a subjob');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await branch.stop('SIGKILL');
+    // What it held when it died (nobody else moves subjobs out of "active" but the stalled check).
+    const active: Job<BranchJobData>[] = await branchQueue.getActive();
+    assert.ok(active.length > 0, 'killed mid-subjob');
+    const failMs = await untilZero('subjob(s) of the dead branch worker still active', () => branchQueue.getActiveCount(), SUBJOB_FAIL_BOUND_MS);
+    t.diagnostic(`no subjob active ${failMs} ms after the kill (OUTLET_LOCK_MS 4000)`);
+    // Dropped by the node's trunk (no branch worker lives to fail it), never run again.
+    for (const job of active) assert.equal(await branchQueue.getJobState(job.id!), 'unknown', `subjob ${job.id}`);
+    assert.ok(system.nodes[0].trunk.lines().some((l) => new RegExp(`subjob ${active[0].id} stalled .*: dropped`).test(l)), 'the trunk logs the drop');
+    // Tasks go on without any branch worker: the trunk's final exit answers.
+    const res = await post(`${system.baseUrl}/v2/models/${MODEL}/infer`, inferBody(heldOutDigit(1, 3), { plan: 'parallel' }, 'after-subjob-kill'));
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.parameters.exit_worker, 'trunk');
   });
 });

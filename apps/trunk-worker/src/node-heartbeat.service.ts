@@ -80,7 +80,7 @@ export class NodeHeartbeat implements OnApplicationBootstrap, OnApplicationShutd
   private async drain() {
     this.draining = true;
     this.leftBecause = 'drained';
-    this.logger.log(`drain ordered: taking no new tasks; leaving once the ${this.inFlight.size} in flight are done`);
+    this.logger.log(`drain ordered: taking no new tasks; leaving once its ${this.inFlight.size} task(s) in flight are done`);
     // Shown draining at once, not at the next tick.
     await this.beat().catch(() => undefined);
     await this.stopTakingTasks();
