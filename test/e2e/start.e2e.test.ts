@@ -58,3 +58,36 @@ test('`outlet start` runs the whole system on a private Redis; SIGINT stops ever
   assert.equal(await start.stop('SIGINT'), 0);
   for (const pid of children) assert.throws(() => process.kill(Number(pid), 0), /ESRCH/, `process ${pid} still runs`);
 });
+
+test('`outlet start`: a node drained with `outlet nodes drain` leaves on purpose; the supervisor says so and keeps the gateway up', async () => {
+  const port = await freePort();
+  let grpcPort = await freePort();
+  while (grpcPort === port) grpcPort = await freePort();
+  const start = new ManagedProcess({
+    name: 'outlet-start',
+    command: process.execPath,
+    args: [appEntry('cli'), 'start'],
+    env: { PORT: String(port), OUTLET_GRPC_PORT: String(grpcPort), REDIS_URL: '', NODE_ID: 'drained-start', OUTLET_MODELS_DIR: MODELS_DIR, OUTLET_HEARTBEAT_MS: '250' },
+    readyPattern: /outlet: ready/,
+    onLine: null,
+  });
+  try {
+    await start.ready;
+    const url = `http://127.0.0.1:${port}`;
+    const drain = spawnSync(process.execPath, [appEntry('cli'), 'nodes', 'drain', 'drained-start', '--wait', '--url', url], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(drain.status, 0, drain.stderr);
+    assert.match(drain.stdout, /node drained-start: drain ordered/);
+    assert.match(drain.stdout, /node drained-start: gone \(drained\)/);
+    const deadline = Date.now() + 30_000;
+    const left = (role: string) => start.lines().some((l) => new RegExp(`${role}:drained-start left on purpose`).test(l));
+    while (!(left('trunk') && left('branch'))) {
+      assert.ok(Date.now() < deadline, `the supervisor did not log both departures:\n${start.lines().slice(-10).join('\n')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(!start.lines().some((l) => /exited unexpectedly|stopping every process/.test(l)), start.lines().slice(-10).join('\n'));
+    assert.equal((await fetch(`${url}/v2/health/live`)).status, 200, 'the gateway goes on');
+    assert.equal(start.running, true);
+  } finally {
+    assert.equal(await start.stop('SIGINT'), 0);
+  }
+});
