@@ -1,4 +1,5 @@
 import { ConnectionOptions } from 'bullmq';
+import { maskRedisUrl } from './env';
 
 /** BullMQ connection options from a redis:// URL (BullMQ needs maxRetriesPerRequest null for workers). */
 export function bullConnection(redisUrl: string): ConnectionOptions {
@@ -34,6 +35,6 @@ export async function redisProblem(redisUrl: string): Promise<string | undefined
 export async function assertRedisReachable(redisUrl: string, processName: string): Promise<void> {
   const problem = await redisProblem(redisUrl);
   if (problem === undefined) return;
-  console.error(`${processName}: Redis at REDIS_URL=${redisUrl} does not answer (${problem}); start Redis or set REDIS_URL`);
+  console.error(`${processName}: Redis at REDIS_URL=${maskRedisUrl(redisUrl)} does not answer (${problem}); start Redis or set REDIS_URL`);
   process.exit(1);
 }
