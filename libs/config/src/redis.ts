@@ -19,13 +19,16 @@ export function bullConnection(redisUrl: string): ConnectionOptions {
 export async function redisProblem(redisUrl: string): Promise<string | undefined> {
   const { default: Redis } = await import('ioredis');
   const probe = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: 5_000 });
-  probe.on('error', () => undefined);
+  // The cause (a wrong password, a TLS failure, a refused connection) comes as an 'error' event;
+  // the command itself then fails only with "Connection is closed".
+  let cause: Error | undefined;
+  probe.on('error', (err: Error) => (cause ??= err));
   try {
     await probe.connect();
     await probe.ping();
     return undefined;
   } catch (err) {
-    return (err as Error).message;
+    return (cause ?? (err as Error)).message;
   } finally {
     probe.disconnect();
   }
