@@ -255,6 +255,23 @@ describe('who may use the gateway: API keys, helmet headers, CORS', () => {
     assert.match(res.headers.get('access-control-expose-headers') ?? '', /Inference-Header-Content-Length/);
   });
 
+  test('the OpenAPI document: a bearer scheme on every keyed route, with 401 and 429; none on health', async () => {
+    const doc = (await get(`${system.baseUrl}/docs-json`)).body;
+    assert.deepEqual({ type: doc.components.securitySchemes.api_key.type, scheme: doc.components.securitySchemes.api_key.scheme }, { type: 'http', scheme: 'bearer' });
+    const openPaths = ['/v2/health/live', '/v2/health/ready', '/v2/models/{name}/ready'];
+    for (const [path, item] of Object.entries<Record<string, any>>(doc.paths)) {
+      for (const [method, op] of Object.entries<any>(item)) {
+        if (openPaths.includes(path)) {
+          assert.deepEqual(op.security, [], `${method} ${path}`);
+        } else {
+          assert.deepEqual(op.security, [{ api_key: [] }], `${method} ${path}`);
+          assert.ok(op.responses['401'] && op.responses['429'], `${method} ${path}`);
+        }
+        assert.equal(op['x-outlet-open-access'], undefined, 'the internal mark is not published');
+      }
+    }
+  });
+
   test('the gateway says keys are required, and never prints them', () => {
     const lines = system.gateway.lines();
     assert.ok(lines.some((l) => l.includes('API keys required (2 accepted)')), lines.join('\n'));

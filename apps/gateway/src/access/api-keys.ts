@@ -1,9 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { SetMetadata } from '@nestjs/common';
+import { SetMetadata, applyDecorators } from '@nestjs/common';
+import { ApiExtension } from '@nestjs/swagger';
 
-/** Marks a route that needs no API key and is never rate limited: health probes. */
 export const OPEN_ACCESS = 'outlet:open-access';
-export const OpenAccess = () => SetMetadata(OPEN_ACCESS, true);
+/** Carries the mark into the OpenAPI document, which then lists the route without security. */
+export const OPEN_ACCESS_EXTENSION = 'x-outlet-open-access';
+/** Marks a route that needs no API key and is never rate limited: health probes. */
+export const OpenAccess = () => applyDecorators(SetMetadata(OPEN_ACCESS, true), ApiExtension(OPEN_ACCESS_EXTENSION, true));
 
 /** The outcome of checking one request's credentials. */
 export type KeyCheck =
