@@ -50,7 +50,7 @@ function grpcAuth(value: string): grpc.Metadata {
 }
 
 /** A second gateway on the system's Redis, with its own settings; stopped by the caller. */
-async function extraGateway(redisUrl: string, env: Record<string, string>): Promise<{ gateway: ManagedProcess; baseUrl: string }> {
+async function extraGateway(redisUrl: string, env: Record<string, string>): Promise<{ gateway: ManagedProcess; baseUrl: string; grpcAddress: string }> {
   const port = await freePort();
   const gateway = new ManagedProcess({
     name: 'gateway-extra',
@@ -61,7 +61,8 @@ async function extraGateway(redisUrl: string, env: Record<string, string>): Prom
     onLine: null,
   });
   await gateway.ready;
-  return { gateway, baseUrl: `http://127.0.0.1:${port}` };
+  const grpcPort = gateway.lines().map((l) => /gRPC localhost:(\d+)/.exec(l)?.[1]).find(Boolean);
+  return { gateway, baseUrl: `http://127.0.0.1:${port}`, grpcAddress: `127.0.0.1:${grpcPort}` };
 }
 
 /** A gateway expected to stop at start-up: its exit code and everything it printed. */
@@ -290,8 +291,8 @@ describe('rate limits (OUTLET_RATE_LIMIT per OUTLET_RATE_WINDOW_MS)', () => {
     await system?.stop();
   });
 
-  test('per key: past the limit 429 with Retry-After; another key and health are not held back', async () => {
-    const { gateway, baseUrl } = await extraGateway(system.redisUrl, {
+  test('per key: past the limit 429 with Retry-After; another key and health are not held back; gRPC shares the budget', async () => {
+    const { gateway, baseUrl, grpcAddress } = await extraGateway(system.redisUrl, {
       OUTLET_API_KEYS: `${KEY_A},${KEY_B}`,
       OUTLET_RATE_LIMIT: '3',
       OUTLET_RATE_WINDOW_MS: '60000',
@@ -312,22 +313,41 @@ describe('rate limits (OUTLET_RATE_LIMIT per OUTLET_RATE_WINDOW_MS)', () => {
       for (let i = 0; i < 5; i++) assert.equal((await get(`${baseUrl}/v2/health/ready`)).status, 200, 'health is never limited');
       // A refused key does not spend anyone's budget: 401 comes first.
       assert.equal((await get(`${baseUrl}/v2`, bearer('not-a-key-0123456789'))).status, 401);
+
+      // gRPC counts against the same budgets: key A is spent, key B has one request left.
+      const client = new (loadGrpcInferenceService())(grpcAddress, grpc.credentials.createInsecure());
+      try {
+        await assert.rejects(call(client, 'ServerMetadata', {}, grpcAuth(`Bearer ${KEY_A}`)), (err: grpc.ServiceError) => {
+          assert.equal(err.code, grpc.status.RESOURCE_EXHAUSTED);
+          assert.match(err.details, /^rate limit exceeded: more than 3 requests in 60000 ms from this API key; retry after \d+ s$/);
+          return true;
+        });
+        assert.equal((await call(client, 'ServerMetadata', {}, grpcAuth(`Bearer ${KEY_B}`))).name, 'outlet');
+        assert.equal((await get(`${baseUrl}/v2`, bearer(KEY_B))).status, 200, 'key B: the third request of three');
+        assert.equal((await get(`${baseUrl}/v2`, bearer(KEY_B))).status, 429, 'key B: HTTP and gRPC together spent it');
+        for (let i = 0; i < 5; i++) assert.deepEqual(await call(client, 'ServerLive', {}), { live: true }, 'gRPC health is never limited');
+      } finally {
+        client.close();
+      }
     } finally {
       await gateway.stop();
     }
   });
 
   test('without keys: per client address, and the gateway warns that the API is open', async () => {
-    const { gateway, baseUrl } = await extraGateway(system.redisUrl, { OUTLET_RATE_LIMIT: '2', OUTLET_RATE_WINDOW_MS: '60000' });
+    const { gateway, baseUrl, grpcAddress } = await extraGateway(system.redisUrl, { OUTLET_RATE_LIMIT: '2', OUTLET_RATE_WINDOW_MS: '60000' });
+    const client = new (loadGrpcInferenceService())(grpcAddress, grpc.credentials.createInsecure());
     try {
       assert.equal((await get(`${baseUrl}/v2`)).status, 200);
-      assert.equal((await get(`${baseUrl}/metrics`)).status, 200);
+      assert.equal((await call(client, 'ServerMetadata', {})).name, 'outlet');
       const limited = await get(`${baseUrl}/v2`);
-      assert.equal(limited.status, 429);
+      assert.equal(limited.status, 429, 'one budget for this address over HTTP and gRPC');
       assert.ok(Number(limited.headers.get('retry-after')) >= 1);
       assert.match(limited.body.error, /from this client/);
+      await assert.rejects(call(client, 'ModelMetadata', { name: MODEL }), (err: grpc.ServiceError) => err.code === grpc.status.RESOURCE_EXHAUSTED && /from this client/.test(err.details));
       assert.ok(gateway.lines().some((l) => /the API is open to anyone who can reach it: set OUTLET_API_KEYS/.test(l)), gateway.lines().join('\n'));
     } finally {
+      client.close();
       await gateway.stop();
     }
   });

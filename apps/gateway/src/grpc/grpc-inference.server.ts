@@ -11,7 +11,7 @@ import { GATEWAY_SETTINGS } from '../tokens';
 import { loadGrpcInferenceService } from './proto';
 import { ModelInferRequest, OipAnswer, checkVersion, grpcCode, toModelInferResponse, toValidInferRequest } from './messages';
 import { OIP_EXTENSIONS } from '../oip-extensions';
-import { ApiKeys } from '../access/api-keys';
+import { GrpcAccess, GrpcRefusal } from '../access/grpc-access';
 
 /** Server metadata, as GET /v2 gives it. */
 export const SERVER_NAME = 'outlet';
@@ -39,7 +39,7 @@ export class GrpcInferenceServer implements OnModuleDestroy {
     private readonly nodes: NodeRegistry,
     private readonly transport: GatewayTransport,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
-    private readonly keys: ApiKeys,
+    private readonly access: GrpcAccess,
   ) {}
 
   /** Bind host:port (port 0: one the OS picks) and serve; resolves with the port bound. */
@@ -96,20 +96,21 @@ export class GrpcInferenceServer implements OnModuleDestroy {
     return this.close();
   }
 
-  /** `access`: 'keyed' calls need the `authorization: Bearer <key>` metadata when OUTLET_API_KEYS is set. */
+  /**
+   * `access`: 'keyed' calls need the `authorization: Bearer <key>` metadata when OUTLET_API_KEYS is
+   * set, and count against the rate limit when OUTLET_RATE_LIMIT is.
+   */
   private unary<Req, Res>(handler: Handler<Req, Res>, access: 'open' | 'keyed' = 'keyed'): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
-      if (access === 'keyed') {
-        const [authorization] = call.metadata.get('authorization');
-        const check = this.keys.check(authorization === undefined ? undefined : String(authorization), 'metadata');
-        if (!check.ok) return callback({ code: grpc.status.UNAUTHENTICATED, details: check.message });
-      }
       Promise.resolve()
+        .then(() => (access === 'keyed' ? this.access.admit(call) : undefined))
         .then(() => handler(call.request))
         .then(
           (response) => callback(null, response),
           (err: unknown) => {
-            if (err instanceof RequestError) {
+            if (err instanceof GrpcRefusal) {
+              callback({ code: err.code, details: err.message });
+            } else if (err instanceof RequestError) {
               callback({ code: grpcCode(err.status), details: err.message });
             } else {
               this.logger.error(err instanceof Error ? err.stack : String(err));
