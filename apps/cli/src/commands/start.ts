@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { ConfigError, envInt, envNodeId, envRedisUrl, redisProblem } from '@outlet/config';
+import { ConfigError, envInt, envNodeId, envRedisUrl, maskRedisUrl, redisProblem } from '@outlet/config';
 import { HOW_TO_GET_REDIS, OutletSystem, findRedisServer } from '@outlet/supervisor';
 
 /**
@@ -22,12 +22,12 @@ export async function startCommand(): Promise<void> {
   }
   if (redisUrl) {
     const problem = await redisProblem(redisUrl);
-    if (problem !== undefined) return fail(`REDIS_URL=${redisUrl} does not answer (${problem}). ${HOW_TO_GET_REDIS}`);
+    if (problem !== undefined) return fail(`REDIS_URL=${maskRedisUrl(redisUrl)} does not answer (${problem}). ${HOW_TO_GET_REDIS}`);
   } else if (!findRedisServer()) {
     return fail(`REDIS_URL is not set and redis-server is not installed. ${HOW_TO_GET_REDIS}`);
   }
 
-  console.log(redisUrl ? `outlet: using Redis at ${redisUrl}` : 'outlet: starting a private redis-server (set REDIS_URL to use your own)');
+  console.log(redisUrl ? `outlet: using Redis at ${maskRedisUrl(redisUrl)}` : 'outlet: starting a private redis-server (set REDIS_URL to use your own)');
   let system: OutletSystem;
   try {
     system = await OutletSystem.start({ redisUrl, port, grpcPort, nodes: [{ nodeId }] });
@@ -37,7 +37,7 @@ export async function startCommand(): Promise<void> {
 
   const base = `http://localhost:${port}`;
   console.log('');
-  console.log(`outlet: ready — node ${nodeId}, Redis ${system.redisUrl}`);
+  console.log(`outlet: ready — node ${nodeId}, Redis ${maskRedisUrl(system.redisUrl)}`);
   console.log(`  API         ${base}/v2/models/<model>/infer   (models: ${base}/v2/models/branchy-mnist)`);
   console.log(`  gRPC        localhost:${system.grpcPort}   (inference.GRPCInferenceService; proto: apps/gateway/proto/outlet_grpc_predict_v2.proto)`);
   console.log(`  Jobs        ${base}/v1/jobs`);
