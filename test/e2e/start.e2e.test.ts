@@ -59,7 +59,8 @@ test('`outlet start` runs the whole system on a private Redis; SIGINT stops ever
   for (const pid of children) assert.throws(() => process.kill(Number(pid), 0), /ESRCH/, `process ${pid} still runs`);
 });
 
-test('`outlet start`: a node drained with `outlet nodes drain` leaves on purpose; the supervisor says so and keeps the gateway up', async () => {
+test('`outlet start`: a node drained with `outlet nodes drain` (with an API key) leaves on purpose; the supervisor says so and keeps the gateway up', async () => {
+  const key = 'fleet-test-key-0123456789abcdef';
   const port = await freePort();
   let grpcPort = await freePort();
   while (grpcPort === port) grpcPort = await freePort();
@@ -67,14 +68,18 @@ test('`outlet start`: a node drained with `outlet nodes drain` leaves on purpose
     name: 'outlet-start',
     command: process.execPath,
     args: [appEntry('cli'), 'start'],
-    env: { PORT: String(port), OUTLET_GRPC_PORT: String(grpcPort), REDIS_URL: '', NODE_ID: 'drained-start', OUTLET_MODELS_DIR: MODELS_DIR, OUTLET_HEARTBEAT_MS: '250' },
+    env: { PORT: String(port), OUTLET_GRPC_PORT: String(grpcPort), REDIS_URL: '', NODE_ID: 'drained-start', OUTLET_MODELS_DIR: MODELS_DIR, OUTLET_HEARTBEAT_MS: '250', OUTLET_API_KEYS: key },
     readyPattern: /outlet: ready/,
     onLine: null,
   });
   try {
     await start.ready;
     const url = `http://127.0.0.1:${port}`;
-    const drain = spawnSync(process.execPath, [appEntry('cli'), 'nodes', 'drain', 'drained-start', '--wait', '--url', url], { encoding: 'utf8', timeout: 60_000 });
+    const cli = (args: string[], env: Record<string, string> = {}) => spawnSync(process.execPath, [appEntry('cli'), 'nodes', ...args, '--url', url], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+    const refused = cli(['drain', 'drained-start'], { OUTLET_API_KEY: '' });
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /answered 401/);
+    const drain = cli(['drain', 'drained-start', '--wait'], { OUTLET_API_KEY: key });
     assert.equal(drain.status, 0, drain.stderr);
     assert.match(drain.stdout, /node drained-start: drain ordered/);
     assert.match(drain.stdout, /node drained-start: gone \(drained\)/);

@@ -18,11 +18,11 @@ interface NodeRow {
 const DEFAULT_URL = 'http://localhost:3000';
 const dash = (v: unknown) => (v === null || v === undefined ? '-' : String(v));
 
-/** A call to the gateway; a refusal or an unreachable gateway becomes an Error that says which. */
-async function call(method: string, url: string): Promise<any> {
+/** A call to the gateway (with the API key when one is given); a refusal or an unreachable gateway becomes an Error that says which. */
+async function call(method: string, url: string, apiKey: string | undefined): Promise<any> {
   let res: Response;
   try {
-    res = await fetch(url, { method });
+    res = await fetch(url, { method, headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {} });
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     throw new Error(`cannot reach the gateway at ${new URL(url).origin} (${cause?.code ?? cause?.message ?? (err as Error).message}); is it running? (--url)`);
@@ -69,9 +69,10 @@ export function registerNodes(program: Command): void {
     .command('nodes')
     .description("list the fleet's nodes from a gateway: status (live, draining, stale, gone), models, execution provider, threads, CPU, heartbeat age, tasks in flight, branch workers")
     .option('--url <url>', 'the gateway', DEFAULT_URL)
+    .option('--api-key <key>', 'one of the gateway\'s OUTLET_API_KEYS (default: $OUTLET_API_KEY)', process.env.OUTLET_API_KEY)
     .option('--json', 'print the JSON the gateway answered')
-    .action(async (opts: { url: string; json?: boolean }) => {
-      const body = await call('GET', `${base(opts.url)}/v1/nodes`);
+    .action(async (opts: { url: string; apiKey?: string; json?: boolean }) => {
+      const body = await call('GET', `${base(opts.url)}/v1/nodes`, opts.apiKey);
       if (opts.json) return console.log(JSON.stringify(body, null, 2));
       console.log(body.nodes.length ? nodesTable(body.nodes) : 'no node has sent a heartbeat in the last 5 minutes');
     });
@@ -80,16 +81,16 @@ export function registerNodes(program: Command): void {
     .command('drain <id>')
     .description('drain a node: its trunk takes no new task, finishes those in flight and exits 0; its branch worker follows')
     .option('--wait', 'wait until the node is gone, showing its state as it changes')
-    // --url is the parent's option (commander parses it wherever it stands).
+    // --url and --api-key are the parent's options (commander parses them wherever they stand).
     .action(async (id: string, _opts: unknown, command: Command) => {
-      const opts = command.optsWithGlobals<{ url: string; wait?: boolean }>();
+      const opts = command.optsWithGlobals<{ url: string; apiKey?: string; wait?: boolean }>();
       const url = `${base(opts.url)}/v1/nodes/${encodeURIComponent(id)}`;
-      const node: NodeRow = await call('POST', `${url}/drain`);
+      const node: NodeRow = await call('POST', `${url}/drain`, opts.apiKey);
       console.log(`node ${id}: drain ordered (${node.status}, ${dash(node.tasks_in_flight)} task(s) in flight); it stops taking tasks at its next heartbeat`);
       if (!opts.wait) return;
       let last = '';
       for (;;) {
-        const now: NodeRow = await call('GET', url);
+        const now: NodeRow = await call('GET', url, opts.apiKey);
         const line = `node ${id}: ${statusText(now)}, ${dash(now.tasks_in_flight)} task(s) in flight, ${now.branch_workers.length} branch worker(s)`;
         if (line !== last) console.log(line);
         last = line;
