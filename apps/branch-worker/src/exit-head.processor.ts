@@ -8,9 +8,9 @@ import { BranchTransport } from './branch-transport.service';
 
 /**
  * The processor of this node's branch queue (its name carries the NODE_ID, known at start-up).
- * `locks` (subjobLockOptions, from OUTLET_LOCK_MS): a subjob of a branch worker that died fails
- * within seconds (maxStalledCount 0; the trunk of the node runs the stalled check too, so this
- * holds while no branch worker lives): its task is answered by the trunk's final exit.
+ * `locks` (subjobLockOptions, from OUTLET_LOCK_MS): a subjob of a branch worker that died is never
+ * run again (maxStalledCount 0): a live branch worker fails it, or the node's trunk, which runs
+ * the queue's stalled check too, drops it when none is left; its task is answered by the trunk.
  */
 export function exitHeadProcessorFor(nodeId: string, concurrency: number, locks: JobLockOptions): Type<WorkerHost> {
   @Processor(branchQueueName(nodeId), { concurrency, ...locks })

@@ -83,7 +83,7 @@ export class NodeHeartbeat implements OnApplicationBootstrap, OnApplicationShutd
     this.logger.log(`drain ordered: taking no new tasks; leaving once its ${this.inFlight.size} task(s) in flight are done`);
     // Shown draining at once, not at the next tick.
     await this.beat().catch(() => undefined);
-    await this.stopTakingTasks();
+    await this.stopTakingTasks().catch((err) => this.logger.warn(`closing the workers: ${err.message}`));
     this.logger.log('drained: no task in flight; leaving');
     this.markDrained();
   }
