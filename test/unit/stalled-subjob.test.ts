@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { featureFileName, featureFilePath, takeFeatureFile, writeFeatureFile } from '@outlet/transport';
 
-test('a subjob re-run after a stall finds its feature already taken by the first run (the runner then ends it "dropped")', () => {
+test('a feature file is taken once: a second take finds it gone (a subjob whose task ended ends "dropped")', () => {
   const dir = mkdtempSync(join(tmpdir(), 'outlet-stalled-'));
   try {
     const path = featureFilePath(dir, featureFileName('task-1', 0));
