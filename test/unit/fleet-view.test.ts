@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GONE_NODE_KEPT_MS, NodeStatus } from '@outlet/contracts';
 import { readTrunkSettings, subjobLockOptions } from '@outlet/config';
-import { isListed, nodeState, nodeView } from '../../apps/gateway/src/fleet-view';
+import { isListed, nodeState, nodeView, parseNodeStatus } from '../../apps/gateway/src/fleet-view';
 import { nodesTable } from '../../apps/cli/src/commands/nodes';
 
 const NOW = 1_000_000_000;
@@ -58,6 +58,13 @@ test('the view: branch workers with a current heartbeat (threads summed), garbag
   assert.equal(v.left, null);
   const gone = nodeView(status({ heartbeatAt: NOW - 60_000 }), {}, false, NOW);
   assert.deepEqual([gone.status, gone.tasks_in_flight, gone.threads.branch, gone.heartbeat_age_ms], ['gone', 0, null, 60_000]);
+});
+
+test('a status value that is not a status is skipped, not a failure of the whole list', () => {
+  assert.deepEqual(parseNodeStatus(JSON.stringify(status())), status());
+  for (const bad of [null, '', 'not json', 'null', '42', '{"nodeId":"x"}', '{"nodeId":"x","heartbeatAt":1,"models":"m"}']) {
+    assert.equal(parseNodeStatus(bad), undefined, String(bad));
+  }
 });
 
 test('outlet nodes prints one aligned row per node', () => {

@@ -17,6 +17,17 @@ export function nodeState(s: NodeStatus, now: number): NodeState {
   return s.draining ? 'draining' : 'live';
 }
 
+/** A node's status from its Redis value; undefined when absent or not a status (one bad value must not hide the fleet). */
+export function parseNodeStatus(text: string | null): NodeStatus | undefined {
+  if (text === null) return undefined;
+  try {
+    const s = JSON.parse(text) as NodeStatus;
+    return typeof s?.nodeId === 'string' && Number.isFinite(s.heartbeatAt) && Array.isArray(s.models) ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Whether a node is still listed at all. */
 export function isListed(s: NodeStatus, now: number): boolean {
   return now - (s.leftAt ?? s.heartbeatAt) <= GONE_NODE_KEPT_MS;

@@ -3,7 +3,7 @@ import { InjectRedis } from '@outlet/transport';
 import Redis from 'ioredis';
 import { GONE_NODE_KEPT_MS, NODES_KEY, NodeStatus, branchWorkersKey, echoText, nodeDrainKey, nodeStatusKey } from '@outlet/contracts';
 import { RequestError } from './inference-request';
-import { NodeView, isListed, nodeState, nodeView } from './fleet-view';
+import { NodeView, isListed, nodeState, nodeView, parseNodeStatus } from './fleet-view';
 
 /** The gateway's view of the edge nodes: their heartbeats, the models they serve, their state; and drain orders. */
 @Injectable()
@@ -15,10 +15,7 @@ export class NodeRegistry {
     const ids = await this.redis.zrange(NODES_KEY, '0', '-1');
     if (ids.length === 0) return [];
     const values = await this.redis.mget(ids.map(nodeStatusKey));
-    return values
-      .filter((v): v is string => v !== null)
-      .map((v) => JSON.parse(v) as NodeStatus)
-      .filter((s) => isListed(s, now));
+    return values.map(parseNodeStatus).filter((s): s is NodeStatus => s !== undefined && isListed(s, now));
   }
 
   /** Nodes that take tasks: live, or stale but not yet gone (a draining node takes no new task). */
