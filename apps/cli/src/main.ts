@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { startCommand } from './commands/start';
 import { registerBench } from './commands/bench';
+import { registerChaos } from './commands/chaos';
 import { registerLoad } from './commands/load';
 import { registerPredictor } from './commands/predictor';
 import { registerProfile } from './commands/profile';
@@ -27,6 +28,7 @@ registerTransfer(program);
 registerPlan(program);
 registerLoad(program);
 registerBench(program);
+registerChaos(program);
 
 program.parseAsync(process.argv).catch((err) => {
   console.error(`outlet: ${err instanceof Error ? err.message : String(err)}`);
