@@ -6,3 +6,5 @@ export * from './stats';
 export * from './answer-check';
 export * from './task-load';
 export * from './chaos';
+export * from './line-chart';
+export * from './soak';
