@@ -53,6 +53,8 @@ export interface KillRecord {
   affected: number;
   /** Kill → the last affected task answered; null when one was not answered within the deadline (or failed). */
   recoveryMs: number | null;
+  /** The affected task answered last (or not at all): its request id, route and whether its synchronous caller got a 504 first. */
+  slowest?: string;
   /** Redis: kill → the first answer the load received after Redis was ready again. */
   firstAnswerAfterRestartMs?: number;
   /** Trunk: affected tasks that BullMQ took back from the dead trunk and a live one ran again. */
@@ -166,7 +168,7 @@ export class ChaosRun {
         o.log(
           `kill ${kills.length}/${o.killsEach * o.kinds.length}: ${kind} ${record.target} at ${record.atS.toFixed(1)} s — ` +
             `restarted in ${record.restartMs.toFixed(0)} ms, ${record.affected} task(s) in flight, ` +
-            (record.recoveryMs === null ? 'NOT all answered' : record.affected ? `all answered ${record.recoveryMs.toFixed(0)} ms after the kill` : 'none to recover') +
+            (record.recoveryMs === null ? `NOT all answered (${record.slowest})` : record.affected ? `all answered ${record.recoveryMs.toFixed(0)} ms after the kill (last: ${record.slowest})` : 'none to recover') +
             (record.firstAnswerAfterRestartMs !== undefined ? `, first answer ${record.firstAnswerAfterRestartMs.toFixed(0)} ms after the kill` : ''),
         );
         await new Promise((r) => setTimeout(r, o.gapMs)); // load-only pacing between kills
@@ -257,10 +259,14 @@ export class ChaosRun {
 }
 
 /** Recovery of one kill from the tasks that were in flight at it. */
-function recoveryOf(inFlight: TaskRecord[], killedAt: number): Pick<KillRecord, 'affected' | 'recoveryMs'> {
+function recoveryOf(inFlight: TaskRecord[], killedAt: number): Pick<KillRecord, 'affected' | 'recoveryMs' | 'slowest'> {
   const affected = inFlight.filter((r) => r.outcome === 'answered' || r.outcome === 'failed' || r.outcome === 'accepted');
-  if (affected.some((r) => r.outcome !== 'answered')) return { affected: affected.length, recoveryMs: null };
-  return { affected: affected.length, recoveryMs: affected.length ? Math.max(...affected.map((r) => r.answeredAt! - killedAt)) : 0 };
+  const describe = (r: TaskRecord) => `${r.requestId} (${r.route}, ${r.outcome}${r.syncTimedOut ? ' after a 504' : ''})`;
+  const unanswered = affected.find((r) => r.outcome !== 'answered');
+  if (unanswered) return { affected: affected.length, recoveryMs: null, slowest: describe(unanswered) };
+  if (!affected.length) return { affected: 0, recoveryMs: 0 };
+  const slowest = affected.reduce((a, b) => (b.answeredAt! > a.answeredAt! ? b : a));
+  return { affected: affected.length, recoveryMs: slowest.answeredAt! - killedAt, slowest: describe(slowest) };
 }
 
 function recoveryByKind(kills: KillRecord[]): Partial<Record<KillKind, KindRecovery>> {
