@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import Redis from 'ioredis';
 import { HANDOFF_TTL_MS } from '@outlet/contracts';
 import { loadModelPackage } from '@outlet/model-package';
+import { quantile } from '@outlet/profiler';
 import { OutletSystem } from '@outlet/supervisor';
 import { listFeatureFiles } from '@outlet/transport';
 import { ReferenceAnswers } from './answer-check';
@@ -183,7 +184,7 @@ export class SoakRun {
     }
     const settledAfterS = total(leftovers) === 0 ? (performance.now() - stoppedAt) / 1000 : null;
     await sampler.stop();
-    const rows = memoryRows(loadRows, warmupS);
+    const rows = memoryRows(loadRows, warmupS, loadS);
     return {
       model: o.model,
       options: { ...o, log: undefined } as Omit<SoakOptions, 'log'>,
@@ -254,19 +255,29 @@ function unexplained(s: SoakSample): boolean {
   return s.inputs > s.inFlight || s.features + s.featureFiles > 2 * s.inFlight || s.answers > s.inFlight + s.answeredWithinTtl;
 }
 
-/** Per process: RSS at the first sample after warm-up, at the last sample under load, the max after warm-up, and the change. */
-function memoryRows(samples: SoakSample[], warmupS: number): MemoryRow[] {
+/** How long the "after warm-up" and "end" windows are: a minute, or a quarter of the time after warm-up when that is shorter. */
+export function windowSeconds(loadS: number, warmupS: number): number {
+  return Math.min(60, (loadS - warmupS) / 4);
+}
+
+/**
+ * Per process: the median RSS in the window right after warm-up and in the last window under load
+ * (medians, so that one garbage collection does not decide), the max after warm-up, and the change.
+ */
+function memoryRows(samples: SoakSample[], warmupS: number, loadS: number): MemoryRow[] {
   const after = samples.filter((s) => s.tS >= warmupS);
   if (!after.length) return [];
+  const window = windowSeconds(loadS, warmupS);
+  const median = (v: number[]) => quantile([...v].sort((a, b) => a - b), 0.5);
   const series: [string, (s: SoakSample) => number | undefined][] = [
     ...Object.keys(after[0].rssMb).map((name) => [name, (s: SoakSample) => s.rssMb[name]] as [string, (s: SoakSample) => number | undefined]),
     ['redis used_memory', (s) => s.redisUsedMb],
   ];
+  const values = (rows: SoakSample[], pick: (s: SoakSample) => number | undefined) => rows.map(pick).filter((v): v is number => v !== undefined);
   return series.map(([name, pick]) => {
-    const values = after.map(pick).filter((v): v is number => v !== undefined);
-    const warmMb = values[0];
-    const endMb = values[values.length - 1];
-    return { name, warmMb, endMb, maxMb: Math.max(...values), changePct: ((endMb - warmMb) / warmMb) * 100 };
+    const warmMb = median(values(after.filter((s) => s.tS < warmupS + window), pick));
+    const endMb = median(values(after.filter((s) => s.tS >= loadS - window), pick));
+    return { name, warmMb, endMb, maxMb: Math.max(...values(after, pick)), changePct: ((endMb - warmMb) / warmMb) * 100 };
   });
 }
 
@@ -310,7 +321,8 @@ export function soakText(r: SoakReport): string {
   const f = (v: number) => v.toFixed(1).padStart(9);
   const lines = [
     `outlet soak: ${r.model}, ${r.options.minutes} min at ${r.options.ratePerS} tasks/s (${l.sent} tasks: ${l.answered} answered, ${l.lost} lost, ${l.wrong} wrong, ${l.refused} refused)`,
-    `warm-up: the first ${r.warmupS.toFixed(0)} s (10% of the run, at least 1 min, at most half); "after warm-up" is the first sample after it, "end" the last one under load`,
+    `warm-up: the first ${r.warmupS.toFixed(0)} s (10% of the run, at least 1 min, at most half); "after warm-up" and "end" are medians of the samples ` +
+      `in the ${windowSeconds(r.loadS, r.warmupS).toFixed(0)} s after warm-up and the last ${windowSeconds(r.loadS, r.warmupS).toFixed(0)} s under load`,
     '',
     `${'process'.padEnd(20)}${'after warm-up MB'.padStart(17)}${'end MB'.padStart(9)}${'max MB'.padStart(9)}${'change'.padStart(9)}`,
     ...r.rows.map((row) => `${row.name.padEnd(20)}${f(row.warmMb).padStart(17)}${f(row.endMb)}${f(row.maxMb)}${`${row.changePct >= 0 ? '+' : ''}${row.changePct.toFixed(1)}%`.padStart(9)}`),
