@@ -166,7 +166,7 @@ export class ChaosRun {
         const record = await this.kill(kind, round);
         kills.push(record);
         o.log(
-          `kill ${kills.length}/${o.killsEach * o.kinds.length}: ${kind} ${record.target} at ${record.atS.toFixed(1)} s — ` +
+          `kill ${kills.length}/${o.killsEach * o.kinds.length}: ${kind} ${record.target} at ${record.atS.toFixed(1)} s${record.victimBusy ? '' : ' (not seen busy within 5 s)'} — ` +
             `restarted in ${record.restartMs.toFixed(0)} ms, ${record.affected} task(s) in flight, ` +
             (record.recoveryMs === null ? `NOT all answered (${record.slowest})` : record.affected ? `all answered ${record.recoveryMs.toFixed(0)} ms after the kill (last: ${record.slowest})` : 'none to recover') +
             (record.firstAnswerAfterRestartMs !== undefined ? `, first answer ${record.firstAnswerAfterRestartMs.toFixed(0)} ms after the kill` : ''),

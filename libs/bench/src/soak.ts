@@ -43,6 +43,8 @@ export interface SoakSample extends Leftovers {
   inFlight: number;
   /** Tasks answered within an answer key's lifetime (what may hold an answer key). */
   answeredWithinTtl: number;
+  /** Tasks answered within the last second: their trunk may not have removed their input and features yet (it does so just after the answer). */
+  answeredJustNow: number;
   loadOn: boolean;
 }
 
@@ -74,9 +76,14 @@ export interface SoakReport {
 const NODE = 'soak-node';
 const RSS_FLAT_PCT = 10;
 
-/** Warm-up: the first 10% of the run, at least one minute, at most half the run. */
+/**
+ * Warm-up: the first 10% of the run, at least two minutes, at most half the run. At 20 tasks/s,
+ * Redis fills its job retention (OUTLET_JOB_RETENTION finished jobs per queue; the branch queue
+ * fills slowest) in about 100 s, and the workers' V8 heaps settle after their first major
+ * garbage collection, about a minute in.
+ */
 export function warmupSeconds(loadS: number): number {
-  return Math.min(Math.max(60, loadS * 0.1), loadS / 2);
+  return Math.min(Math.max(120, loadS * 0.1), loadS / 2);
 }
 
 /** VmRSS of a process in MB, from /proc (undefined when it is gone). */
@@ -111,6 +118,7 @@ export class SoakRun {
   private redis!: Redis;
   private load!: TaskLoad;
   private featureDir = '';
+  private earlyExits = 0;
   private loadStartedAt = 0;
   private readonly samples: SoakSample[] = [];
 
@@ -123,6 +131,7 @@ export class SoakRun {
     const reference = await ReferenceAnswers.compute(pkg, inputs);
     const features = mkdtempSync(join(featureRoot(), 'soak-'));
     this.featureDir = join(features, NODE);
+    this.earlyExits = pkg.manifest.exits.length - 1;
     try {
       o.log(`starting Redis, a gateway and node ${NODE}`);
       this.system = await OutletSystem.start({
@@ -160,6 +169,8 @@ export class SoakRun {
     o.log(`load: ${o.ratePerS} tasks/s for ${o.minutes} min (warm-up: the first ${warmupS.toFixed(0)} s), a sample every ${o.sampleMs / 1000} s`);
     this.loadStartedAt = performance.now();
     this.load.start();
+    const serving = await this.load.waitFor(() => this.load.records.some((r) => r.outcome === 'answered'), performance.now() + 60_000);
+    if (!serving) throw new Error('the system answered no task within the first minute of load');
     let loadOn = true;
     const sampler = this.sampleEvery(o.sampleMs, () => loadOn);
     const loadEnds = this.loadStartedAt + loadS * 1000;
@@ -192,7 +203,7 @@ export class SoakRun {
       loadS,
       rows,
       rssFlat: rows.every((r) => r.name === 'redis used_memory' || Math.abs(r.changePct) <= RSS_FLAT_PCT) && loadRows.every((s) => Object.values(s.rssMb).every((v) => v !== undefined)),
-      unexplainedSamples: loadRows.filter(unexplained).length,
+      unexplainedSamples: loadRows.filter((s) => unexplained(s, this.earlyExits)).length,
       leftovers,
       settledAfterS,
       load: this.load.summary(),
@@ -239,6 +250,7 @@ export class SoakRun {
       ...(await this.leftovers()),
       inFlight: this.load.unsettledAt(now).length,
       answeredWithinTtl: this.load.records.filter((r) => r.answeredAt !== undefined && r.answeredAt > now - HANDOFF_TTL_MS).length,
+      answeredJustNow: this.load.records.filter((r) => r.answeredAt !== undefined && r.answeredAt > now - 1_000).length,
       loadOn,
     });
   }
@@ -248,11 +260,12 @@ const total = (l: Leftovers) => l.inputs + l.features + l.answers + l.featureFil
 
 /**
  * Keys or files that the tasks of the moment do not explain: an input key or a feature (key or
- * file; at most one per early exit) needs a task in flight, an answer key a task in flight or
- * answered within the answer's TTL.
+ * file; at most one per early exit) needs a task in flight or just answered, an answer key a task
+ * in flight or answered within the answer's TTL.
  */
-function unexplained(s: SoakSample): boolean {
-  return s.inputs > s.inFlight || s.features + s.featureFiles > 2 * s.inFlight || s.answers > s.inFlight + s.answeredWithinTtl;
+function unexplained(s: SoakSample, earlyExits: number): boolean {
+  const live = s.inFlight + s.answeredJustNow;
+  return s.inputs > live || s.features + s.featureFiles > earlyExits * live || s.answers > s.inFlight + s.answeredWithinTtl;
 }
 
 /** How long the "after warm-up" and "end" windows are: a minute, or a quarter of the time after warm-up when that is shorter. */
@@ -321,7 +334,7 @@ export function soakText(r: SoakReport): string {
   const f = (v: number) => v.toFixed(1).padStart(9);
   const lines = [
     `outlet soak: ${r.model}, ${r.options.minutes} min at ${r.options.ratePerS} tasks/s (${l.sent} tasks: ${l.answered} answered, ${l.lost} lost, ${l.wrong} wrong, ${l.refused} refused)`,
-    `warm-up: the first ${r.warmupS.toFixed(0)} s (10% of the run, at least 1 min, at most half); "after warm-up" and "end" are medians of the samples ` +
+    `warm-up: the first ${r.warmupS.toFixed(0)} s (10% of the run, at least 2 min, at most half); "after warm-up" and "end" are medians of the samples ` +
       `in the ${windowSeconds(r.loadS, r.warmupS).toFixed(0)} s after warm-up and the last ${windowSeconds(r.loadS, r.warmupS).toFixed(0)} s under load`,
     '',
     `${'process'.padEnd(20)}${'after warm-up MB'.padStart(17)}${'end MB'.padStart(9)}${'max MB'.padStart(9)}${'change'.padStart(9)}`,

@@ -16,7 +16,6 @@ import { latencyStats, LatencyStats } from './stats';
 export type TaskOutcome = 'sending' | 'refused' | 'accepted' | 'answered' | 'failed' | 'no-reply';
 
 export interface TaskRecord {
-  n: number;
   route: 'sync' | 'async';
   plan: string;
   /** Index of the input in the load's input set. */
@@ -230,7 +229,6 @@ export class TaskLoad {
     // Spread asynchronous tasks evenly: task n is asynchronous when n·share crosses an integer.
     const chosen = route ?? (Math.floor((n + 1) * share) > Math.floor(n * share) ? 'async' : 'sync');
     const record: TaskRecord = {
-      n,
       route: chosen,
       plan: plan ?? this.o.plans[Math.floor(n / 2) % this.o.plans.length],
       input: n % this.o.inputs.length,
