@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { startCommand } from './commands/start';
 import { registerBench } from './commands/bench';
+import { registerChaos } from './commands/chaos';
+import { registerSoak } from './commands/soak';
 import { registerLoad } from './commands/load';
 import { registerPredictor } from './commands/predictor';
 import { registerProfile } from './commands/profile';
@@ -29,6 +31,8 @@ registerTransfer(program);
 registerPlan(program);
 registerLoad(program);
 registerBench(program);
+registerChaos(program);
+registerSoak(program);
 
 program.parseAsync(process.argv).catch((err) => {
   console.error(`outlet: ${err instanceof Error ? err.message : String(err)}`);

@@ -42,17 +42,24 @@ export function encodeBodies(requests: LabelledRequest[], shape: number[], input
 /** Keep-alive connections, as a real client would hold them; node:http costs less per call than fetch. */
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
-function post(url: string, body: string): Promise<{ status: number; text: string }> {
+/** One HTTP exchange on the kept-alive agent; a JSON body when given. `timeoutMs` aborts a reply that never comes. */
+export function httpRequest(method: 'GET' | 'POST', url: string, body?: string, timeoutMs?: number): Promise<{ status: number; text: string; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+    const headers = body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+    const req = request(url, { method, agent, headers, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
       res.on('error', reject);
     });
+    req.on('timeout', () => req.destroy(new Error(`no reply within ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end(body);
   });
+}
+
+function post(url: string, body: string): Promise<{ status: number; text: string }> {
+  return httpRequest('POST', url, body);
 }
 
 /** One retry when a kept-alive socket was closed under the request (it never reached the server). */
