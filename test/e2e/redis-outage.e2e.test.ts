@@ -164,4 +164,28 @@ describe('a Redis outage: kill -9 of a Redis with an append-only file, then a re
     }
     for (const p of system.processes()) assert.ok(p.running, `${p.spec.name} still runs after the outage`);
   });
+
+  test('a Redis that keeps its connections but does not answer (SIGSTOP): 503 after about 1 s; served again after SIGCONT', async (t) => {
+    const base = system.baseUrl;
+    const server = system.privateRedis!.server;
+    server.child.kill('SIGSTOP');
+    const ms: Record<string, number> = {};
+    try {
+      ms.infer = await assertRefusedFast('POST infer', () => post(`${base}/v2/models/${MODEL}/infer`, body(0)));
+      ms.status = await assertRefusedFast('GET /v1/jobs/:id', () => get(`${base}/v1/jobs/no-such-job`));
+      const readyStarted = nowMs();
+      assert.equal((await get(`${base}/v2/health/ready`)).status, 503, 'server readiness');
+      ms.ready = nowMs() - readyStarted;
+    } finally {
+      server.child.kill('SIGCONT');
+    }
+    t.diagnostic(`refusals while Redis is stopped (ms): ${JSON.stringify(Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, Math.round(v)])))}`);
+    // The connection stayed ready: these waited for the 1 s deadline, not refused at once.
+    for (const [what, took] of Object.entries(ms)) assert.ok(took >= 900, `${what} refused after ${took.toFixed(0)} ms: by the deadline`);
+    const served = await eventually('served again after SIGCONT', 10_000, async () => {
+      const res = await post(`${base}/v2/models/${MODEL}/infer`, body(1));
+      return res.status === 503 ? undefined : res;
+    });
+    assert.equal(served.status, 200, JSON.stringify(served.body));
+  });
 });
