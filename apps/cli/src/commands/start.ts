@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError, envInt, envNodeId, envOptional, envRedisUrl, redisProblem } from '@outlet/config';
-import { HOW_TO_GET_REDIS, OutletSystem, findRedisServer } from '@outlet/supervisor';
+import { HOW_TO_GET_REDIS, ManagedProcess, OutletSystem, findRedisServer } from '@outlet/supervisor';
 
 /**
  * `outlet start` (what `npm start` runs): the whole single-node system as separate processes —
@@ -80,6 +80,21 @@ export async function startCommand(): Promise<void> {
   for (const p of system.processes()) {
     void p.exited.then((code) => void stop(`${p.spec.name} exited unexpectedly (code ${code})`, 1));
   }
+  // The private Redis died: start it again on its port (the other processes reconnect by
+  // themselves); with OUTLET_REDIS_DIR its append-only file brings every accepted job back.
+  const privateRedis = system.privateRedis;
+  const restartRedisWhenItDies = (server: ManagedProcess) =>
+    void server.exited.then(async (code) => {
+      if (stopping || !privateRedis) return;
+      const what = redisDir ? `from its append-only file in ${redisDir}` : 'empty: without OUTLET_REDIS_DIR its queued jobs are lost';
+      console.log(`outlet: the private redis-server exited unexpectedly (${code === null ? 'killed by a signal' : `code ${code}`}); starting it again ${what}`);
+      try {
+        restartRedisWhenItDies(await privateRedis.restart());
+      } catch (err) {
+        void stop(`the private redis-server does not start again: ${(err as Error).message}`, 1);
+      }
+    });
+  if (privateRedis) restartRedisWhenItDies(privateRedis.server);
 }
 
 function fail(message: string): never {
