@@ -11,7 +11,7 @@ export interface LineLogger {
 /** Node's socket errors that only say the server is away or unreachable. */
 const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 /** ioredis's and BullMQ's words for a command that met a closed or unreachable connection. */
-const CONNECTION_ERROR_TEXT = /Connection is closed|Stream isn't writeable|Reached the max retries per request|Command timed out/;
+const CONNECTION_ERROR_TEXT = /Connection is closed|Stream isn't writeable/;
 
 /** Whether an error only says the Redis connection is down: the process's RedisConnectionWatch reports that, once. */
 export function isConnectionError(err: unknown): boolean {
