@@ -188,4 +188,20 @@ describe('a Redis outage: kill -9 of a Redis with an append-only file, then a re
     });
     assert.equal(served.status, 200, JSON.stringify(served.body));
   });
+
+  test('a worker stopped just after Redis returns, its connections still reconnecting, exits 0 at once', async () => {
+    const redis = system.privateRedis!;
+    redis.server.child.kill('SIGKILL');
+    await redis.server.exited;
+    // Away long enough that ioredis waits seconds between attempts (the scenario, not a wait for an event).
+    await new Promise((r) => setTimeout(r, 3_000));
+    await redis.restart();
+    const node = system.nodes[0];
+    const started = nowMs();
+    const code = await node.trunk.stop('SIGTERM', 15_000);
+    const ms = nowMs() - started;
+    assert.equal(code, 0, `the trunk worker's exit code (null: killed after 15 s, its close hung):\n${logs.get(node.trunk.spec.name)!.slice(-5).join('\n')}`);
+    assert.ok(ms < 10_000, `stopped after ${ms.toFixed(0)} ms`);
+    await system.respawn(node.nodeId, 'trunk');
+  });
 });

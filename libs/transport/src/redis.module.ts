@@ -1,7 +1,8 @@
-import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, DynamicModule, Global, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService } from '@nestjs/core';
 import { WorkerHost } from '@nestjs/bullmq';
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
+import { EventEmitter, once } from 'node:events';
 import Redis from 'ioredis';
 import { RedisConnectionWatch, redisAddress, reportErrorsBesidesOutages } from './redis-watch';
 
@@ -22,20 +23,42 @@ class RedisCloser implements OnApplicationShutdown {
   }
 }
 
+/** How long a stopping worker waits for a blocking connection still reconnecting after an outage. */
+const RECONNECT_BEFORE_CLOSE_MS = 5_000;
+
 /**
- * Every BullMQ Queue and Worker of the app gets an 'error' listener once they all exist: each one
- * re-emits its connections' errors, and an emitter without a listener prints a stack on every
- * reconnection attempt while Redis is away.
+ * The app's BullMQ Queues and Workers through a Redis outage:
+ * - each gets an 'error' listener once they all exist: each one re-emits its connections' errors,
+ *   and an emitter without a listener prints a stack on every reconnection attempt;
+ * - a worker told to stop while its blocking connection is still reconnecting would never finish
+ *   closing: BullMQ waits for that connection's 'end', and ioredis never ends a connection that is
+ *   disconnected mid-reconnect. So shutdown first lets such connections come back, for at most
+ *   RECONNECT_BEFORE_CLOSE_MS (if Redis is still away, the close waits as before, until the supervisor's kill).
  */
 @Injectable()
-class BullErrorListeners implements OnApplicationBootstrap {
+class BullThroughOutages implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly workers: Worker[] = [];
+
   constructor(private readonly discovery: DiscoveryService) {}
 
   onApplicationBootstrap() {
     for (const { instance } of this.discovery.getProviders()) {
       if (instance instanceof Queue) reportErrorsBesidesOutages(instance, `queue ${instance.name}`);
-      else if (instance instanceof WorkerHost) reportErrorsBesidesOutages(instance.worker, `worker of ${instance.worker.name}`);
+      else if (instance instanceof WorkerHost) {
+        reportErrorsBesidesOutages(instance.worker, `worker of ${instance.worker.name}`);
+        this.workers.push(instance.worker);
+      }
     }
+  }
+
+  async beforeApplicationShutdown() {
+    await Promise.all(
+      this.workers.map(async (worker) => {
+        const blocking = await (worker.getBackend() as { blockingClient?: Promise<EventEmitter & { status: string }> }).blockingClient;
+        if (blocking?.status !== 'reconnecting') return;
+        await once(blocking, 'ready', { signal: AbortSignal.timeout(RECONNECT_BEFORE_CLOSE_MS) }).catch(() => undefined);
+      }),
+    );
   }
 }
 
@@ -56,7 +79,7 @@ export class RedisModule {
         { provide: REDIS, useFactory: () => connectRedis(redisUrl) },
         { provide: RedisConnectionWatch, useFactory: (redis: Redis) => new RedisConnectionWatch(redis, redisAddress(redisUrl), whileAway), inject: [REDIS] },
         RedisCloser,
-        BullErrorListeners,
+        BullThroughOutages,
       ],
       exports: [REDIS, RedisConnectionWatch],
     };
