@@ -26,10 +26,10 @@ export const post = <T = any>(url: string, body?: unknown, headers?: Record<stri
 export const get = <T = any>(url: string, headers?: Record<string, string>) => request<T>('GET', url, undefined, headers);
 
 /** Poll an asynchronous job until it leaves the queue's waiting/active states. */
-export async function waitForJob(baseUrl: string, id: string, timeoutMs = 30_000): Promise<any> {
+export async function waitForJob(baseUrl: string, id: string, timeoutMs = 30_000, headers?: Record<string, string>): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const res = await get(`${baseUrl}/v1/jobs/${id}`);
+    const res = await get(`${baseUrl}/v1/jobs/${id}`, headers);
     if (res.status !== 200) throw new Error(`GET /v1/jobs/${id} answered ${res.status}: ${JSON.stringify(res.body)}`);
     if (res.body.state === 'completed' || res.body.state === 'failed') return res.body;
     if (Date.now() > deadline) throw new Error(`job ${id} still ${res.body.state} after ${timeoutMs} ms`);

@@ -47,6 +47,14 @@ export class BranchQueueSync implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
+/** Bull Board's own Express app without its X-Powered-By header: helmet removes the gateway's, which this sub-app sets again. */
+class BoardExpressAdapter extends ExpressAdapter {
+  constructor() {
+    super();
+    this.app.disable('x-powered-by');
+  }
+}
+
 function boardMiddleware(admin: { user: string; password: string }) {
   const auth = basicAuth({ users: { [admin.user]: admin.password }, challenge: true, realm: 'outlet-admin' });
   return (req: Request, res: Response, next: NextFunction) =>
@@ -64,7 +72,7 @@ export class AdminBoardModule {
     return {
       module: AdminBoardModule,
       imports: [
-        BullBoardModule.forRoot({ route: ADMIN_ROUTE, adapter: ExpressAdapter, middleware: boardMiddleware(settings.admin) }),
+        BullBoardModule.forRoot({ route: ADMIN_ROUTE, adapter: BoardExpressAdapter, middleware: boardMiddleware(settings.admin) }),
         ...models.map((m) => BullBoardModule.forFeature({ name: inferQueueName(m), adapter: BullMQAdapter })),
       ],
       providers: [BranchQueueSync],

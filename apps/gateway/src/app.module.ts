@@ -20,6 +20,7 @@ import { StatisticsService } from './statistics.service';
 import { MetricsService } from './metrics.service';
 import { GrpcInferenceServer } from './grpc/grpc-inference.server';
 import { RepositoryController } from './repository.controller';
+import { AccessModule } from './access/access.module';
 
 /** Settings, Redis, the model catalog and the node registry, shared by every gateway module. */
 @Global()
@@ -47,7 +48,7 @@ export class GatewayModule {
   static forRoot(settings: GatewaySettings, catalog: ModelCatalog): DynamicModule {
     return {
       module: GatewayModule,
-      imports: [GatewayCoreModule.forRoot(settings, catalog), AdminBoardModule.forRoot(settings, catalog.names())],
+      imports: [GatewayCoreModule.forRoot(settings, catalog), AccessModule.forRoot(settings), AdminBoardModule.forRoot(settings, catalog.names())],
       // Statistics and config first: InferenceController's `models/:name` would take `models/stats`.
       controllers: [StatsController, ModelConfigController, MetricsController, RepositoryController, InferenceController, JobsController, PlansController],
       providers: [InferenceService, StatisticsService, MetricsService, GrpcInferenceServer],

@@ -13,6 +13,7 @@ import { binaryPart } from './body-parser';
 import { OIP_EXTENSIONS } from './oip-extensions';
 import { GATEWAY_SETTINGS } from './tokens';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { OpenAccess } from './access/api-keys';
 import { ApiErrors, ApiInferBody, ApiModelParams, BINARY_TENSOR_DESCRIPTION, schemaRef } from './openapi';
 
 const receivedAt = (req: Request) => (req as Request & { receivedAt?: number }).receivedAt ?? nowMs();
@@ -38,6 +39,7 @@ export class InferenceController {
   }
 
   @Get('health/live')
+  @OpenAccess()
   @ApiOperation({ summary: 'Server liveness' })
   @ApiOkResponse({ schema: { type: 'object', required: ['live'], properties: { live: { type: 'boolean', enum: [true] } } } })
   live() {
@@ -45,6 +47,7 @@ export class InferenceController {
   }
 
   @Get('health/ready')
+  @OpenAccess()
   @ApiOperation({ summary: 'Server readiness', description: 'Ready when Redis answers.' })
   @ApiOkResponse({ schema: { type: 'object', required: ['ready'], properties: { ready: { type: 'boolean', enum: [true] } } } })
   @ApiErrors({ 503: 'Redis does not answer.' })
@@ -81,6 +84,7 @@ export class InferenceController {
   }
 
   @Get('models/:name/ready')
+  @OpenAccess()
   @ApiOperation({ summary: 'Model readiness', description: 'Ready when a live trunk worker serves the model.' })
   @ApiModelParams()
   @ApiOkResponse({ schema: { type: 'object', required: ['name', 'ready'], properties: { name: { type: 'string' }, ready: { type: 'boolean', enum: [true] } } } })

@@ -15,6 +15,7 @@ import { requestBody } from './body-parser';
 import { ADMIN_ROUTE } from './admin-board.module';
 import { GrpcInferenceServer } from './grpc/grpc-inference.server';
 import { DOCS_ROUTE, setupOpenApi } from './openapi';
+import { applyHttpHardening } from './access/http-hardening';
 
 async function bootstrap() {
   const settings = settingsOrExit(readGatewaySettings, 'gateway');
@@ -29,6 +30,7 @@ async function bootstrap() {
     (req as Request & { receivedAt?: number }).receivedAt = nowMs();
     next();
   });
+  applyHttpHardening(app, settings);
   app.use(requestBody(settings.bodyLimit));
   app.useGlobalFilters(new HttpErrorFilter());
   setupOpenApi(app, catalog.names());
@@ -47,6 +49,9 @@ async function bootstrap() {
   logger.log(`OpenAPI ${url}/${DOCS_ROUTE} (JSON ${url}/${DOCS_ROUTE}-json)`);
   if (settings.admin) logger.log(`Bull Board ${url}${ADMIN_ROUTE}`);
   else logger.warn(`Bull Board is off: set OUTLET_ADMIN_USER and OUTLET_ADMIN_PASSWORD to serve it at ${ADMIN_ROUTE}`);
+  if (settings.apiKeys.length === 0) logger.warn('the API is open to anyone who can reach it: set OUTLET_API_KEYS to require a key');
+  else logger.log(`API keys required (${settings.apiKeys.length} accepted); health stays open`);
+  if (settings.rateLimit) logger.log(`rate limit ${settings.rateLimit.limit} requests per ${settings.rateLimit.windowMs} ms per key or client, counted in this gateway`);
   logger.log(`serving ${catalog.names().join(', ')} — API ${url}/v2/models/<name>/infer`);
 }
 

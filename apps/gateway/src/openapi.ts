@@ -10,6 +10,7 @@ import { INestApplication } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiHeader, ApiOkResponse, ApiParam, ApiProduces, ApiResponse, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { PLACEMENTS, PLAN_PRESETS } from '@outlet/contracts';
 import { INFERENCE_HEADER_CONTENT_LENGTH } from './binary-tensor';
+import { OPEN_ACCESS_EXTENSION } from './access/api-keys';
 
 export const DOCS_ROUTE = 'docs';
 
@@ -348,6 +349,9 @@ export function ApiInferBody(): MethodDecorator {
   };
 }
 
+const API_KEY_SCHEME = 'api_key';
+const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ref('Error') } } });
+
 /** Build the document from the controllers' decorators and add the schemas above. */
 export function createOpenApiDocument(app: INestApplication, models: string[]) {
   const config = new DocumentBuilder()
@@ -360,6 +364,7 @@ export function createOpenApiDocument(app: INestApplication, models: string[]) {
         'and the gRPC service inference.GRPCInferenceService on OUTLET_GRPC_PORT.',
     )
     .setVersion('0.1.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'One of OUTLET_API_KEYS; needed only when that setting is set.' }, API_KEY_SCHEME)
     .build();
   const document = SwaggerModule.createDocument(app, config);
   document.components = { ...document.components, schemas: { ...(document.components?.schemas ?? {}), ...(SCHEMAS as any) } };
@@ -371,6 +376,15 @@ export function createOpenApiDocument(app: INestApplication, models: string[]) {
   for (const item of Object.values(document.paths)) {
     for (const op of Object.values(item as Record<string, any>)) {
       if (typeof op !== 'object' || op === null || !op.responses) continue;
+      // Every route needs a key when OUTLET_API_KEYS is set, except health (@OpenAccess).
+      if (op[OPEN_ACCESS_EXTENSION]) {
+        delete op[OPEN_ACCESS_EXTENSION];
+        op.security = [];
+      } else {
+        op.security = [{ [API_KEY_SCHEME]: [] }];
+        op.responses['401'] ??= errorResponse('No API key, or a wrong one (only when OUTLET_API_KEYS is set); the WWW-Authenticate header says which.');
+        op.responses['429'] ??= errorResponse('Over the rate limit of this API key or client (only when OUTLET_RATE_LIMIT is set); Retry-After gives the seconds to wait.');
+      }
       // The model name is one of the served models.
       for (const p of op.parameters ?? []) if (p.in === 'path' && p.name === 'name') p.schema = { ...p.schema, enum: models };
       // A framed (binary tensor data) body is bytes, not the JSON schema the decorators give every content type.

@@ -251,7 +251,8 @@ export class BenchHarness {
       gatewayCpus: o.supportCpus,
       redisCpus: o.supportCpus,
       env: { OUTLET_MODELS_DIR: o.modelsDir, OUTLET_JOB_RETENTION: '100000', OUTLET_TRUNK_EP: o.trunkEp },
-      gatewayEnv: { OUTLET_DEFAULT_PLAN: 'auto', OUTLET_BODY_LIMIT: '4mb' },
+      // Its own private gateway, measured without keys or rate limits even where the shell sets them.
+      gatewayEnv: { OUTLET_DEFAULT_PLAN: 'auto', OUTLET_BODY_LIMIT: '4mb', OUTLET_API_KEYS: '', OUTLET_RATE_LIMIT: '' },
       nodes: [
         {
           nodeId: 'bench-node',

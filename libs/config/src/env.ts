@@ -46,16 +46,25 @@ export function envChoice<T extends string>(env: Env, name: string, fallback: T,
   return value as T;
 }
 
+/**
+ * A Redis URL fit for logs and errors: the password, if any, replaced by ***. Works on text that
+ * does not parse as a URL too (a mistyped REDIS_URL may still hold a password).
+ */
+export function maskRedisUrl(redisUrl: string): string {
+  return redisUrl.replace(/(\/\/[^:/@]*:)[^/]*@/, '$1***@');
+}
+
 export function envRedisUrl(env: Env, fallback: string): string {
   const value = raw(env, 'REDIS_URL') ?? fallback;
+  const shown = maskRedisUrl(value);
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError(`REDIS_URL='${value}' is not a URL (expected redis://host:port)`);
+    throw new ConfigError(`REDIS_URL='${shown}' is not a URL (expected redis://host:port)`);
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw new ConfigError(`REDIS_URL='${value}' must start with redis:// or rediss://`);
+    throw new ConfigError(`REDIS_URL='${shown}' must start with redis:// or rediss://`);
   }
   return value;
 }

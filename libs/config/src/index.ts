@@ -1,3 +1,4 @@
 export * from './env';
 export * from './settings';
 export * from './redis';
+export * from './access';

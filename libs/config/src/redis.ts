@@ -1,4 +1,5 @@
 import { ConnectionOptions } from 'bullmq';
+import { maskRedisUrl } from './env';
 
 /** BullMQ connection options from a redis:// URL (BullMQ needs maxRetriesPerRequest null for workers). */
 export function bullConnection(redisUrl: string): ConnectionOptions {
@@ -18,13 +19,16 @@ export function bullConnection(redisUrl: string): ConnectionOptions {
 export async function redisProblem(redisUrl: string): Promise<string | undefined> {
   const { default: Redis } = await import('ioredis');
   const probe = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: 5_000 });
-  probe.on('error', () => undefined);
+  // The cause (a wrong password, a TLS failure, a refused connection) comes as an 'error' event;
+  // the command itself then fails only with "Connection is closed".
+  let cause: Error | undefined;
+  probe.on('error', (err: Error) => (cause ??= err));
   try {
     await probe.connect();
     await probe.ping();
     return undefined;
   } catch (err) {
-    return (err as Error).message;
+    return (cause ?? (err as Error)).message;
   } finally {
     probe.disconnect();
   }
@@ -34,6 +38,6 @@ export async function redisProblem(redisUrl: string): Promise<string | undefined
 export async function assertRedisReachable(redisUrl: string, processName: string): Promise<void> {
   const problem = await redisProblem(redisUrl);
   if (problem === undefined) return;
-  console.error(`${processName}: Redis at REDIS_URL=${redisUrl} does not answer (${problem}); start Redis or set REDIS_URL`);
+  console.error(`${processName}: Redis at REDIS_URL=${maskRedisUrl(redisUrl)} does not answer (${problem}); start Redis or set REDIS_URL`);
   process.exit(1);
 }

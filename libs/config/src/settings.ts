@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { FEATURE_TRANSPORTS, FeatureTransport } from '@outlet/contracts';
 import { defaultFeatureRoot } from '@outlet/transport';
 import { ConfigError, envChoice, envInt, envNodeId, envOptional, envRedisUrl, envString } from './env';
+import { AccessSettings, readAccessSettings } from './access';
 
 /**
  * Every setting of every Outlet process, read from the environment. Each process reads only the
@@ -31,7 +32,7 @@ export function readCommonSettings(env: Env = process.env): CommonSettings {
   };
 }
 
-export interface GatewaySettings extends CommonSettings {
+export interface GatewaySettings extends CommonSettings, AccessSettings {
   port: number;
   host: string;
   /** The gRPC API's port (OUTLET_GRPC_PORT, default 8001; 0: one the OS picks, logged at start). */
@@ -61,6 +62,7 @@ export function readGatewaySettings(env: Env = process.env): GatewaySettings {
     bodyLimit,
     inferTimeoutMs: envInt(env, 'OUTLET_INFER_TIMEOUT_MS', 30_000, 100, 3_600_000),
     admin: user !== undefined && password !== undefined ? { user, password } : undefined,
+    ...readAccessSettings(env),
   };
 }
 

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { ConfigError, envInt, envNodeId, envOptional, envRedisUrl, redisProblem } from '@outlet/config';
+import { ConfigError, envInt, envNodeId, envOptional, envRedisUrl, maskRedisUrl, redisProblem } from '@outlet/config';
 import { HOW_TO_GET_REDIS, ManagedProcess, OutletSystem, findRedisServer } from '@outlet/supervisor';
 
 /**
@@ -30,7 +30,7 @@ export async function startCommand(): Promise<void> {
   }
   if (redisUrl) {
     const problem = await redisProblem(redisUrl);
-    if (problem !== undefined) return fail(`REDIS_URL=${redisUrl} does not answer (${problem}). ${HOW_TO_GET_REDIS}`);
+    if (problem !== undefined) return fail(`REDIS_URL=${maskRedisUrl(redisUrl)} does not answer (${problem}). ${HOW_TO_GET_REDIS}`);
   } else if (!findRedisServer()) {
     return fail(`REDIS_URL is not set and redis-server is not installed. ${HOW_TO_GET_REDIS}`);
   }
@@ -44,7 +44,7 @@ export async function startCommand(): Promise<void> {
     }
   }
 
-  if (redisUrl) console.log(`outlet: using Redis at ${redisUrl}`);
+  if (redisUrl) console.log(`outlet: using Redis at ${maskRedisUrl(redisUrl)}`);
   else if (redisDir) console.log(`outlet: starting a private redis-server with an append-only file in ${redisDir} (appendfsync always: accepted jobs survive a crash)`);
   else console.log('outlet: starting a private redis-server without persistence (set OUTLET_REDIS_DIR to keep jobs across a crash, or REDIS_URL to use your own)');
   let system: OutletSystem;
@@ -56,7 +56,7 @@ export async function startCommand(): Promise<void> {
 
   const base = `http://localhost:${port}`;
   console.log('');
-  console.log(`outlet: ready — node ${nodeId}, Redis ${system.redisUrl}`);
+  console.log(`outlet: ready — node ${nodeId}, Redis ${maskRedisUrl(system.redisUrl)}`);
   console.log(`  API         ${base}/v2/models/<model>/infer   (models: ${base}/v2/models/branchy-mnist)`);
   console.log(`  gRPC        localhost:${system.grpcPort}   (inference.GRPCInferenceService; proto: apps/gateway/proto/outlet_grpc_predict_v2.proto)`);
   console.log(`  Jobs        ${base}/v1/jobs`);

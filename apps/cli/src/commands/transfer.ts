@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { maskRedisUrl } from '@outlet/config';
 import { HANDOFF_TRANSPORTS, HandoffTransport, TRANSFER_FILE, TransferFile, featureBytes, handoffMs, handoffTrunkMs } from '@outlet/planner';
 import { compactJson } from '../offline/compact-json';
 import { ProbeOptions, measureHandoff } from '../offline/handoff-probe';
@@ -109,7 +110,7 @@ Examples:
         log: (l) => console.log(l),
       };
       console.log(
-        `transfer: ${probe.transports!.join(' + ')}, ${probe.sizes.length} sizes × ${probe.reps} reps (+${probe.warmup} warm-up rounds; sizes and transports interleaved in random order, ${probe.gapMs} ms apart) on ${options.redisUrl ?? 'a private redis-server'}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+        `transfer: ${probe.transports!.join(' + ')}, ${probe.sizes.length} sizes × ${probe.reps} reps (+${probe.warmup} warm-up rounds; sizes and transports interleaved in random order, ${probe.gapMs} ms apart) on ${options.redisUrl ? maskRedisUrl(options.redisUrl) : 'a private redis-server'}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
       );
       const file = await measureHandoff(probe);
       console.log('');

@@ -12,6 +12,7 @@ import { GATEWAY_SETTINGS } from '../tokens';
 import { loadGrpcInferenceService } from './proto';
 import { ModelInferRequest, OipAnswer, checkVersion, grpcCode, toModelInferResponse, toValidInferRequest } from './messages';
 import { OIP_EXTENSIONS } from '../oip-extensions';
+import { GrpcAccess, GrpcRefusal } from '../access/grpc-access';
 
 /** Server metadata, as GET /v2 gives it. */
 export const SERVER_NAME = 'outlet';
@@ -40,20 +41,22 @@ export class GrpcInferenceServer implements OnModuleDestroy {
     private readonly transport: GatewayTransport,
     private readonly redis: RedisAvailability,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
+    private readonly access: GrpcAccess,
   ) {}
 
   /** Bind host:port (port 0: one the OS picks) and serve; resolves with the port bound. */
   async listen(host: string = this.settings.host, port: number = this.settings.grpcPort): Promise<number> {
     const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
     server.addService(loadGrpcInferenceService().service, {
-      ServerLive: this.unary(() => ({ live: true })),
-      ServerReady: this.unary(async () => ({ ready: await this.transport.ping().then(() => true, () => false) })),
+      // Health stays open, as over HTTP: probes carry no key.
+      ServerLive: this.unary(() => ({ live: true }), 'open'),
+      ServerReady: this.unary(async () => ({ ready: await this.transport.ping().then(() => true, () => false) }), 'open'),
       ModelReady: this.unary(async (req: { name?: string; version?: string }) => {
         checkVersion(this.catalog.get(req.name ?? '').manifest, req.version);
         // Not ready while Redis is away, as ServerReady.
         const served = this.redis.call('ModelReady', () => this.nodes.isModelServed(req.name ?? ''));
         return { ready: await served.catch((err) => (err instanceof RedisUnavailableError ? false : Promise.reject(err))) };
-      }),
+      }, 'open'),
       ServerMetadata: this.unary(() => ({ name: SERVER_NAME, version: SERVER_VERSION, extensions: [...OIP_EXTENSIONS] })),
       ModelMetadata: this.unary((req: { name?: string; version?: string }) => {
         const m = this.catalog.get(req.name ?? '').manifest;
@@ -97,14 +100,21 @@ export class GrpcInferenceServer implements OnModuleDestroy {
     return this.close();
   }
 
-  private unary<Req, Res>(handler: Handler<Req, Res>): grpc.handleUnaryCall<Req, Res> {
+  /**
+   * `access`: 'keyed' calls need the `authorization: Bearer <key>` metadata when OUTLET_API_KEYS is
+   * set, and count against the rate limit when OUTLET_RATE_LIMIT is.
+   */
+  private unary<Req, Res>(handler: Handler<Req, Res>, access: 'open' | 'keyed' = 'keyed'): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
       Promise.resolve()
+        .then(() => (access === 'keyed' ? this.access.admit(call) : undefined))
         .then(() => handler(call.request))
         .then(
           (response) => callback(null, response),
           (err: unknown) => {
-            if (err instanceof RequestError) {
+            if (err instanceof GrpcRefusal) {
+              callback({ code: err.code, details: err.message });
+            } else if (err instanceof RequestError) {
               callback({ code: grpcCode(err.status), details: err.message });
             } else {
               this.logger.error(err instanceof Error ? err.stack : String(err));
