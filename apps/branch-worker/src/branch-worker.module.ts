@@ -28,7 +28,7 @@ export class BranchWorkerModule {
     return {
       module: BranchWorkerModule,
       imports: [
-        RedisModule.forRoot(settings.redisUrl),
+        RedisModule.forRoot(settings.redisUrl, 'subjobs wait until it is back'),
         BullModule.forRootAsync({ useFactory: (redis) => ({ connection: redis }), inject: [REDIS] }),
         BullModule.registerQueue({ name: branchQueueName(settings.nodeId) }),
       ],

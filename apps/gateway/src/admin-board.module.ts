@@ -6,7 +6,7 @@ import { Queue } from 'bullmq';
 import basicAuth from 'express-basic-auth';
 import { NextFunction, Request, Response } from 'express';
 import Redis from 'ioredis';
-import { InjectRedis } from '@outlet/transport';
+import { InjectRedis, reportErrorsBesidesOutages } from '@outlet/transport';
 import { branchQueueName, inferQueueName } from '@outlet/contracts';
 import { NodeRegistry } from './node-registry.service';
 
@@ -36,6 +36,7 @@ export class BranchQueueSync implements OnModuleInit, OnApplicationShutdown {
       const name = branchQueueName(node.nodeId);
       if (this.queues.has(name)) continue;
       const queue = new Queue(name, { connection: this.redis });
+      reportErrorsBesidesOutages(queue, `queue ${name}`);
       this.queues.set(name, queue);
       this.board.addQueue(new BullMQAdapter(queue, { readOnlyMode: false }));
     }

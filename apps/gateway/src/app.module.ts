@@ -6,6 +6,7 @@ import { inferQueueName } from '@outlet/contracts';
 import { ModelCatalog } from './model-catalog.service';
 import { NodeRegistry } from './node-registry.service';
 import { GatewayTransport } from './gateway-transport.service';
+import { RedisAvailability } from './redis-availability.service';
 import { GATEWAY_SETTINGS } from './tokens';
 import { InferenceService } from './inference.service';
 import { InferenceController } from './inference.controller';
@@ -30,14 +31,15 @@ class GatewayCoreModule {
     const queues = BullModule.registerQueue(...catalog.names().map((m) => ({ name: inferQueueName(m) })));
     return {
       module: GatewayCoreModule,
-      imports: [RedisModule.forRoot(settings.redisUrl), BullModule.forRootAsync({ useFactory: (redis) => ({ connection: redis }), inject: [REDIS] }), queues],
+      imports: [RedisModule.forRoot(settings.redisUrl, 'inference and job requests get 503 until it is back'), BullModule.forRootAsync({ useFactory: (redis) => ({ connection: redis }), inject: [REDIS] }), queues],
       providers: [
         { provide: GATEWAY_SETTINGS, useValue: settings },
         { provide: ModelCatalog, useValue: catalog },
         NodeRegistry,
+        RedisAvailability,
         GatewayTransport,
       ],
-      exports: [GATEWAY_SETTINGS, ModelCatalog, NodeRegistry, GatewayTransport, queues],
+      exports: [GATEWAY_SETTINGS, ModelCatalog, NodeRegistry, RedisAvailability, GatewayTransport, queues],
     };
   }
 }

@@ -4,13 +4,16 @@ import { getQueueToken } from '@nestjs/bullmq';
 import { Job, Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { AnswerMessage, INPUT_TTL_MS, InferJobData, JobName, TaskAnswer, answerChannel, float32ToBuffer, inferQueueName } from '@outlet/contracts';
-import { InjectRedis, parseAnswerMessage } from '@outlet/transport';
+import { AnswerMessage, INPUT_TTL_MS, InferJobData, JobName, TaskAnswer, answerChannel, answerKey, float32ToBuffer, inferQueueName } from '@outlet/contracts';
+import { InjectRedis, duplicateConnection, parseAnswerMessage } from '@outlet/transport';
+import { RedisAvailability } from './redis-availability.service';
 
 /**
  * The gateway's one way in and out of the queues: it enqueues tasks, and hears every synchronous
  * task's outcome on its own answer channel — the answer, published by whichever worker decided it,
- * or the failure, published by the trunk worker whose job failed.
+ * or the failure, published by the trunk worker whose job failed. Every request-path call to Redis
+ * goes through RedisAvailability, so it is refused with 503 rather than left waiting while Redis
+ * is away.
  */
 @Injectable()
 export class GatewayTransport implements OnModuleInit, OnApplicationShutdown {
@@ -24,16 +27,37 @@ export class GatewayTransport implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly moduleRef: ModuleRef,
     @InjectRedis() private readonly redis: Redis,
+    private readonly availability: RedisAvailability,
   ) {}
 
   async onModuleInit() {
-    this.subscriber = this.redis.duplicate();
+    this.subscriber = duplicateConnection(this.redis, 'answer subscriber');
     this.subscriber.on('message', (_channel, text: string) => {
       const message = parseAnswerMessage(text);
       if (!message) return this.logger.warn(`ignored a malformed answer: ${text.slice(0, 80)}`);
       this.waiting.get(message.taskId)?.(message);
     });
     await this.subscriber.subscribe(answerChannel(this.gatewayId));
+    this.subscriber.on('ready', () => {
+      this.recoverMissedAnswers().catch((err) => this.logger.warn(`could not read the answers missed while Redis was away: ${err.message}`));
+    });
+  }
+
+  /**
+   * After the subscriber reconnects: an answer published while it was away is lost as a message,
+   * but its worker set it in the task's answer key before publishing (one Lua step). So subscribe
+   * again (ioredis does too, but this tells when it is done), then read the key of every task
+   * still waited for: whatever is decided after that arrives as a message.
+   */
+  private async recoverMissedAnswers(): Promise<void> {
+    if (this.waiting.size === 0) return;
+    await this.subscriber!.subscribe(answerChannel(this.gatewayId));
+    const taskIds = [...this.waiting.keys()];
+    const stored = await this.redis.mget(taskIds.map(answerKey));
+    taskIds.forEach((taskId, i) => {
+      const message = stored[i] === null ? undefined : parseAnswerMessage(stored[i]!);
+      if (message) this.waiting.get(taskId)?.(message);
+    });
   }
 
   async onApplicationShutdown() {
@@ -54,11 +78,13 @@ export class GatewayTransport implements OnModuleInit, OnApplicationShutdown {
    * Put a task on its model's queue (the job id is the task id), its input values beside it as
    * one binary value. Both go on this one connection, in order: the value is there before the job.
    */
-  async enqueue(taskId: string, data: InferJobData, input: Float32Array, retention: number): Promise<Job<InferJobData, TaskAnswer>> {
-    const stored = this.redis.set(data.input.key, float32ToBuffer(input), 'PX', INPUT_TTL_MS);
-    const job = this.queue(data.model).add(JobName.Infer, data, { jobId: taskId, removeOnComplete: { count: retention }, removeOnFail: { count: retention } });
-    await stored;
-    return job;
+  enqueue(taskId: string, data: InferJobData, input: Float32Array, retention: number): Promise<Job<InferJobData, TaskAnswer>> {
+    return this.availability.call(`task ${taskId} was not queued`, async () => {
+      const stored = this.redis.set(data.input.key, float32ToBuffer(input), 'PX', INPUT_TTL_MS);
+      const job = this.queue(data.model).add(JobName.Infer, data, { jobId: taskId, removeOnComplete: { count: retention }, removeOnFail: { count: retention } });
+      await stored;
+      return job;
+    });
   }
 
   /**
@@ -83,7 +109,11 @@ export class GatewayTransport implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** A task's state and record, from whichever model queue holds it. */
-  async findJob(models: string[], id: string): Promise<{ model: string; state: string; job?: Job<InferJobData, TaskAnswer> } | undefined> {
+  findJob(models: string[], id: string): Promise<{ model: string; state: string; job?: Job<InferJobData, TaskAnswer> } | undefined> {
+    return this.availability.call(`job ${id} could not be looked up`, () => this.findJobIn(models, id));
+  }
+
+  private async findJobIn(models: string[], id: string): Promise<{ model: string; state: string; job?: Job<InferJobData, TaskAnswer> } | undefined> {
     for (const model of models) {
       const queue = this.queue(model);
       // State first, then the job: a job read first may complete in between, without its result.
@@ -98,7 +128,6 @@ export class GatewayTransport implements OnModuleInit, OnApplicationShutdown {
 
   /** Redis answers a PING (readiness). */
   async ping(): Promise<void> {
-    if (this.redis.status !== 'ready') throw new Error(`connection is ${this.redis.status}`);
-    await this.redis.ping();
+    await this.availability.call('PING', () => this.redis.ping());
   }
 }

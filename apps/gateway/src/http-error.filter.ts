@@ -14,6 +14,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (exception instanceof RequestError) {
       status = exception.status;
       message = exception.message;
+      if (exception.retryAfterS !== undefined) res.setHeader('Retry-After', String(exception.retryAfterS));
     } else if (exception instanceof HttpException) {
       status = exception.getStatus();
       const body = exception.getResponse();

@@ -2,11 +2,12 @@ import { Manifest, earlyExitCount } from '@outlet/model-package';
 import { ConfigError } from '@outlet/config';
 import { PLAN_PRESETS, PlanError, bufferToFloat32, echoText, echoValue, elementCount, parsePlan } from '@outlet/contracts';
 
-/** A request the gateway refuses; `status` is the HTTP status to answer with. */
+/** A request the gateway refuses; `status` is the HTTP status to answer with, `retryAfterS` its Retry-After. */
 export class RequestError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly retryAfterS?: number,
   ) {
     super(message);
   }

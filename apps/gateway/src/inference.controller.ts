@@ -4,6 +4,7 @@ import { echoText, nowMs } from '@outlet/contracts';
 import { GatewaySettings } from '@outlet/config';
 import { InferenceService } from './inference.service';
 import { GatewayTransport } from './gateway-transport.service';
+import { RedisAvailability } from './redis-availability.service';
 import { ModelCatalog } from './model-catalog.service';
 import { NodeRegistry } from './node-registry.service';
 import { RequestError } from './inference-request';
@@ -26,6 +27,7 @@ export class InferenceController {
     private readonly inference: InferenceService,
     private readonly nodes: NodeRegistry,
     private readonly transport: GatewayTransport,
+    private readonly redis: RedisAvailability,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
@@ -86,10 +88,10 @@ export class InferenceController {
   @ApiOperation({ summary: 'Model readiness', description: 'Ready when a live trunk worker serves the model.' })
   @ApiModelParams()
   @ApiOkResponse({ schema: { type: 'object', required: ['name', 'ready'], properties: { name: { type: 'string' }, ready: { type: 'boolean', enum: [true] } } } })
-  @ApiErrors({ 404: 'Unknown model.', 503: 'No live trunk worker serves the model.' })
+  @ApiErrors({ 404: 'Unknown model.', 503: 'No live trunk worker serves the model, or Redis does not answer.' })
   async modelReady(@Param('name') name: string) {
     this.catalog.get(name);
-    if (!(await this.nodes.isModelServed(name))) {
+    if (!(await this.redis.call(`model '${name}' is not ready`, () => this.nodes.isModelServed(name)))) {
       throw new RequestError(503, `model '${echoText(name)}' is not ready: no live trunk worker serves it`);
     }
     return { name, ready: true };

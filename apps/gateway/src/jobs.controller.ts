@@ -3,7 +3,7 @@ import { InferenceService } from './inference.service';
 import { ModelCatalog } from './model-catalog.service';
 import { RequestError, validateInferRequest } from './inference-request';
 import { ApiAcceptedResponse, ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, schemaRef } from './openapi';
+import { ApiErrors, REDIS_AWAY, schemaRef } from './openapi';
 
 /** Asynchronous tasks: submit now, fetch the answer later. */
 @ApiTags('Asynchronous jobs')
@@ -19,7 +19,7 @@ export class JobsController {
   @ApiOperation({ summary: 'Submit a task', description: 'Validated as the infer request (JSON only, no binary extension), then queued; poll GET /v1/jobs/{id}.' })
   @ApiBody({ schema: schemaRef('JobRequest') })
   @ApiAcceptedResponse({ schema: schemaRef('JobAccepted') })
-  @ApiErrors({ 400: 'The body does not validate (see the infer operation), or "model" is missing.', 404: 'Unknown model.', 413: 'The body is larger than OUTLET_BODY_LIMIT.', 415: 'Unsupported Content-Encoding.' })
+  @ApiErrors({ 400: 'The body does not validate (see the infer operation), or "model" is missing.', 404: 'Unknown model.', 413: 'The body is larger than OUTLET_BODY_LIMIT.', 415: 'Unsupported Content-Encoding.', 503: REDIS_AWAY })
   async submit(@Body() body: unknown) {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new RequestError(400, 'the request body must be a JSON object {"model", "inputs", "parameters"?}');
@@ -35,7 +35,7 @@ export class JobsController {
   @ApiOperation({ summary: 'A task\'s state, with its answer once done' })
   @ApiParam({ name: 'id', description: 'The id POST /v1/jobs answered.', schema: { type: 'string' } })
   @ApiOkResponse({ schema: schemaRef('JobStatus') })
-  @ApiErrors({ 404: 'Unknown job, or no longer kept (OUTLET_JOB_RETENTION per model).' })
+  @ApiErrors({ 404: 'Unknown job, or no longer kept (OUTLET_JOB_RETENTION per model).', 503: REDIS_AWAY })
   status(@Param('id') id: string) {
     return this.inference.jobStatus(id);
   }

@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { branchQueueName, inferQueueName } from '@outlet/contracts';
-import { InjectRedis } from '@outlet/transport';
+import { InjectRedis, reportErrorsBesidesOutages } from '@outlet/transport';
 import { GatewayTransport } from './gateway-transport.service';
 import { NodeRegistry } from './node-registry.service';
 import { StatisticsService } from './statistics.service';
@@ -73,6 +73,7 @@ export class MetricsService implements OnApplicationShutdown {
     let q = this.branchQueues.get(nodeId);
     if (!q) {
       q = new Queue(branchQueueName(nodeId), { connection: this.redis });
+      reportErrorsBesidesOutages(q, `queue ${q.name}`);
       this.branchQueues.set(nodeId, q);
     }
     return q;

@@ -314,6 +314,9 @@ export const SCHEMAS: Record<string, Schema> = {
 export const schemaRef = ref;
 
 /** An `{"error"}` response for each status, with what it means on this route. */
+/** The 503 of every operation that needs Redis to answer (RedisAvailability). */
+export const REDIS_AWAY = 'Redis is away or did not answer within 1 s; retry after the Retry-After header\'s seconds.';
+
 export function ApiErrors(errors: Record<number, string>): MethodDecorator {
   const decorators = Object.entries(errors).map(([status, description]) => ApiResponse({ status: Number(status), description, schema: ref('Error') }));
   return (target, key, descriptor) => {
@@ -372,6 +375,7 @@ export function ApiInferBody(): MethodDecorator {
       415: 'Unsupported Content-Encoding.',
       422: 'An exit head returned a non-finite output for this input (values the model cannot compute in FP32, e.g. near ±3.4e38).',
       500: 'The task failed in a worker.',
+      503: REDIS_AWAY,
       504: 'No answer within OUTLET_INFER_TIMEOUT_MS (the task may still finish: GET /v1/jobs/{id}).',
     }),
   ];

@@ -31,13 +31,28 @@ export function inferProcessorFor(model: string, concurrency: number, locks: Job
       return this.inFlight.track(() => this.runner.run(job));
     }
 
-    /** A gateway waiting for a failed task hears why at once. */
+    /**
+     * BullMQ has recorded the task as completed: its input is not needed again. Not sooner: when
+     * that record fails (the job's lock lapsed while Redis was away), BullMQ's stalled-job recovery
+     * runs the task again, and the re-run needs the input (a crash leaves it too; it expires in 24 h).
+     */
+    @OnWorkerEvent('completed')
+    onCompleted(job: Job<InferJobData>) {
+      this.releaseInputOf(job);
+    }
+
+    /** A gateway waiting for a failed task hears why at once; failed is final (jobs are not retried). */
     @OnWorkerEvent('failed')
     onFailed(job: Job<InferJobData> | undefined, error: Error) {
+      if (job) this.releaseInputOf(job);
       const replyTo = job?.data?.replyTo;
       if (job?.id && typeof replyTo === 'string') this.transport.publishFailure(replyTo, job.id, error.message, error instanceof UncomputableInputError);
       const version = this.packages.get(model)?.manifest.version;
       if (version !== undefined) this.transport.countFailure(model, version);
+    }
+
+    private releaseInputOf(job: Job<InferJobData>) {
+      if (typeof job.data?.input?.key === 'string') this.transport.releaseInput(job.data.input.key);
     }
   }
   Object.defineProperty(InferProcessor, 'name', { value: `InferProcessor[${model}]` });

@@ -26,17 +26,8 @@ export class TrunkTaskRunner {
     private readonly plans: PlanSelector,
   ) {}
 
+  /** The task's input stays in Redis: the processor removes it once BullMQ has recorded the outcome. */
   async run(job: Job<InferJobData, TaskAnswer>): Promise<TaskAnswer> {
-    try {
-      return await this.settle(job);
-    } finally {
-      // Settled or failed for good (jobs are not retried): the input is not needed again. A crash
-      // skips this, so a re-run after BullMQ's stalled-job recovery still finds it.
-      if (typeof job.data?.input?.key === 'string') this.transport.releaseInput(job.data.input.key);
-    }
-  }
-
-  private async settle(job: Job<InferJobData, TaskAnswer>): Promise<TaskAnswer> {
     const startedAt = nowMs();
     const taskId = job.id!;
     const data = job.data;

@@ -20,7 +20,7 @@ import {
   parseBranchWorkerBeat,
 } from '@outlet/contracts';
 import { TrunkSettings } from '@outlet/config';
-import { ClaimResult, InjectRedis, claimAnswer, countStats, exitField, featureFileName, msToNs, nodeFeatureDir, parseAnswerMessage, removeFile, sweepFeatureFiles } from '@outlet/transport';
+import { ClaimResult, InjectRedis, claimAnswer, duplicateConnection, countStats, exitField, featureFileName, msToNs, nodeFeatureDir, parseAnswerMessage, removeFile, sweepFeatureFiles } from '@outlet/transport';
 import { TRUNK_SETTINGS } from './tokens';
 
 export const BRANCH_QUEUE = Symbol('BRANCH_QUEUE');
@@ -55,7 +55,7 @@ export class TrunkTransport implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit() {
-    this.subscriber = this.redis.duplicate();
+    this.subscriber = duplicateConnection(this.redis, 'early-exit subscriber');
     this.subscriber.on('message', (_channel, text: string) => {
       const message = parseAnswerMessage(text);
       if (message?.answer) this.listeners.get(message.taskId)?.(message.answer);

@@ -42,7 +42,7 @@ export class TrunkWorkerModule {
     return {
       module: TrunkWorkerModule,
       imports: [
-        RedisModule.forRoot(settings.redisUrl),
+        RedisModule.forRoot(settings.redisUrl, 'tasks in flight and queued wait until it is back'),
         BullModule.forRootAsync({ useFactory: (redis) => ({ connection: redis }), inject: [REDIS] }),
         // The queues this worker takes tasks from, and its own node's branch queue it hands off to.
         BullModule.registerQueue(...models.map((m) => ({ name: inferQueueName(m) })), { name: branchQueue }),

@@ -29,6 +29,7 @@ export class ManagedProcess {
   readonly ready: Promise<void>;
   readonly exited: Promise<number | null>;
   private readonly recentLines: string[] = [];
+  private readonly lineListeners = new Set<(line: string) => void>();
 
   constructor(readonly spec: ProcessSpec) {
     const [command, args] = spec.cpus ? ['taskset', ['-c', spec.cpus, spec.command, ...spec.args]] : [spec.command, spec.args];
@@ -58,6 +59,7 @@ export class ManagedProcess {
         this.recentLines.push(line);
         if (this.recentLines.length > 40) this.recentLines.shift();
         print?.(line);
+        this.lineListeners.forEach((listener) => listener(line));
         if (spec.readyPattern.test(line)) {
           clearTimeout(timer);
           markReady();
@@ -89,6 +91,12 @@ export class ManagedProcess {
   /** The last lines it printed (for error messages). */
   lines(): string[] {
     return [...this.recentLines];
+  }
+
+  /** Call `listener` with every line it prints from now on (lines() keeps only the last 40); returns the unsubscribe. */
+  tap(listener: (line: string) => void): () => void {
+    this.lineListeners.add(listener);
+    return () => this.lineListeners.delete(listener);
   }
 
   /** Send `signal` and wait for the exit; SIGKILL after `graceMs`. */

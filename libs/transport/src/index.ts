@@ -2,3 +2,4 @@ export * from './redis.module';
 export * from './answer-slot';
 export * from './feature-files';
 export * from './stats-counters';
+export * from './redis-watch';

@@ -1,21 +1,29 @@
+import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { ConfigError, envInt, envNodeId, envRedisUrl, maskRedisUrl, redisProblem } from '@outlet/config';
-import { HOW_TO_GET_REDIS, OutletSystem, findRedisServer } from '@outlet/supervisor';
+import { resolve } from 'node:path';
+import { ConfigError, envInt, envNodeId, envOptional, envRedisUrl, maskRedisUrl, redisProblem } from '@outlet/config';
+import { HOW_TO_GET_REDIS, ManagedProcess, OutletSystem, findRedisServer } from '@outlet/supervisor';
 
 /**
  * `outlet start` (what `npm start` runs): the whole single-node system as separate processes —
- * gateway, trunk worker, branch worker — on REDIS_URL, or on a private redis-server.
+ * gateway, trunk worker, branch worker — on REDIS_URL, or on a private redis-server: without
+ * persistence, or with an append-only file (appendfsync always) in OUTLET_REDIS_DIR.
  */
 export async function startCommand(): Promise<void> {
   let port: number;
   let grpcPort: number;
   let nodeId: string;
   let redisUrl: string | undefined;
+  let redisDir: string | undefined;
   try {
     port = envInt(process.env, 'PORT', 3000, 0, 65535);
     grpcPort = envInt(process.env, 'OUTLET_GRPC_PORT', 8001, 0, 65535);
     nodeId = envNodeId(process.env, hostname());
     redisUrl = process.env.REDIS_URL ? envRedisUrl(process.env, '') : undefined;
+    redisDir = envOptional(process.env, 'OUTLET_REDIS_DIR');
+    if (redisDir && redisUrl) {
+      throw new ConfigError(`OUTLET_REDIS_DIR is for the private redis-server, but REDIS_URL is set: give that Redis its own persistence (appendonly yes) and unset OUTLET_REDIS_DIR`);
+    }
   } catch (err) {
     if (err instanceof ConfigError) return fail(`bad setting: ${err.message}`);
     throw err;
@@ -27,10 +35,21 @@ export async function startCommand(): Promise<void> {
     return fail(`REDIS_URL is not set and redis-server is not installed. ${HOW_TO_GET_REDIS}`);
   }
 
-  console.log(redisUrl ? `outlet: using Redis at ${maskRedisUrl(redisUrl)}` : 'outlet: starting a private redis-server (set REDIS_URL to use your own)');
+  if (redisDir) {
+    redisDir = resolve(redisDir);
+    try {
+      mkdirSync(redisDir, { recursive: true });
+    } catch (err) {
+      return fail(`OUTLET_REDIS_DIR=${redisDir} cannot be created: ${(err as Error).message}`);
+    }
+  }
+
+  if (redisUrl) console.log(`outlet: using Redis at ${maskRedisUrl(redisUrl)}`);
+  else if (redisDir) console.log(`outlet: starting a private redis-server with an append-only file in ${redisDir} (appendfsync always: accepted jobs survive a crash)`);
+  else console.log('outlet: starting a private redis-server without persistence (set OUTLET_REDIS_DIR to keep jobs across a crash, or REDIS_URL to use your own)');
   let system: OutletSystem;
   try {
-    system = await OutletSystem.start({ redisUrl, port, grpcPort, nodes: [{ nodeId }] });
+    system = await OutletSystem.start({ redisUrl, port, grpcPort, nodes: [{ nodeId }], redis: redisDir ? { dataDir: redisDir } : undefined });
   } catch (err) {
     return fail((err as Error).message);
   }
@@ -69,6 +88,21 @@ export async function startCommand(): Promise<void> {
       void stop(`${p.spec.name} exited unexpectedly (${code === null ? 'killed by a signal' : `code ${code}`})`, 1);
     });
   }
+  // The private Redis died: start it again on its port (the other processes reconnect by
+  // themselves); with OUTLET_REDIS_DIR its append-only file brings every accepted job back.
+  const privateRedis = system.privateRedis;
+  const restartRedisWhenItDies = (server: ManagedProcess) =>
+    void server.exited.then(async (code) => {
+      if (stopping || !privateRedis) return;
+      const what = redisDir ? `from its append-only file in ${redisDir}` : 'empty: without OUTLET_REDIS_DIR its queued jobs are lost';
+      console.log(`outlet: the private redis-server exited unexpectedly (${code === null ? 'killed by a signal' : `code ${code}`}); starting it again ${what}`);
+      try {
+        restartRedisWhenItDies(await privateRedis.restart());
+      } catch (err) {
+        void stop(`the private redis-server does not start again: ${(err as Error).message}`, 1);
+      }
+    });
+  if (privateRedis) restartRedisWhenItDies(privateRedis.server);
 }
 
 function fail(message: string): never {

@@ -6,6 +6,7 @@ import { InferenceService } from '../inference.service';
 import { ModelCatalog } from '../model-catalog.service';
 import { NodeRegistry } from '../node-registry.service';
 import { GatewayTransport } from '../gateway-transport.service';
+import { RedisAvailability, RedisUnavailableError } from '../redis-availability.service';
 import { RequestError } from '../inference-request';
 import { GATEWAY_SETTINGS } from '../tokens';
 import { loadGrpcInferenceService } from './proto';
@@ -38,6 +39,7 @@ export class GrpcInferenceServer implements OnModuleDestroy {
     private readonly inference: InferenceService,
     private readonly nodes: NodeRegistry,
     private readonly transport: GatewayTransport,
+    private readonly redis: RedisAvailability,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
     private readonly access: GrpcAccess,
   ) {}
@@ -51,7 +53,9 @@ export class GrpcInferenceServer implements OnModuleDestroy {
       ServerReady: this.unary(async () => ({ ready: await this.transport.ping().then(() => true, () => false) }), 'open'),
       ModelReady: this.unary(async (req: { name?: string; version?: string }) => {
         checkVersion(this.catalog.get(req.name ?? '').manifest, req.version);
-        return { ready: await this.nodes.isModelServed(req.name ?? '') };
+        // Not ready while Redis is away, as ServerReady.
+        const served = this.redis.call('ModelReady', () => this.nodes.isModelServed(req.name ?? ''));
+        return { ready: await served.catch((err) => (err instanceof RedisUnavailableError ? false : Promise.reject(err))) };
       }, 'open'),
       ServerMetadata: this.unary(() => ({ name: SERVER_NAME, version: SERVER_VERSION, extensions: [...OIP_EXTENSIONS] })),
       ModelMetadata: this.unary((req: { name?: string; version?: string }) => {
