@@ -7,6 +7,18 @@ import { randomUUID } from 'node:crypto';
 import { AnswerMessage, INPUT_TTL_MS, InferJobData, JobName, TaskAnswer, answerChannel, float32ToBuffer, inferQueueName } from '@outlet/contracts';
 import { InjectRedis, parseAnswerMessage } from '@outlet/transport';
 
+export interface EnqueueOptions {
+  /** Finished jobs kept per queue. */
+  retention: number;
+  /** BullMQ priority, 1 (highest) to MAX_PRIORITY. */
+  priority: number;
+  /** Waiting tasks at which the model's queue takes no more; 0: unbounded. */
+  maxQueued: number;
+}
+
+/** Queued, or refused because the model already had `waiting` tasks waiting. */
+export type EnqueueResult = { queued: true } | { queued: false; waiting: number };
+
 /**
  * The gateway's one way in and out of the queues: it enqueues tasks, and hears every synchronous
  * task's outcome on its own answer channel — the answer, published by whichever worker decided it,
@@ -53,12 +65,32 @@ export class GatewayTransport implements OnModuleInit, OnApplicationShutdown {
   /**
    * Put a task on its model's queue (the job id is the task id), its input values beside it as
    * one binary value. Both go on this one connection, in order: the value is there before the job.
+   *
+   * With `maxQueued` > 0 the model's waiting tasks are counted first (one script call, sent with
+   * the value): at the bound the task is not queued and its value is removed. The count and the
+   * add are two steps, so gateways admitting at the same moment may overshoot the bound by the
+   * requests they have between the two.
    */
-  async enqueue(taskId: string, data: InferJobData, input: Float32Array, retention: number): Promise<Job<InferJobData, TaskAnswer>> {
+  async enqueue(taskId: string, data: InferJobData, input: Float32Array, options: EnqueueOptions): Promise<EnqueueResult> {
     const stored = this.redis.set(data.input.key, float32ToBuffer(input), 'PX', INPUT_TTL_MS);
-    const job = this.queue(data.model).add(JobName.Infer, data, { jobId: taskId, removeOnComplete: { count: retention }, removeOnFail: { count: retention } });
+    const queue = this.queue(data.model);
+    if (options.maxQueued > 0) {
+      const waiting = await queue.count();
+      if (waiting >= options.maxQueued) {
+        await stored;
+        this.redis.del(data.input.key).catch(() => undefined);
+        return { queued: false, waiting };
+      }
+    }
+    const job = queue.add(JobName.Infer, data, {
+      jobId: taskId,
+      priority: options.priority,
+      removeOnComplete: { count: options.retention },
+      removeOnFail: { count: options.retention },
+    });
     await stored;
-    return job;
+    await job;
+    return { queued: true };
   }
 
   /**

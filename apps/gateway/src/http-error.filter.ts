@@ -14,6 +14,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (exception instanceof RequestError) {
       status = exception.status;
       message = exception.message;
+      if (exception.headers) res.set(exception.headers);
     } else if (exception instanceof HttpException) {
       status = exception.getStatus();
       const body = exception.getResponse();

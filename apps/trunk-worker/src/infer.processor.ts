@@ -7,7 +7,7 @@ import { ModelPackage } from '@outlet/model-package';
 import { TRUNK_PACKAGES } from './tokens';
 import { TrunkTaskRunner } from './trunk-task.runner';
 import { TrunkTransport } from './trunk-transport.service';
-import { UncomputableInputError } from './infer-job';
+import { DeadlineExpiredError, UncomputableInputError } from './infer-job';
 
 /**
  * A BullMQ processor for one model's inference queue. Queue names depend on the models found at
@@ -33,9 +33,11 @@ export function inferProcessorFor(model: string, concurrency: number, locks: Job
     @OnWorkerEvent('failed')
     onFailed(job: Job<InferJobData> | undefined, error: Error) {
       const replyTo = job?.data?.replyTo;
-      if (job?.id && typeof replyTo === 'string') this.transport.publishFailure(replyTo, job.id, error.message, error instanceof UncomputableInputError);
+      const expired = error instanceof DeadlineExpiredError;
+      if (job?.id && typeof replyTo === 'string') this.transport.publishFailure(replyTo, job.id, error.message, { inputFault: error instanceof UncomputableInputError, deadlineExpired: expired });
+      // A synchronous caller's expiry is counted by its gateway (it answered 504), not twice.
       const version = this.packages.get(model)?.manifest.version;
-      if (version !== undefined) this.transport.countFailure(model, version);
+      if (version !== undefined && !(expired && typeof replyTo === 'string')) this.transport.countFailure(model, version);
     }
   }
   Object.defineProperty(InferProcessor, 'name', { value: `InferProcessor[${model}]` });
