@@ -55,8 +55,12 @@ describe('admission control, deadlines and priorities', () => {
     return id;
   };
 
+  /** The trunk's record of a task (a log line of its job, written as the task ends: a synchronous answer can come first). */
   const telemetryOf = async (id: string): Promise<TrunkTelemetry> => {
-    const { logs } = await queue.getJobLogs(id);
+    const logs = await until(`the trunk's record of ${id}`, async () => {
+      const { logs } = await queue.getJobLogs(id);
+      return logs.length > 0 && logs;
+    });
     assert.equal(logs.length, 1, `task ${id} has one trunk record`);
     return JSON.parse(logs[0]);
   };
