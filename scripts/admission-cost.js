@@ -3,7 +3,8 @@
 //   plain     no priority, no bound (the code before admission control)
 //   priority  a BullMQ priority (every task has one now)
 //   bounded   a priority and OUTLET_MAX_QUEUED (the waiting count read first, one script call)
-// Input: 112x112 FP32 (branchy-bench, 50 KB). Run after `npm run build`: node scripts/admission-cost.js
+// Then: how many of 100 enqueues issued at once get past a bound of 10 (the count and the add are
+// two steps). Input: 112x112 FP32 (branchy-bench, 50 KB). Run after `npm run build`: node scripts/admission-cost.js
 require('reflect-metadata');
 const Redis = require('ioredis').default;
 const { Queue } = require('bullmq');
@@ -42,6 +43,17 @@ const ROUNDS = Number(process.argv[2] ?? 3000);
   const t0 = performance.now();
   for (let i = 0; i < 1000; i++) await queue.count();
   console.log(`queue.count() alone: ${((performance.now() - t0) / 1000).toFixed(3)} ms per call, ${await queue.count()} tasks waiting`);
+  // How far concurrent admissions overshoot the bound: 100 enqueues at once against a bound of 10.
+  await queue.drain();
+  await redis.del(...(await redis.keys('outlet:input:*')));
+  const results = await Promise.all(
+    Array.from({ length: 100 }, () => {
+      const taskId = randomUUID();
+      const data = { model: 'cost', requestId: taskId, input: { name: 'input', shape: [1, 1, 112, 112], datatype: 'FP32', key: inputKey(taskId) }, plan: 'serial', planSource: 'request', enqueuedAt: nowMs() };
+      return transport.enqueue(taskId, data, input, { retention: 1000, priority: 100, maxQueued: 10 });
+    }),
+  );
+  console.log(`100 concurrent enqueues, bound 10: ${results.filter((r) => r.queued).length} queued, ${await queue.count()} waiting, ${(await redis.keys('outlet:input:*')).length - (await queue.count())} stray inputs`);
   await queue.obliterate({ force: true });
   await queue.close();
   redis.disconnect();

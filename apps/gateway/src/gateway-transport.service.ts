@@ -31,6 +31,8 @@ export class GatewayTransport implements OnModuleInit, OnApplicationShutdown {
   readonly gatewayId = randomUUID();
   private readonly waiting = new Map<string, (message?: AnswerMessage) => void>();
   private readonly queues = new Map<string, Queue<InferJobData, TaskAnswer>>();
+  /** Per model: tasks admitted under OUTLET_MAX_QUEUED whose add has not returned yet. */
+  private readonly admitting = new Map<string, number>();
   private subscriber?: Redis;
 
   constructor(
@@ -67,27 +69,36 @@ export class GatewayTransport implements OnModuleInit, OnApplicationShutdown {
    * one binary value. Both go on this one connection, in order: the value is there before the job.
    *
    * With `maxQueued` > 0 the model's waiting tasks are counted first (one script call, sent with
-   * the value): at the bound the task is not queued and its value is removed. The count and the
-   * add are two steps, so gateways admitting at the same moment may overshoot the bound by the
-   * requests they have between the two.
+   * the value), plus the tasks this gateway has admitted but not yet added, so a burst of
+   * concurrent requests cannot all pass one count: at the bound the task is not queued and its
+   * value is removed. Other gateways' admissions in flight are not seen, so with several gateways
+   * the bound can be overshot by those.
    */
   async enqueue(taskId: string, data: InferJobData, input: Float32Array, options: EnqueueOptions): Promise<EnqueueResult> {
     const stored = this.redis.set(data.input.key, float32ToBuffer(input), 'PX', INPUT_TTL_MS);
-    const queue = this.queue(data.model);
+    // Awaited below; if an earlier step throws first, its failure must not go unhandled.
+    stored.catch(() => undefined);
+    const model = data.model;
+    const queue = this.queue(model);
     if (options.maxQueued > 0) {
-      const waiting = await queue.count();
+      const waiting = (await queue.count()) + (this.admitting.get(model) ?? 0);
       if (waiting >= options.maxQueued) {
         await stored;
         this.redis.del(data.input.key).catch(() => undefined);
         return { queued: false, waiting };
       }
     }
-    const job = queue.add(JobName.Infer, data, {
-      jobId: taskId,
-      priority: options.priority,
-      removeOnComplete: { count: options.retention },
-      removeOnFail: { count: options.retention },
-    });
+    // Decided synchronously after the count: concurrent admissions see each other here.
+    this.admitting.set(model, (this.admitting.get(model) ?? 0) + 1);
+    const job = queue
+      .add(JobName.Infer, data, {
+        jobId: taskId,
+        priority: options.priority,
+        removeOnComplete: { count: options.retention },
+        removeOnFail: { count: options.retention },
+      })
+      .finally(() => this.admitting.set(model, this.admitting.get(model)! - 1));
+    job.catch(() => undefined);
     await stored;
     await job;
     return { queued: true };
