@@ -99,8 +99,10 @@ describe('admission control, deadlines and priorities', () => {
 
   test('past OUTLET_MAX_QUEUED waiting tasks: 429 with Retry-After (gRPC RESOURCE_EXHAUSTED); every accepted task is answered', async () => {
     const blocker = await holdTrunk();
-    const accepted = [blocker];
-    for (let i = 0; i < MAX_QUEUED; i++) accepted.push(await submit({ plan: 'serial' }));
+    // A burst at once: exactly the bound gets in (one gateway counts its own admissions in flight).
+    const burst = await Promise.all(Array.from({ length: MAX_QUEUED + 3 }, () => post(jobs, { model: MODEL, ...body({ plan: 'serial' }) })));
+    assert.deepEqual(burst.map((r) => r.status).sort(), [...Array(MAX_QUEUED).fill(202), 429, 429, 429], JSON.stringify(burst.map((r) => r.body)));
+    const accepted = [blocker, ...burst.filter((r) => r.status === 202).map((r) => r.body.id as string)];
 
     const refusedJob = await post(jobs, { model: MODEL, ...body({ plan: 'serial' }) });
     const refusedInfer = await post(infer, body({ plan: 'serial' }));
