@@ -63,9 +63,9 @@ export class InferenceService {
   async infer(model: string, request: ValidInferRequest, receivedAt: number) {
     const taskId = randomUUID();
     const data = this.jobData(model, request, taskId, receivedAt, this.transport.gatewayId);
-    const byDeadline = data.deadline !== undefined && data.deadline - nowMs() < this.settings.inferTimeoutMs;
-    const waitMs = byDeadline ? Math.max(0, data.deadline! - nowMs()) : this.settings.inferTimeoutMs;
-    const outcome = this.transport.expect(taskId, waitMs);
+    const untilDeadline = data.deadline === undefined ? Infinity : Math.max(0, data.deadline - nowMs());
+    const byDeadline = untilDeadline < this.settings.inferTimeoutMs;
+    const outcome = this.transport.expect(taskId, byDeadline ? untilDeadline : this.settings.inferTimeoutMs);
     try {
       await this.enqueue(taskId, data, request);
     } catch (err) {
