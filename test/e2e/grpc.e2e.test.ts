@@ -56,7 +56,7 @@ describe('the Open Inference Protocol v2 over gRPC (inference.GRPCInferenceServi
     const server = await call(client, 'ServerMetadata', {});
     assert.equal(server.name, 'outlet');
     assert.equal(typeof server.version, 'string');
-    assert.deepEqual(server.extensions, ['binary_tensor_data', 'statistics', 'model_configuration'], 'the same extensions as GET /v2');
+    assert.deepEqual(server.extensions, ['binary_tensor_data', 'statistics', 'model_configuration', 'schedule_policy'], 'the same extensions as GET /v2');
     const meta = await call(client, 'ModelMetadata', { name: MODEL });
     assert.equal(meta.name, MODEL);
     assert.equal(meta.platform, 'outlet_multi_exit_onnx');

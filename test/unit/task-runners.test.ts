@@ -8,6 +8,7 @@ import { SegmentRequest, SegmentResult } from '@outlet/inference';
 import { ModelPackage, loadModelPackage } from '@outlet/model-package';
 import { TrunkTaskRunner } from '../../apps/trunk-worker/src/trunk-task.runner';
 import { ExitHeadRunner } from '../../apps/branch-worker/src/exit-head.runner';
+import { DeadlineExpiredError } from '../../apps/trunk-worker/src/infer-job';
 
 /**
  * The two runners with fake collaborators (no Redis, no onnxruntime): each fake implements just
@@ -162,6 +163,25 @@ test('TrunkTaskRunner: auto takes the node\'s plan; malformed and unknown-model 
   assert.equal(answer.exitIndex, 1);
   await assert.rejects(trunkRunner(new FakeEngine(), new FakeTrunkTransport()).run(inferJob({ plan: 'turbo' }) as any), (e: Error) => e instanceof UnrecoverableError && /unknown plan/.test(e.message));
   await assert.rejects(trunkRunner(new FakeEngine(), new FakeTrunkTransport()).run(inferJob({ model: 'resnet' }) as any), (e: Error) => e instanceof UnrecoverableError && /'resnet' is not served/.test(e.message));
+});
+
+test('TrunkTaskRunner: a task taken after its deadline fails without running a segment, and its record says so', async () => {
+  const transport = new FakeTrunkTransport();
+  const engine = new FakeEngine();
+  const deadline = nowMs() - 50;
+  await assert.rejects(
+    trunkRunner(engine, transport).run(inferJob({ deadline }) as any),
+    (e: Error) => e instanceof DeadlineExpiredError && e instanceof UnrecoverableError && /deadline \(parameters\.timeout\) passed \d+\.\d ms before a trunk worker took it; not run/.test(e.message),
+  );
+  assert.deepEqual(engine.calls, [], 'no segment ran');
+  assert.deepEqual(transport.claims, []);
+  assert.deepEqual(transport.telemetry?.segmentsRan, []);
+  assert.ok(transport.telemetry!.deadlineExpiredMs! >= 50);
+  // A deadline still ahead runs as usual.
+  const later = new FakeTrunkTransport();
+  await trunkRunner(new FakeEngine(), later).run(inferJob({ plan: 'full', deadline: nowMs() + 60_000 }) as any);
+  assert.deepEqual(later.telemetry?.segmentsRan, [0, 1, 2]);
+  assert.equal(later.telemetry?.deadlineExpiredMs, undefined);
 });
 
 /** A fake branch transport: the feature it hands over (or not), and the claim's result. */

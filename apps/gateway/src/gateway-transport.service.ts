@@ -8,6 +8,18 @@ import { AnswerMessage, INPUT_TTL_MS, InferJobData, JobName, TaskAnswer, answerC
 import { InjectRedis, duplicateConnection, parseAnswerMessage } from '@outlet/transport';
 import { RedisAvailability } from './redis-availability.service';
 
+export interface EnqueueOptions {
+  /** Finished jobs kept per queue. */
+  retention: number;
+  /** BullMQ priority, 1 (highest) to MAX_PRIORITY. */
+  priority: number;
+  /** Waiting tasks at which the model's queue takes no more; 0: unbounded. */
+  maxQueued: number;
+}
+
+/** Queued, or refused because the model already had `waiting` tasks waiting. */
+export type EnqueueResult = { queued: true } | { queued: false; waiting: number };
+
 /**
  * The gateway's one way in and out of the queues: it enqueues tasks, and hears every synchronous
  * task's outcome on its own answer channel — the answer, published by whichever worker decided it,
@@ -22,6 +34,8 @@ export class GatewayTransport implements OnModuleInit, OnApplicationShutdown {
   readonly gatewayId = randomUUID();
   private readonly waiting = new Map<string, (message?: AnswerMessage) => void>();
   private readonly queues = new Map<string, Queue<InferJobData, TaskAnswer>>();
+  /** Per model: tasks admitted under OUTLET_MAX_QUEUED whose add has not returned yet. */
+  private readonly admitting = new Map<string, number>();
   private subscriber?: Redis;
 
   constructor(
@@ -77,13 +91,42 @@ export class GatewayTransport implements OnModuleInit, OnApplicationShutdown {
   /**
    * Put a task on its model's queue (the job id is the task id), its input values beside it as
    * one binary value. Both go on this one connection, in order: the value is there before the job.
+   *
+   * With `maxQueued` > 0 the model's waiting tasks are counted first (one script call, sent with
+   * the value), plus the tasks this gateway has admitted but not yet added, so a burst of
+   * concurrent requests cannot all pass one count: at the bound the task is not queued and its
+   * value is removed. Other gateways' admissions in flight are not seen, so with several gateways
+   * the bound can be overshot by those.
    */
-  enqueue(taskId: string, data: InferJobData, input: Float32Array, retention: number): Promise<Job<InferJobData, TaskAnswer>> {
+  enqueue(taskId: string, data: InferJobData, input: Float32Array, options: EnqueueOptions): Promise<EnqueueResult> {
     return this.availability.call(`task ${taskId} was not queued`, async () => {
       const stored = this.redis.set(data.input.key, float32ToBuffer(input), 'PX', INPUT_TTL_MS);
-      const job = this.queue(data.model).add(JobName.Infer, data, { jobId: taskId, removeOnComplete: { count: retention }, removeOnFail: { count: retention } });
+      // Awaited below; if an earlier step throws first, its failure must not go unhandled.
+      stored.catch(() => undefined);
+      const model = data.model;
+      const queue = this.queue(model);
+      if (options.maxQueued > 0) {
+        const waiting = (await queue.count()) + (this.admitting.get(model) ?? 0);
+        if (waiting >= options.maxQueued) {
+          await stored;
+          this.redis.del(data.input.key).catch(() => undefined);
+          return { queued: false, waiting };
+        }
+      }
+      // Decided synchronously after the count: concurrent admissions see each other here.
+      this.admitting.set(model, (this.admitting.get(model) ?? 0) + 1);
+      const job = queue
+        .add(JobName.Infer, data, {
+          jobId: taskId,
+          priority: options.priority,
+          removeOnComplete: { count: options.retention },
+          removeOnFail: { count: options.retention },
+        })
+        .finally(() => this.admitting.set(model, this.admitting.get(model)! - 1));
+      job.catch(() => undefined);
       await stored;
-      return job;
+      await job;
+      return { queued: true };
     });
   }
 

@@ -1,6 +1,6 @@
 import { Manifest, earlyExitCount } from '@outlet/model-package';
-import { ConfigError } from '@outlet/config';
-import { PLAN_PRESETS, PlanError, bufferToFloat32, echoText, echoValue, elementCount, parsePlan } from '@outlet/contracts';
+import { ConfigError, MAX_PRIORITY } from '@outlet/config';
+import { INPUT_TTL_MS, PLAN_PRESETS, PlanError, bufferToFloat32, echoText, echoValue, elementCount, parsePlan } from '@outlet/contracts';
 
 /** A request the gateway refuses; `status` is the HTTP status to answer with, `retryAfterS` its Retry-After. */
 export class RequestError extends Error {
@@ -21,6 +21,10 @@ export interface ValidInferRequest {
   shape: number[];
   plan?: string;
   threshold?: number;
+  /** Triton's `timeout`: microseconds from receipt until the task is no longer worth running. */
+  timeoutUs?: number;
+  /** Triton's `priority`: 1 is the highest; absent (or 0) is the gateway's default level. */
+  priority?: number;
   /** Outputs to answer as raw bytes (binary tensor data extension); absent or empty: all as JSON. */
   binaryOutputs?: string[];
 }
@@ -238,15 +242,35 @@ export function validateOutputs(outputs: unknown, parameters: unknown, manifest:
   return binary;
 }
 
-export function validateParameters(parameters: unknown, manifest: Manifest): { plan?: string; threshold?: number } {
+/** A task cannot wait longer than its input is kept beside its job. */
+export const MAX_TIMEOUT_US = INPUT_TTL_MS * 1000;
+
+type RequestParameters = Pick<ValidInferRequest, 'plan' | 'threshold' | 'timeoutUs' | 'priority'>;
+
+export function validateParameters(parameters: unknown, manifest: Manifest): RequestParameters {
   if (parameters === undefined) return {};
   if (!isObject(parameters)) throw bad('"parameters" must be an object');
-  const out: { plan?: string; threshold?: number } = {};
+  const out: RequestParameters = {};
   if (parameters.plan !== undefined) out.plan = validatePlan(parameters.plan, manifest);
   if (parameters.threshold !== undefined) {
     const t = parameters.threshold;
     if (typeof t !== 'number' || !(t >= 0 && t <= 1)) throw bad('parameters.threshold must be a number from 0 to 1');
     out.threshold = t;
+  }
+  // Triton's schedule-policy parameters; 0 means "none given" for both, as in Triton.
+  const timeout = parameters.timeout;
+  if (timeout !== undefined) {
+    if (!Number.isSafeInteger(timeout) || (timeout as number) < 0 || (timeout as number) > MAX_TIMEOUT_US) {
+      throw bad(`parameters.timeout must be an integer number of microseconds from 0 (none) to ${MAX_TIMEOUT_US} (24 h, how long an input is kept), not ${echoValue(timeout)}`);
+    }
+    if (timeout !== 0) out.timeoutUs = timeout as number;
+  }
+  const priority = parameters.priority;
+  if (priority !== undefined) {
+    if (!Number.isSafeInteger(priority) || (priority as number) < 0 || (priority as number) > MAX_PRIORITY) {
+      throw bad(`parameters.priority must be an integer from 1 (highest) to ${MAX_PRIORITY} (lowest), or 0 for the default, not ${echoValue(priority)}`);
+    }
+    if (priority !== 0) out.priority = priority as number;
   }
   return out;
 }

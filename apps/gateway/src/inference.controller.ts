@@ -16,7 +16,8 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { OpenAccess } from './access/api-keys';
 import { ApiErrors, ApiInferBody, ApiModelParams, BINARY_TENSOR_DESCRIPTION, schemaRef } from './openapi';
 
-const receivedAt = (req: Request) => (req as Request & { receivedAt?: number }).receivedAt ?? nowMs();
+/** When the request arrived (set by the first middleware), for statistics and its deadline. */
+export const receivedAt = (req: Request) => (req as Request & { receivedAt?: number }).receivedAt ?? nowMs();
 
 /** The Open Inference Protocol v2 (KServe / Triton HTTP): health, metadata, infer. */
 @ApiTags('Open Inference Protocol v2')

@@ -9,6 +9,9 @@ import { GatewayTransport } from './gateway-transport.service';
 import { GATEWAY_SETTINGS } from './tokens';
 import { StatisticsService } from './statistics.service';
 
+/** What a 429 asks a client to wait (seconds): about how long a trunk takes to clear a few tasks. */
+const RETRY_AFTER_S = 1;
+
 /** Runs tasks: enqueue, then answer at the first decision (synchronous) or later (asynchronous). */
 @Injectable()
 export class InferenceService {
@@ -21,7 +24,7 @@ export class InferenceService {
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
-  private jobData(model: string, request: ValidInferRequest, taskId: string, replyTo?: string): InferJobData {
+  private jobData(model: string, request: ValidInferRequest, taskId: string, receivedAt: number, replyTo?: string): InferJobData {
     return {
       model,
       requestId: request.id ?? taskId,
@@ -30,24 +33,39 @@ export class InferenceService {
       planSource: request.plan ? 'request' : 'default',
       threshold: request.threshold,
       enqueuedAt: nowMs(),
+      deadline: request.timeoutUs === undefined ? undefined : receivedAt + request.timeoutUs / 1000,
       replyTo,
     };
   }
 
+  /** Queue a task, or refuse it (429) when its model's queue is at OUTLET_MAX_QUEUED. */
+  private async enqueue(taskId: string, data: InferJobData, request: ValidInferRequest): Promise<void> {
+    const { maxQueued, jobRetention, defaultPriority } = this.settings;
+    const result = await this.transport.enqueue(taskId, data, request.data, { retention: jobRetention, priority: request.priority ?? defaultPriority, maxQueued });
+    if (!result.queued) {
+      throw new RequestError(429, `model '${data.model}' has ${result.waiting} tasks waiting, at its bound OUTLET_MAX_QUEUED=${maxQueued}: retry later`, RETRY_AFTER_S);
+    }
+  }
+
   /** Enqueue one task without waiting for it (`/v1/jobs`). */
-  async submit(model: string, request: ValidInferRequest): Promise<string> {
+  async submit(model: string, request: ValidInferRequest, receivedAt: number): Promise<string> {
     const taskId = randomUUID();
-    await this.transport.enqueue(taskId, this.jobData(model, request, taskId), request.data, this.settings.jobRetention);
+    await this.enqueue(taskId, this.jobData(model, request, taskId, receivedAt), request);
     return taskId;
   }
 
-  /** Run a task and answer with the first decision, whichever worker makes it (synchronous `/infer`). */
+  /**
+   * Run a task and answer with the first decision, whichever worker makes it (synchronous `/infer`).
+   * The caller waits until the task's deadline, if it has one, and OUTLET_INFER_TIMEOUT_MS at most.
+   */
   async infer(model: string, request: ValidInferRequest, receivedAt: number) {
     const taskId = randomUUID();
-    const outcome = this.transport.expect(taskId, this.settings.inferTimeoutMs);
-    const data = this.jobData(model, request, taskId, this.transport.gatewayId);
+    const data = this.jobData(model, request, taskId, receivedAt, this.transport.gatewayId);
+    const untilDeadline = data.deadline === undefined ? Infinity : Math.max(0, data.deadline - nowMs());
+    const byDeadline = untilDeadline < this.settings.inferTimeoutMs;
+    const outcome = this.transport.expect(taskId, byDeadline ? untilDeadline : this.settings.inferTimeoutMs);
     try {
-      await this.transport.enqueue(taskId, data, request.data, this.settings.jobRetention);
+      await this.enqueue(taskId, data, request);
     } catch (err) {
       this.transport.forget(taskId);
       this.stats.failure(model, receivedAt, nowMs());
@@ -55,8 +73,12 @@ export class InferenceService {
     }
     const message = await outcome;
     const answeredAt = nowMs();
-    if (!message) {
+    if (!message || (message.error !== undefined && message.deadlineExpired)) {
+      // A worker's failure message for an expired task can beat this gateway's own timer.
       this.stats.failure(model, receivedAt, answeredAt);
+      if (byDeadline || message) {
+        throw new RequestError(504, `task ${taskId} did not finish within its timeout of ${request.timeoutUs} µs (parameters.timeout); a task not started by then is never run`);
+      }
       throw new RequestError(504, `task ${taskId} did not finish within ${this.settings.inferTimeoutMs} ms (is a trunk worker serving '${model}'?); poll GET /v1/jobs/${taskId}`);
     }
     if (message.error !== undefined) {
@@ -73,7 +95,9 @@ export class InferenceService {
   async jobStatus(id: string) {
     const found = await this.transport.findJob(this.catalog.names(), id);
     if (!found) throw new RequestError(404, `unknown job '${echoText(id)}' (finished jobs are kept for the last ${this.settings.jobRetention} per model)`);
-    const { model, state, job } = found;
+    const { model, job } = found;
+    // Every task carries a BullMQ priority, so BullMQ says 'prioritized' where clients expect 'waiting'.
+    const state = found.state === 'prioritized' ? 'waiting' : found.state;
     const base = { id, model, state };
     if (!job) return base;
     if (state === 'failed') return { ...base, error: job.failedReason };

@@ -9,8 +9,10 @@
 import { INestApplication } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiHeader, ApiOkResponse, ApiParam, ApiProduces, ApiResponse, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { PLACEMENTS, PLAN_PRESETS } from '@outlet/contracts';
+import { MAX_PRIORITY } from '@outlet/config';
 import { INFERENCE_HEADER_CONTENT_LENGTH } from './binary-tensor';
 import { OPEN_ACCESS_EXTENSION } from './access/api-keys';
+import { MAX_TIMEOUT_US } from './inference-request';
 
 export const DOCS_ROUTE = 'docs';
 
@@ -85,6 +87,18 @@ export const SCHEMAS: Record<string, Schema> = {
       },
       threshold: { type: 'number', minimum: 0, maximum: 1, description: "Confidence at which an early exit answers; absent: each exit's own." },
       binary_data_output: { type: 'boolean', description: 'Answer every requested output (or all) as raw bytes.' },
+      timeout: {
+        type: 'integer',
+        minimum: 0,
+        maximum: MAX_TIMEOUT_US,
+        description: "Triton's timeout, in microseconds from the request's receipt: a task not started by then is never run (504, or an async job failed). 0 or absent: none (/infer still waits OUTLET_INFER_TIMEOUT_MS at most).",
+      },
+      priority: {
+        type: 'integer',
+        minimum: 0,
+        maximum: MAX_PRIORITY,
+        description: "Triton's priority: 1 is the highest; waiting tasks are taken in priority order, FIFO within one. 0 or absent: OUTLET_DEFAULT_PRIORITY.",
+      },
     },
   },
   InferRequest: {
@@ -369,14 +383,15 @@ export function ApiInferBody(): MethodDecorator {
       headers: { [INFERENCE_HEADER_CONTENT_LENGTH]: { description: 'Only on binary responses: the length of the JSON part.', schema: { type: 'integer' } } },
     }),
     ApiErrors({
-      400: 'The body does not validate (malformed JSON, wrong input name, shape, datatype, values not finite in FP32, "data" nested unlike the shape, unknown output, bad plan or threshold) or its binary framing does not add up.',
+      400: 'The body does not validate (malformed JSON, wrong input name, shape, datatype, values not finite in FP32, "data" nested unlike the shape, unknown output, bad plan, threshold, timeout or priority) or its binary framing does not add up.',
       404: 'Unknown model or version.',
       413: 'The body is larger than OUTLET_BODY_LIMIT.',
       415: 'Unsupported Content-Encoding.',
       422: 'An exit head returned a non-finite output for this input (values the model cannot compute in FP32, e.g. near ±3.4e38).',
+      429: 'The model already has OUTLET_MAX_QUEUED tasks waiting; retry after Retry-After seconds.',
       500: 'The task failed in a worker.',
       503: REDIS_AWAY,
-      504: 'No answer within OUTLET_INFER_TIMEOUT_MS (the task may still finish: GET /v1/jobs/{id}).',
+      504: 'No answer within the request\'s timeout (then the task is not run if not started) or OUTLET_INFER_TIMEOUT_MS (the task may still finish: GET /v1/jobs/{id}).',
     }),
   ];
   return (target, key, descriptor) => {

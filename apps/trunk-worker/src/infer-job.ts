@@ -11,6 +11,9 @@ export class InvalidJobError extends Error {}
  */
 export class UncomputableInputError extends UnrecoverableError {}
 
+/** A task taken after its deadline (the request's `timeout`): it fails without running, and its caller hears 504. */
+export class DeadlineExpiredError extends UnrecoverableError {}
+
 export interface DecodedTask {
   input: Float32Array;
   shape: number[];

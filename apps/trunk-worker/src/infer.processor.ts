@@ -7,7 +7,7 @@ import { ModelPackage } from '@outlet/model-package';
 import { TRUNK_PACKAGES } from './tokens';
 import { TrunkTaskRunner } from './trunk-task.runner';
 import { TrunkTransport } from './trunk-transport.service';
-import { UncomputableInputError } from './infer-job';
+import { DeadlineExpiredError, UncomputableInputError } from './infer-job';
 import { InFlightTasks } from './in-flight-tasks';
 
 /**
@@ -46,9 +46,11 @@ export function inferProcessorFor(model: string, concurrency: number, locks: Job
     onFailed(job: Job<InferJobData> | undefined, error: Error) {
       if (job) this.releaseInputOf(job);
       const replyTo = job?.data?.replyTo;
-      if (job?.id && typeof replyTo === 'string') this.transport.publishFailure(replyTo, job.id, error.message, error instanceof UncomputableInputError);
+      const expired = error instanceof DeadlineExpiredError;
+      if (job?.id && typeof replyTo === 'string') this.transport.publishFailure(replyTo, job.id, error.message, { inputFault: error instanceof UncomputableInputError, deadlineExpired: expired });
+      // A synchronous caller's expiry is counted by its gateway (it answered 504), not twice.
       const version = this.packages.get(model)?.manifest.version;
-      if (version !== undefined) this.transport.countFailure(model, version);
+      if (version !== undefined && !(expired && typeof replyTo === 'string')) this.transport.countFailure(model, version);
     }
 
     private releaseInputOf(job: Job<InferJobData>) {

@@ -5,7 +5,7 @@ import { AnswerContext, InferJobData, TaskAnswer, buildAnswer, nowMs } from '@ou
 import { TrunkSettings } from '@outlet/config';
 import { ExitDecision, ModelThread, TrunkSteps, nonFiniteOutputProblem, runTrunk } from '@outlet/inference';
 import { ModelPackage, exitAfterSegment } from '@outlet/model-package';
-import { DecodedTask, InvalidJobError, UncomputableInputError, decodeInferJob } from './infer-job';
+import { DeadlineExpiredError, DecodedTask, InvalidJobError, UncomputableInputError, decodeInferJob } from './infer-job';
 import { PlanSelector } from './plan-selector.service';
 import { TrunkTransport } from './trunk-transport.service';
 import { TRUNK_ENGINE, TRUNK_PACKAGES, TRUNK_SETTINGS } from './tokens';
@@ -33,6 +33,21 @@ export class TrunkTaskRunner {
     const data = job.data;
     const pkg = this.packages.get(data?.model);
     if (!pkg) throw new UnrecoverableError(`task ${taskId}: model '${data?.model}' is not served by this worker`);
+    // Taken too late: its caller has given up (504) or its job is past use; run nothing.
+    if (typeof data.deadline === 'number' && startedAt > data.deadline) {
+      const lateMs = startedAt - data.deadline;
+      this.transport.recordTelemetry(job, {
+        segmentsRan: [],
+        segmentsAfterAnswer: 0,
+        handOffs: 0,
+        trunkMs: 0,
+        trunkStoppedAt: startedAt,
+        decidedAt: startedAt,
+        eventLoopDelayMaxMs: 0,
+        deadlineExpiredMs: lateMs,
+      });
+      throw new DeadlineExpiredError(`task ${taskId}: its deadline (parameters.timeout) passed ${lateMs.toFixed(1)} ms before a trunk worker took it; not run`);
+    }
     let task: DecodedTask;
     try {
       task = decodeInferJob(taskId, data, pkg.manifest, await this.transport.readInput(data.input?.key));

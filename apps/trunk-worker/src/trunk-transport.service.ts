@@ -149,14 +149,14 @@ export class TrunkTransport implements OnModuleInit, OnApplicationShutdown {
       .map(([who]) => Number(who.slice(host.length + 1)));
   }
 
-  /** Tasks waiting in a model's queue (the trunk's backlog). */
+  /** Tasks waiting in a model's queue (the trunk's backlog; every task has a priority, so most are 'prioritized'). */
   async waitingTasks(model: string): Promise<number> {
-    return (await this.inferQueues.get(model)?.getWaitingCount()) ?? 0;
+    return (await this.inferQueues.get(model)?.count()) ?? 0;
   }
 
   /** Tell a waiting gateway that its task failed (the job's failure is recorded by BullMQ). */
-  publishFailure(replyTo: string, taskId: string, error: string, inputFault: boolean): void {
-    const message: AnswerMessage = { taskId, error, ...(inputFault ? { inputFault } : {}) };
+  publishFailure(replyTo: string, taskId: string, error: string, why: { inputFault: boolean; deadlineExpired: boolean }): void {
+    const message: AnswerMessage = { taskId, error, ...(why.inputFault ? { inputFault: true } : {}), ...(why.deadlineExpired ? { deadlineExpired: true } : {}) };
     this.redis.publish(answerChannel(replyTo), JSON.stringify(message)).catch((err) => this.logger.warn(`failure of ${taskId}: ${err.message}`));
   }
 

@@ -40,8 +40,15 @@ export interface GatewaySettings extends CommonSettings, AccessSettings {
   defaultPlan: string;
   bodyLimit: string;
   inferTimeoutMs: number;
+  /** Waiting tasks a model's queue may hold before requests get 429 (0: unbounded). */
+  maxQueued: number;
+  /** The BullMQ priority of a request that names none (or priority 0). */
+  defaultPriority: number;
   admin?: { user: string; password: string };
 }
+
+/** BullMQ's lowest priority (its highest is 1); a request's `priority` may not go beyond it. */
+export const MAX_PRIORITY = 2 ** 21;
 
 export function readGatewaySettings(env: Env = process.env): GatewaySettings {
   const user = envOptional(env, 'OUTLET_ADMIN_USER');
@@ -61,6 +68,12 @@ export function readGatewaySettings(env: Env = process.env): GatewaySettings {
     defaultPlan: envString(env, 'OUTLET_DEFAULT_PLAN', 'auto'),
     bodyLimit,
     inferTimeoutMs: envInt(env, 'OUTLET_INFER_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    // About what one 2-core node clears within the default 30 s infer timeout (~34 tasks/s on
+    // branchy-bench): a task queued behind more would time out anyway, and 1000 waiting inputs of
+    // 50 KB hold 50 MB of Redis.
+    maxQueued: envInt(env, 'OUTLET_MAX_QUEUED', 1000, 0, 10_000_000),
+    // In the middle of the range, so a request can go ahead of default traffic (1-99) or behind it.
+    defaultPriority: envInt(env, 'OUTLET_DEFAULT_PRIORITY', 100, 1, MAX_PRIORITY),
     admin: user !== undefined && password !== undefined ? { user, password } : undefined,
     ...readAccessSettings(env),
   };

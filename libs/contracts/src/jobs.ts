@@ -33,6 +33,8 @@ export interface InferJobData {
   threshold?: number;
   /** Wall clock (ms, sub-ms precision) when the gateway enqueued the task. */
   enqueuedAt: number;
+  /** Wall clock (ms) after which the task is not run (the request's `timeout` from its receipt). */
+  deadline?: number;
   /** Set by a gateway waiting synchronously: the answer (or failure) is published on answerChannel(replyTo). */
   replyTo?: string;
 }
@@ -70,8 +72,11 @@ export interface TaskAnswer {
 /** What travels on a gateway's answer channel: the task's answer, or why it failed. */
 export type AnswerMessage =
   | { taskId: string; answer: TaskAnswer; error?: undefined }
-  /** `inputFault`: the request, not the server, made the task fail (the gateway answers 422). */
-  | { taskId: string; error: string; inputFault?: boolean; answer?: undefined };
+  /**
+   * `inputFault`: the request, not the server, made the task fail (the gateway answers 422);
+   * `deadlineExpired`: the task was taken after its deadline and not run (504).
+   */
+  | { taskId: string; error: string; inputFault?: boolean; deadlineExpired?: boolean; answer?: undefined };
 
 /**
  * The trunk worker's own record of a task, for benchmarks and operators (a log line of the task's
@@ -87,11 +92,14 @@ export interface TrunkTelemetry {
   /** From taking the task to the trunk stopping. */
   trunkMs: number;
   trunkStoppedAt: number;
+  /** The answer's decision time (for a task never started: when it was dropped). */
   decidedAt: number;
   /** For a branch answer: the trunk's stop time beyond the work it had in flight when the branch decided. */
   abortReactionMs?: number;
   /** The worst delay of the trunk worker's event loop while this task ran. */
   eventLoopDelayMaxMs: number;
+  /** Set when the task was taken after its deadline and never started (segmentsRan []): ms past it. */
+  deadlineExpiredMs?: number;
 }
 
 /** Where a handed-off feature waits for the branch worker: a file in the node's shared memory, or a Redis value. */

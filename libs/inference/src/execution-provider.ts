@@ -12,6 +12,10 @@ export function sessionOptions(ep: ExecutionProvider, threads: number): ort.Infe
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
+    // No CPU memory arena: each session's arena keeps its peak working memory for good (~70 MB over
+    // branchy-bench's 8 trunk sessions); without it the trunk's CPU time per task is the same
+    // (scripts/ort-memory.js).
+    enableCpuMemArena: false,
   };
 }
 

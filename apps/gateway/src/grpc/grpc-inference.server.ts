@@ -26,8 +26,8 @@ type Handler<Req, Res> = (request: Req) => Promise<Res> | Res;
 /**
  * The Open Inference Protocol v2 over gRPC (`inference.GRPCInferenceService`), beside the HTTP
  * API on OUTLET_GRPC_PORT: the same catalog, validation and InferenceService; a RequestError's
- * HTTP status becomes its gRPC status code (400 INVALID_ARGUMENT, 404 NOT_FOUND, 503 UNAVAILABLE,
- * 504 DEADLINE_EXCEEDED, else INTERNAL).
+ * HTTP status becomes its gRPC status code (400 INVALID_ARGUMENT, 404 NOT_FOUND, 429
+ * RESOURCE_EXHAUSTED, 503 UNAVAILABLE, 504 DEADLINE_EXCEEDED, else INTERNAL).
  */
 @Injectable()
 export class GrpcInferenceServer implements OnModuleDestroy {

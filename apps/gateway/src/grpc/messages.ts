@@ -100,6 +100,8 @@ export function grpcCode(status: number): GrpcStatus {
       return GrpcStatus.INVALID_ARGUMENT;
     case 404:
       return GrpcStatus.NOT_FOUND;
+    case 429:
+      return GrpcStatus.RESOURCE_EXHAUSTED;
     case 503:
       return GrpcStatus.UNAVAILABLE;
     case 504:
