@@ -9,13 +9,20 @@ const targets = (dirs.length ? dirs : ['test/unit', 'test/e2e']).map((d) => join
 const child = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=1', ...targets], {
   stdio: ['ignore', 'pipe', 'inherit'],
 });
-let tail = '';
+// The runner's own totals ("ℹ pass N" ...), read as they stream by: the list of failing tests
+// that follows them can be long.
+const totals = { pass: 0, fail: 0, cancelled: 0 };
+let partial = '';
 child.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);
-  tail = (tail + chunk.toString()).slice(-4000);
+  const lines = (partial + chunk.toString()).split('\n');
+  partial = lines.pop();
+  for (const line of lines) {
+    const total = /^ℹ (pass|fail|cancelled) (\d+)$/.exec(line.trim());
+    if (total) totals[total[1]] = Number(total[2]);
+  }
 });
 child.on('exit', (code) => {
-  const count = (name) => Number((tail.match(new RegExp(`ℹ ${name} (\\d+)`)) || [])[1] || 0);
-  console.log(`${count('pass')} passed, ${count('fail') + count('cancelled')} failed`);
+  console.log(`${totals.pass} passed, ${totals.fail + totals.cancelled} failed`);
   process.exit(code ?? 1);
 });
