@@ -5,6 +5,7 @@ import { OutletSystem, appEntry } from '@outlet/supervisor';
 import { heldOutDigit, inferBody } from '../support/digits';
 import { FIXTURE_MODELS_DIR } from '../support/direct';
 import { get, post, waitForJob } from '../support/http';
+import { NodeView } from '@outlet/contracts';
 
 /** slow-segment: 3 segments of ~200 ms; plan 'full' keeps a task on its trunk for ~600 ms. */
 const MODEL = 'slow-segment';
@@ -14,32 +15,17 @@ const HEARTBEAT_MS = 250;
 /** Wide margins: the machine is shared and has two cores. */
 const BOUND_MS = 20_000;
 
-interface NodeRow {
-  id: string;
-  status: string;
-  models: string[];
-  trunk_ep: string;
-  threads: { trunk: number | null; branch: number | null };
-  cpu_util: number | null;
-  heartbeat_age_ms: number;
-  tasks_in_flight: number | null;
-  branch_workers: { id: string; threads: number; heartbeat_age_ms: number; draining: boolean }[];
-  drain_ordered: boolean;
-  left: string | null;
-  pid: number;
-}
-
 describe('the fleet view: GET /v1/nodes, draining a node, a node that dies', () => {
   let system: OutletSystem;
 
-  const nodes = async (): Promise<Map<string, NodeRow>> => {
+  const nodes = async (): Promise<Map<string, NodeView>> => {
     const res = await get(`${system.baseUrl}/v1/nodes`);
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    return new Map((res.body.nodes as NodeRow[]).map((n) => [n.id, n]));
+    return new Map((res.body.nodes as NodeView[]).map((n) => [n.id, n]));
   };
 
   /** Poll GET /v1/nodes until `ok` holds (then its rows), failing after `timeoutMs` with the last rows. */
-  const until = async (what: string, ok: (rows: Map<string, NodeRow>) => boolean, timeoutMs = BOUND_MS): Promise<Map<string, NodeRow>> => {
+  const until = async (what: string, ok: (rows: Map<string, NodeView>) => boolean, timeoutMs = BOUND_MS): Promise<Map<string, NodeView>> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const rows = await nodes();

@@ -83,9 +83,7 @@ describe('the fault tests\' answer check and bookkeeping', () => {
     test('refusals are not accepted; 202 and a 504 naming its task are; a failure is lost; answers are checked', async () => {
       const load = new TaskLoad({
         baseUrl,
-        model: 'branchy-mnist',
-        inputName: 'input',
-        inputShape: [1, 1, 28, 28],
+        manifest: { name: 'branchy-mnist', input: { name: 'input', datatype: 'FP32', shape: [-1, 1, 28, 28] } },
         inputs,
         reference,
         ratePerS: 200,

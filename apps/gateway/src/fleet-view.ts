@@ -1,11 +1,4 @@
-import { GONE_AFTER_BEATS, GONE_NODE_KEPT_MS, HEARTBEAT_INTERVAL_MS, LeftBecause, NodeStatus, STALE_AFTER_BEATS, heartbeatLifetimeMs, parseBranchWorkerBeat } from '@outlet/contracts';
-
-/**
- * live: heartbeats on time, taking tasks. draining: taking no new task, finishing its own.
- * stale: no heartbeat for over STALE_AFTER_BEATS periods. gone: left on purpose, or silent for
- * over GONE_AFTER_BEATS periods; listed until GONE_NODE_KEPT_MS after its last heartbeat.
- */
-export type NodeState = 'live' | 'draining' | 'stale' | 'gone';
+import { BranchWorkerView, GONE_AFTER_BEATS, GONE_NODE_KEPT_MS, HEARTBEAT_INTERVAL_MS, NodeState, NodeStatus, NodeView, STALE_AFTER_BEATS, heartbeatLifetimeMs, parseBranchWorkerBeat } from '@outlet/contracts';
 
 /** A node's state from its last status, judged against the node's own heartbeat period. */
 export function nodeState(s: NodeStatus, now: number): NodeState {
@@ -31,34 +24,6 @@ export function parseNodeStatus(text: string | null): NodeStatus | undefined {
 /** Whether a node is still listed at all. */
 export function isListed(s: NodeStatus, now: number): boolean {
   return now - (s.leftAt ?? s.heartbeatAt) <= GONE_NODE_KEPT_MS;
-}
-
-export interface BranchWorkerView {
-  /** `<hostname>:<pid>` */
-  id: string;
-  threads: number;
-  heartbeat_age_ms: number;
-  draining: boolean;
-}
-
-/** One node as GET /v1/nodes shows it. */
-export interface NodeView {
-  id: string;
-  status: NodeState;
-  models: string[];
-  trunk_ep: string;
-  /** ONNX Runtime threads of the trunk and of the branch workers together (null: not reported / none alive). */
-  threads: { trunk: number | null; branch: number | null };
-  cpu_util: number | null;
-  heartbeat_age_ms: number;
-  tasks_in_flight: number | null;
-  /** The node's branch workers whose heartbeat is still current. */
-  branch_workers: BranchWorkerView[];
-  /** A drain order waits for the node (it acts on it at its next heartbeat). */
-  drain_ordered: boolean;
-  /** Why a gone node left: drained or stopped; null when it went silent (or has not left). */
-  left: LeftBecause | null;
-  pid: number;
 }
 
 /** The view of a node from its status, its branch workers' hash and whether a drain order waits. */

@@ -9,12 +9,13 @@ export interface CdfPanel {
   series: CdfSeries[];
 }
 
-const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2'];
+/** Line colours of the project's charts, in series order. */
+export const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2'];
 const W = 520;
 const H = 360;
 const M = { left: 60, right: 20, top: 40, bottom: 50 };
 
-function escape(text: string): string {
+export function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
@@ -48,11 +49,16 @@ function panel(p: CdfPanel, offsetX: number): string {
 }
 
 export function cdfChartSvg(panels: CdfPanel[]): string {
-  const width = W * panels.length;
+  return panelsSvg(panels.map((p, i) => panel(p, i * W)), W, H);
+}
+
+/** Panels of `panelWidth` × `height` side by side in one SVG document on white. */
+export function panelsSvg(panels: string[], panelWidth: number, height: number): string {
+  const width = panelWidth * panels.length;
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${H}" viewBox="0 0 ${width} ${H}" font-family="sans-serif">`,
-    `<rect width="${width}" height="${H}" fill="white"/>`,
-    ...panels.map((p, i) => panel(p, i * W)),
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+    ...panels,
     '</svg>',
   ].join('\n');
 }

@@ -129,19 +129,7 @@ export class ChaosRun {
       const connection = bullConnection(this.system.redisUrl);
       this.inferQueue = new Queue(inferQueueName(o.model), { connection });
       for (const n of this.system.nodes) this.branchQueues.set(n.nodeId, new Queue(branchQueueName(n.nodeId), { connection }));
-      this.load = new TaskLoad({
-        baseUrl: this.system.baseUrl,
-        model: o.model,
-        inputName: pkg.manifest.input.name,
-        inputShape: [1, ...pkg.manifest.input.shape.slice(1)],
-        inputs,
-        reference,
-        ratePerS: o.ratePerS,
-        asyncShare: o.asyncShare,
-        plans: o.plans,
-        pollMs: 100,
-        replyTimeoutMs: 60_000,
-      });
+      this.load = new TaskLoad({ baseUrl: this.system.baseUrl, manifest: pkg.manifest, inputs, reference, ratePerS: o.ratePerS, asyncShare: o.asyncShare, plans: o.plans });
       return await this.drive(started);
     } finally {
       await Promise.all([this.inferQueue, ...this.branchQueues.values()].map((q) => q?.close()));

@@ -1,3 +1,4 @@
+import { COLORS, escape, panelsSvg } from './cdf-chart';
 /** Time-series charts as a standalone SVG: panels side by side, one line per series, dashed markers. */
 export interface LineSeries {
   name: string;
@@ -15,14 +16,9 @@ export interface LinePanel {
   markers?: { x: number; label: string }[];
 }
 
-const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2'];
 const W = 620;
 const H = 380;
 const M = { left: 64, right: 20, top: 40, bottom: 50 };
-
-function escape(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
 
 const tick = (v: number) => (Math.abs(v) >= 100 || v === 0 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
 
@@ -62,11 +58,5 @@ function panel(p: LinePanel, offsetX: number): string {
 }
 
 export function lineChartSvg(panels: LinePanel[]): string {
-  const width = W * panels.length;
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${H}" viewBox="0 0 ${width} ${H}" font-family="sans-serif">`,
-    `<rect width="${width}" height="${H}" fill="white"/>`,
-    ...panels.map((p, i) => panel(p, i * W)),
-    '</svg>',
-  ].join('\n');
+  return panelsSvg(panels.map((p, i) => panel(p, i * W)), W, H);
 }

@@ -141,19 +141,7 @@ export class SoakRun {
       });
       await waitUntilModelReady(this.system.baseUrl, o.model, 60_000);
       this.redis = new Redis(this.system.redisUrl, { maxRetriesPerRequest: 3 });
-      this.load = new TaskLoad({
-        baseUrl: this.system.baseUrl,
-        model: o.model,
-        inputName: pkg.manifest.input.name,
-        inputShape: [1, ...pkg.manifest.input.shape.slice(1)],
-        inputs,
-        reference,
-        ratePerS: o.ratePerS,
-        asyncShare: o.asyncShare,
-        plans: o.plans,
-        pollMs: 100,
-        replyTimeoutMs: 60_000,
-      });
+      this.load = new TaskLoad({ baseUrl: this.system.baseUrl, manifest: pkg.manifest, inputs, reference, ratePerS: o.ratePerS, asyncShare: o.asyncShare, plans: o.plans });
       return await this.drive();
     } finally {
       this.redis?.disconnect();

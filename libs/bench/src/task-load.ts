@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { AnswerBody, ReferenceAnswers } from './answer-check';
+import { Manifest } from '@outlet/model-package';
 import { httpRequest } from './http-driver';
 import { latencyStats, LatencyStats } from './stats';
 
@@ -41,9 +42,8 @@ export interface TaskRecord {
 
 export interface TaskLoadOptions {
   baseUrl: string;
-  model: string;
-  inputName: string;
-  inputShape: number[];
+  /** The model served: its name and input (sent with a batch of 1). */
+  manifest: Pick<Manifest, 'name' | 'input'>;
   /** The distinct inputs, sent in turn, with the answers the model gives them. */
   inputs: Float32Array[];
   reference: ReferenceAnswers;
@@ -53,10 +53,10 @@ export interface TaskLoadOptions {
   asyncShare: number;
   /** Plans the tasks name, in turn. */
   plans: string[];
-  /** How often an asynchronous task's state is polled. */
-  pollMs: number;
-  /** A request with no HTTP reply for this long is given up (`no-reply`). */
-  replyTimeoutMs: number;
+  /** How often an asynchronous task's state is polled (default 100 ms). */
+  pollMs?: number;
+  /** A request with no HTTP reply for this long is given up (`no-reply`; default 60 s). */
+  replyTimeoutMs?: number;
 }
 
 export interface LoadSummary {
@@ -93,8 +93,11 @@ export class TaskLoad {
   /** Pollers give up at this moment (performance.now()). */
   private pollUntil = Infinity;
 
-  constructor(private readonly o: TaskLoadOptions) {
-    this.inputJson = o.inputs.map((pixels) => JSON.stringify({ name: o.inputName, shape: o.inputShape, datatype: 'FP32', data: Array.from(pixels) }));
+  private readonly o: Required<TaskLoadOptions>;
+
+  constructor(options: TaskLoadOptions) {
+    const o = (this.o = { pollMs: 100, replyTimeoutMs: 60_000, ...options });
+    this.inputJson = o.inputs.map((pixels) => JSON.stringify({ name: o.manifest.input.name, shape: [1, ...o.manifest.input.shape.slice(1)], datatype: 'FP32', data: Array.from(pixels) }));
     this.events.setMaxListeners(0);
   }
 
@@ -241,14 +244,14 @@ export class TaskLoad {
   }
 
   private body(r: TaskRecord, withModel: boolean): string {
-    const model = withModel ? `"model":${JSON.stringify(this.o.model)},` : '';
+    const model = withModel ? `"model":${JSON.stringify(this.o.manifest.name)},` : '';
     return `{${model}"id":"${r.requestId}","inputs":[${this.inputJson[r.input]}],"parameters":{"plan":${JSON.stringify(r.plan)}}}`;
   }
 
   private async sendSync(r: TaskRecord): Promise<void> {
     let res;
     try {
-      res = await httpRequest('POST', `${this.o.baseUrl}/v2/models/${this.o.model}/infer`, this.body(r, false), this.o.replyTimeoutMs);
+      res = await httpRequest('POST', `${this.o.baseUrl}/v2/models/${this.o.manifest.name}/infer`, this.body(r, false), this.o.replyTimeoutMs);
     } catch (err) {
       return this.settle(r, 'no-reply', (err as Error).message);
     }

@@ -78,3 +78,40 @@ export function parseBranchWorkerBeat(text: string | null | undefined): BranchWo
     return undefined;
   }
 }
+
+// What GET /v1/nodes answers (the gateway's fleet view; read by `outlet nodes`).
+
+/**
+ * live: heartbeats on time, taking tasks. draining: taking no new task, finishing its own.
+ * stale: no heartbeat for over STALE_AFTER_BEATS periods. gone: left on purpose, or silent for
+ * over GONE_AFTER_BEATS periods; listed until GONE_NODE_KEPT_MS after its last heartbeat.
+ */
+export type NodeState = 'live' | 'draining' | 'stale' | 'gone';
+
+export interface BranchWorkerView {
+  /** `<hostname>:<pid>` */
+  id: string;
+  threads: number;
+  heartbeat_age_ms: number;
+  draining: boolean;
+}
+
+/** One node as GET /v1/nodes shows it. */
+export interface NodeView {
+  id: string;
+  status: NodeState;
+  models: string[];
+  trunk_ep: string;
+  /** ONNX Runtime threads of the trunk and of the branch workers together (null: not reported / none alive). */
+  threads: { trunk: number | null; branch: number | null };
+  cpu_util: number | null;
+  heartbeat_age_ms: number;
+  tasks_in_flight: number | null;
+  /** The node's branch workers whose heartbeat is still current. */
+  branch_workers: BranchWorkerView[];
+  /** A drain order waits for the node (it acts on it at its next heartbeat). */
+  drain_ordered: boolean;
+  /** Why a gone node left: drained or stopped; null when it went silent (or has not left). */
+  left: LeftBecause | null;
+  pid: number;
+}

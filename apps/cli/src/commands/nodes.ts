@@ -1,19 +1,5 @@
 import { Command } from 'commander';
-
-/** The gateway's answer for one node (GET /v1/nodes); see apps/gateway/src/fleet-view.ts. */
-interface NodeRow {
-  id: string;
-  status: string;
-  models: string[];
-  trunk_ep: string;
-  threads: { trunk: number | null; branch: number | null };
-  cpu_util: number | null;
-  heartbeat_age_ms: number;
-  tasks_in_flight: number | null;
-  branch_workers: unknown[];
-  drain_ordered: boolean;
-  left: string | null;
-}
+import { NodeView } from '@outlet/contracts';
 
 const DEFAULT_URL = 'http://localhost:3000';
 const dash = (v: unknown) => (v === null || v === undefined ? '-' : String(v));
@@ -38,13 +24,13 @@ async function call(method: string, url: string, apiKey: string | undefined): Pr
   return body;
 }
 
-function statusText(n: NodeRow): string {
+function statusText(n: NodeView): string {
   if (n.status === 'gone' && n.left) return `gone (${n.left})`;
   return n.drain_ordered && n.status === 'live' ? 'live (drain ordered)' : n.status;
 }
 
 /** The nodes as a text table, one row each. */
-export function nodesTable(nodes: NodeRow[]): string {
+export function nodesTable(nodes: NodeView[]): string {
   const header = ['NODE', 'STATUS', 'MODELS', 'EP', 'THREADS T/B', 'CPU', 'HEARTBEAT', 'TASKS', 'BRANCH WORKERS'];
   const rows = nodes.map((n) => [
     n.id,
@@ -85,12 +71,12 @@ export function registerNodes(program: Command): void {
     .action(async (id: string, _opts: unknown, command: Command) => {
       const opts = command.optsWithGlobals<{ url: string; apiKey?: string; wait?: boolean }>();
       const url = `${base(opts.url)}/v1/nodes/${encodeURIComponent(id)}`;
-      const node: NodeRow = await call('POST', `${url}/drain`, opts.apiKey);
+      const node: NodeView = await call('POST', `${url}/drain`, opts.apiKey);
       console.log(`node ${id}: drain ordered (${node.status}, ${dash(node.tasks_in_flight)} task(s) in flight); it stops taking tasks at its next heartbeat`);
       if (!opts.wait) return;
       let last = '';
       for (;;) {
-        const now: NodeRow = await call('GET', url, opts.apiKey);
+        const now: NodeView = await call('GET', url, opts.apiKey);
         const line = `node ${id}: ${statusText(now)}, ${dash(now.tasks_in_flight)} task(s) in flight, ${now.branch_workers.length} branch worker(s)`;
         if (line !== last) console.log(line);
         last = line;
