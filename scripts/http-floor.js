@@ -1,5 +1,6 @@
 // What one HTTP exchange between two processes costs on this machine, with the benchmark's own
-// request bodies (branchy-bench, 112x112 FP32 as JSON) and client: a bare node:http server in a
+// request bodies (branchy-bench, 112x112 FP32 as JSON, and the same as the binary tensor data
+// extension sends them: a JSON header and raw bytes) and client: a bare node:http server in a
 // process of its own (pinned like the bench's gateway) parses the body and answers a small JSON
 // object, either at once or after waiting as long as a task takes. The wait is measured inside
 // the server and subtracted, so what is left is the exchange alone: the floor under Outlet's
@@ -28,7 +29,9 @@ const server = http.createServer((req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    const bytes = Buffer.concat(chunks);
+    const headerLength = Number(req.headers['inference-header-content-length'] || bytes.length);
+    const body = JSON.parse(bytes.subarray(0, headerLength).toString('utf8'));
     const wait = Number(req.headers['x-wait'] || 0);
     const from = performance.now();
     const answer = () => {
@@ -47,14 +50,21 @@ server.listen(0, '127.0.0.1', () => console.log(server.address().port));
   execFileSync('taskset', ['-a', '-p', '-c', cpus, String(process.pid)], { stdio: 'ignore' });
   const pkg = loadModelPackage(join(__dirname, '..', 'models', 'branchy-bench'));
   const m = pkg.manifest;
-  const bodies = encodeBodies(heldOutRequests(m, 50), [1, ...m.input.shape.slice(1)], m.input.name, { plan: 'full' });
+  const requests = heldOutRequests(m, 50);
+  const shape = [1, ...m.input.shape.slice(1)];
+  const bodies = encodeBodies(requests, shape, m.input.name, { plan: 'full' }).map((text) => ({ bytes: Buffer.from(text), headers: { 'content-type': 'application/json' } }));
+  const binaryBodies = requests.map((r, i) => {
+    const header = Buffer.from(JSON.stringify({ id: `bench-${i}`, inputs: [{ name: m.input.name, shape, datatype: 'FP32', parameters: { binary_data_size: r.pixels.byteLength } }], parameters: { plan: 'full' } }));
+    const raw = Buffer.from(r.pixels.buffer, r.pixels.byteOffset, r.pixels.byteLength);
+    return { bytes: Buffer.concat([header, raw]), headers: { 'inference-header-content-length': String(header.length) } };
+  });
   const server = spawn('taskset', ['-c', cpus, process.execPath, '-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise((resolve) => server.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
   const agent = new http.Agent({ keepAlive: true });
   const post = (body, wait) =>
     new Promise((resolve, reject) => {
       const started = performance.now();
-      const req = http.request(`http://127.0.0.1:${port}/`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-wait': String(wait) } }, (res) => {
+      const req = http.request(`http://127.0.0.1:${port}/`, { method: 'POST', agent, headers: { ...body.headers, 'content-length': body.bytes.length, 'x-wait': String(wait) } }, (res) => {
         const chunks = [];
         res.on('data', (c) => chunks.push(c));
         res.on('end', () => {
@@ -63,19 +73,22 @@ server.listen(0, '127.0.0.1', () => console.log(server.address().port));
         });
       });
       req.on('error', reject);
-      req.end(body);
+      req.end(body.bytes);
     });
-  const times = new Map(waits.map((w) => [w, []]));
+  const kinds = { json: bodies, binary: binaryBodies };
+  const variants = Object.keys(kinds).flatMap((kind) => waits.map((wait) => ({ kind, wait, times: [] })));
   for (let i = 0; i < 20; i++) await post(bodies[i % bodies.length], 0);
-  // Waits interleaved request by request, so drift falls on all of them alike.
+  // Variants interleaved request by request, in alternating order, so drift falls on all alike.
   for (let i = 0; i < n; i++) {
-    const order = i % 2 ? [...waits].reverse() : waits;
-    for (const w of order) times.get(w).push(await post(bodies[i % bodies.length], w));
+    for (const v of i % 2 ? [...variants].reverse() : variants) v.times.push(await post(kinds[v.kind][i % bodies.length], v.wait));
   }
   server.kill();
   const q = (v, p) => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) * p)];
-  console.log(`one HTTP exchange between two processes on cores ${cpus}, ${Buffer.byteLength(bodies[0])}-byte JSON bodies, n=${n} per wait (the wait itself subtracted):`);
-  for (const w of waits) console.log(`  server answers after ${String(w).padStart(3)} ms: p50 ${q(times.get(w), 0.5).toFixed(3)} ms, p90 ${q(times.get(w), 0.9).toFixed(3)} ms`);
+  console.log(`one HTTP exchange between two processes on cores ${cpus}, n=${n} per variant (the server's wait subtracted):`);
+  for (const v of variants) {
+    const size = kinds[v.kind][0].bytes.length;
+    console.log(`  ${v.kind.padEnd(6)} (${size} B)  server answers after ${String(v.wait).padStart(3)} ms: p50 ${q(v.times, 0.5).toFixed(3)} ms, p90 ${q(v.times, 0.9).toFixed(3)} ms`);
+  }
   process.exit(0);
 })().catch((e) => {
   console.error(e);
