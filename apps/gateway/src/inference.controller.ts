@@ -10,7 +10,7 @@ import { NodeRegistry } from './node-registry.service';
 import { RequestError } from './inference-request';
 import { INFERENCE_HEADER_CONTENT_LENGTH, decodeInferRequest, encodeInferResponse } from './binary-tensor';
 import { binaryPart } from './body-parser';
-import { OIP_EXTENSIONS } from './oip-extensions';
+import { modelMetadata, serverMetadata } from './oip-metadata';
 import { GATEWAY_SETTINGS } from './tokens';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { OpenAccess } from './access/api-keys';
@@ -36,7 +36,7 @@ export class InferenceController {
   @ApiOperation({ summary: 'Server metadata', description: 'Name, version and the protocol extensions served.' })
   @ApiOkResponse({ schema: schemaRef('ServerMetadata') })
   serverMetadata() {
-    return { name: 'outlet', version: '0.1.0', extensions: [...OIP_EXTENSIONS] };
+    return serverMetadata();
   }
 
   @Get('health/live')
@@ -69,11 +69,7 @@ export class InferenceController {
   metadata(@Param('name') name: string) {
     const m = this.catalog.get(name).manifest;
     return {
-      name: m.name,
-      versions: [m.version],
-      platform: 'outlet_multi_exit_onnx',
-      inputs: [m.input],
-      outputs: [m.output],
+      ...modelMetadata(m),
       parameters: {
         description: m.description ?? '',
         exit_count: m.exits.length,

@@ -3,6 +3,7 @@
  * statistics extension JSON and Triton's model configuration JSON.
  */
 import { Manifest } from '@outlet/model-package';
+import { MODEL_PLATFORM } from './oip-metadata';
 
 export interface Duration {
   count: number;
@@ -124,7 +125,7 @@ export function toTritonModelConfig(m: Manifest, defaultPlan: string): TritonMod
   const version = Number(m.version);
   return {
     name: m.name,
-    platform: 'outlet_multi_exit_onnx',
+    platform: MODEL_PLATFORM,
     backend: 'outlet',
     max_batch_size: batching ? 1 : 0,
     input: [tensor(m.input, 'FORMAT_NONE')],

@@ -4,8 +4,8 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BenchHarness, BenchOptions, chartSvg, checkTargets, scenarioTable, targetsTable } from '@outlet/bench';
 import { defaultThreadBudget, nodeCores } from '@outlet/config';
+import { commaList } from '../offline/option-parsers';
 
-const list = (text: string) => text.split(',').map((s) => s.trim()).filter(Boolean);
 const span = (from: number, count: number) => (count <= 1 ? String(from) : `${from}-${from + count - 1}`);
 
 /**
@@ -59,9 +59,9 @@ export function registerBench(program: Command): void {
         requests: Number(opts.requests ?? (opts.quick ? 100 : 300)),
         oracleRequests: Number(opts.oracleRequests ?? (opts.quick ? 30 : 100)),
         openRequests: opts.openRequests !== undefined ? Number(opts.openRequests) : opts.quick ? 30 : undefined,
-        concurrencies: list(opts.concurrency).map(Number),
+        concurrencies: commaList(opts.concurrency).map(Number),
         openRateFactor: Number(opts.openRate),
-        scenarios: list(opts.scenarios).map((name) => ({ name, backgroundLoad: name === 'idle' ? 0 : load })),
+        scenarios: commaList(opts.scenarios).map((name) => ({ name, backgroundLoad: name === 'idle' ? 0 : load })),
         trunkEp: opts.trunkEp,
         trunkCpus: (opts.trunkCpus ?? layout.trunk) || undefined,
         branchCpus: (opts.branchCpus ?? layout.branch) || undefined,

@@ -2,14 +2,8 @@ import { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ChaosRun, KILL_KINDS, KillKind, chaosText } from '@outlet/bench';
+import { commaList, numberIn, positiveInteger, positiveNumber } from '../offline/option-parsers';
 
-const list = (text: string) => text.split(',').map((s) => s.trim()).filter(Boolean);
-
-function positive(name: string, value: string, integer = true): number {
-  const v = Number(value);
-  if (!(v > 0) || (integer && !Number.isInteger(v))) throw new Error(`--${name} must be a positive ${integer ? 'integer' : 'number'}`);
-  return v;
-}
 
 /** `outlet chaos`: kill -9 workers and Redis under load; exits 1 if an accepted task is lost or wrong. */
 export function registerChaos(program: Command): void {
@@ -22,37 +16,35 @@ export function registerChaos(program: Command): void {
     )
     .option('--model <name>', 'model package to serve', 'branchy-mnist')
     .option('--models-dir <dir>', 'folder of model packages', process.env.OUTLET_MODELS_DIR ?? 'models')
-    .option('--kills <n>', 'kills of each kind', '5')
+    .option('--kills <n>', 'kills of each kind', positiveInteger, 5)
     .option('--kinds <list>', `kinds of kill, in turn (${KILL_KINDS.join(', ')})`, KILL_KINDS.join(','))
-    .option('--tasks <n>', 'send at least this many tasks (the load goes on after the last kill until then)', '1000')
-    .option('--rate <n>', 'tasks per second (open loop)', '20')
-    .option('--async-share <fraction>', 'share of tasks sent as jobs (POST /v1/jobs)', '0.5')
-    .option('--plans <list>', 'plans the tasks name, in turn', 'parallel,auto')
-    .option('--digits <n>', 'distinct held-out MNIST digits sent in turn', '200')
-    .option('--gap-s <s>', 'load-only seconds between one kill\'s recovery and the next kill', '2')
-    .option('--recovery-deadline-s <s>', 'a kill whose tasks are not all answered this long after it counts as not recovered', '60')
-    .option('--drain-s <s>', 'after the load stops, how long accepted tasks may take to be answered', '90')
+    .option('--tasks <n>', 'send at least this many tasks (the load goes on after the last kill until then)', positiveInteger, 1000)
+    .option('--rate <n>', 'tasks per second (open loop)', positiveNumber, 20)
+    .option('--async-share <fraction>', 'share of tasks sent as jobs (POST /v1/jobs)', numberIn(0, 1), 0.5)
+    .option('--plans <list>', 'plans the tasks name, in turn', commaList, ['parallel', 'auto'])
+    .option('--digits <n>', 'distinct held-out MNIST digits sent in turn', positiveInteger, 200)
+    .option('--gap-s <s>', 'load-only seconds between one kill\'s recovery and the next kill', positiveNumber, 2)
+    .option('--recovery-deadline-s <s>', 'a kill whose tasks are not all answered this long after it counts as not recovered', positiveNumber, 60)
+    .option('--drain-s <s>', 'after the load stops, how long accepted tasks may take to be answered', positiveNumber, 90)
     .option('--out <dir>', 'where the JSON and text reports go', 'chaos-results')
     .action(async (opts) => {
-      const kinds = list(opts.kinds) as KillKind[];
+      const kinds = commaList(opts.kinds) as KillKind[];
       const unknown = kinds.filter((k) => !KILL_KINDS.includes(k));
       if (!kinds.length || unknown.length) throw new Error(`--kinds must list some of ${KILL_KINDS.join(', ')}`);
-      const asyncShare = Number(opts.asyncShare);
-      if (!(asyncShare >= 0 && asyncShare <= 1)) throw new Error('--async-share must be a number from 0 to 1');
       const started = new Date();
       const report = await new ChaosRun({
         model: opts.model,
         modelsDir: resolve(opts.modelsDir),
-        killsEach: positive('kills', opts.kills),
+        killsEach: opts.kills,
         kinds,
-        minTasks: positive('tasks', opts.tasks),
-        ratePerS: positive('rate', opts.rate, false),
-        asyncShare,
-        plans: list(opts.plans),
-        digits: positive('digits', opts.digits),
-        gapMs: positive('gap-s', opts.gapS, false) * 1000,
-        recoveryDeadlineMs: positive('recovery-deadline-s', opts.recoveryDeadlineS, false) * 1000,
-        drainDeadlineMs: positive('drain-s', opts.drainS, false) * 1000,
+        minTasks: opts.tasks,
+        ratePerS: opts.rate,
+        asyncShare: opts.asyncShare,
+        plans: opts.plans,
+        digits: opts.digits,
+        gapMs: opts.gapS * 1000,
+        recoveryDeadlineMs: opts.recoveryDeadlineS * 1000,
+        drainDeadlineMs: opts.drainS * 1000,
         log: (line) => console.log(`chaos: ${line}`),
       }).run();
       const text = `${chaosText(report)}\n`;

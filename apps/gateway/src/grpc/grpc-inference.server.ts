@@ -11,12 +11,8 @@ import { RequestError } from '../inference-request';
 import { GATEWAY_SETTINGS } from '../tokens';
 import { loadGrpcInferenceService } from './proto';
 import { ModelInferRequest, OipAnswer, checkVersion, grpcCode, toModelInferResponse, toValidInferRequest } from './messages';
-import { OIP_EXTENSIONS } from '../oip-extensions';
+import { modelMetadata, serverMetadata } from '../oip-metadata';
 import { GrpcAccess, GrpcRefusal } from '../access/grpc-access';
-
-/** Server metadata, as GET /v2 gives it. */
-export const SERVER_NAME = 'outlet';
-export const SERVER_VERSION = '0.1.0';
 
 /** How long in-flight calls may finish when the gateway closes, before they are cancelled. */
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -57,11 +53,11 @@ export class GrpcInferenceServer implements OnModuleDestroy {
         const served = this.redis.call('ModelReady', () => this.nodes.isModelServed(req.name ?? ''));
         return { ready: await served.catch((err) => (err instanceof RedisUnavailableError ? false : Promise.reject(err))) };
       }, 'open'),
-      ServerMetadata: this.unary(() => ({ name: SERVER_NAME, version: SERVER_VERSION, extensions: [...OIP_EXTENSIONS] })),
+      ServerMetadata: this.unary(() => serverMetadata()),
       ModelMetadata: this.unary((req: { name?: string; version?: string }) => {
         const m = this.catalog.get(req.name ?? '').manifest;
         checkVersion(m, req.version);
-        return { name: m.name, versions: [m.version], platform: 'outlet_multi_exit_onnx', inputs: [m.input], outputs: [m.output] };
+        return modelMetadata(m);
       }),
       ModelInfer: this.unary(async (req: ModelInferRequest) => {
         const receivedAt = nowMs();
