@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { heldOutDigit } from '@outlet/bench';
 import { MultiExitModel } from '@outlet/inference';
 import { loadModelPackage } from '@outlet/model-package';
 import { importMultiExitModel, SplitError, splitMultiExit, VerificationError, verifySplit } from '@outlet/model-import';
@@ -351,4 +352,69 @@ test('failed verification throws VerificationError and writes nothing', async ()
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('a model with only the final exit: its head is the classifier tail (pooling, flatten, Gemm, Softmax)', () => {
+  const w = new OnnxWriter({ seed: 10 });
+  const x = w.input('input', INPUT_SHAPE);
+  const c2 = w.relu(w.conv(w.relu(w.conv(x, { outChannels: 4, kernel: 3 })), { outChannels: 4, kernel: 3 }));
+  const fin = head(w, c2);
+  w.output(fin);
+  const split = splitMultiExit(decode(w), { exits: [] });
+  assert.deepEqual(split.exits.map((e) => [e.output, e.cut, e.afterSegment, e.final]), [[fin, c2, 0, true]]);
+  assert.deepEqual(split.segments[0].graph!.node!.map((n) => n.opType), ['Conv', 'Relu', 'Conv', 'Relu']);
+});
+
+/**
+ * branchy-mnist's pieces (exported by torch.onnx.export) joined into one multi-output graph, as
+ * a one-file export of the network would be: every piece's names get a prefix ('segment-1/', ...)
+ * and its input is wired to the tensor that feeds it.
+ */
+function joinedBranchyMnist(): onnx.IModelProto {
+  const dir = join(__dirname, '..', '..', '..', 'models', 'branchy-mnist');
+  const pkg = loadModelPackage(dir);
+  const nodes: onnx.INodeProto[] = [];
+  const initializers: onnx.ITensorProto[] = [];
+  const outputs: onnx.IValueInfoProto[] = [];
+  let input: onnx.IValueInfoProto | undefined;
+  let feature = '';
+  const add = (file: string, feed: string): { output: onnx.IValueInfoProto; model: onnx.ModelProto } => {
+    const model = onnx.ModelProto.decode(readFileSync(join(dir, file)));
+    const g = model.graph!;
+    const prefix = file.replace('.onnx', '/');
+    const inName = g.input![0].name!;
+    const rename = (n: string) => (n === '' ? '' : n === inName ? feed || n : prefix + n);
+    for (const n of g.node!) nodes.push({ ...n, name: rename(n.name!), input: n.input!.map(rename), output: n.output!.map(rename) });
+    for (const t of g.initializer!) initializers.push({ ...t, name: rename(t.name!) });
+    return { output: { ...g.output![0], name: rename(g.output![0].name!) }, model };
+  };
+  pkg.manifest.segments.forEach((s, k) => {
+    const { output, model } = add(s.file, feature);
+    input ??= model.graph!.input![0];
+    feature = output.name!;
+    const e = pkg.manifest.exits.find((x) => x.after_segment === k);
+    if (e) outputs.push(add(e.file, feature).output);
+  });
+  return { irVersion: 7, producerName: 'pytorch', opsetImport: [{ domain: '', version: 13 }], graph: { name: 'branchy', node: nodes, initializer: initializers, input: [input!], output: outputs } };
+}
+
+test('branchy-mnist joined into one graph splits back into its own pieces, verified on held-out digits', async () => {
+  const joined = joinedBranchyMnist();
+  const split = splitMultiExit(onnx.ModelProto.decode(encode(joined)), { exits: ['exit-1/probabilities', 'exit-2/probabilities'] });
+  assert.deepEqual(
+    split.exits.map((e) => [e.output, e.cut, e.afterSegment, e.softmaxAppended]),
+    [1, 2, 3].map((k) => [`exit-${k}/probabilities`, `segment-${k}/feature`, k - 1, false]),
+  );
+  // Each piece holds exactly the nodes of the package's file it came from (segment 1's Constants included).
+  const nodeNames = (m: onnx.IModelProto) => m.graph!.node!.map((n) => n.name);
+  const byPrefix = (p: string) => joined.graph!.node!.filter((n) => n.name!.startsWith(p)).map((n) => n.name);
+  split.segments.forEach((s, k) => assert.deepEqual(nodeNames(s), byPrefix(`segment-${k + 1}/`)));
+  split.heads.forEach((h, k) => assert.deepEqual(nodeNames(h), byPrefix(`exit-${k + 1}/`)));
+  assert.ok(nodeNames(split.segments[0]).includes('segment-1//Constant'));
+
+  const digits = [[3, 0], [7, 1], [1, 2]].map(([label, nth]) => Float32Array.from(heldOutDigit(label, nth)));
+  const report = await verifySplit(encode(joined), split, { samples: digits, random: 2 });
+  assert.ok(report.holds && report.maxError < 1e-5, `max error ${report.maxError}`);
+  assert.equal(report.comparisons, 5 * 3);
+  assert.deepEqual(report.segmentOutputShapes, [[-1, 8, 14, 14], [-1, 16, 7, 7], [-1, 32, 3, 3]]);
 });

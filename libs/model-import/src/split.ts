@@ -14,8 +14,9 @@ import { SplitError } from './errors';
  *   Constant) are not crossings: they are copied into every piece that reads them.
  * - a cut at t is valid only if, with the trunk's ancestors of t before the cut and the rest after
  *   it, t is the only non-constant tensor the nodes after the cut read from before it.
- * - the final exit's head is the longest trunk tail, from a valid cut after the last early cut,
- *   made only of "head-like" op types (see finalHeadOps); without one, the shortest tail.
+ * - the final exit's head starts at the latest valid cut after the last early cut that a trunk
+ *   node of an early head's entry op type reads (the feature before global pooling + FC), with
+ *   fallbacks (see chooseFinalCut).
  */
 
 export interface SplitOptions {
@@ -48,10 +49,8 @@ export interface MultiExitSplit {
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const TYPE_NAMES = Object.fromEntries(Object.entries(onnx.TensorProto.DataType).map(([k, v]) => [v, k])) as Record<number, string>;
 
-/** Op types that may end the final head besides those the early heads use. */
-const ALWAYS_HEAD_OPS = ['Softmax', 'LogSoftmax', 'Identity', 'Dropout', 'Flatten'];
-/** Head op types when the model has no early exit to mirror. */
-const DEFAULT_HEAD_OPS = [...ALWAYS_HEAD_OPS, 'GlobalAveragePool', 'GlobalMaxPool', 'ReduceMean', 'Squeeze', 'Reshape', 'Gemm', 'MatMul'];
+/** Classifier op types a final head is made of when there is no early head to mirror (see chooseFinalCut). */
+const DEFAULT_HEAD_OPS = ['GlobalAveragePool', 'GlobalMaxPool', 'ReduceMean', 'Flatten', 'Reshape', 'Squeeze', 'Gemm', 'MatMul', 'Softmax', 'LogSoftmax', 'Identity', 'Dropout'];
 
 const q = (s: string) => `'${s}'`;
 const list = (names: string[]) => names.map(q).join(', ');
@@ -340,13 +339,14 @@ export function splitMultiExit(model: onnx.ModelProto, options: SplitOptions): M
 }
 
 /**
- * The final exit's cut. The final head is the longest tail of the trunk that (1) starts at a valid
- * cut after the last early cut (so the last segment is not empty) and (2) is made only of op types
- * the early heads use but the trunk before them does not (e.g. GlobalAveragePool, Flatten, Gemm),
- * plus Softmax, LogSoftmax, Identity, Dropout and Flatten; with no early exit, a default set of
- * classifier ops. This mirrors the early exits: the last segment ends on the kind of feature they
- * read (the feature before global pooling + FC). When no tail qualifies, the shortest one: the
- * latest valid cut (the single last node when its input is a valid cut).
+ * The final exit's cut, among the valid cuts after the last early cut (so the last segment is not
+ * empty), the final output itself aside:
+ * 1. mirror the early exits: the latest cut read by a trunk node of an op type an early head
+ *    starts with (its entry op: GlobalAveragePool, Flatten, ...), so the last segment ends on the
+ *    kind of feature the early heads read (the feature before global pooling + FC);
+ * 2. else (no early exit, or no such op) the longest tail made only of classifier ops
+ *    (DEFAULT_HEAD_OPS: pooling, Flatten, Reshape, Squeeze, Gemm, MatMul, Softmax, ...);
+ * 3. else the shortest tail: the latest valid cut (the single last node when its input is one).
  */
 function chooseFinalCut(ix: GraphIndex, trunk: Trunk, earlyCuts: string[], earlyHeads: Set<number>[]): string {
   const lastEarly = earlyCuts.length ? earlyCuts[earlyCuts.length - 1] : ix.input;
@@ -357,13 +357,14 @@ function chooseFinalCut(ix: GraphIndex, trunk: Trunk, earlyCuts: string[], early
       `the final exit '${trunk.final}' has no head to split off: after ${earlyCuts.length ? `the last early cut '${lastEarly}'` : `the input '${ix.input}'`} the trunk offers no single tensor to start it from, so the last segment would be empty`,
     );
   }
-  let ops: Set<string>;
-  if (earlyHeads.length) {
-    const trunkOps = new Set([...ix.before(lastEarly)].map((i) => ix.nodes[i].opType ?? ''));
-    ops = new Set(earlyHeads.flatMap((h) => [...h].map((i) => ix.nodes[i].opType ?? '')).filter((op) => !trunkOps.has(op)));
-    for (const op of ALWAYS_HEAD_OPS) ops.add(op);
-  } else ops = new Set(DEFAULT_HEAD_OPS);
-  return candidates.find((u) => trunk.after(u).every((i) => ops.has(ix.nodes[i].opType ?? ''))) ?? candidates[candidates.length - 1];
+  const entryOps = new Set(
+    earlyHeads.flatMap((head, k) => [...head].filter((i) => ix.reads[i].includes(earlyCuts[k])).map((i) => ix.nodes[i].opType ?? '')),
+  );
+  const readers = (u: string) => trunk.after(u).filter((i) => ix.reads[i].includes(u));
+  const mirrored = [...candidates].reverse().find((u) => readers(u).some((i) => entryOps.has(ix.nodes[i].opType ?? '')));
+  if (mirrored) return mirrored;
+  const classifier = new Set(DEFAULT_HEAD_OPS);
+  return candidates.find((u) => trunk.after(u).every((i) => classifier.has(ix.nodes[i].opType ?? ''))) ?? candidates[candidates.length - 1];
 }
 
 /** Builds standalone one-input, one-output models from node sets of the original graph. */
