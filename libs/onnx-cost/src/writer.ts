@@ -21,6 +21,8 @@ export interface WriterOptions {
   /** Seed of the random initializers. */
   seed?: number;
   graphName?: string;
+  /** Also write value_info (element type and inferred shape) for every intermediate tensor, as exporters do. */
+  valueInfo?: boolean;
 }
 
 /** Deterministic 32-bit PRNG (mulberry32): uniform numbers in [0, 1). */
@@ -234,6 +236,20 @@ export class OnnxWriter {
     return this.node('MatMul', [x, w])[0];
   }
 
+  /** A Constant node holding an FP32 tensor (its output is the returned name). */
+  constant(dims: number[], values: number[]): string {
+    const name = this.fresh('constant');
+    const data = Float32Array.from(values);
+    const value: onnx.ITensorProto = {
+      dims,
+      dataType: DataType.FLOAT,
+      rawData: new Uint8Array(data.buffer.slice(0)),
+    };
+    this.nodes.push({ name, opType: 'Constant', input: [], output: [name], attribute: [{ name: 'value', type: AttributeType.TENSOR, t: value }] });
+    this.tensors.set(name, { shape: dims, elemBytes: 4, value: data.length <= 64 ? [...data] : undefined });
+    return name;
+  }
+
   add(a: string, b: string): string {
     return this.node('Add', [a, b])[0];
   }
@@ -248,20 +264,31 @@ export class OnnxWriter {
     return this;
   }
 
+  private valueInfoOf(name: string): onnx.IValueInfoProto {
+    const t = this.tensors.get(name)!;
+    return {
+      name,
+      type: {
+        tensorType: {
+          elemType: t.elemBytes === 8 ? DataType.INT64 : DataType.FLOAT,
+          shape: { dim: t.shape!.map((d, i) => (i === 0 && this.dynamicBatch ? { dimParam: 'N' } : { dimValue: d })) },
+        },
+      },
+    };
+  }
+
   toModel(): onnx.IModelProto {
     if (this.outputs.length === 0) throw new Error('the graph has no output');
-    const output = this.outputs.map((name): onnx.IValueInfoProto => {
-      const t = this.tensors.get(name)!;
-      return {
-        name,
-        type: {
-          tensorType: {
-            elemType: DataType.FLOAT,
-            shape: { dim: t.shape!.map((d, i) => (i === 0 && this.dynamicBatch ? { dimParam: 'N' } : { dimValue: d })) },
-          },
-        },
-      };
-    });
+    const output = this.outputs.map((name) => this.valueInfoOf(name));
+    const outputSet = new Set(this.outputs);
+    // Intermediate tensors with known shapes (not graph outputs, not Constant outputs).
+    const valueInfo = this.options.valueInfo
+      ? this.nodes
+          .filter((n) => n.opType !== 'Constant')
+          .flatMap((n) => n.output ?? [])
+          .filter((name) => !outputSet.has(name) && this.tensors.get(name)?.shape)
+          .map((name) => this.valueInfoOf(name))
+      : [];
     return {
       irVersion: this.options.irVersion ?? 8,
       producerName: 'outlet-onnx-writer',
@@ -273,6 +300,7 @@ export class OnnxWriter {
         initializer: this.initializers,
         input: this.inputs,
         output,
+        valueInfo,
       },
     };
   }

@@ -1,0 +1,4 @@
+export * from './errors';
+export * from './split';
+export * from './verify';
+export * from './import';
