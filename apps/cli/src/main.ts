@@ -12,6 +12,7 @@ import { registerDataset } from './commands/dataset';
 import { registerTransfer } from './commands/transfer';
 import { registerPlan } from './commands/plan';
 import { registerNodes } from './commands/nodes';
+import { registerImport } from './commands/import';
 
 /** The `outlet` command line: run the system, and the offline stage (profile, predict, calibrate, plan). */
 const program = new Command('outlet').description('Outlet: multi-exit inference across CPU and accelerator');
@@ -23,6 +24,7 @@ program
 registerNodes(program);
 
 // The offline stage, in the order a new model goes through it.
+registerImport(program);
 registerDataset(program);
 registerProfile(program);
 registerPredictor(program);
