@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -28,7 +28,7 @@ function heldOutDigits(perClass: number): { label: number; pixels: Float32Array 
   return Array.from({ length: 10 * perClass }, (_, k) => ({ label: k % 10, pixels: Float32Array.from(heldOutDigit(k % 10, Math.floor(k / 10))) }));
 }
 
-/** max|a − b| / max|b|: the relative error the import checks too. */
+/** max|a − b| / max|b|, computed here rather than with the importer's own function, which this test checks. */
 function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length);
   let diff = 0;
@@ -82,6 +82,16 @@ describe('outlet import: a single-file multi-exit ONNX, split, served and answer
     assert.ok(m, importOutput);
     assert.ok(Number(m[1]) <= 1e-5, importOutput);
     assert.match(importOutput, /wrote .*residual-exits: 3 segments, 3 exits/);
+  });
+
+  test('a file that cannot be imported as asked is refused with the reason, exit code 1, and nothing written', async () => {
+    const cli = join(REPO_ROOT, 'dist', 'apps', 'cli', 'src', 'main.js');
+    const out = join(work, 'refused');
+    const run = promisify(execFile)(process.execPath, [cli, 'import', ORIGINAL, '--name', 'refused', '--exits', 'exit1,logits', '--out', out], { cwd: REPO_ROOT });
+    const err = await run.then(() => assert.fail('the import succeeded'), (e: { code: number; stderr: string }) => e);
+    assert.equal(err.code, 1);
+    assert.match(err.stderr, /unknown exit output 'logits'; the graph's outputs are 'exit1', 'exit2', 'final'; nothing written/);
+    assert.equal(existsSync(out), false);
   });
 
   for (const plan of PLANS) {

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writ
 import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { onnx } from 'onnx-proto';
-import { Manifest, MANIFEST_FILE, validateManifest } from '@outlet/model-package';
+import { Manifest, MANIFEST_FILE, compactJson, validateManifest } from '@outlet/model-package';
 import { SplitError, VerificationError } from './errors';
 import { MultiExitSplit, splitMultiExit } from './split';
 import { DEFAULT_RANDOM_INPUTS, VerificationReport, verifySplit } from './verify';
@@ -113,7 +113,7 @@ export async function importMultiExitModel(modelPath: string, options: ImportOpt
     const encode = (m: onnx.ModelProto) => onnx.ModelProto.encode(m).finish();
     split.segments.forEach((m, k) => writeFileSync(join(tmp, manifest.segments[k].file), encode(m)));
     split.heads.forEach((m, k) => writeFileSync(join(tmp, manifest.exits[k].file), encode(m)));
-    writeFileSync(join(tmp, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    writeFileSync(join(tmp, MANIFEST_FILE), `${compactJson(manifest)}\n`);
     if (existsSync(dir)) {
       // overwrite: move the old package aside first, and back if the new one cannot take its place.
       renameSync(dir, old);

@@ -1,3 +1,4 @@
 export * from './manifest';
 export * from './model-package';
 export * from './plan-table';
+export * from './compact-json';

@@ -11,10 +11,9 @@ import {
 } from '@outlet/planner';
 import { collectExitRecords, inputSize } from '../offline/exit-records';
 import { loadLabelledData } from '../offline/labelled-samples';
-import { compactJson } from '../offline/compact-json';
 import { writeManifestThresholds } from '../offline/manifest-thresholds';
 import { integerIn, numberIn } from '../offline/option-parsers';
-import { ModelPackage } from '@outlet/model-package';
+import { ModelPackage, compactJson } from '@outlet/model-package';
 import { defaultModelsDir, resolveModelPackage } from '../offline/model-arg';
 
 export interface CalibrateOptions {

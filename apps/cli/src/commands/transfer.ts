@@ -4,10 +4,9 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { maskRedisUrl } from '@outlet/config';
 import { HANDOFF_TRANSPORTS, HandoffTransport, TRANSFER_FILE, TransferFile, featureBytes, handoffMs, handoffTrunkMs } from '@outlet/planner';
-import { compactJson } from '../offline/compact-json';
 import { ProbeOptions, measureHandoff } from '../offline/handoff-probe';
 import { integerIn } from '../offline/option-parsers';
-import { ModelPackage } from '@outlet/model-package';
+import { ModelPackage, compactJson } from '@outlet/model-package';
 import { defaultModelsDir, resolveModelPackage } from '../offline/model-arg';
 
 const DEFAULT_SIZES = '1k,2k,4k,8k,16k,32k,64k,128k,256k,512k,1m,2m,4m';
