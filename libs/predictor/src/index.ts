@@ -4,3 +4,8 @@ export * from './nnls';
 export * from './predictor';
 export * from './stage-times';
 export * from './zoo';
+export * from './kernels';
+export * from './forest';
+export * from './kernel-measure';
+export * from './kernel-zoo';
+export * from './kernel-fit';
