@@ -1,7 +1,7 @@
 import { RandomForestRegression } from 'ml-random-forest';
 import { interpolateOverUtilization, MachineDescription } from '@outlet/profiler';
 import { Kernel, KERNEL_CLASSES, KERNEL_FEATURES, KernelClass, kernelFeatureVector } from './kernels';
-import { nnls } from './nnls';
+import { leastSquares, nnls } from './nnls';
 
 /**
  * The kernel-level latency predictor: per execution provider and kernel class (kernels.ts
@@ -12,8 +12,9 @@ import { nnls } from './nnls';
  * activation / sum, thread count and CPU utilization) predicting log(measured / baseline). The
  * baseline carries the trend beyond the sampled range (a forest cannot extrapolate); the forest
  * learns what FLOPs miss (depthwise and small-channel convolutions, cache effects, blocking).
- * A whole call adds a per-call overhead per level: o0 + o1·kernels (the session's run, input and
- * output copies, the executor's per-kernel step), fitted on whole-call minus profiled kernel times.
+ * A whole call adds a per-call overhead per level: o0 + o1·kernels + o2·MB written (the session's
+ * run, input and output copies, the executor's per-kernel step, allocating the outputs), fitted on
+ * whole-call minus profiled kernel times.
  */
 export interface ClassModel {
   /** Baseline ms = coef · [1, mflop, mbytes]. */
@@ -25,8 +26,8 @@ export interface ClassModel {
 
 export interface OverheadLevel {
   cpu_util: number;
-  /** ms per call and per kernel. */
-  coef: [number, number];
+  /** ms per call, per kernel and per MB of kernel outputs (allocated per run: no memory arena). */
+  coef: number[];
   n: number;
 }
 
@@ -91,7 +92,7 @@ export function fitClass(samples: { x: number[]; ms: number }[], options: Forest
   if (samples.length >= o.minSamples) {
     const forest = new RandomForestRegression({
       nEstimators: o.nEstimators,
-      maxFeatures: 0.8,
+      maxFeatures: 1.0,
       replacement: true,
       useSampleBagging: true,
       seed: o.seed,
@@ -128,11 +129,26 @@ export function predictClass(model: ClassModel, xs: number[][]): number[] {
   return xs.map((x, i) => baselineMs(model.baseline, x) * Math.exp(corrections[i]));
 }
 
-/** Fit the per-call overhead of one level: NNLS of (whole call − Σ kernels) on [1, kernels]. */
-export function fitOverhead(rows: { kernels: number; residual_ms: number }[]): [number, number] {
-  if (rows.length === 0) return [0, 0];
-  const c = nnls(rows.map((r) => [1, r.kernels]), rows.map((r) => Math.max(0, r.residual_ms)));
-  return [Number(c[0].toPrecision(5)), Number(c[1].toPrecision(5))];
+/**
+ * Fit the per-call overhead of one level: NNLS of (whole call − Σ profiled kernels) on
+ * [1, kernels, MB of kernel outputs], on error relative to the whole call (small and large models
+ * count alike).
+ */
+export function fitOverhead(rows: { kernels: number; out_mb: number; residual_ms: number; run_ms: number }[]): number[] {
+  if (rows.length === 0) return [0, 0, 0];
+  // Least squares, not NNLS: the per-kernel term may come out negative, and should where the
+  // profiler's own per-kernel cost (timestamps, events) inflates the profiled kernel times.
+  const c = leastSquares(rows.map((r) => overheadRow(r.kernels, r.out_mb).map((v) => v / r.run_ms)), rows.map((r) => r.residual_ms / r.run_ms));
+  return c.map((v) => Number(v.toPrecision(5)));
+}
+
+function overheadRow(kernels: number, outMb: number): number[] {
+  return [1, kernels, outMb];
+}
+
+/** MB the kernels write (their outputs): what the run allocates. */
+export function outputMb(kernels: Kernel[]): number {
+  return kernels.reduce((s, k) => s + k.outputShapes.reduce((t, shape) => t + (shape ? shape.reduce((a, b) => a * b, 1) * 4 : 0), 0), 0) / 1e6;
 }
 
 export interface KernelPrediction {
@@ -163,9 +179,11 @@ export function predictKernels(predictor: KernelPredictorFile, kernels: Kernel[]
     idx.forEach((i, j) => (ms[i] = preds[j]));
   }
   const overhead = m.overhead.length
-    ? interpolateOverUtilization(m.overhead.map((o) => ({ u: o.cpu_util, value: o.coef[0] + o.coef[1] * kernels.length })), cpuUtil)
+    ? interpolateOverUtilization(m.overhead.map((o) => ({ u: o.cpu_util, value: overheadRow(kernels.length, outputMb(kernels)).reduce((s, v, i) => s + v * (o.coef[i] ?? 0), 0) })), cpuUtil)
     : 0;
   const kernelSum = ms.reduce((a, b) => a + b, 0);
+  // A whole call never takes less than its kernels' baseline share: floor the overhead's pull.
+  if (overhead + kernelSum < 0.5 * kernelSum) return { ep, threads, cpu_util: cpuUtil, kernels: kernels.map((kernel, i) => ({ kernel, ms: ms[i] })), overhead_ms: -0.5 * kernelSum, total_ms: 0.5 * kernelSum };
   return {
     ep,
     threads,

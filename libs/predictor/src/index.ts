@@ -9,3 +9,4 @@ export * from './forest';
 export * from './kernel-measure';
 export * from './kernel-zoo';
 export * from './kernel-fit';
+export * from './predict';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ExecutionProvider } from '@outlet/inference';
 import { loadModelPackage } from '@outlet/model-package';
 import { describeMachine, LoadGenerator, PROFILED_EPS, probeProviders } from '@outlet/profiler';
-import { fitClasses, fitOverhead, ForestOptions, KernelPredictorFile, KernelSample, predictKernels } from './forest';
+import { fitClasses, fitOverhead, outputMb, ForestOptions, KernelPredictorFile, KernelSample, predictKernels } from './forest';
 import { measureModels, MeasuredRun, MeasureModel } from './kernel-measure';
 import { BLOCK_FAMILIES, BlockFamily, BlockModel, generateArchitectures, generateBlocks } from './kernel-zoo';
 import { Kernel, KERNEL_FEATURES, kernelFeatureVector, runtimeKernels } from './kernels';
@@ -105,7 +105,7 @@ export function fitFromMeasured(models: MeasuredModel[], levels: number[], threa
   const out: KernelPredictorFile['models'] = {};
   for (const [ep, samples] of samplesOf(models)) {
     const overhead = levels.map((u) => {
-      const rows: { kernels: number; residual_ms: number }[] = [];
+      const rows: { kernels: number; out_mb: number; residual_ms: number; run_ms: number }[] = [];
       for (const m of models) {
         for (const t of threads) {
           const k = key(ep, t);
@@ -113,7 +113,7 @@ export function fitFromMeasured(models: MeasuredModel[], levels: number[], threa
           const kernels = m.kernels[k];
           if (!r || !kernels || Object.keys(r.kernel_ms).length === 0) continue;
           const sum = kernels.reduce((s, kern) => s + (r.kernel_ms[kern.name] ?? 0), 0);
-          rows.push({ kernels: kernels.length, residual_ms: r.run_ms - sum });
+          rows.push({ kernels: kernels.length, out_mb: outputMb(kernels), residual_ms: r.run_ms - sum, run_ms: r.run_ms });
         }
       }
       return { cpu_util: u, coef: fitOverhead(rows), n: rows.length };

@@ -10,8 +10,8 @@ import { LoadGenerator, measureUtilization, randomFeeds } from '@outlet/profiler
  * (held by the load generator) and per group of models:
  * - every model gets two sessions: a plain one (the whole-call time, what a caller sees) and one
  *   with onnxruntime's profiler on (each kernel's own time, `<node>_kernel_time` events);
- * - warm-up runs of both, then `runs` rounds, round-robin over the group's models and their two
- *   sessions, so that slow drifts of a shared machine fall on all models alike;
+ * - warm-up runs of both, then `runs` rounds round-robin over the group's plain sessions, so that
+ *   slow drifts of a shared machine fall on all models alike, then as many over the profiled ones;
  * - robust statistics: the median of the runs (the profiler's warm-up events dropped);
  * - repeatability: the plain runs of the first and second half of the rounds give two independent
  *   medians (`run_ms_a`, `run_ms_b`); their relative difference is the noise floor.
@@ -115,17 +115,18 @@ export async function measureModels(models: MeasureModel[], o: KernelMeasureOpti
               if (s.profiled) await s.profiled.run(s.feeds);
             }
           }
+          // Plain rounds first, then as many profiled rounds: a profiled run between two plain
+          // ones would leave its own cache and allocation traces in the plain timings.
           const began = performance.now();
-          let profiledRuns = 0;
+          let rounds = 0;
           for (let round = 0; round < o.runs; round++) {
-            for (const s of opened) {
-              s.times.push(await timed(s.plain, s.feeds));
-              if (s.profiled) await s.profiled.run(s.feeds);
-            }
-            profiledRuns += 1;
+            for (const s of opened) s.times.push(await timed(s.plain, s.feeds));
+            rounds += 1;
             if (round + 1 >= minRuns && performance.now() - began > maxMsPerModel * group.length) break;
           }
-          void profiledRuns;
+          for (let round = 0; round < rounds; round++) {
+            for (const s of opened) if (s.profiled) await s.profiled.run(s.feeds);
+          }
         } finally {
           for (const s of opened) {
             await s.plain.release();
