@@ -1,5 +1,5 @@
 import { AttributeValue, elementSize, nodeAttributes, onnx, readOnnxModel, tensorDims, tensorValues, toNumber } from './onnx-format';
-import { OP_CATEGORIES, OP_RULES, OpCategory, OpResult, ShapeError, TensorInfo, numel, tensorBytes } from './op-rules';
+import { CONTRIB_RULES, OP_CATEGORIES, OP_RULES, OpCategory, OpResult, ShapeError, TensorInfo, numel, tensorBytes } from './op-rules';
 
 /** Cost of one node of the graph. */
 export interface NodeCost {
@@ -128,7 +128,7 @@ export function analyzeModel(source: string | Uint8Array | onnx.IModelProto, opt
     const domain = node.domain ?? '';
     const inputsInfo = (node.input ?? []).map((n) => (n ? tensors.get(n) ?? { elemBytes: 4 } : undefined));
     const attrs: Map<string, AttributeValue> = nodeAttributes(node);
-    const rule = domain === '' || domain === 'ai.onnx' ? OP_RULES[opType] : undefined;
+    const rule = domain === '' || domain === 'ai.onnx' ? OP_RULES[opType] : CONTRIB_RULES[`${domain}.${opType}`];
     let result: OpResult | undefined;
     let problem: string | undefined;
     if (!rule) {

@@ -638,3 +638,68 @@ export const OP_RULES: Record<string, OpRule> = {
 };
 for (const op of Object.keys(UNARY_FLOPS)) OP_RULES[op] = unary;
 for (const op of BINARY_OPS) OP_RULES[op] = elementwise;
+
+/**
+ * Rules for the kernels onnxruntime writes into the graph it executes after its optimizations
+ * (session option optimizedModelFilePath, graph optimization level 'all'), keyed
+ * `<domain>.<opType>`: com.microsoft FusedConv / FusedGemm / FusedMatMul (an activation, and for
+ * FusedConv an optional residual sum Z, fused into the kernel) and the CPU's blocked-channel
+ * (NCHWc) layout ops of com.microsoft.nchwc (Conv with a fused activation and sum, pooling,
+ * ReorderInput / ReorderOutput between NCHW and NCHWc). NCHWc tensors carry their channels padded
+ * to the block size: a blocked Conv takes its input channels from its reordered weights.
+ */
+function fusedExtras(ctx: OpContext, base: OpResult, sumIndex: number): OpResult {
+  const out = base.outputs[0].shape ?? [];
+  const activation = strAttr(ctx, 'activation', '');
+  const sum = ctx.inputs[sumIndex]?.shape !== undefined;
+  const extra = (activation ? (UNARY_FLOPS[activation] ?? 1) * numel(out) : 0) + (sum ? numel(out) : 0);
+  return { ...base, flops: base.flops + extra };
+}
+
+function blockedConv(ctx: OpContext): OpResult {
+  const x = need(ctx, 0);
+  const w = need(ctx, 1);
+  const group = intAttr(ctx, 'group', 1);
+  // The input may hold padded channels (NCHWc): the weights say how many the kernel reads.
+  const c = w[1] * group;
+  const lenient = { ...ctx, inputs: [{ ...ctx.inputs[0]!, shape: [x[0], c, ...x.slice(2)] }, ...ctx.inputs.slice(1)] };
+  return fusedExtras(ctx, conv(lenient), 3);
+}
+
+function fusedMatmul(ctx: OpContext): OpResult {
+  const swap = (s: number[]) => (s.length >= 2 ? [...s.slice(0, -2), s[s.length - 1], s[s.length - 2]] : s);
+  const a = need(ctx, 0);
+  const b = need(ctx, 1);
+  const inputs = [
+    { ...ctx.inputs[0]!, shape: intAttr(ctx, 'transA', 0) ? swap(a) : a },
+    { ...ctx.inputs[1]!, shape: intAttr(ctx, 'transB', 0) ? swap(b) : b },
+  ];
+  return matmul({ ...ctx, inputs });
+}
+
+function reorderInput(ctx: OpContext): OpResult {
+  const x = need(ctx, 0);
+  const out = intAttr(ctx, 'channels_last', 0) && x.length === 4 ? [x[0], x[3], x[1], x[2]] : x;
+  return { outputs: [like(ctx.inputs[0]!, out)], flops: 0, category: 'memory' };
+}
+
+function reorderOutput(ctx: OpContext): OpResult {
+  const x = need(ctx, 0);
+  const channels = intAttr(ctx, 'channels', x[1]);
+  const out = intAttr(ctx, 'channels_last', 0) ? [x[0], ...x.slice(2), channels] : [x[0], channels, ...x.slice(2)];
+  return { outputs: [like(ctx.inputs[0]!, out)], flops: 0, category: 'memory' };
+}
+
+export const CONTRIB_RULES: Record<string, OpRule> = {
+  'com.microsoft.FusedConv': (ctx) => fusedExtras(ctx, conv(ctx), 3),
+  'com.microsoft.FusedGemm': (ctx) => fusedExtras(ctx, gemm(ctx), -1),
+  'com.microsoft.FusedMatMul': fusedMatmul,
+  'com.microsoft.nchwc.Conv': blockedConv,
+  'com.microsoft.nchwc.MaxPool': pool,
+  'com.microsoft.nchwc.AveragePool': pool,
+  'com.microsoft.nchwc.GlobalMaxPool': globalPool,
+  'com.microsoft.nchwc.GlobalAveragePool': globalPool,
+  'com.microsoft.nchwc.ReorderInput': reorderInput,
+  'com.microsoft.nchwc.ReorderOutput': reorderOutput,
+  'com.microsoft.nchwc.Upsample': resize,
+};

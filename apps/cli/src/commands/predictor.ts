@@ -1,8 +1,9 @@
-import { writeFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { ExecutionProvider } from '@outlet/inference';
 import {
+  defaultKernelPredictorPath, fitKernelPredictor, KERNEL_FIT_DEFAULTS, KERNEL_FIT_QUICK, ScoreRow,
   DEFAULT_FEATURE_SET, defaultPredictorPath, EvalRow, evaluatePredictor, FEATURE_SETS, FIT_DEFAULTS, FIT_QUICK, fitFromZoo,
   loadPredictor, refit,
 } from '@outlet/predictor';
@@ -16,6 +17,17 @@ function evalTable(rows: EvalRow[]): string {
     lines.push(
       `${r.ep.padEnd(8)}${u.padStart(6)}${String(r.n).padStart(5)}${(100 * r.within_10pct).toFixed(0).padStart(7)}%${(100 * r.within_20pct).toFixed(0).padStart(7)}%${r.mape.toFixed(1).padStart(8)}${r.median_ape.toFixed(1).padStart(8)}`,
     );
+  }
+  return lines.join('\n');
+}
+
+/** Score rows of the kernel predictor: predicted vs measured whole calls, beside the noise floor. */
+export function scoreTable(rows: ScoreRow[]): string {
+  const lines = ['whole calls: share within ±10% / ±20% of the measured median and MAPE; noise floor: the same between two halves of the measurement'];
+  lines.push(`${'set'.padEnd(14)}${'ep'.padEnd(7)}${'thr'.padStart(4)}${'u'.padStart(6)}${'n'.padStart(5)}${'±10%'.padStart(7)}${'±20%'.padStart(7)}${'MAPE%'.padStart(8)}${'noise ±10%'.padStart(12)}${'±20%'.padStart(7)}${'MAPE%'.padStart(8)}`);
+  const pct = (v: number) => `${(100 * v).toFixed(0)}%`.padStart(7);
+  for (const r of rows) {
+    lines.push(`${r.set.padEnd(14)}${r.ep.padEnd(7)}${String(r.threads).padStart(4)}${String(r.cpu_util).padStart(6)}${String(r.n).padStart(5)}${pct(r.within_10pct)}${pct(r.within_20pct)}${r.mape.toFixed(1).padStart(8)}${pct(r.noise_within_10pct).padStart(12)}${pct(r.noise_within_20pct)}${r.noise_mape.toFixed(1).padStart(8)}`);
   }
   return lines.join('\n');
 }
@@ -69,6 +81,58 @@ export function registerPredictor(program: Command): void {
       writeFileSync(out, `${JSON.stringify(fitted, null, 1)}\n`);
       console.log(evalTable(fitted.evaluation ?? []));
       console.log(`fitted in ${((Date.now() - started) / 1000).toFixed(0)} s; wrote ${out}`);
+    });
+
+  predictor
+    .command('fit-kernels')
+    .description(
+      'fit the kernel-level predictor (`outlet predict`): sample ResNet / VGG / MobileNet / pooling / FC blocks, list the kernels onnxruntime runs for each after its fusions, time every kernel (profiler) and whole call (interleaved, median, two halves for the noise floor) per provider, thread count and CPU load level, refine where the cross-validated error is largest, fit per-kernel-class random forests on a FLOPs/bytes baseline, and score on held-out blocks, real-architecture stacks and the packages beside the noise floor',
+    )
+    .option('--out <path>', `where to write the predictor (default ${defaultKernelPredictorPath()}, or $OUTLET_KERNEL_PREDICTOR)`)
+    .option('--measurements <path>', 'also write every measurement (kernels and runs per model) as JSON')
+    .option('--quick', `a smaller, faster fit: ${KERNEL_FIT_QUICK.count}+${KERNEL_FIT_QUICK.refine} blocks, levels ${KERNEL_FIT_QUICK.levels.join(',')}, ${KERNEL_FIT_QUICK.runs} runs`)
+    .option('--count <n>', `training blocks of the first pass (default ${KERNEL_FIT_DEFAULTS.count})`)
+    .option('--refine <n>', `blocks added by adaptive refinement (default ${KERNEL_FIT_DEFAULTS.refine})`)
+    .option('--levels <list>', `background CPU utilization levels (default ${KERNEL_FIT_DEFAULTS.levels.join(',')})`)
+    .option('--threads <list>', 'intra-op thread counts to fit (default 1)')
+    .option('--runs <n>', `timed rounds per model and level (default ${KERNEL_FIT_DEFAULTS.runs})`)
+    .option('--seed <n>', `block sampling and split seed (default ${KERNEL_FIT_DEFAULTS.seed})`)
+    .option('--eps <list>', 'execution providers to try (default cpu,webgpu,cuda)')
+    .option('--packages <list>', 'model package folders whose pieces are scored (default: every folder of models/ with a manifest.json)')
+    .option('--no-architectures', 'skip scoring the real-architecture stacks')
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
+      const base = opts.quick ? KERNEL_FIT_QUICK : KERNEL_FIT_DEFAULTS;
+      const out = (opts.out as string | undefined) ?? defaultKernelPredictorPath();
+      const modelsDir = dirname(defaultPredictorPath());
+      const packages = opts.packages !== undefined
+        ? String(opts.packages).split(',').map((s) => s.trim()).filter(Boolean)
+        : (existsSync(modelsDir) ? readdirSync(modelsDir).map((d) => join(modelsDir, d)).filter((d) => existsSync(join(d, 'manifest.json'))) : []);
+      const bar = progressBar('kernel predictor fit');
+      let result;
+      try {
+        result = await fitKernelPredictor({
+          ...base,
+          count: opts.count ? parsePositiveInt('--count')(String(opts.count)) : base.count,
+          refine: opts.refine !== undefined ? Number(opts.refine) : base.refine,
+          levels: opts.levels ? parseLevels(String(opts.levels)) : base.levels,
+          threads: opts.threads ? String(opts.threads).split(',').map((t) => parsePositiveInt('--threads')(t.trim())) : base.threads,
+          runs: opts.runs ? parsePositiveInt('--runs')(String(opts.runs)) : base.runs,
+          seed: opts.seed ? Number(opts.seed) : base.seed,
+          eps: opts.eps ? (String(opts.eps).split(',').map((s) => s.trim()) as ExecutionProvider[]) : undefined,
+          architectures: opts.architectures !== false,
+          packages,
+          onProgress: bar.update,
+          onNote: (msg) => process.stderr.write(`\n${msg}\n`),
+        });
+      } finally {
+        bar.stop();
+      }
+      mkdirSync(dirname(out), { recursive: true });
+      writeFileSync(out, `${JSON.stringify(result.predictor)}\n`);
+      if (opts.measurements) writeFileSync(String(opts.measurements), `${JSON.stringify(result.measured)}\n`);
+      const score = result.predictor.evaluation as { rows: ScoreRow[] };
+      console.log(scoreTable(score.rows));
+      console.log(`fitted in ${result.predictor.fit?.seconds} s; wrote ${out}`);
     });
 
   predictor

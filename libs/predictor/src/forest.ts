@@ -1,0 +1,205 @@
+import { RandomForestRegression } from 'ml-random-forest';
+import { interpolateOverUtilization, MachineDescription } from '@outlet/profiler';
+import { Kernel, KERNEL_CLASSES, KERNEL_FEATURES, KernelClass, kernelFeatureVector } from './kernels';
+import { leastSquares, nnls } from './nnls';
+
+/**
+ * The kernel-level latency predictor: per execution provider and kernel class (kernels.ts
+ * KERNEL_CLASSES), a kernel's time is a FLOPs/bytes baseline — ms ≈ c0 + c1·MFLOP + c2·MB, fitted
+ * by non-negative least squares on relative error, the old predictor's formulas — times a
+ * non-linear correction: a random forest (ml-random-forest) on the kernel's configuration
+ * (KERNEL_FEATURES: input H×W, Cin, Cout, kernel, stride, dilation, groups, FLOPs, bytes, fused
+ * activation / sum, thread count and CPU utilization) predicting log(measured / baseline). The
+ * baseline carries the trend beyond the sampled range (a forest cannot extrapolate); the forest
+ * learns what FLOPs miss (depthwise and small-channel convolutions, cache effects, blocking).
+ * A whole call adds a per-call overhead per level: o0 + o1·kernels + o2·MB written (the session's
+ * run, input and output copies, the executor's per-kernel step, allocating the outputs), fitted on
+ * whole-call minus profiled kernel times.
+ */
+export interface ClassModel {
+  /** Baseline ms = coef · [1, mflop, mbytes]. */
+  baseline: number[];
+  /** Forest on log(ms / baseline), as RandomForestRegression.toJSON(); absent with few samples. */
+  forest?: unknown;
+  n: number;
+}
+
+export interface OverheadLevel {
+  cpu_util: number;
+  /** ms per call, per kernel and per MB of kernel outputs (allocated per run: no memory arena). */
+  coef: number[];
+  n: number;
+}
+
+export interface KernelPredictorFile {
+  format: 1;
+  kind: 'kernel-predictor';
+  created_at: string;
+  machine?: MachineDescription;
+  feature_names: string[];
+  /** Per provider: per kernel class, and the per-call overhead per level. */
+  models: Record<string, { classes: Partial<Record<KernelClass, ClassModel>>; overhead: OverheadLevel[]; threads: number[]; levels: number[] }>;
+  /** Evaluation rows written by the fit (eval.ts). */
+  evaluation?: unknown;
+  /** Fit settings and timing. */
+  fit?: Record<string, unknown>;
+}
+
+export interface KernelSample {
+  kclass: KernelClass;
+  /** KERNEL_FEATURES order. */
+  x: number[];
+  ms: number;
+}
+
+export interface ForestOptions {
+  nEstimators?: number;
+  maxDepth?: number;
+  minNumSamples?: number;
+  seed?: number;
+  /** Classes with fewer samples keep the baseline alone. */
+  minSamples?: number;
+}
+
+export const FOREST_DEFAULTS: Required<ForestOptions> = { nEstimators: 24, maxDepth: 9, minNumSamples: 3, seed: 7, minSamples: 12 };
+
+const MFLOP = KERNEL_FEATURES.indexOf('mflop');
+const MBYTES = KERNEL_FEATURES.indexOf('mbytes');
+
+function baselineRow(x: number[]): number[] {
+  return [1, x[MFLOP], x[MBYTES]];
+}
+
+/** Non-negative baseline fit on relative error; never below a floor of 1 µs per kernel. */
+export function fitBaseline(samples: { x: number[]; ms: number }[]): number[] {
+  if (samples.length === 0) return [0.001, 0, 0];
+  const rows = samples.map((s) => baselineRow(s.x).map((v) => v / s.ms));
+  const coef = nnls(rows, samples.map(() => 1));
+  if (coef[0] < 0.001) coef[0] = 0.001;
+  return coef;
+}
+
+function baselineMs(coef: number[], x: number[]): number {
+  const row = baselineRow(x);
+  return Math.max(1e-4, row.reduce((s, v, i) => s + v * coef[i], 0));
+}
+
+/** Fit one class: baseline, then a forest on the log-ratio. */
+export function fitClass(samples: { x: number[]; ms: number }[], options: ForestOptions = {}): ClassModel {
+  const o = { ...FOREST_DEFAULTS, ...options };
+  const baseline = fitBaseline(samples);
+  const model: ClassModel = { baseline: baseline.map((c) => Number(c.toPrecision(6))), n: samples.length };
+  if (samples.length >= o.minSamples) {
+    const forest = new RandomForestRegression({
+      nEstimators: o.nEstimators,
+      maxFeatures: 1.0,
+      replacement: true,
+      useSampleBagging: true,
+      seed: o.seed,
+      noOOB: true,
+      treeOptions: { maxDepth: o.maxDepth, minNumSamples: o.minNumSamples },
+    } as never);
+    forest.train(samples.map((s) => s.x), samples.map((s) => Math.log(s.ms / baselineMs(model.baseline, s.x))));
+    model.forest = compactForest(forest.toJSON());
+  }
+  return model;
+}
+
+/** Round the numbers of a forest's JSON (thresholds and leaf values) to keep the file small. */
+function compactForest(json: unknown): unknown {
+  return JSON.parse(JSON.stringify(json, (k, v) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(5)) : v)), (k, v) => v);
+}
+
+const loaded = new WeakMap<object, RandomForestRegression>();
+function forestOf(model: ClassModel): RandomForestRegression | undefined {
+  if (!model.forest) return undefined;
+  let f = loaded.get(model.forest as object);
+  if (!f) {
+    f = RandomForestRegression.load(model.forest as never);
+    loaded.set(model.forest as object, f);
+  }
+  return f;
+}
+
+/** Predicted ms of kernels of one class, from their feature vectors. */
+export function predictClass(model: ClassModel, xs: number[][]): number[] {
+  if (xs.length === 0) return [];
+  const forest = forestOf(model);
+  const corrections = forest ? forest.predict(xs) : xs.map(() => 0);
+  return xs.map((x, i) => baselineMs(model.baseline, x) * Math.exp(corrections[i]));
+}
+
+/**
+ * Fit the per-call overhead of one level: NNLS of (whole call − Σ profiled kernels) on
+ * [1, kernels, MB of kernel outputs], on error relative to the whole call (small and large models
+ * count alike).
+ */
+export function fitOverhead(rows: { kernels: number; out_mb: number; residual_ms: number; run_ms: number }[]): number[] {
+  if (rows.length === 0) return [0, 0, 0];
+  // Least squares, not NNLS: the per-kernel term may come out negative, and should where the
+  // profiler's own per-kernel cost (timestamps, events) inflates the profiled kernel times.
+  const c = leastSquares(rows.map((r) => overheadRow(r.kernels, r.out_mb).map((v) => v / r.run_ms)), rows.map((r) => r.residual_ms / r.run_ms));
+  return c.map((v) => Number(v.toPrecision(5)));
+}
+
+function overheadRow(kernels: number, outMb: number): number[] {
+  return [1, kernels, outMb];
+}
+
+/** MB the kernels write (their outputs): what the run allocates. */
+export function outputMb(kernels: Kernel[]): number {
+  return kernels.reduce((s, k) => s + k.outputShapes.reduce((t, shape) => t + (shape ? shape.reduce((a, b) => a * b, 1) * 4 : 0), 0), 0) / 1e6;
+}
+
+export interface KernelPrediction {
+  kernel: Kernel;
+  ms: number;
+}
+
+export interface ModelPrediction {
+  ep: string;
+  threads: number;
+  cpu_util: number;
+  kernels: KernelPrediction[];
+  overhead_ms: number;
+  total_ms: number;
+}
+
+/** Predict every kernel of a graph and the whole call on `ep` with `threads` at `cpuUtil`. */
+export function predictKernels(predictor: KernelPredictorFile, kernels: Kernel[], ep: string, threads: number, cpuUtil: number): ModelPrediction {
+  const m = predictor.models[ep];
+  if (!m) throw new Error(`the kernel predictor has no model for execution provider '${ep}' (it has: ${Object.keys(predictor.models).join(', ') || 'none'})`);
+  const ms = new Array<number>(kernels.length).fill(0);
+  for (const kclass of KERNEL_CLASSES) {
+    const idx = kernels.map((k, i) => (k.kclass === kclass ? i : -1)).filter((i) => i >= 0);
+    if (idx.length === 0) continue;
+    const model = m.classes[kclass] ?? m.classes.eltwise;
+    if (!model) throw new Error(`the kernel predictor has no model for ${kclass} kernels on '${ep}'`);
+    const preds = predictClass(model, idx.map((i) => kernelFeatureVector(kernels[i], threads, cpuUtil)));
+    idx.forEach((i, j) => (ms[i] = preds[j]));
+  }
+  const overhead = m.overhead.length
+    ? interpolateOverUtilization(m.overhead.map((o) => ({ u: o.cpu_util, value: overheadRow(kernels.length, outputMb(kernels)).reduce((s, v, i) => s + v * (o.coef[i] ?? 0), 0) })), cpuUtil)
+    : 0;
+  const kernelSum = ms.reduce((a, b) => a + b, 0);
+  // A whole call never takes less than its kernels' baseline share: floor the overhead's pull.
+  if (overhead + kernelSum < 0.5 * kernelSum) return { ep, threads, cpu_util: cpuUtil, kernels: kernels.map((kernel, i) => ({ kernel, ms: ms[i] })), overhead_ms: -0.5 * kernelSum, total_ms: 0.5 * kernelSum };
+  return {
+    ep,
+    threads,
+    cpu_util: cpuUtil,
+    kernels: kernels.map((kernel, i) => ({ kernel, ms: ms[i] })),
+    overhead_ms: overhead,
+    total_ms: overhead + kernelSum,
+  };
+}
+
+/** Fit every class of one provider from kernel samples. */
+export function fitClasses(samples: KernelSample[], options: ForestOptions = {}): Partial<Record<KernelClass, ClassModel>> {
+  const classes: Partial<Record<KernelClass, ClassModel>> = {};
+  for (const kclass of KERNEL_CLASSES) {
+    const rows = samples.filter((s) => s.kclass === kclass && s.ms > 0);
+    if (rows.length) classes[kclass] = fitClass(rows, options);
+  }
+  return classes;
+}

@@ -1,0 +1,299 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ExecutionProvider } from '@outlet/inference';
+import { loadModelPackage } from '@outlet/model-package';
+import { describeMachine, LoadGenerator, PROFILED_EPS, probeProviders } from '@outlet/profiler';
+import { fitClasses, fitOverhead, outputMb, ForestOptions, KernelPredictorFile, KernelSample, predictKernels } from './forest';
+import { measureModels, MeasuredRun, MeasureModel } from './kernel-measure';
+import { BLOCK_FAMILIES, BlockFamily, BlockModel, generateArchitectures, generateBlocks } from './kernel-zoo';
+import { Kernel, KERNEL_FEATURES, kernelFeatureVector, runtimeKernels } from './kernels';
+import { splitIds } from './zoo';
+
+export interface KernelFitOptions {
+  /** Training blocks of the first pass. */
+  count: number;
+  /** Blocks added by adaptive refinement (sampled by family where the cross-validated error is largest). */
+  refine: number;
+  seed: number;
+  holdoutShare: number;
+  levels: number[];
+  threads: number[];
+  eps?: ExecutionProvider[];
+  warmup: number;
+  runs: number;
+  groupSize: number;
+  maxMsPerModel: number;
+  /** Package folders whose segments and exits are scored (never fitted on). */
+  packages: string[];
+  /** Score the real-architecture stacks too. */
+  architectures: boolean;
+  forest?: ForestOptions;
+  onProgress?: (done: number, total: number, label: string) => void;
+  onNote?: (message: string) => void;
+}
+
+export const KERNEL_FIT_DEFAULTS: Omit<KernelFitOptions, 'packages'> = {
+  count: 200, refine: 60, seed: 11, holdoutShare: 0.25, levels: [0, 0.25, 0.5, 0.75, 0.9], threads: [1],
+  warmup: 3, runs: 20, groupSize: 8, maxMsPerModel: 400, architectures: true,
+};
+export const KERNEL_FIT_QUICK: Omit<KernelFitOptions, 'packages'> = {
+  ...KERNEL_FIT_DEFAULTS, count: 60, refine: 20, levels: [0, 0.5], runs: 12, maxMsPerModel: 200,
+};
+
+/** One measured model: its kernels and, per (ep, threads), the measured runs per level. */
+export interface MeasuredModel {
+  id: string;
+  family: string;
+  description: string;
+  set: 'fit' | 'holdout' | 'architecture' | 'package';
+  kernels: Record<string, Kernel[]>;
+  runs: Record<string, MeasuredRun[]>;
+}
+
+export interface ScoreRow {
+  set: string;
+  ep: string;
+  threads: number;
+  cpu_util: number;
+  n: number;
+  within_10pct: number;
+  within_20pct: number;
+  mape: number;
+  /** The same metrics between two independent halves of the measurement (the noise floor). */
+  noise_within_10pct: number;
+  noise_within_20pct: number;
+  noise_mape: number;
+}
+
+export interface ScoreDetail {
+  set: string;
+  id: string;
+  description: string;
+  ep: string;
+  threads: number;
+  cpu_util: number;
+  predicted_ms: number;
+  measured_ms: number;
+  error_pct: number;
+  noise_pct: number;
+}
+
+const key = (ep: string, threads: number) => `${ep}/t${threads}`;
+
+/** Kernel samples of measured models (kernels that the profile timed). */
+export function samplesOf(models: MeasuredModel[]): Map<string, KernelSample[]> {
+  const out = new Map<string, KernelSample[]>();
+  for (const m of models) {
+    for (const [k, runs] of Object.entries(m.runs)) {
+      const ep = k.split('/')[0];
+      const threads = Number(k.split('/t')[1]);
+      const list = out.get(ep) ?? [];
+      out.set(ep, list);
+      for (const r of runs) {
+        for (const kernel of m.kernels[k] ?? []) {
+          const ms = r.kernel_ms[kernel.name];
+          if (typeof ms === 'number' && ms > 0) list.push({ kclass: kernel.kclass, x: kernelFeatureVector(kernel, threads, r.cpu_util), ms });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Fit a kernel predictor from measured models (all of them: pass the fit set). */
+export function fitFromMeasured(models: MeasuredModel[], levels: number[], threads: number[], forest?: ForestOptions): KernelPredictorFile['models'] {
+  const out: KernelPredictorFile['models'] = {};
+  for (const [ep, samples] of samplesOf(models)) {
+    const overhead = levels.map((u) => {
+      const rows: { kernels: number; out_mb: number; residual_ms: number; run_ms: number }[] = [];
+      for (const m of models) {
+        for (const t of threads) {
+          const k = key(ep, t);
+          const r = m.runs[k]?.find((x) => x.cpu_util === u);
+          const kernels = m.kernels[k];
+          if (!r || !kernels || Object.keys(r.kernel_ms).length === 0) continue;
+          const sum = kernels.reduce((s, kern) => s + (r.kernel_ms[kern.name] ?? 0), 0);
+          rows.push({ kernels: kernels.length, out_mb: outputMb(kernels), residual_ms: r.run_ms - sum, run_ms: r.run_ms });
+        }
+      }
+      return { cpu_util: u, coef: fitOverhead(rows), n: rows.length };
+    });
+    out[ep] = { classes: fitClasses(samples, forest), overhead, threads, levels };
+  }
+  return out;
+}
+
+function metrics(pairs: { p: number; m: number; a: number; b: number }[]) {
+  const ape = pairs.map((x) => Math.abs(x.p - x.m) / x.m);
+  const noise = pairs.map((x) => Math.abs(x.a - x.b) / ((x.a + x.b) / 2));
+  const n = pairs.length;
+  const share = (xs: number[], t: number) => (n ? xs.filter((e) => e <= t).length / n : NaN);
+  const mean = (xs: number[]) => (n ? (100 * xs.reduce((s, v) => s + v, 0)) / n : NaN);
+  const r = (v: number) => Number(v.toFixed(4));
+  return {
+    n,
+    within_10pct: r(share(ape, 0.1)), within_20pct: r(share(ape, 0.2)), mape: r(mean(ape)),
+    noise_within_10pct: r(share(noise, 0.1)), noise_within_20pct: r(share(noise, 0.2)), noise_mape: r(mean(noise)),
+  };
+}
+
+/** Score a predictor on measured models: rows per set, provider, threads and level; details per model. */
+export function scoreModels(predictor: KernelPredictorFile, models: MeasuredModel[]): { rows: ScoreRow[]; details: ScoreDetail[] } {
+  const rows: ScoreRow[] = [];
+  const details: ScoreDetail[] = [];
+  const sets = [...new Set(models.map((m) => m.set))];
+  for (const set of sets) {
+    const inSet = models.filter((m) => m.set === set);
+    const keys = [...new Set(inSet.flatMap((m) => Object.keys(m.runs)))];
+    for (const k of keys) {
+      const ep = k.split('/')[0];
+      const threads = Number(k.split('/t')[1]);
+      if (!predictor.models[ep]) continue;
+      const levels = [...new Set(inSet.flatMap((m) => (m.runs[k] ?? []).map((r) => r.cpu_util)))].sort((a, b) => a - b);
+      for (const u of levels) {
+        const pairs = [];
+        for (const m of inSet) {
+          const r = m.runs[k]?.find((x) => x.cpu_util === u);
+          if (!r || !m.kernels[k]) continue;
+          const p = predictKernels(predictor, m.kernels[k], ep, threads, u).total_ms;
+          pairs.push({ p, m: r.run_ms, a: r.run_ms_a, b: r.run_ms_b });
+          if (set !== 'holdout' && set !== 'fit') {
+            details.push({
+              set, id: m.id, description: m.description, ep, threads, cpu_util: u,
+              predicted_ms: Number(p.toFixed(4)), measured_ms: Number(r.run_ms.toFixed(4)),
+              error_pct: Number((100 * (p - r.run_ms) / r.run_ms).toFixed(2)),
+              noise_pct: Number((100 * Math.abs(r.run_ms_a - r.run_ms_b) / ((r.run_ms_a + r.run_ms_b) / 2)).toFixed(2)),
+            });
+          }
+        }
+        rows.push({ set, ep, threads, cpu_util: u, ...metrics(pairs) });
+      }
+    }
+  }
+  return { rows, details };
+}
+
+/** The segments and exit heads of packages, as models to score. */
+export function packagePieces(dirs: string[]): BlockModel[] {
+  const out: BlockModel[] = [];
+  for (const dir of dirs) {
+    const pkg = loadModelPackage(dir);
+    const name = pkg.manifest.name;
+    pkg.manifest.segments.forEach((s, i) => out.push({ id: `${name}/segment-${i}`, family: 'package', description: `${name} ${s.file}`, bytes: readFileSync(join(pkg.dir, s.file)) }));
+    pkg.manifest.exits.forEach((e, i) => out.push({ id: `${name}/exit-${i}`, family: 'package', description: `${name} ${e.file}`, bytes: readFileSync(join(pkg.dir, e.file)) }));
+  }
+  return out;
+}
+
+/** Per family: mean absolute error (%) of whole-block predictions, by 2-fold cross-validation on the fit set. */
+export function familyErrors(models: MeasuredModel[], levels: number[], threads: number[], forest?: ForestOptions): Record<string, number> {
+  const folds = [models.filter((_, i) => i % 2 === 0), models.filter((_, i) => i % 2 === 1)];
+  const errs: Record<string, number[]> = {};
+  for (let f = 0; f < 2; f++) {
+    const trained: KernelPredictorFile = { format: 1, kind: 'kernel-predictor', created_at: '', feature_names: [], models: fitFromMeasured(folds[f], levels, threads, forest) };
+    for (const m of folds[1 - f]) {
+      for (const [k, runs] of Object.entries(m.runs)) {
+        const ep = k.split('/')[0];
+        if (!trained.models[ep]) continue;
+        for (const r of runs) {
+          const p = predictKernels(trained, m.kernels[k], ep, Number(k.split('/t')[1]), r.cpu_util).total_ms;
+          (errs[m.family] ??= []).push(Math.abs(p - r.run_ms) / r.run_ms);
+        }
+      }
+    }
+  }
+  return Object.fromEntries(Object.entries(errs).map(([f, e]) => [f, (100 * e.reduce((a, b) => a + b, 0)) / e.length]));
+}
+
+async function measureSet(
+  blocks: BlockModel[], set: MeasuredModel['set'], eps: ExecutionProvider[], o: KernelFitOptions, load: LoadGenerator,
+  plainOnly: boolean, levels: number[], progress: (label: string) => (done: number, total: number, l: string) => void,
+): Promise<MeasuredModel[]> {
+  const models: MeasuredModel[] = blocks.map((b) => ({ id: b.id, family: b.family, description: b.description, set, kernels: {}, runs: {} }));
+  for (const ep of eps) {
+    for (const t of o.threads) {
+      const k = key(ep, t);
+      const usable: MeasureModel[] = [];
+      for (const [i, b] of blocks.entries()) {
+        try {
+          models[i].kernels[k] = await runtimeKernels(b.bytes, ep, t);
+          usable.push({ id: b.id, bytes: b.bytes });
+        } catch (err) {
+          o.onNote?.(`${b.id} (${b.description}) skipped on ${k}: ${(err as Error).message.split('\n')[0]}`);
+        }
+      }
+      const measured = await measureModels(usable, {
+        ep, threads: t, levels, warmup: o.warmup, runs: o.runs, groupSize: o.groupSize, maxMsPerModel: o.maxMsPerModel, plainOnly, load,
+        onProgress: progress(`${set} ${k}`),
+      });
+      for (const m of models) {
+        const r = measured.get(m.id);
+        if (r) m.runs[k] = r;
+      }
+    }
+  }
+  return models.filter((m) => Object.keys(m.runs).length > 0);
+}
+
+/**
+ * The whole fit: sample training blocks, list the kernels onnxruntime runs for each, measure them
+ * (kernel-measure.ts protocol) per provider, thread count and load level, refine adaptively
+ * (more blocks of the families with the largest cross-validated error), fit, and score on the
+ * held-out blocks, the real-architecture stacks and the packages' pieces beside the noise floor.
+ */
+export async function fitKernelPredictor(options: Partial<KernelFitOptions> = {}): Promise<{ predictor: KernelPredictorFile; measured: MeasuredModel[] }> {
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<KernelFitOptions>;
+  const o: KernelFitOptions = { ...KERNEL_FIT_DEFAULTS, packages: [], ...given };
+  const started = Date.now();
+  const blocks = generateBlocks({ count: o.count, seed: o.seed });
+  const probe = blocks.find((b) => b.family === 'mobilenet') ?? blocks[0];
+  const { available, unavailable } = await probeProviders(probe.bytes, 1, o.eps ?? PROFILED_EPS);
+  for (const [ep, why] of Object.entries(unavailable)) o.onNote?.(`execution provider '${ep}' skipped: ${why}`);
+  if (available.length === 0) throw new Error('no execution provider works here');
+  const arch = o.architectures ? generateArchitectures() : [];
+  const pieces = packagePieces(o.packages);
+  // Progress over every model × level × (ep, threads) pass, refinement included.
+  const passes = available.length * o.threads.length * o.levels.length;
+  const total = (o.count + o.refine + arch.length + pieces.length) * passes;
+  let base = 0;
+  const progress = (label: string) => (done: number, t: number) => o.onProgress?.(base + done, total, label);
+  const load = new LoadGenerator();
+  const split = splitIds(blocks.map((b) => b.id), o.holdoutShare, o.seed);
+  const run = async (bs: BlockModel[], set: MeasuredModel['set'], plainOnly: boolean) => {
+    const r = await measureSet(bs, set, available, o, load, plainOnly, o.levels, progress);
+    base += bs.length * passes;
+    return r;
+  };
+  const first = await run(blocks, 'fit', false);
+  for (const m of first) if (split.holdout.has(m.id)) m.set = 'holdout';
+  let fitSet = first.filter((m) => m.set === 'fit');
+  const holdout = first.filter((m) => m.set === 'holdout');
+  let familyError: Record<string, number> = {};
+  if (o.refine > 0) {
+    familyError = familyErrors(fitSet, o.levels, o.threads, o.forest);
+    const weights = Object.fromEntries(BLOCK_FAMILIES.map((f) => [f, 1 + (familyError[f] ?? 0)])) as Record<BlockFamily, number>;
+    o.onNote?.(`adaptive refinement: cross-validated MAPE per family ${JSON.stringify(Object.fromEntries(Object.entries(familyError).map(([f, e]) => [f, Number(e.toFixed(1))])))}; ${o.refine} more blocks drawn in proportion to 1 + MAPE`);
+    const extra = generateBlocks({ count: o.refine, seed: o.seed + 1000, familyWeights: weights, prefix: 'ref' });
+    fitSet = [...fitSet, ...(await run(extra, 'fit', false))];
+  }
+  const archMeasured = arch.length ? await run(arch, 'architecture', true) : [];
+  const pieceMeasured = pieces.length ? await run(pieces, 'package', true) : [];
+  const predictor: KernelPredictorFile = {
+    format: 1,
+    kind: 'kernel-predictor',
+    created_at: new Date().toISOString(),
+    machine: describeMachine(),
+    feature_names: [...KERNEL_FEATURES],
+    models: fitFromMeasured(fitSet, o.levels, o.threads, o.forest),
+  };
+  const measured = [...fitSet, ...holdout, ...archMeasured, ...pieceMeasured];
+  const score = scoreModels(predictor, measured.filter((m) => m.set !== 'fit'));
+  predictor.evaluation = score;
+  predictor.fit = {
+    count: o.count, refine: o.refine, seed: o.seed, holdout_share: o.holdoutShare, levels: o.levels, threads: o.threads,
+    warmup: o.warmup, runs: o.runs, group_size: o.groupSize, eps: available, unavailable_eps: unavailable,
+    fit_models: fitSet.length, holdout_models: holdout.length, family_cv_mape: familyError,
+    packages: o.packages, seconds: Math.round((Date.now() - started) / 1000),
+  };
+  return { predictor, measured };
+}

@@ -1,0 +1,200 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { analyzeModel, AttributeType, onnx, OnnxWriter, seededRandom } from '@outlet/onnx-cost';
+import {
+  batchNorm, fitClass, fitClasses, generateArchitectures, generateBlocks, KERNEL_CLASSES, KERNEL_FEATURES, KernelPredictorFile, KernelSample,
+  kernelFeatureVector, kernelTimesFromProfile, listKernels, predictClass, predictKernels, runtimeKernels,
+} from '@outlet/predictor';
+
+const ROOT = join(__dirname, '..', '..', '..');
+
+/** Conv 8→16 k3 on 8×14×14 then Relu, as the exporter writes it. */
+function convRelu(): { model: onnx.IModelProto; w: OnnxWriter } {
+  const w = new OnnxWriter({ seed: 3 });
+  const y = w.relu(w.conv(w.input('input', [1, 8, 14, 14]), { outChannels: 16, kernel: 3, pad: 1 }));
+  w.output(y);
+  return { model: w.toModel(), w };
+}
+
+test('listKernels reads a fused kernel of an optimized graph: FusedConv with its activation is one conv kernel', () => {
+  const { model } = convRelu();
+  const graph = model.graph!;
+  const [conv, relu] = graph.node!;
+  // What onnxruntime's Conv+Activation fusion writes: one com.microsoft FusedConv, the Relu gone.
+  const fused: onnx.INodeProto = {
+    ...conv, name: 'fused', domain: 'com.microsoft', opType: 'FusedConv', output: relu.output,
+    attribute: [...(conv.attribute ?? []), { name: 'activation', type: AttributeType.STRING, s: Buffer.from('Relu') }],
+  };
+  const optimized = { ...model, graph: { ...graph, node: [fused] } };
+  const kernels = listKernels(optimized);
+  assert.equal(kernels.length, 1);
+  const k = kernels[0];
+  assert.equal(k.kclass, 'conv');
+  assert.equal(k.label, 'FusedConv+Relu');
+  assert.deepEqual(k.outputShapes[0], [1, 16, 14, 14]);
+  // FLOPs: the exported Conv's and Relu's together.
+  const plain = analyzeModel(model);
+  assert.ok(Math.abs(k.config.mflop * 1e6 - plain.flops) < 1e-3, `${k.config.mflop * 1e6} vs ${plain.flops}`);
+  assert.equal(k.config.act, 1);
+  assert.equal(k.config.sum, 0);
+});
+
+test('listKernels follows the NCHWc layout: reorders, blocked conv with a residual sum, channels restored by ReorderOutput', () => {
+  const { model } = convRelu();
+  const graph = model.graph!;
+  const conv = graph.node![0];
+  const nodes: onnx.INodeProto[] = [
+    { name: 'ReorderInput', domain: 'com.microsoft.nchwc', opType: 'ReorderInput', input: ['input'], output: ['r0'], attribute: [] },
+    {
+      ...conv, name: 'conv_nchwc', domain: 'com.microsoft.nchwc', input: ['r0', conv.input![1], conv.input![2], 'r0_sum'], output: ['r1'],
+      attribute: [...(conv.attribute ?? []), { name: 'activation', type: AttributeType.STRING, s: Buffer.from('Relu') }],
+    },
+    { name: 'ReorderOutput', domain: 'com.microsoft.nchwc', opType: 'ReorderOutput', input: ['r1'], output: [graph.output![0].name!],
+      attribute: [{ name: 'channels', type: AttributeType.INT, i: 16 }] },
+  ];
+  // The sum input: a 16-channel tensor shaped like the output (declared as a graph input here).
+  const sumInput: onnx.IValueInfoProto = { name: 'r0_sum', type: { tensorType: { elemType: 1, shape: { dim: [1, 16, 14, 14].map((d) => ({ dimValue: d })) } } } };
+  const kernels = listKernels({ ...model, graph: { ...graph, node: nodes, input: [...graph.input!, sumInput] } });
+  assert.deepEqual(kernels.map((k) => k.kclass), ['memory', 'conv', 'memory']);
+  assert.equal(kernels[1].label, 'Conv+Relu+Sum');
+  assert.equal(kernels[1].config.sum, 1);
+  assert.deepEqual(kernels[2].outputShapes[0], [1, 16, 14, 14]);
+});
+
+test('kernel features: a strided depthwise conv gives its configuration in KERNEL_FEATURES order', () => {
+  const w = new OnnxWriter({ seed: 1 });
+  w.output(w.conv(w.input('input', [1, 32, 28, 28]), { outChannels: 32, kernel: 3, stride: 2, pad: 1, group: 32 }));
+  const [k] = listKernels(w.toModel());
+  assert.equal(k.kclass, 'dwconv');
+  const x = kernelFeatureVector(k, 2, 0.5);
+  assert.equal(x.length, KERNEL_FEATURES.length);
+  const f = Object.fromEntries(KERNEL_FEATURES.map((n, i) => [n, x[i]]));
+  assert.equal(f.in_c, 32);
+  assert.equal(f.in_h, 28);
+  assert.equal(f.out_h, 14);
+  assert.equal(f.k, 3);
+  assert.equal(f.stride, 2);
+  assert.equal(f.groups, 32);
+  assert.equal(f.threads, 2);
+  assert.equal(f.cpu_util, 0.5);
+  // 2 · 14·14·32 outputs · 9 MACs + bias.
+  assert.ok(Math.abs(f.mflop - (2 * 14 * 14 * 32 * 9 + 14 * 14 * 32) / 1e6) < 1e-9);
+});
+
+test('runtimeKernels: onnxruntime folds Conv + BatchNormalization + Relu into one kernel', async () => {
+  const w = new OnnxWriter({ seed: 2 });
+  w.output(w.relu(batchNorm(w, w.conv(w.input('input', [1, 16, 28, 28]), { outChannels: 32, kernel: 3, pad: 1, bias: false }))));
+  const kernels = await runtimeKernels(w.encode());
+  const convs = kernels.filter((k) => k.kclass === 'conv');
+  assert.equal(convs.length, 1);
+  assert.ok(convs[0].config.act === 1, `activation fused: ${convs[0].label}`);
+  assert.ok(!kernels.some((k) => k.opType === 'BatchNormalization' || k.opType === 'Relu'), kernels.map((k) => k.label).join(' '));
+});
+
+test('the block training set and the architecture stacks are written and costed', () => {
+  const blocks = generateBlocks({ count: 10, seed: 5 });
+  assert.equal(blocks.length, 10);
+  assert.deepEqual([...new Set(blocks.map((b) => b.family))].sort(), ['fc', 'mobilenet', 'pool', 'resnet', 'vgg']);
+  for (const b of [...blocks, ...generateArchitectures()]) assert.deepEqual(analyzeModel(b.bytes).unresolved, [], b.id);
+  // Same seed, same blocks.
+  assert.deepEqual(generateBlocks({ count: 3, seed: 5 }).map((b) => b.description), blocks.slice(0, 3).map((b) => b.description));
+});
+
+/** Synthetic kernel samples: a known non-linear time law over random configurations. */
+function synthetic(n: number, seed: number, kclass: KernelSample['kclass'] = 'conv'): KernelSample[] {
+  const rand = seededRandom(seed);
+  return Array.from({ length: n }, () => {
+    const x = KERNEL_FEATURES.map(() => 0);
+    const set = (name: string, v: number) => (x[KERNEL_FEATURES.indexOf(name as never)] = v);
+    const mflop = 0.1 + rand() * 50;
+    const k = rand() < 0.5 ? 1 : 3;
+    set('mflop', mflop);
+    set('log2_mflop', Math.log2(mflop));
+    set('mbytes', mflop / 20);
+    set('k', k);
+    set('threads', 1);
+    // 1×1 kernels run at half the speed per FLOP: what a FLOPs-only model misses.
+    return { kclass, x, ms: 0.01 + 0.02 * mflop * (k === 1 ? 2 : 1) };
+  });
+}
+
+test('forest: fit, JSON round trip and prediction on synthetic data learn what FLOPs miss', () => {
+  const train = synthetic(200, 1);
+  const test = synthetic(60, 2);
+  const model = fitClass(train);
+  assert.ok(model.forest, 'a forest with enough samples');
+  const reloaded = JSON.parse(JSON.stringify(model));
+  const xs = test.map((s) => s.x);
+  const a = predictClass(model, xs);
+  const b = predictClass(reloaded, xs);
+  assert.deepEqual(a, b);
+  const ape = a.map((p, i) => Math.abs(p - test[i].ms) / test[i].ms);
+  const mape = ape.reduce((s, v) => s + v, 0) / ape.length;
+  // The baseline alone (linear in FLOPs) is off by ~30% on one of the two kernel sizes.
+  const baselineOnly = predictClass({ ...model, forest: undefined }, xs).map((p, i) => Math.abs(p - test[i].ms) / test[i].ms);
+  const baseMape = baselineOnly.reduce((s, v) => s + v, 0) / baselineOnly.length;
+  assert.ok(mape < 0.2, `forest MAPE ${mape}`);
+  assert.ok(mape < baseMape * 0.6, `forest ${mape} vs baseline ${baseMape}`);
+});
+
+test('kernelTimesFromProfile takes onnxruntime profile events per node, warm-ups dropped', () => {
+  const events = [
+    { cat: 'Session', name: 'model_run', dur: 900 },
+    ...[100, 50, 52, 54].map((dur) => ({ cat: 'Node', name: 'conv_nchwc_kernel_time', dur })),
+    ...[10, 4, 5, 6].map((dur) => ({ cat: 'Node', name: 'ReorderOutput_kernel_time', dur })),
+    { cat: 'Node', name: 'conv_nchwc_fence_before', dur: 0 },
+  ];
+  const t = kernelTimesFromProfile(events, 1);
+  assert.deepEqual([...t.keys()].sort(), ['ReorderOutput', 'conv_nchwc']);
+  assert.deepEqual(t.get('conv_nchwc'), [0.05, 0.052, 0.054]);
+  assert.deepEqual(t.get('ReorderOutput'), [0.004, 0.005, 0.006]);
+});
+
+function syntheticPredictor(): KernelPredictorFile {
+  const samples = KERNEL_CLASSES.flatMap((c, i) => synthetic(30, 10 + i, c));
+  return {
+    format: 1, kind: 'kernel-predictor', created_at: new Date().toISOString(), feature_names: [...KERNEL_FEATURES],
+    models: { cpu: { classes: fitClasses(samples), overhead: [{ cpu_util: 0, coef: [0.02, 0.003, 0], n: 1 }], threads: [1], levels: [0] } },
+  };
+}
+
+test('predictKernels: whole call = per-call overhead + the kernels', async () => {
+  const { w } = convRelu();
+  const kernels = await runtimeKernels(w.encode());
+  const p = syntheticPredictor();
+  const pred = predictKernels(p, kernels, 'cpu', 1, 0);
+  assert.equal(pred.kernels.length, kernels.length);
+  const sum = pred.kernels.reduce((s, k) => s + k.ms, 0);
+  assert.ok(Math.abs(pred.overhead_ms - (0.02 + 0.003 * kernels.length)) < 1e-12);
+  assert.ok(Math.abs(pred.total_ms - pred.overhead_ms - sum) < 1e-12);
+  assert.throws(() => predictKernels(p, kernels, 'webgpu', 1, 0), /no model for execution provider 'webgpu'/);
+});
+
+test('outlet predict --json: total_ms of one call, per-kernel predictions', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'outlet-predict-'));
+  try {
+    const { w } = convRelu();
+    const file = join(dir, 'tiny.onnx');
+    writeFileSync(file, w.encode());
+    const predictorPath = join(dir, 'kp.json');
+    writeFileSync(predictorPath, JSON.stringify(syntheticPredictor()));
+    const out = execFileSync(process.execPath, [join(ROOT, 'dist', 'apps', 'cli', 'src', 'main.js'), 'predict', file, '--predictor', predictorPath, '--json'], { encoding: 'utf8' });
+    const report = JSON.parse(out);
+    assert.equal(report.kind, 'file');
+    assert.equal(report.ep, 'cpu');
+    assert.equal(report.threads, 1);
+    assert.equal(typeof report.total_ms, 'number');
+    assert.equal(report.pieces.length, 1);
+    const piece = report.pieces[0];
+    assert.ok(piece.kernels.length >= 1);
+    for (const k of piece.kernels) for (const key of ['name', 'op', 'label', 'class', 'mflop', 'predicted_ms']) assert.ok(key in k, key);
+    const sum = piece.kernels.reduce((s: number, k: { predicted_ms: number }) => s + k.predicted_ms, 0) + piece.overhead_ms;
+    assert.ok(Math.abs(sum - report.total_ms) < 1e-3, `${sum} vs ${report.total_ms}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
