@@ -14,7 +14,9 @@ import { leastSquares, nnls } from './nnls';
  * learns what FLOPs miss (depthwise and small-channel convolutions, cache effects, blocking).
  * A whole call adds a per-call overhead per level: o0 + o1·kernels + o2·MB written (the session's
  * run, input and output copies, the executor's per-kernel step, allocating the outputs), fitted on
- * whole-call minus profiled kernel times.
+ * plain whole calls (fitOverhead). The kernels are fitted on their profiled times scaled so that
+ * each model's kernels add up to its plain whole call minus that overhead: the profiler's own
+ * cost per kernel never reaches the predictions.
  */
 export interface ClassModel {
   /** Baseline ms = coef · [1, mflop, mbytes]. */
@@ -26,7 +28,7 @@ export interface ClassModel {
 
 export interface OverheadLevel {
   cpu_util: number;
-  /** ms per call, per kernel and per MB of kernel outputs (allocated per run: no memory arena). */
+  /** ms per call, per kernel and per MB of kernel outputs (allocated per run: no memory arena); then α, the plain / profiled kernel time ratio. */
   coef: number[];
   n: number;
 }
@@ -130,16 +132,21 @@ export function predictClass(model: ClassModel, xs: number[][]): number[] {
 }
 
 /**
- * Fit the per-call overhead of one level: NNLS of (whole call − Σ profiled kernels) on
- * [1, kernels, MB of kernel outputs], on error relative to the whole call (small and large models
- * count alike).
+ * Fit the per-call overhead of one level from whole calls: run_ms ≈ o0 + o1·kernels + o2·MB of
+ * kernel outputs + α·(Σ profiled kernel ms), by non-negative least squares on error relative to
+ * the whole call (small and large models count alike). α takes the profiler's own inflation of
+ * kernel times (larger for many small kernels), so o0..o2 are what a plain call adds; returns
+ * [o0, o1, o2, α].
  */
-export function fitOverhead(rows: { kernels: number; out_mb: number; residual_ms: number; run_ms: number }[]): number[] {
-  if (rows.length === 0) return [0, 0, 0];
-  // Least squares, not NNLS: the per-kernel term may come out negative, and should where the
-  // profiler's own per-kernel cost (timestamps, events) inflates the profiled kernel times.
-  const c = leastSquares(rows.map((r) => overheadRow(r.kernels, r.out_mb).map((v) => v / r.run_ms)), rows.map((r) => r.residual_ms / r.run_ms));
+export function fitOverhead(rows: { kernels: number; out_mb: number; kernel_ms: number; run_ms: number }[]): number[] {
+  if (rows.length === 0) return [0, 0, 0, 1];
+  const c = nnls(rows.map((r) => [...overheadRow(r.kernels, r.out_mb), r.kernel_ms].map((v) => v / r.run_ms)), rows.map(() => 1));
   return c.map((v) => Number(v.toPrecision(5)));
+}
+
+/** A call's overhead (ms) from a level's coefficients. */
+export function overheadMs(coef: number[], kernels: number, outMb: number): number {
+  return overheadRow(kernels, outMb).reduce((s, v, i) => s + v * (coef[i] ?? 0), 0);
 }
 
 function overheadRow(kernels: number, outMb: number): number[] {
@@ -179,7 +186,7 @@ export function predictKernels(predictor: KernelPredictorFile, kernels: Kernel[]
     idx.forEach((i, j) => (ms[i] = preds[j]));
   }
   const overhead = m.overhead.length
-    ? interpolateOverUtilization(m.overhead.map((o) => ({ u: o.cpu_util, value: overheadRow(kernels.length, outputMb(kernels)).reduce((s, v, i) => s + v * (o.coef[i] ?? 0), 0) })), cpuUtil)
+    ? interpolateOverUtilization(m.overhead.map((o) => ({ u: o.cpu_util, value: overheadMs(o.coef, kernels.length, outputMb(kernels)) })), cpuUtil)
     : 0;
   const kernelSum = ms.reduce((a, b) => a + b, 0);
   // A whole call never takes less than its kernels' baseline share: floor the overhead's pull.

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpus } from 'node:os';
+import { basename, join } from 'node:path';
 import { ExecutionProvider } from '@outlet/inference';
 import { loadModelPackage } from '@outlet/model-package';
 import { describeMachine, LoadGenerator, PROFILED_EPS, probeProviders } from '@outlet/profiler';
-import { fitClasses, fitOverhead, outputMb, ForestOptions, KernelPredictorFile, KernelSample, predictKernels } from './forest';
+import { fitClasses, fitOverhead, outputMb, overheadMs, ForestOptions, KernelPredictorFile, KernelSample, OverheadLevel, predictKernels } from './forest';
 import { measureModels, MeasuredRun, MeasureModel } from './kernel-measure';
 import { BLOCK_FAMILIES, BlockFamily, BlockModel, generateArchitectures, generateBlocks } from './kernel-zoo';
 import { Kernel, KERNEL_FEATURES, kernelFeatureVector, runtimeKernels } from './kernels';
@@ -25,8 +26,12 @@ export interface KernelFitOptions {
   maxMsPerModel: number;
   /** Package folders whose segments and exits are scored (never fitted on). */
   packages: string[];
+  /** Whole ONNX files scored as they are (never fitted on), e.g. a single-file multi-exit network. */
+  files?: string[];
   /** Score the real-architecture stacks too. */
   architectures: boolean;
+  /** Cores the measuring thread is pinned to (kernel-measure.ts); default defaultMeasureCpus(threads). */
+  cpus?: string;
   forest?: ForestOptions;
   onProgress?: (done: number, total: number, label: string) => void;
   onNote?: (message: string) => void;
@@ -80,45 +85,58 @@ export interface ScoreDetail {
 
 const key = (ep: string, threads: number) => `${ep}/t${threads}`;
 
-/** Kernel samples of measured models (kernels that the profile timed). */
-export function samplesOf(models: MeasuredModel[]): Map<string, KernelSample[]> {
-  const out = new Map<string, KernelSample[]>();
+/** The per-call overhead of every level (fitOverhead) for one provider, from its measured whole calls. */
+function fitOverheads(models: MeasuredModel[], ep: string, levels: number[], threads: number[]): OverheadLevel[] {
+  return levels.map((u) => {
+    const rows: { kernels: number; out_mb: number; kernel_ms: number; run_ms: number }[] = [];
+    for (const m of models) {
+      for (const t of threads) {
+        const k = key(ep, t);
+        const r = m.runs[k]?.find((x) => x.cpu_util === u);
+        const kernels = m.kernels[k];
+        if (!r || !kernels || Object.keys(r.kernel_ms).length === 0) continue;
+        const sum = kernels.reduce((s, kern) => s + (r.kernel_ms[kern.name] ?? 0), 0);
+        rows.push({ kernels: kernels.length, out_mb: outputMb(kernels), kernel_ms: sum, run_ms: r.run_ms });
+      }
+    }
+    return { cpu_util: u, coef: fitOverhead(rows), n: rows.length };
+  });
+}
+
+/**
+ * Kernel samples of one provider's measured models: each kernel's profiled time, scaled so that
+ * the model's kernels add up to its plain whole call minus the call's overhead (the ratio kept
+ * within 1/4..4, against a broken measurement).
+ */
+export function samplesOf(models: MeasuredModel[], ep: string, overhead: OverheadLevel[]): KernelSample[] {
+  const list: KernelSample[] = [];
   for (const m of models) {
     for (const [k, runs] of Object.entries(m.runs)) {
-      const ep = k.split('/')[0];
+      if (k.split('/')[0] !== ep) continue;
       const threads = Number(k.split('/t')[1]);
-      const list = out.get(ep) ?? [];
-      out.set(ep, list);
+      const kernels = m.kernels[k] ?? [];
       for (const r of runs) {
-        for (const kernel of m.kernels[k] ?? []) {
-          const ms = r.kernel_ms[kernel.name];
-          if (typeof ms === 'number' && ms > 0) list.push({ kclass: kernel.kclass, x: kernelFeatureVector(kernel, threads, r.cpu_util), ms });
-        }
+        const timed = kernels.filter((kernel) => (r.kernel_ms[kernel.name] ?? 0) > 0);
+        const sum = timed.reduce((s, kernel) => s + r.kernel_ms[kernel.name], 0);
+        if (sum <= 0) continue;
+        const level = overhead.find((o) => o.cpu_util === r.cpu_util);
+        const callOverhead = level ? overheadMs(level.coef, kernels.length, outputMb(kernels)) : 0;
+        const scale = Math.min(4, Math.max(0.25, (r.run_ms - callOverhead) / sum));
+        for (const kernel of timed) list.push({ kclass: kernel.kclass, x: kernelFeatureVector(kernel, threads, r.cpu_util), ms: r.kernel_ms[kernel.name] * scale });
       }
     }
   }
-  return out;
+  return list;
 }
 
 /** Fit a kernel predictor from measured models (all of them: pass the fit set). */
 export function fitFromMeasured(models: MeasuredModel[], levels: number[], threads: number[], forest?: ForestOptions): KernelPredictorFile['models'] {
   const out: KernelPredictorFile['models'] = {};
-  for (const [ep, samples] of samplesOf(models)) {
-    const overhead = levels.map((u) => {
-      const rows: { kernels: number; out_mb: number; residual_ms: number; run_ms: number }[] = [];
-      for (const m of models) {
-        for (const t of threads) {
-          const k = key(ep, t);
-          const r = m.runs[k]?.find((x) => x.cpu_util === u);
-          const kernels = m.kernels[k];
-          if (!r || !kernels || Object.keys(r.kernel_ms).length === 0) continue;
-          const sum = kernels.reduce((s, kern) => s + (r.kernel_ms[kern.name] ?? 0), 0);
-          rows.push({ kernels: kernels.length, out_mb: outputMb(kernels), residual_ms: r.run_ms - sum, run_ms: r.run_ms });
-        }
-      }
-      return { cpu_util: u, coef: fitOverhead(rows), n: rows.length };
-    });
-    out[ep] = { classes: fitClasses(samples, forest), overhead, threads, levels };
+  const eps = [...new Set(models.flatMap((m) => Object.keys(m.runs).map((k) => k.split('/')[0])))];
+  for (const ep of eps) {
+    const overhead = fitOverheads(models, ep, levels, threads);
+    const samples = samplesOf(models, ep, overhead);
+    if (samples.length) out[ep] = { classes: fitClasses(samples, forest), overhead, threads, levels };
   }
   return out;
 }
@@ -173,9 +191,17 @@ export function scoreModels(predictor: KernelPredictorFile, models: MeasuredMode
   return { rows, details };
 }
 
-/** The segments and exit heads of packages, as models to score. */
-export function packagePieces(dirs: string[]): BlockModel[] {
-  const out: BlockModel[] = [];
+/** Cores to pin measurements to by default: the last `threads` cores (core 0 takes most interrupts), none on a 1-core machine. */
+export function defaultMeasureCpus(threads: number): string | undefined {
+  const n = cpus().length;
+  if (process.platform !== 'linux' || n < 2) return undefined;
+  const count = Math.min(threads, n);
+  return count === 1 ? String(n - 1) : `${n - count}-${n - 1}`;
+}
+
+/** The segments and exit heads of packages, and whole files, as models to score. */
+export function packagePieces(dirs: string[], files: string[] = []): BlockModel[] {
+  const out: BlockModel[] = files.map((f) => ({ id: `file/${basename(f)}`, family: 'file', description: `${basename(f)} (whole file)`, bytes: readFileSync(f) }));
   for (const dir of dirs) {
     const pkg = loadModelPackage(dir);
     const name = pkg.manifest.name;
@@ -224,6 +250,7 @@ async function measureSet(
       }
       const measured = await measureModels(usable, {
         ep, threads: t, levels, warmup: o.warmup, runs: o.runs, groupSize: o.groupSize, maxMsPerModel: o.maxMsPerModel, plainOnly, load,
+        cpus: o.cpus ?? defaultMeasureCpus(t),
         onProgress: progress(`${set} ${k}`),
       });
       for (const m of models) {
@@ -251,7 +278,7 @@ export async function fitKernelPredictor(options: Partial<KernelFitOptions> = {}
   for (const [ep, why] of Object.entries(unavailable)) o.onNote?.(`execution provider '${ep}' skipped: ${why}`);
   if (available.length === 0) throw new Error('no execution provider works here');
   const arch = o.architectures ? generateArchitectures() : [];
-  const pieces = packagePieces(o.packages);
+  const pieces = packagePieces(o.packages, o.files);
   // Progress over every model × level × (ep, threads) pass, refinement included.
   const passes = available.length * o.threads.length * o.levels.length;
   const total = (o.count + o.refine + arch.length + pieces.length) * passes;
@@ -293,7 +320,7 @@ export async function fitKernelPredictor(options: Partial<KernelFitOptions> = {}
     count: o.count, refine: o.refine, seed: o.seed, holdout_share: o.holdoutShare, levels: o.levels, threads: o.threads,
     warmup: o.warmup, runs: o.runs, group_size: o.groupSize, eps: available, unavailable_eps: unavailable,
     fit_models: fitSet.length, holdout_models: holdout.length, family_cv_mape: familyError,
-    packages: o.packages, seconds: Math.round((Date.now() - started) / 1000),
+    packages: o.packages, files: o.files ?? [], cpus: o.cpus ?? defaultMeasureCpus(Math.max(...o.threads)) ?? null, seconds: Math.round((Date.now() - started) / 1000),
   };
   return { predictor, measured };
 }

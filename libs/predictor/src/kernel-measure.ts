@@ -1,5 +1,6 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ExecutionProvider, sessionOptions } from '@outlet/inference';
@@ -15,7 +16,8 @@ import { LoadGenerator, measureUtilization, randomFeeds } from '@outlet/profiler
  * - robust statistics: the median of the runs (the profiler's warm-up events dropped);
  * - repeatability: the plain runs of the first and second half of the rounds give two independent
  *   medians (`run_ms_a`, `run_ms_b`); their relative difference is the noise floor.
- * Sessions have an explicit intra-op thread budget and no inter-op threads (sessionOptions).
+ * Sessions have an explicit intra-op thread budget and no inter-op threads (sessionOptions), and
+ * the measuring thread can be pinned to cores (`cpus`).
  */
 export interface MeasuredRun {
   cpu_util: number;
@@ -47,6 +49,11 @@ export interface KernelMeasureOptions {
   /** Measure whole-call times only (no profiled session). */
   plainOnly?: boolean;
   load?: LoadGenerator;
+  /**
+   * Cores (taskset list, e.g. "1") for the measuring thread, and for the onnxruntime threads its
+   * sessions create; the load generator's threads keep every core. Linux only; unpinned if unset.
+   */
+  cpus?: string;
   onProgress?: (done: number, total: number, label: string) => void;
 }
 
@@ -94,7 +101,10 @@ export async function measureModels(models: MeasureModel[], o: KernelMeasureOpti
   const dir = mkdtempSync(join(tmpdir(), 'outlet-kprof-'));
   try {
     for (const u of o.levels) {
+      // The load's threads inherit the creating thread's cores: start them unpinned, then pin.
+      if (o.cpus) pinThread(allCores());
       load.start(u);
+      if (o.cpus) pinThread(o.cpus);
       await new Promise((r) => setTimeout(r, 200));
       const achieved = u > 0 ? await measureUtilization(300) : 0;
       for (let g = 0; g < models.length; g += groupSize) {
@@ -158,7 +168,15 @@ export async function measureModels(models: MeasureModel[], o: KernelMeasureOpti
     }
   } finally {
     await load.stopAndWait();
+    if (o.cpus) pinThread(allCores());
     rmSync(dir, { recursive: true, force: true });
   }
   return results;
+}
+
+const allCores = () => `0-${cpus().length - 1}`;
+
+/** Move this process's main thread (only: its tid is the pid) to `cores`, with taskset. */
+function pinThread(cores: string): void {
+  execFileSync('taskset', ['-p', '-c', cores, String(process.pid)], { stdio: 'ignore' });
 }

@@ -6,7 +6,7 @@ import { OnnxWriter, seededRandom } from '@outlet/onnx-cost';
  *   blocks (conv-BN-ReLU, conv-BN, shortcut, add, ReLU), VGG stages (conv-ReLU ×1-2 + max pool),
  *   MobileNet depthwise-separable blocks (depthwise 3×3-BN-ReLU6, pointwise 1×1-BN-ReLU), pooling,
  *   fully-connected heads — with widths, resolutions and strides sampled over the ranges those
- *   models use (8–256 channels, 7–112 pixels), so that onnxruntime's fusions happen as in the real
+ *   models use (1–256 channels, 3–112 pixels), so that onnxruntime's fusions happen as in the real
  *   networks;
  * - real-architecture stacks for evaluation, never seen by a fit: a ResNet basic-block stack, a
  *   VGG stack, a MobileNet depthwise-separable stack and an MLP at several widths and resolutions.
@@ -58,8 +58,9 @@ export function mobilenetBlock(w: OnnxWriter, x: string, cout: number, stride: n
   return relu6(w, batchNorm(w, w.conv(y, { outChannels: cout, kernel: 1, pad: 0, bias: false })));
 }
 
-const WIDTHS = [8, 16, 24, 32, 48, 64, 96, 128, 192, 256];
-const RESOLUTIONS = [7, 14, 28, 56, 112];
+// From the 1-channel input and 3×3 features of small digit models to ResNet/VGG/MobileNet widths.
+const WIDTHS = [1, 4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256];
+const RESOLUTIONS = [3, 7, 14, 28, 56, 112];
 /** Keep every training block cheap: at most this many activations per tensor and MFLOP per block. */
 const MAX_ELEMENTS = 1_600_000;
 const MAX_MFLOP = 400;
@@ -136,8 +137,8 @@ export function generateBlocks(options: BlockOptions): BlockModel[] {
         break;
       }
       default: {
-        const fin = pick([64, 128, 256, 512, 1024, 2048, 4096]);
-        const hidden = pick([16, 32, 64, 128, 256, 512, 1024]);
+        const fin = pick([16, 64, 128, 256, 512, 784, 1024, 2048, 4096]);
+        const hidden = pick([10, 16, 32, 64, 128, 256, 512, 1024]);
         if (fin * hidden > 2_000_000) continue;
         y = w.input('input', [-1, fin]);
         y = w.relu(w.gemm(y, hidden));

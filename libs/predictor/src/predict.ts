@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { ExecutionProvider } from '@outlet/inference';
 import { loadModelPackage } from '@outlet/model-package';
 import { KernelPredictorFile, predictKernels } from './forest';
+import { defaultMeasureCpus } from './kernel-fit';
 import { measureModels } from './kernel-measure';
 import { runtimeKernels } from './kernels';
 
@@ -88,6 +89,7 @@ async function predictPieces(predictor: KernelPredictorFile, pieces: { piece: st
   if (o.measure) {
     const measured = await measureModels(pieces.map((p, i) => ({ id: String(i), bytes: readFileSync(p.file) })), {
       ep: o.ep, threads: o.threads, levels: [o.cpuUtil], warmup: o.warmup ?? 3, runs: o.runs ?? 20, groupSize: pieces.length,
+      cpus: defaultMeasureCpus(o.threads),
     });
     reports.forEach((r, i) => {
       const run = measured.get(String(i))![0];

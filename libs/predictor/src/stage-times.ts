@@ -2,7 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ModelPackage } from '@outlet/model-package';
 import { profiledTime, readProfile } from '@outlet/profiler';
+import { ExecutionProvider } from '@outlet/inference';
 import { featuresOfModel } from './features';
+import { KernelPredictorFile, predictKernels } from './forest';
+import { Kernel, runtimeKernels } from './kernels';
 import { FittedPredictor, predictMs } from './predictor';
 
 /** Where `outlet predictor fit` writes and loadPredictor() reads: models/predictor.json under the working directory, or $OUTLET_PREDICTOR. */
@@ -42,23 +45,68 @@ function featuresFor(path: string): Record<string, number> {
   return f;
 }
 
+/** A piece's time from the kernel-level predictor at load u, or undefined where it has none (kernelPieceTimes). */
+export type KernelPieceTimes = (piece: 'segment' | 'exit', index: number, ep: string, cpuUtil: number) => number | undefined;
+
 /**
- * Stage times for a package: from its profile.json where measured (interpolating u between levels), else predicted. trunkEp is the trunk's EP ('cpu'|'webgpu'|'cuda'); branch heads always on 'cpu'.
- *
- * `source` is 'profile' when every time came from profile.json, else 'predictor' (some or all
- * were predicted). Throws when a time is neither profiled nor predictable (no predictor given,
- * or the predictor has no model for that provider).
+ * The kernel-level predictor's times for every segment and exit head of a package: each piece's
+ * kernels are listed once per provider (the graph onnxruntime runs, which takes a session: hence
+ * async), with the thread budget the piece runs with there, and predicted at any load on demand.
+ * Providers without a session here or without a model in the predictor are left out.
  */
-export function stageTimes(pkg: ModelPackage, trunkEp: string, cpuUtil: number, predictor?: FittedPredictor): StageTimesMs & { source: 'profile' | 'predictor' } {
-  const profile = readProfile(pkg);
-  let predicted = false;
+export async function kernelPieceTimes(pkg: ModelPackage, predictor: KernelPredictorFile, threadsOf: Record<string, number>): Promise<KernelPieceTimes> {
+  const kernels = new Map<string, Kernel[]>();
+  const pieces = [
+    ...pkg.manifest.segments.map((s, i) => ({ key: `segment:${i}`, file: s.file })),
+    ...pkg.manifest.exits.map((e, i) => ({ key: `exit:${i}`, file: e.file })),
+  ];
+  for (const [ep, threads] of Object.entries(threadsOf)) {
+    if (!predictor.models[ep]) continue;
+    for (const p of pieces) {
+      try {
+        kernels.set(`${p.key}:${ep}`, await runtimeKernels(join(pkg.dir, p.file), ep as ExecutionProvider, threads));
+      } catch {
+        break; // no session on this provider here: its pieces stay unpredicted by kernels
+      }
+    }
+  }
+  return (piece, index, ep, cpuUtil) => {
+    const list = kernels.get(`${piece}:${index}:${ep}`);
+    return list ? predictKernels(predictor, list, ep, threadsOf[ep], cpuUtil).total_ms : undefined;
+  };
+}
+
+export interface StageTimeSources {
+  /** The kernel-level predictor's times (preferred over the whole-model predictor). */
+  kernels?: KernelPieceTimes;
+  /** Leave profile.json aside: every time predicted. */
+  ignoreProfile?: boolean;
+}
+
+/**
+ * Stage times for a package: from its profile.json where measured (interpolating u between levels), else predicted — by the kernel-level predictor where given, else the whole-model predictor. trunkEp is the trunk's EP ('cpu'|'webgpu'|'cuda'); branch heads always on 'cpu'.
+ *
+ * `source` is 'profile' when every time came from profile.json, else 'kernel predictor' or
+ * 'predictor' (the one that predicted the last missing time). Throws when a time is neither
+ * profiled nor predictable (no predictor given, or none has a model for that provider).
+ */
+export function stageTimes(
+  pkg: ModelPackage, trunkEp: string, cpuUtil: number, predictor?: FittedPredictor, sources: StageTimeSources = {},
+): StageTimesMs & { source: 'profile' | 'predictor' | 'kernel predictor' } {
+  const profile = sources.ignoreProfile ? undefined : readProfile(pkg);
+  let source: 'profile' | 'predictor' | 'kernel predictor' = 'profile';
   const time = (piece: 'segment' | 'exit', index: number, file: string, ep: string): number => {
     const measured = profile ? profiledTime(profile, piece, index, ep, cpuUtil) : undefined;
     if (measured !== undefined) return measured;
+    const byKernels = sources.kernels?.(piece, index, ep, cpuUtil);
+    if (byKernels !== undefined) {
+      source = 'kernel predictor';
+      return byKernels;
+    }
     if (!predictor) {
       throw new Error(`${pkg.manifest.name}: ${piece} ${index} on '${ep}' is not in profile.json and no predictor was given (run \`outlet profile\` or \`outlet predictor fit\`)`);
     }
-    predicted = true;
+    source = 'predictor';
     return predictMs(predictor, ep, featuresFor(join(pkg.dir, file)), cpuUtil);
   };
   const m = pkg.manifest;
@@ -69,5 +117,5 @@ export function stageTimes(pkg: ModelPackage, trunkEp: string, cpuUtil: number, 
   const fusedHeads = fused.length > 0 && fused.every((f) => f !== undefined)
     ? fused.map((f, i) => Math.max(0, f! - segments[m.exits[i].after_segment]))
     : undefined;
-  return { segments, trunkHeads, branchHeads, ...(fusedHeads && { fusedHeads }), source: predicted ? 'predictor' : 'profile' };
+  return { segments, trunkHeads, branchHeads, ...(fusedHeads && { fusedHeads }), source };
 }

@@ -143,6 +143,7 @@ async function followOn(pkg: ModelPackage, options: ImportCommandOptions): Promi
       return;
     }
   }
+  pkg = loadModelPackage(pkg.dir); // with the calibrated thresholds
   if (options.profile) {
     console.log('');
     await profileModel(pkg, profileDefaults());
@@ -151,6 +152,6 @@ async function followOn(pkg: ModelPackage, options: ImportCommandOptions): Promi
     console.log('');
     await measureTransfer(pkg, { quick: true, gapMs: 3, transports: [...HANDOFF_TRANSPORTS] });
     console.log('');
-    planPackage(pkg, { json: false, write: true, trunkEp: 'cpu', answerAt: 'decision', transport: 'shm' });
+    await planPackage(pkg, { json: false, write: true, trunkEp: 'cpu', answerAt: 'decision', transport: 'shm' });
   }
 }

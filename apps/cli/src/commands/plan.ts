@@ -15,7 +15,8 @@ import {
   transferModelFrom,
   utilizationCentres,
 } from '@outlet/planner';
-import { loadPredictor, stageTimes } from '@outlet/predictor';
+import { readBranchSettings, readTrunkSettings } from '@outlet/config';
+import { kernelPieceTimes, loadKernelPredictor, loadPredictor, stageTimes } from '@outlet/predictor';
 import { numberIn } from '../offline/option-parsers';
 import { defaultModelsDir, resolveModelPackage } from '../offline/model-arg';
 
@@ -76,7 +77,9 @@ export function registerPlan(program: Command): void {
     .option('--json', 'print JSON: the chosen plans, every preset\'s predicted latency and tasks/s beside them, every stage time used', false)
     .option('--write', `store the plan table over utilization buckets in the package (${PLAN_TABLE_FILE}, or plans-<ep>.json for an accelerator trunk); plan=auto uses it`, false)
     .addOption(new Option('--trunk-ep <ep>', "the trunk's execution provider").choices(['cpu', 'webgpu', 'cuda']).default('cpu'))
-    .option('--predictor <file>', 'fitted latency predictor for pieces the profile lacks (default: models/predictor.json)')
+    .option('--predictor <file>', 'whole-model latency predictor for pieces the profile lacks, where the kernel-level one has none (default: models/predictor.json)')
+    .option('--kernel-predictor <file>', 'kernel-level latency predictor for pieces the profile lacks (default: models/kernel-predictor.json, when it exists)')
+    .option('--no-profile', "plan from predictions alone, leaving the package's profile.json aside")
     .addOption(
       new Option('--answer-at <when>', "when a branch decision answers: 'decision' (the branch worker answers at once, as the workers do) or 'boundary' (the trunk notices it before its next segment)")
         .choices(['boundary', 'decision'])
@@ -97,19 +100,27 @@ export interface PlanOptions {
   write: boolean;
   trunkEp: 'cpu' | 'webgpu' | 'cuda';
   predictor?: string;
+  kernelPredictor?: string;
+  /** false: every stage time predicted (commander's --no-profile). */
+  profile?: boolean;
   answerAt: 'boundary' | 'decision';
   transport: HandoffTransport;
 }
 
 /** Plan a package (see the command's help): print the plans and, with `write`, store the plan table. */
-export function planPackage(pkg: ModelPackage, opts: PlanOptions): void {
+export async function planPackage(pkg: ModelPackage, opts: PlanOptions): Promise<void> {
   const calibration = needed<CalibrationFile>(pkg, CALIBRATION_FILE, `outlet calibrate ${pkg.manifest.name} --data mnist:val --holdout mnist:test`);
   const transfer = transferModelFrom(needed<unknown>(pkg, TRANSFER_FILE, `outlet transfer ${pkg.manifest.name}`));
   const predictor = loadPredictor(opts.predictor);
+  const kernelPredictor = loadKernelPredictor(opts.kernelPredictor);
+  // Pieces on the trunk's provider run with the trunk's thread budget, heads on the CPU with the branch worker's.
+  const threads = { cpu: readBranchSettings().threads, [opts.trunkEp]: readTrunkSettings().threads };
+  const kernels = kernelPredictor ? await kernelPieceTimes(pkg, kernelPredictor, threads) : undefined;
+  const ignoreProfile = opts.profile === false;
   let source = '';
   const times = (u: number) => {
     // fusedHeads: extra ms of an inline head fused with its segment, when the stage times have it.
-    const t: StageTimesMs & { source: string } = stageTimes(pkg, opts.trunkEp, u, predictor);
+    const t: StageTimesMs & { source: string } = stageTimes(pkg, opts.trunkEp, u, predictor, { kernels, ignoreProfile });
     source = t.source;
     return { segments: t.segments, trunkHeads: t.trunkHeads, branchHeads: t.branchHeads, ...(t.fusedHeads ? { fusedHeads: t.fusedHeads } : {}) };
   };

@@ -99,6 +99,8 @@ export function registerPredictor(program: Command): void {
     .option('--seed <n>', `block sampling and split seed (default ${KERNEL_FIT_DEFAULTS.seed})`)
     .option('--eps <list>', 'execution providers to try (default cpu,webgpu,cuda)')
     .option('--packages <list>', 'model package folders whose pieces are scored (default: every folder of models/ with a manifest.json)')
+    .option('--files <list>', 'whole ONNX files scored as they are (default: training/*.onnx)')
+    .option('--cpus <list>', 'cores (taskset list) the measuring thread and its onnxruntime threads are pinned to (default: the last <threads> cores)')
     .option('--no-architectures', 'skip scoring the real-architecture stacks')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const base = opts.quick ? KERNEL_FIT_QUICK : KERNEL_FIT_DEFAULTS;
@@ -121,6 +123,10 @@ export function registerPredictor(program: Command): void {
           eps: opts.eps ? (String(opts.eps).split(',').map((s) => s.trim()) as ExecutionProvider[]) : undefined,
           architectures: opts.architectures !== false,
           packages,
+          files: opts.files !== undefined
+            ? String(opts.files).split(',').map((s) => s.trim()).filter(Boolean)
+            : (existsSync('training') ? readdirSync('training').filter((f) => f.endsWith('.onnx')).map((f) => join('training', f)) : []),
+          cpus: opts.cpus ? String(opts.cpus) : undefined,
           onProgress: bar.update,
           onNote: (msg) => process.stderr.write(`\n${msg}\n`),
         });
