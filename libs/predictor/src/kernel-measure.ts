@@ -13,6 +13,8 @@ import { LoadGenerator, measureUtilization, randomFeeds } from '@outlet/profiler
  *   with onnxruntime's profiler on (each kernel's own time, `<node>_kernel_time` events);
  * - warm-up runs of both, then `runs` rounds round-robin over the group's plain sessions, so that
  *   slow drifts of a shared machine fall on all models alike, then as many over the profiled ones;
+ *   each visit runs the model `burst` times and times the last (caches warm from its own run, as
+ *   for a model run over and over, not cold from the group's other models);
  * - robust statistics: the median of the runs (the profiler's warm-up events dropped);
  * - repeatability: the plain runs of the first and second half of the rounds give two independent
  *   medians (`run_ms_a`, `run_ms_b`); their relative difference is the noise floor.
@@ -43,6 +45,8 @@ export interface KernelMeasureOptions {
   runs: number;
   /** Models timed round-robin together (8 by default). */
   groupSize?: number;
+  /** Runs per visit of a model in a round, the last one timed (2 by default): warm caches, as a model run again and again is. */
+  burst?: number;
   /** Stop a group's rounds once this many ms per model are spent (after minRuns). */
   maxMsPerModel?: number;
   minRuns?: number;
@@ -70,8 +74,11 @@ interface ProfileEvent {
   dur?: number;
 }
 
-/** Per node: kernel durations (ms) from an onnxruntime profile, the first `skip` of each dropped. */
-export function kernelTimesFromProfile(events: ProfileEvent[], skip: number): Map<string, number[]> {
+/**
+ * Per node: kernel durations (ms) from an onnxruntime profile, the first `skip` of each dropped,
+ * then only the last of every `burst` (the warm run of each visit).
+ */
+export function kernelTimesFromProfile(events: ProfileEvent[], skip: number, burst = 1): Map<string, number[]> {
   const byNode = new Map<string, number[]>();
   for (const e of events) {
     if (e.cat !== 'Node' || !e.name?.endsWith('_kernel_time') || typeof e.dur !== 'number') continue;
@@ -80,7 +87,10 @@ export function kernelTimesFromProfile(events: ProfileEvent[], skip: number): Ma
     if (!list) byNode.set(node, (list = []));
     list.push(e.dur / 1000);
   }
-  for (const [node, list] of byNode) byNode.set(node, list.slice(Math.min(skip, Math.max(0, list.length - 1))));
+  for (const [node, list] of byNode) {
+    const timed = list.slice(Math.min(skip, Math.max(0, list.length - 1)));
+    byNode.set(node, burst > 1 && timed.length >= burst ? timed.filter((_, i) => i % burst === burst - 1) : timed);
+  }
   return byNode;
 }
 
@@ -93,7 +103,7 @@ async function timed(session: ort.InferenceSession, feeds: Record<string, ort.Te
 /** Measure every model at every level (see the protocol above). Results per model id, one per level. */
 export async function measureModels(models: MeasureModel[], o: KernelMeasureOptions): Promise<Map<string, MeasuredRun[]>> {
   const groupSize = Math.max(1, o.groupSize ?? 8);
-  const { maxMsPerModel = Infinity, minRuns = 6 } = o;
+  const { maxMsPerModel = Infinity, minRuns = 6, burst = 2 } = o;
   const results = new Map<string, MeasuredRun[]>(models.map((m) => [m.id, []]));
   const load = o.load ?? new LoadGenerator();
   const total = models.length * o.levels.length;
@@ -129,13 +139,21 @@ export async function measureModels(models: MeasureModel[], o: KernelMeasureOpti
           // ones would leave its own cache and allocation traces in the plain timings.
           const began = performance.now();
           let rounds = 0;
-          for (let round = 0; round < o.runs; round++) {
-            for (const s of opened) s.times.push(await timed(s.plain, s.feeds));
+          // At least `runs` rounds (fewer, not under minRuns, for slow models past the time
+          // budget); fast models keep going within the budget, up to 10× runs: the medians of
+          // 20 µs calls need many more runs than those of 20 ms ones.
+          const budget = maxMsPerModel * group.length;
+          for (let round = 0; round < 10 * o.runs; round++) {
+            for (const s of opened) {
+              for (let b = 1; b < burst; b++) await s.plain.run(s.feeds);
+              s.times.push(await timed(s.plain, s.feeds));
+            }
             rounds += 1;
-            if (round + 1 >= minRuns && performance.now() - began > maxMsPerModel * group.length) break;
+            const spent = performance.now() - began;
+            if (round + 1 >= o.runs ? spent > budget / 2 : round + 1 >= minRuns && spent > budget) break;
           }
           for (let round = 0; round < rounds; round++) {
-            for (const s of opened) if (s.profiled) await s.profiled.run(s.feeds);
+            for (const s of opened) for (let b = 0; b < burst && s.profiled; b++) await s.profiled.run(s.feeds);
           }
         } finally {
           for (const s of opened) {
@@ -151,7 +169,7 @@ export async function measureModels(models: MeasureModel[], o: KernelMeasureOpti
             if (!file) throw new Error(`onnxruntime wrote no profile for ${s.m.id}`);
             const events = JSON.parse(readFileSync(join(dir, file), 'utf8')) as ProfileEvent[];
             rmSync(join(dir, file), { force: true });
-            kernel_ms = Object.fromEntries([...kernelTimesFromProfile(events, o.warmup)].map(([k, v]) => [k, median(v)]));
+            kernel_ms = Object.fromEntries([...kernelTimesFromProfile(events, o.warmup, burst)].map(([k, v]) => [k, median(v)]));
           }
           const half = Math.floor(s.times.length / 2);
           results.get(s.m.id)!.push({

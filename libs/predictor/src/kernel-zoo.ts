@@ -63,7 +63,7 @@ const WIDTHS = [1, 4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256];
 const RESOLUTIONS = [3, 7, 14, 28, 56, 112];
 /** Keep every training block cheap: at most this many activations per tensor and MFLOP per block. */
 const MAX_ELEMENTS = 1_600_000;
-const MAX_MFLOP = 400;
+const MAX_MFLOP = 1200;
 
 export interface BlockOptions {
   count: number;
@@ -72,11 +72,13 @@ export interface BlockOptions {
   familyWeights?: Partial<Record<BlockFamily, number>>;
   /** Id prefix ('blk' by default). */
   prefix?: string;
+  /** Follow a convolutional block with 0-3 more and sometimes a pooling + FC head (true by default). */
+  chain?: boolean;
 }
 
 /** The training set: `count` single-block models sampled over the ranges above. */
 export function generateBlocks(options: BlockOptions): BlockModel[] {
-  const { count, seed, prefix = 'blk' } = options;
+  const { count, seed, prefix = 'blk', chain = true } = options;
   const rand = seededRandom(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
   const weights = BLOCK_FAMILIES.map((f) => options.familyWeights?.[f] ?? 1);
@@ -99,7 +101,7 @@ export function generateBlocks(options: BlockOptions): BlockModel[] {
     const w = new OnnxWriter({ seed: seed * 7919 + attempts });
     let y: string;
     let desc: string;
-    let mflop: number;
+    let mflop = 0;
     const outHw = Math.ceil(hw / stride);
     switch (family) {
       case 'resnet': {
@@ -144,6 +146,27 @@ export function generateBlocks(options: BlockOptions): BlockModel[] {
         y = w.relu(w.gemm(y, hidden));
         if (rand() < 0.6) y = w.softmax(w.gemm(y, pick([10, 100, 1000])));
         desc = `fc ${fin}→${hidden}`;
+      }
+    }
+    if (family === 'resnet' || family === 'vgg' || family === 'mobilenet') {
+      // Kernels are timed where real networks run them: after other blocks (activations in the
+      // blocked layout, caches warm from the previous kernel) and before a head, not alone.
+      const more = chain ? Math.floor(rand() * 4) : 0;
+      for (let b = 0; b < more; b++) {
+        const [, c, h] = w.shape(y);
+        const next = pick(['resnet', 'vgg', 'mobilenet'] as const);
+        const co = pick(WIDTHS.slice(1));
+        const st = h >= 4 ? pick([1, 1, 2]) : 1;
+        const oh = Math.ceil(h / st);
+        const cost = next === 'mobilenet' ? (2 * oh * oh * c * (9 + co)) / 1e6 : (2 * oh * oh * 9 * co * (c + co)) / 1e6;
+        if (mflop + cost > MAX_MFLOP || Math.max(c, co) * h * h > MAX_ELEMENTS) break;
+        mflop += cost;
+        y = next === 'resnet' ? resnetBlock(w, y, co, st) : next === 'mobilenet' ? mobilenetBlock(w, y, co, st) : vggStage(w, y, co, 1, h >= 4 && rand() < 0.5);
+        desc += ` + ${next} →${co}${st > 1 ? ' s2' : ''}`;
+      }
+      if (chain && rand() < 0.3) {
+        y = w.softmax(w.gemm(w.flatten(w.globalAveragePool(y)), 10));
+        desc += ' + head';
       }
     }
     w.output(y);
