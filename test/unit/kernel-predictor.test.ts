@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { analyzeModel, AttributeType, onnx, OnnxWriter, seededRandom } from '@outlet/onnx-cost';
 import {
   batchNorm, fitClass, fitClasses, generateArchitectures, generateBlocks, KERNEL_CLASSES, KERNEL_FEATURES, KernelPredictorFile, KernelSample,
-  kernelFeatureVector, kernelTimesFromProfile, listKernels, predictClass, predictKernels, runtimeKernels,
+  fitOverhead, kernelFeatureVector, kernelTimesFromProfile, listKernels, MeasuredModel, overheadMs, predictClass, predictKernels,
+  profilerMsPerKernel, runtimeKernels, samplesOf,
 } from '@outlet/predictor';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -152,6 +153,62 @@ test('kernelTimesFromProfile takes onnxruntime profile events per node, warm-ups
   assert.deepEqual([...t.keys()].sort(), ['ReorderOutput', 'conv_nchwc']);
   assert.deepEqual(t.get('conv_nchwc'), [0.05, 0.052, 0.054]);
   assert.deepEqual(t.get('ReorderOutput'), [0.004, 0.005, 0.006]);
+});
+
+test('NHWC kernels (the WebGPU provider\'s layout) are costed and described as their NCHW form', () => {
+  const { model } = convRelu();
+  const nchw = listKernels(model)[0];
+  // What the layout transformation writes for WebGPU: the Conv in com.ms.internal.nhwc on [N, H, W, C].
+  const conv = { ...model.graph!.node![0], domain: 'com.ms.internal.nhwc' };
+  const input = { ...model.graph!.input![0], type: { tensorType: { elemType: 1, shape: { dim: [1, 14, 14, 8].map((d) => ({ dimValue: d })) } } } };
+  const relu = model.graph!.node![1];
+  const nhwcModel: onnx.IModelProto = {
+    ...model, opsetImport: [...(model.opsetImport ?? []), { domain: 'com.ms.internal.nhwc', version: 1 }],
+    graph: { ...model.graph, input: [input], node: [conv, relu], output: [] },
+  };
+  const k = listKernels(nhwcModel)[0];
+  assert.deepEqual(k.outputShapes[0], [1, 14, 14, 16]);
+  assert.equal(k.config.mflop, nchw.config.mflop);
+  assert.deepEqual([k.config.in_c, k.config.in_h, k.config.out_c, k.config.out_h], [8, 14, 16, 14]);
+});
+
+test('kernelTimesFromProfile with bursts keeps the last (warm) run of every visit', () => {
+  const events = [120, 60, 50, 58, 49, 61, 51].map((dur) => ({ cat: 'Node', name: 'k_kernel_time', dur }));
+  assert.deepEqual(kernelTimesFromProfile(events, 1, 2).get('k'), [0.05, 0.049, 0.051]);
+});
+
+test('fitOverhead recovers the per-call cost, the per-MB cost and the profiler\'s cost per kernel from whole calls', () => {
+  // Whole call = 0.01 ms + 0.02 ms/MB + the kernels' own time; the profiler adds 1.5 µs per kernel it times.
+  const random = seededRandom(9);
+  const rows = Array.from({ length: 60 }, () => {
+    const kernels = 1 + Math.floor(random() * 20);
+    const own = 0.01 + random() * 2;
+    const mb = random() < 0.5 ? 0 : random() * 10;
+    return { kernels, out_mb: mb, kernel_ms: own + 0.0015 * kernels, run_ms: 0.01 + 0.02 * mb + own };
+  });
+  const coef = fitOverhead(rows);
+  assert.ok(Math.abs(coef[0] - 0.01) < 1e-6, `per call ${coef[0]}`);
+  assert.ok(Math.abs(coef[2] - 0.02) < 1e-6, `per MB ${coef[2]}`);
+  assert.ok(Math.abs(profilerMsPerKernel(coef) - 0.0015) < 1e-6, `profiler per kernel ${profilerMsPerKernel(coef)}`);
+  // The profiler's cost is not part of a plain call.
+  assert.ok(Math.abs(overheadMs(coef, 10, 2) - (0.01 + 0.04)) < 1e-6);
+});
+
+test('samplesOf: profiled kernel times less the profiler\'s cost, scaled to the plain whole call minus its overhead', () => {
+  const kernels = listKernels(convRelu().model).map((k, i) => ({ ...k, name: `k${i}` }));
+  const kernel_ms = Object.fromEntries(kernels.map((k, i) => [k.name, 0.002 + 0.01 * i]));
+  const model: MeasuredModel = {
+    id: 'm', family: 'vgg', description: 'test', set: 'fit', kernels: { 'cpu/t1': kernels },
+    runs: { 'cpu/t1': [{ cpu_util: 0, run_ms: 0.05, run_ms_a: 0.05, run_ms_b: 0.05, kernel_ms }] },
+  };
+  const level = { cpu_util: 0, coef: [0.01, -0.001, 0, 1], n: 1 };
+  const samples = samplesOf([model], 'cpu', [level]);
+  assert.equal(samples.length, kernels.length);
+  const total = samples.reduce((s, x) => s + x.ms, 0);
+  assert.ok(Math.abs(total - (0.05 - overheadMs(level.coef, kernels.length, 0))) < 1e-9, `kernels add up to ${total}`);
+  // Shares follow the times less 1 µs each, not the raw profiled times.
+  const own = kernels.map((k) => kernel_ms[k.name] - 0.001);
+  samples.forEach((x, i) => assert.ok(Math.abs(x.ms / total - own[i] / own.reduce((a, b) => a + b, 0)) < 1e-9));
 });
 
 function syntheticPredictor(): KernelPredictorFile {

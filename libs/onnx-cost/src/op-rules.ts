@@ -690,7 +690,37 @@ function reorderOutput(ctx: OpContext): OpResult {
   return { outputs: [like(ctx.inputs[0]!, out)], flops: 0, category: 'memory' };
 }
 
+/**
+ * An NCHW rule applied to the NHWC form onnxruntime's layout transformation writes for the WebGPU
+ * provider (domain com.ms.internal.nhwc): input and output 0 are [N, …spatial, C]; the weights
+ * stay [M, C/group, …kernel] (read as [M, …kernel, C/group] when only that fits).
+ */
+function nhwc(rule: OpRule): OpRule {
+  const toNchw = (s: number[]) => [s[0], s[s.length - 1], ...s.slice(1, -1)];
+  const toNhwc = (s: number[]) => [s[0], ...s.slice(2), s[1]];
+  return (ctx) => {
+    const inputs = ctx.inputs.map((t, i) => {
+      if (!t?.shape || t.shape.length < 3) return t;
+      if (i === 0) return { ...t, shape: toNchw(t.shape) };
+      if (i === 1 && ctx.inputs[0]?.shape) {
+        const c = ctx.inputs[0].shape[ctx.inputs[0].shape.length - 1];
+        const group = intAttr(ctx, 'group', 1);
+        if (t.shape[1] * group !== c && t.shape[t.shape.length - 1] * group === c) return { ...t, shape: toNchw(t.shape) };
+      }
+      return t;
+    });
+    const r = rule({ ...ctx, inputs });
+    return { ...r, outputs: r.outputs.map((o, i) => (i === 0 && o.shape && o.shape.length >= 3 ? { ...o, shape: toNhwc(o.shape) } : o)) };
+  };
+}
+
 export const CONTRIB_RULES: Record<string, OpRule> = {
+  'com.ms.internal.nhwc.Conv': nhwc(conv),
+  'com.ms.internal.nhwc.FusedConv': nhwc((ctx) => fusedExtras(ctx, conv(ctx), 3)),
+  'com.ms.internal.nhwc.MaxPool': nhwc(pool),
+  'com.ms.internal.nhwc.AveragePool': nhwc(pool),
+  'com.ms.internal.nhwc.GlobalMaxPool': nhwc(globalPool),
+  'com.ms.internal.nhwc.GlobalAveragePool': nhwc(globalPool),
   'com.microsoft.FusedConv': (ctx) => fusedExtras(ctx, conv(ctx), 3),
   'com.microsoft.FusedGemm': (ctx) => fusedExtras(ctx, gemm(ctx), -1),
   'com.microsoft.FusedMatMul': fusedMatmul,

@@ -12,7 +12,7 @@ import { leastSquares, nnls } from './nnls';
  * activation / sum, thread count and CPU utilization) predicting log(measured / baseline). The
  * baseline carries the trend beyond the sampled range (a forest cannot extrapolate); the forest
  * learns what FLOPs miss (depthwise and small-channel convolutions, cache effects, blocking).
- * A whole call adds a per-call overhead per level: o0 + o1·kernels + o2·MB written (the session's
+ * A whole call adds a per-call overhead per level: o0 + o1·kernels + o2·MB of large outputs (the session's
  * run, input and output copies, the executor's per-kernel step, allocating the outputs), fitted on
  * plain whole calls (fitOverhead). The kernels are fitted on their profiled times scaled so that
  * each model's kernels add up to its plain whole call minus that overhead: the profiler's own
@@ -28,7 +28,7 @@ export interface ClassModel {
 
 export interface OverheadLevel {
   cpu_util: number;
-  /** ms per call, per kernel and per MB of kernel outputs (allocated per run: no memory arena); then α, the plain / profiled kernel time ratio. */
+  /** ms per call, per kernel (negative: the profiler's own cost) and per MB of large kernel outputs (allocated per run: no memory arena); then α, the plain / profiled kernel time ratio. */
   coef: number[];
   n: number;
 }
@@ -63,7 +63,7 @@ export interface ForestOptions {
   minSamples?: number;
 }
 
-export const FOREST_DEFAULTS: Required<ForestOptions> = { nEstimators: 24, maxDepth: 9, minNumSamples: 3, seed: 7, minSamples: 12 };
+export const FOREST_DEFAULTS: Required<ForestOptions> = { nEstimators: 8, maxDepth: 6, minNumSamples: 3, seed: 7, minSamples: 12 };
 
 const MFLOP = KERNEL_FEATURES.indexOf('mflop');
 const MBYTES = KERNEL_FEATURES.indexOf('mbytes');
@@ -133,29 +133,39 @@ export function predictClass(model: ClassModel, xs: number[][]): number[] {
 
 /**
  * Fit the per-call overhead of one level from whole calls: run_ms ≈ o0 + o1·kernels + o2·MB of
- * kernel outputs + α·(Σ profiled kernel ms), by non-negative least squares on error relative to
- * the whole call (small and large models count alike). α takes the profiler's own inflation of
- * kernel times (larger for many small kernels), so o0..o2 are what a plain call adds; returns
- * [o0, o1, o2, α].
+ * kernel outputs + α·(Σ profiled kernel ms), by least squares on error relative to the whole call
+ * (small and large models count alike). o1 comes out negative where the profiler adds its own
+ * cost to every kernel it times (profilerMsPerKernel); returns [o0, o1, o2, α].
  */
 export function fitOverhead(rows: { kernels: number; out_mb: number; kernel_ms: number; run_ms: number }[]): number[] {
-  if (rows.length === 0) return [0, 0, 0, 1];
-  const c = nnls(rows.map((r) => [...overheadRow(r.kernels, r.out_mb), r.kernel_ms].map((v) => v / r.run_ms)), rows.map(() => 1));
+  if (rows.length < 4) return [0, 0, 0, 1];
+  const c = leastSquares(rows.map((r) => [...overheadRow(r.kernels, r.out_mb), r.kernel_ms].map((v) => v / r.run_ms)), rows.map(() => 1));
   return c.map((v) => Number(v.toPrecision(5)));
 }
 
-/** A call's overhead (ms) from a level's coefficients. */
+/** What a plain call adds to its kernels (ms) from a level's coefficients: the per-call, per-kernel (when positive) and per-MB costs. */
 export function overheadMs(coef: number[], kernels: number, outMb: number): number {
-  return overheadRow(kernels, outMb).reduce((s, v, i) => s + v * (coef[i] ?? 0), 0);
+  const [o0 = 0, o1 = 0, o2 = 0] = coef;
+  return Math.max(0, o0) + Math.max(0, o1) * kernels + Math.max(0, o2) * outMb;
+}
+
+/** The profiler's own cost per timed kernel (ms), from a level's coefficients: −o1/α when o1 < 0. */
+export function profilerMsPerKernel(coef: number[]): number {
+  const [, o1 = 0, , alpha = 1] = coef;
+  return o1 < 0 && alpha > 0 ? -o1 / alpha : 0;
 }
 
 function overheadRow(kernels: number, outMb: number): number[] {
   return [1, kernels, outMb];
 }
 
-/** MB the kernels write (their outputs): what the run allocates. */
+/** Outputs from this size (MB) on cost their allocation: fresh pages, with no memory arena (smaller ones come from the heap). */
+const LARGE_OUTPUT_MB = 0.5;
+
+/** MB of the kernels' outputs of LARGE_OUTPUT_MB or more: what a run allocates page by page. */
 export function outputMb(kernels: Kernel[]): number {
-  return kernels.reduce((s, k) => s + k.outputShapes.reduce((t, shape) => t + (shape ? shape.reduce((a, b) => a * b, 1) * 4 : 0), 0), 0) / 1e6;
+  const mb = kernels.flatMap((k) => k.outputShapes.map((shape) => (shape ? (shape.reduce((a, b) => a * b, 1) * 4) / 1e6 : 0)));
+  return mb.filter((v) => v >= LARGE_OUTPUT_MB).reduce((a, b) => a + b, 0);
 }
 
 export interface KernelPrediction {

@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { ExecutionProvider } from '@outlet/inference';
 import { loadModelPackage } from '@outlet/model-package';
 import { describeMachine, LoadGenerator, PROFILED_EPS, probeProviders } from '@outlet/profiler';
-import { fitClasses, fitOverhead, outputMb, overheadMs, ForestOptions, KernelPredictorFile, KernelSample, OverheadLevel, predictKernels } from './forest';
+import { fitClasses, fitOverhead, outputMb, overheadMs, profilerMsPerKernel, ForestOptions, KernelPredictorFile, KernelSample, OverheadLevel, predictKernels } from './forest';
 import { measureModels, MeasuredRun, MeasureModel } from './kernel-measure';
 import { BLOCK_FAMILIES, BlockFamily, BlockModel, generateArchitectures, generateBlocks } from './kernel-zoo';
 import { Kernel, KERNEL_FEATURES, kernelFeatureVector, runtimeKernels } from './kernels';
@@ -38,7 +38,7 @@ export interface KernelFitOptions {
 }
 
 export const KERNEL_FIT_DEFAULTS: Omit<KernelFitOptions, 'packages'> = {
-  count: 200, refine: 60, seed: 11, holdoutShare: 0.25, levels: [0, 0.25, 0.5, 0.75, 0.9], threads: [1],
+  count: 300, refine: 100, seed: 11, holdoutShare: 0.25, levels: [0, 0.25, 0.5, 0.75, 0.9], threads: [1],
   warmup: 3, runs: 20, groupSize: 8, maxMsPerModel: 400, architectures: true,
 };
 export const KERNEL_FIT_QUICK: Omit<KernelFitOptions, 'packages'> = {
@@ -104,9 +104,9 @@ function fitOverheads(models: MeasuredModel[], ep: string, levels: number[], thr
 }
 
 /**
- * Kernel samples of one provider's measured models: each kernel's profiled time, scaled so that
- * the model's kernels add up to its plain whole call minus the call's overhead (the ratio kept
- * within 1/4..4, against a broken measurement).
+ * Kernel samples of one provider's measured models: each kernel's profiled time less the
+ * profiler's own cost per kernel, scaled so that the model's kernels add up to its plain whole
+ * call minus the call's overhead (the ratio kept within 1/4..4, against a broken measurement).
  */
 export function samplesOf(models: MeasuredModel[], ep: string, overhead: OverheadLevel[]): KernelSample[] {
   const list: KernelSample[] = [];
@@ -116,13 +116,16 @@ export function samplesOf(models: MeasuredModel[], ep: string, overhead: Overhea
       const threads = Number(k.split('/t')[1]);
       const kernels = m.kernels[k] ?? [];
       for (const r of runs) {
-        const timed = kernels.filter((kernel) => (r.kernel_ms[kernel.name] ?? 0) > 0);
-        const sum = timed.reduce((s, kernel) => s + r.kernel_ms[kernel.name], 0);
-        if (sum <= 0) continue;
         const level = overhead.find((o) => o.cpu_util === r.cpu_util);
+        const profiler = level ? profilerMsPerKernel(level.coef) : 0;
+        // A kernel's own time never goes below a tenth of what the profiler saw.
+        const own = (kernel: Kernel) => Math.max(0.1 * r.kernel_ms[kernel.name], r.kernel_ms[kernel.name] - profiler);
+        const timed = kernels.filter((kernel) => (r.kernel_ms[kernel.name] ?? 0) > 0);
+        const sum = timed.reduce((s, kernel) => s + own(kernel), 0);
+        if (sum <= 0) continue;
         const callOverhead = level ? overheadMs(level.coef, kernels.length, outputMb(kernels)) : 0;
         const scale = Math.min(4, Math.max(0.25, (r.run_ms - callOverhead) / sum));
-        for (const kernel of timed) list.push({ kclass: kernel.kclass, x: kernelFeatureVector(kernel, threads, r.cpu_util), ms: r.kernel_ms[kernel.name] * scale });
+        for (const kernel of timed) list.push({ kclass: kernel.kclass, x: kernelFeatureVector(kernel, threads, r.cpu_util), ms: own(kernel) * scale });
       }
     }
   }

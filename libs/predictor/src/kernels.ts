@@ -61,8 +61,12 @@ function kernelClass(opType: string, category: string, groups: number): KernelCl
   return 'eltwise';
 }
 
-function dims(shape: number[] | undefined): { c: number; h: number; w: number } {
+/** Domain of the NHWC kernels onnxruntime's layout transformation writes (the WebGPU provider). */
+const NHWC_DOMAIN = 'com.ms.internal.nhwc';
+
+function dims(shape: number[] | undefined, nhwc = false): { c: number; h: number; w: number } {
   if (!shape || shape.length === 0) return { c: 1, h: 1, w: 1 };
+  if (nhwc && shape.length >= 4) return { c: shape[shape.length - 1], h: shape[1], w: shape.slice(2, -1).reduce((a, b) => a * b, 1) };
   if (shape.length >= 4) return { c: shape[1], h: shape[2], w: shape.slice(3).reduce((a, b) => a * b, 1) };
   if (shape.length === 3) return { c: shape[2], h: shape[1], w: 1 };
   if (shape.length === 2) return { c: shape[1], h: shape[0], w: 1 };
@@ -87,8 +91,9 @@ export function listKernels(model: onnx.IModelProto): Kernel[] {
     const activation = typeof attrs.get('activation') === 'string' ? (attrs.get('activation') as string) : '';
     const hasSum = CONV_OPS.has(n.opType) && (node.input?.[3] ?? '') !== '';
     const kclass = kernelClass(n.opType, n.category, groups);
-    const input = dims(n.inputShapes[0]);
-    const output = dims(n.outputShapes[0]);
+    const nhwc = node.domain === NHWC_DOMAIN;
+    const input = dims(n.inputShapes[0], nhwc);
+    const output = dims(n.outputShapes[0], nhwc);
     const mflop = n.flops / 1e6;
     const mbytes = n.bytes / 1e6;
     kernels.push({
