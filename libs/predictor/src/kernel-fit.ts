@@ -327,3 +327,25 @@ export async function fitKernelPredictor(options: Partial<KernelFitOptions> = {}
   };
   return { predictor, measured };
 }
+
+/**
+ * Fit and score again from the measurements of an earlier fit (its `--measurements` file), e.g.
+ * after a change of the model: the same split, levels and thread counts, nothing measured.
+ */
+export function refitKernelPredictor(measured: MeasuredModel[], forest?: ForestOptions): KernelPredictorFile {
+  const fitSet = measured.filter((m) => m.set === 'fit');
+  const runs = fitSet.flatMap((m) => Object.entries(m.runs));
+  const levels = [...new Set(runs.flatMap(([, rs]) => rs.map((r) => r.cpu_util)))].sort((a, b) => a - b);
+  const threads = [...new Set(runs.map(([k]) => Number(k.split('/t')[1])))].sort((a, b) => a - b);
+  const predictor: KernelPredictorFile = {
+    format: 1,
+    kind: 'kernel-predictor',
+    created_at: new Date().toISOString(),
+    machine: describeMachine(),
+    feature_names: [...KERNEL_FEATURES],
+    models: fitFromMeasured(fitSet, levels, threads, forest),
+  };
+  predictor.evaluation = scoreModels(predictor, measured.filter((m) => m.set !== 'fit'));
+  predictor.fit = { refit_from_measurements: true, levels, threads, fit_models: fitSet.length, holdout_models: measured.filter((m) => m.set === 'holdout').length };
+  return predictor;
+}

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ModelPackage } from '@outlet/model-package';
 import { profiledTime, readProfile } from '@outlet/profiler';
-import { ExecutionProvider } from '@outlet/inference';
+import { ExecutionProvider, fuseSegmentWithHead } from '@outlet/inference';
 import { featuresOfModel } from './features';
 import { KernelPredictorFile, predictKernels } from './forest';
 import { Kernel, runtimeKernels } from './kernels';
@@ -20,8 +20,8 @@ export interface StageTimesMs {
   branchHeads: number[];
   /**
    * Per exit: what an inline head adds when the trunk runs it fused with its segment (one call),
-   * max(0, fused − segment) on the trunk's EP. Present only when profile.json has a 'fused'
-   * measurement of every exit on that EP (never predicted).
+   * max(0, fused − segment) on the trunk's EP. Present only when every exit's fused time is
+   * known: measured in profile.json, or predicted by the kernel-level predictor.
    */
   fusedHeads?: number[];
 }
@@ -45,8 +45,8 @@ function featuresFor(path: string): Record<string, number> {
   return f;
 }
 
-/** A piece's time from the kernel-level predictor at load u, or undefined where it has none (kernelPieceTimes). */
-export type KernelPieceTimes = (piece: 'segment' | 'exit', index: number, ep: string, cpuUtil: number) => number | undefined;
+/** A piece's time from the kernel-level predictor at load u, or undefined where it has none (kernelPieceTimes); 'fused' is exit i's head fused with its segment (one call). */
+export type KernelPieceTimes = (piece: 'segment' | 'exit' | 'fused', index: number, ep: string, cpuUtil: number) => number | undefined;
 
 /**
  * The kernel-level predictor's times for every segment and exit head of a package: each piece's
@@ -56,15 +56,19 @@ export type KernelPieceTimes = (piece: 'segment' | 'exit', index: number, ep: st
  */
 export async function kernelPieceTimes(pkg: ModelPackage, predictor: KernelPredictorFile, threadsOf: Record<string, number>): Promise<KernelPieceTimes> {
   const kernels = new Map<string, Kernel[]>();
+  const read = (file: string) => readFileSync(join(pkg.dir, file));
+  const m = pkg.manifest;
   const pieces = [
-    ...pkg.manifest.segments.map((s, i) => ({ key: `segment:${i}`, file: s.file })),
-    ...pkg.manifest.exits.map((e, i) => ({ key: `exit:${i}`, file: e.file })),
+    ...m.segments.map((s, i) => ({ key: `segment:${i}`, bytes: () => read(s.file) })),
+    ...m.exits.map((e, i) => ({ key: `exit:${i}`, bytes: () => read(e.file) })),
+    // An inline head runs fused with its segment (one call): predicted as the trunk runs it.
+    ...m.exits.map((e, i) => ({ key: `fused:${i}`, bytes: () => fuseSegmentWithHead(read(m.segments[e.after_segment].file), read(e.file)) })),
   ];
   for (const [ep, threads] of Object.entries(threadsOf)) {
     if (!predictor.models[ep]) continue;
     for (const p of pieces) {
       try {
-        kernels.set(`${p.key}:${ep}`, await runtimeKernels(join(pkg.dir, p.file), ep as ExecutionProvider, threads));
+        kernels.set(`${p.key}:${ep}`, await runtimeKernels(p.bytes(), ep as ExecutionProvider, threads));
       } catch {
         break; // no session on this provider here: its pieces stay unpredicted by kernels
       }
@@ -113,7 +117,7 @@ export function stageTimes(
   const segments = m.segments.map((s, i) => time('segment', i, s.file, trunkEp));
   const trunkHeads = m.exits.map((e, i) => time('exit', i, e.file, trunkEp));
   const branchHeads = m.exits.map((e, i) => time('exit', i, e.file, 'cpu'));
-  const fused = profile ? m.exits.map((e, i) => profiledTime(profile, 'fused', i, trunkEp, cpuUtil)) : [];
+  const fused = m.exits.map((e, i) => (profile ? profiledTime(profile, 'fused', i, trunkEp, cpuUtil) : undefined) ?? sources.kernels?.('fused', i, trunkEp, cpuUtil));
   const fusedHeads = fused.length > 0 && fused.every((f) => f !== undefined)
     ? fused.map((f, i) => Math.max(0, f! - segments[m.exits[i].after_segment]))
     : undefined;

@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { ExecutionProvider } from '@outlet/inference';
 import {
-  defaultKernelPredictorPath, fitKernelPredictor, KERNEL_FIT_DEFAULTS, KERNEL_FIT_QUICK, ScoreRow,
+  defaultKernelPredictorPath, fitKernelPredictor, refitKernelPredictor, KERNEL_FIT_DEFAULTS, KERNEL_FIT_QUICK, ScoreRow,
   DEFAULT_FEATURE_SET, defaultPredictorPath, EvalRow, evaluatePredictor, FEATURE_SETS, FIT_DEFAULTS, FIT_QUICK, fitFromZoo,
   loadPredictor, refit,
 } from '@outlet/predictor';
@@ -102,6 +102,7 @@ export function registerPredictor(program: Command): void {
     .option('--files <list>', 'whole ONNX files scored as they are (default: training/*.onnx)')
     .option('--cpus <list>', 'cores (taskset list) the measuring thread and its onnxruntime threads are pinned to (default: the last <threads> cores)')
     .option('--no-architectures', 'skip scoring the real-architecture stacks')
+    .option('--from-measurements <path>', 'measure nothing: fit and score again from an earlier fit\'s --measurements file')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const base = opts.quick ? KERNEL_FIT_QUICK : KERNEL_FIT_DEFAULTS;
       const out = (opts.out as string | undefined) ?? defaultKernelPredictorPath();
@@ -109,6 +110,14 @@ export function registerPredictor(program: Command): void {
       const packages = opts.packages !== undefined
         ? String(opts.packages).split(',').map((s) => s.trim()).filter(Boolean)
         : (existsSync(modelsDir) ? readdirSync(modelsDir).map((d) => join(modelsDir, d)).filter((d) => existsSync(join(d, 'manifest.json'))) : []);
+      if (opts.fromMeasurements) {
+        const predictor = refitKernelPredictor(JSON.parse(readFileSync(String(opts.fromMeasurements), 'utf8')));
+        mkdirSync(dirname(out), { recursive: true });
+        writeFileSync(out, `${JSON.stringify(predictor)}\n`);
+        console.log(scoreTable((predictor.evaluation as { rows: ScoreRow[] }).rows));
+        console.log(`refitted from ${opts.fromMeasurements}; wrote ${out}`);
+        return;
+      }
       const bar = progressBar('kernel predictor fit');
       let result;
       try {
