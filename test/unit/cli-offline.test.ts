@@ -4,6 +4,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compactJson, loadModelPackage } from '@outlet/model-package';
+import { readLabelNames } from '../../apps/cli/src/commands/import';
 import { parseSizes } from '../../apps/cli/src/commands/transfer';
 import { dump as dumpNpy } from 'npyjs';
 import { labelledSetJson, loadInputSamples, loadLabelledData, loadMnist, mnistSplitOf } from '../../apps/cli/src/offline/labelled-samples';
@@ -61,6 +62,20 @@ test('NPY samples: <inputs.npy>,<labels.npy> (float and int64 labels) read as nu
     assert.throws(() => loadLabelledData(`${inputs},${negative}`, 4), /label 1 is -1/);
     writeFileSync(join(dir, 'junk.npy'), 'not numpy');
     assert.throws(() => loadInputSamples(join(dir, 'junk.npy')), /cannot read .*junk\.npy as an NPY file/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('class names for outlet import: a JSON array of strings or one per line; anything else refused by name', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'outlet-labels-'));
+  try {
+    writeFileSync(join(dir, 'a.json'), '["cat", "dog"]');
+    writeFileSync(join(dir, 'b.txt'), 'cat\n\n dog \r\n');
+    writeFileSync(join(dir, 'c.json'), '[1, 2]');
+    assert.deepEqual(readLabelNames(join(dir, 'a.json')), ['cat', 'dog']);
+    assert.deepEqual(readLabelNames(join(dir, 'b.txt')), ['cat', 'dog']);
+    assert.throws(() => readLabelNames(join(dir, 'c.json')), /c\.json: expected a JSON array of class names/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -137,6 +137,14 @@ test('stageTimes: profile.json where measured (interpolated over u), the predict
     assert.equal(measured.source, 'profile');
     assert.deepEqual(measured.segments, [1.25, 2.5, 3.75]);
     assert.deepEqual(measured.trunkHeads, measured.branchHeads);
+    // The kernel-level predictor's times, where given, come before the whole-model predictor's;
+    // --no-profile (ignoreProfile) leaves the profile aside; fused heads come from it too.
+    const kernels = (piece: string, index: number, ep: string, u: number) => (ep === 'cpu' ? (piece === 'fused' ? 10 : 100) * (index + 1) + u : undefined);
+    const byKernels = stageTimes(pkg, 'cpu', 0.25, predictor, { kernels, ignoreProfile: true });
+    assert.equal(byKernels.source, 'kernel predictor');
+    assert.deepEqual(byKernels.segments, [100.25, 200.25, 300.25]);
+    assert.deepEqual(byKernels.fusedHeads, [0, 0, 0], 'fused − segment, never below 0');
+    assert.deepEqual(stageTimes(pkg, 'cpu', 0.25, predictor, { kernels }).segments, [1.25, 2.5, 3.75], 'measured times first');
     // webgpu is not in the profile: the trunk's pieces fall back to the predictor, which lacks webgpu.
     assert.throws(() => stageTimes(pkg, 'webgpu', 0.25, predictor), /no model for execution provider 'webgpu'/);
     assert.equal(loadPredictor(join(dir, 'missing.json')), undefined);
