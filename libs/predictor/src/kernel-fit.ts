@@ -265,6 +265,11 @@ async function measureSet(
   return models.filter((m) => Object.keys(m.runs).length > 0);
 }
 
+/** A predictor file of fitted models, stamped with this machine. */
+function predictorFile(models: KernelPredictorFile['models']): KernelPredictorFile {
+  return { format: 1, kind: 'kernel-predictor', created_at: new Date().toISOString(), machine: describeMachine(), feature_names: [...KERNEL_FEATURES], models };
+}
+
 /**
  * The whole fit: sample training blocks, list the kernels onnxruntime runs for each, measure them
  * (kernel-measure.ts protocol) per provider, thread count and load level, refine adaptively
@@ -308,14 +313,7 @@ export async function fitKernelPredictor(options: Partial<KernelFitOptions> = {}
   }
   const archMeasured = arch.length ? await run(arch, 'architecture', true) : [];
   const pieceMeasured = pieces.length ? await run(pieces, 'package', true) : [];
-  const predictor: KernelPredictorFile = {
-    format: 1,
-    kind: 'kernel-predictor',
-    created_at: new Date().toISOString(),
-    machine: describeMachine(),
-    feature_names: [...KERNEL_FEATURES],
-    models: fitFromMeasured(fitSet, o.levels, o.threads, o.forest),
-  };
+  const predictor = predictorFile(fitFromMeasured(fitSet, o.levels, o.threads, o.forest));
   const measured = [...fitSet, ...holdout, ...archMeasured, ...pieceMeasured];
   const score = scoreModels(predictor, measured.filter((m) => m.set !== 'fit'));
   predictor.evaluation = score;
@@ -337,14 +335,7 @@ export function refitKernelPredictor(measured: MeasuredModel[], forest?: ForestO
   const runs = fitSet.flatMap((m) => Object.entries(m.runs));
   const levels = [...new Set(runs.flatMap(([, rs]) => rs.map((r) => r.cpu_util)))].sort((a, b) => a - b);
   const threads = [...new Set(runs.map(([k]) => Number(k.split('/t')[1])))].sort((a, b) => a - b);
-  const predictor: KernelPredictorFile = {
-    format: 1,
-    kind: 'kernel-predictor',
-    created_at: new Date().toISOString(),
-    machine: describeMachine(),
-    feature_names: [...KERNEL_FEATURES],
-    models: fitFromMeasured(fitSet, levels, threads, forest),
-  };
+  const predictor = predictorFile(fitFromMeasured(fitSet, levels, threads, forest));
   predictor.evaluation = scoreModels(predictor, measured.filter((m) => m.set !== 'fit'));
   predictor.fit = { refit_from_measurements: true, levels, threads, fit_models: fitSet.length, holdout_models: measured.filter((m) => m.set === 'holdout').length };
   return predictor;
