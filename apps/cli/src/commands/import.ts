@@ -100,6 +100,7 @@ Example (the residual network of training/README.md):
       if (options.holdout && !options.calibrate) throw new Error('--holdout goes with --calibrate');
       if (!existsSync(file)) throw new Error(`no such file: ${file}`);
       const outDir = resolve(options.out ?? join(options.modelsDir, options.name));
+      if (existsSync(outDir) && !options.force) throw new Error(`${outDir} already exists: choose another --name or --out, or replace it with --force`);
       const samples = options.data ? loadInputSamples(options.data) : [];
       console.log(`import ${file} as '${options.name}' into ${relative(process.cwd(), outDir) || '.'}`);
       let report: ImportReport;
