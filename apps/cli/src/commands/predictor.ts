@@ -96,6 +96,7 @@ export function registerPredictor(program: Command): void {
     .option('--levels <list>', `background CPU utilization levels (default ${KERNEL_FIT_DEFAULTS.levels.join(',')})`)
     .option('--threads <list>', 'intra-op thread counts to fit (default 1)')
     .option('--runs <n>', `timed rounds per model and level (default ${KERNEL_FIT_DEFAULTS.runs})`)
+    .option('--group <n>', `models timed round-robin together (default ${KERNEL_FIT_DEFAULTS.groupSize}; 1: each alone, as outlet predict --measure times a file)`)
     .option('--seed <n>', `block sampling and split seed (default ${KERNEL_FIT_DEFAULTS.seed})`)
     .option('--eps <list>', 'execution providers to try (default cpu,webgpu,cuda)')
     .option('--packages <list>', 'model package folders whose pieces are scored (default: every folder of models/ with a manifest.json)')
@@ -128,6 +129,7 @@ export function registerPredictor(program: Command): void {
           levels: opts.levels ? parseLevels(String(opts.levels)) : base.levels,
           threads: opts.threads ? String(opts.threads).split(',').map((t) => parsePositiveInt('--threads')(t.trim())) : base.threads,
           runs: opts.runs ? parsePositiveInt('--runs')(String(opts.runs)) : base.runs,
+          groupSize: opts.group ? parsePositiveInt('--group')(String(opts.group)) : base.groupSize,
           seed: opts.seed ? Number(opts.seed) : base.seed,
           eps: opts.eps ? (String(opts.eps).split(',').map((s) => s.trim()) as ExecutionProvider[]) : undefined,
           architectures: opts.architectures !== false,
