@@ -3,11 +3,11 @@
 // of the packages in models/, and training/*.onnx — each measured alone, as `outlet predict
 // --measure` does (warm, pinned, median), at one load level. Run after `npm run build`:
 //   node scripts/predict-real-architectures.js [cpu-util=0] [runs=60] [predictor=models/kernel-predictor.json]
-const { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } = require('node:fs');
+const { mkdtempSync, readdirSync, rmSync, writeFileSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { generateArchitectures, loadKernelPredictor, predictTarget } = require('../dist/libs/predictor/src');
-const { loadModelPackage } = require('../dist/libs/model-package/src');
+const { loadModelPackages } = require('../dist/libs/model-package/src');
 
 const [cpuUtil = '0', runs = '60', predictorPath] = process.argv.slice(2);
 (async () => {
@@ -19,10 +19,8 @@ const [cpuUtil = '0', runs = '60', predictorPath] = process.argv.slice(2);
     writeFileSync(path, a.bytes);
     return { id: a.id, path };
   });
-  for (const name of readdirSync('models')) {
-    if (!existsSync(join('models', name, 'manifest.json'))) continue;
-    const m = loadModelPackage(join('models', name)).manifest;
-    for (const p of [...m.segments, ...m.exits]) files.push({ id: `${name}/${p.file}`, path: join('models', name, p.file) });
+  for (const [name, pkg] of loadModelPackages('models')) {
+    for (const p of [...pkg.manifest.segments, ...pkg.manifest.exits]) files.push({ id: `${name}/${p.file}`, path: join(pkg.dir, p.file) });
   }
   for (const f of readdirSync('training').filter((f) => f.endsWith('.onnx'))) files.push({ id: `training/${f}`, path: join('training', f) });
   const errors = [];

@@ -27,7 +27,8 @@ test('`outlet start` refuses a bad setting by name', () => {
   assert.match(unreachable.stderr, /REDIS_URL=redis:\/\/127.0.0.1:1 does not answer/);
 });
 
-test('`outlet start` runs the whole system on a private Redis; SIGINT stops every process', async () => {
+/** `outlet start` with a private Redis on free HTTP and gRPC ports (not yet ready: await `start.ready`). */
+async function startOutlet(env: Record<string, string>) {
   const port = await freePort();
   let grpcPort = await freePort();
   while (grpcPort === port) grpcPort = await freePort();
@@ -35,10 +36,15 @@ test('`outlet start` runs the whole system on a private Redis; SIGINT stops ever
     name: 'outlet-start',
     command: process.execPath,
     args: [appEntry('cli'), 'start'],
-    env: { PORT: String(port), OUTLET_GRPC_PORT: String(grpcPort), REDIS_URL: '', NODE_ID: 'quickstart', OUTLET_MODELS_DIR: MODELS_DIR },
+    env: { PORT: String(port), OUTLET_GRPC_PORT: String(grpcPort), REDIS_URL: '', OUTLET_MODELS_DIR: MODELS_DIR, ...env },
     readyPattern: /outlet: ready/,
     onLine: null,
   });
+  return { start, port, grpcPort };
+}
+
+test('`outlet start` runs the whole system on a private Redis; SIGINT stops every process', async () => {
+  const { start, port, grpcPort } = await startOutlet({ NODE_ID: 'quickstart' });
   await start.ready;
   const res = await post(`http://127.0.0.1:${port}/v2/models/branchy-mnist/infer`, inferBody(heldOutDigit(7, 0)));
   assert.equal(res.status, 200);
@@ -61,17 +67,7 @@ test('`outlet start` runs the whole system on a private Redis; SIGINT stops ever
 
 test('`outlet start`: a node drained with `outlet nodes drain` (with an API key) leaves on purpose; the supervisor says so and keeps the gateway up', async () => {
   const key = 'fleet-test-key-0123456789abcdef';
-  const port = await freePort();
-  let grpcPort = await freePort();
-  while (grpcPort === port) grpcPort = await freePort();
-  const start = new ManagedProcess({
-    name: 'outlet-start',
-    command: process.execPath,
-    args: [appEntry('cli'), 'start'],
-    env: { PORT: String(port), OUTLET_GRPC_PORT: String(grpcPort), REDIS_URL: '', NODE_ID: 'drained-start', OUTLET_MODELS_DIR: MODELS_DIR, OUTLET_HEARTBEAT_MS: '250', OUTLET_API_KEYS: key },
-    readyPattern: /outlet: ready/,
-    onLine: null,
-  });
+  const { start, port } = await startOutlet({ NODE_ID: 'drained-start', OUTLET_HEARTBEAT_MS: '250', OUTLET_API_KEYS: key });
   try {
     await start.ready;
     const url = `http://127.0.0.1:${port}`;

@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
+import { sessionOptions } from '@outlet/inference';
 import { seededRandom } from '@outlet/onnx-cost';
 import type { MultiExitSplit } from './split';
 
@@ -45,10 +46,6 @@ export interface VerificationReport {
 export const DEFAULT_RANDOM_INPUTS = 16;
 export const DEFAULT_TOLERANCE = 1e-5;
 
-function sessionOptions(): ort.InferenceSession.SessionOptions {
-  return { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3 };
-}
-
 /** N(0, 1) values from a seeded uniform generator (Box-Muller). */
 function gaussian(random: () => number, n: number): Float32Array {
   const out = new Float32Array(n);
@@ -93,7 +90,7 @@ export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): numbe
 
 async function open(bytes: Uint8Array, what: string): Promise<ort.InferenceSession> {
   try {
-    return await ort.InferenceSession.create(bytes, sessionOptions());
+    return await ort.InferenceSession.create(bytes, sessionOptions('cpu', 1));
   } catch (err) {
     throw new Error(`onnxruntime cannot load ${what}: ${(err as Error).message.split('\n')[0]}`);
   }

@@ -199,8 +199,6 @@ export function predictKernels(predictor: KernelPredictorFile, kernels: Kernel[]
     ? interpolateOverUtilization(m.overhead.map((o) => ({ u: o.cpu_util, value: overheadMs(o.coef, kernels.length, outputMb(kernels)) })), cpuUtil)
     : 0;
   const kernelSum = ms.reduce((a, b) => a + b, 0);
-  // A whole call never takes less than its kernels' baseline share: floor the overhead's pull.
-  if (overhead + kernelSum < 0.5 * kernelSum) return { ep, threads, cpu_util: cpuUtil, kernels: kernels.map((kernel, i) => ({ kernel, ms: ms[i] })), overhead_ms: -0.5 * kernelSum, total_ms: 0.5 * kernelSum };
   return {
     ep,
     threads,

@@ -84,6 +84,8 @@ export interface ScoreDetail {
 }
 
 const key = (ep: string, threads: number) => `${ep}/t${threads}`;
+/** The provider and thread count of a `runs` / `kernels` key ("cpu/t1"). */
+const parseKey = (k: string) => ({ ep: k.split('/')[0], threads: Number(k.split('/t')[1]) });
 
 /** The per-call overhead of every level (fitOverhead) for one provider, from its measured whole calls. */
 function fitOverheads(models: MeasuredModel[], ep: string, levels: number[], threads: number[]): OverheadLevel[] {
@@ -112,8 +114,8 @@ export function samplesOf(models: MeasuredModel[], ep: string, overhead: Overhea
   const list: KernelSample[] = [];
   for (const m of models) {
     for (const [k, runs] of Object.entries(m.runs)) {
-      if (k.split('/')[0] !== ep) continue;
-      const threads = Number(k.split('/t')[1]);
+      const { ep: runEp, threads } = parseKey(k);
+      if (runEp !== ep) continue;
       const kernels = m.kernels[k] ?? [];
       for (const r of runs) {
         const level = overhead.find((o) => o.cpu_util === r.cpu_util);
@@ -135,7 +137,7 @@ export function samplesOf(models: MeasuredModel[], ep: string, overhead: Overhea
 /** Fit a kernel predictor from measured models (all of them: pass the fit set). */
 export function fitFromMeasured(models: MeasuredModel[], levels: number[], threads: number[], forest?: ForestOptions): KernelPredictorFile['models'] {
   const out: KernelPredictorFile['models'] = {};
-  const eps = [...new Set(models.flatMap((m) => Object.keys(m.runs).map((k) => k.split('/')[0])))];
+  const eps = [...new Set(models.flatMap((m) => Object.keys(m.runs).map((k) => parseKey(k).ep)))];
   for (const ep of eps) {
     const overhead = fitOverheads(models, ep, levels, threads);
     const samples = samplesOf(models, ep, overhead);
@@ -167,8 +169,7 @@ export function scoreModels(predictor: KernelPredictorFile, models: MeasuredMode
     const inSet = models.filter((m) => m.set === set);
     const keys = [...new Set(inSet.flatMap((m) => Object.keys(m.runs)))];
     for (const k of keys) {
-      const ep = k.split('/')[0];
-      const threads = Number(k.split('/t')[1]);
+      const { ep, threads } = parseKey(k);
       if (!predictor.models[ep]) continue;
       const levels = [...new Set(inSet.flatMap((m) => (m.runs[k] ?? []).map((r) => r.cpu_util)))].sort((a, b) => a - b);
       for (const u of levels) {
@@ -222,10 +223,10 @@ export function familyErrors(models: MeasuredModel[], levels: number[], threads:
     const trained: KernelPredictorFile = { format: 1, kind: 'kernel-predictor', created_at: '', feature_names: [], models: fitFromMeasured(folds[f], levels, threads, forest) };
     for (const m of folds[1 - f]) {
       for (const [k, runs] of Object.entries(m.runs)) {
-        const ep = k.split('/')[0];
-        if (!trained.models[ep]) continue;
+        const run = parseKey(k);
+        if (!trained.models[run.ep]) continue;
         for (const r of runs) {
-          const p = predictKernels(trained, m.kernels[k], ep, Number(k.split('/t')[1]), r.cpu_util).total_ms;
+          const p = predictKernels(trained, m.kernels[k], run.ep, run.threads, r.cpu_util).total_ms;
           (errs[m.family] ??= []).push(Math.abs(p - r.run_ms) / r.run_ms);
         }
       }
@@ -334,7 +335,7 @@ export function refitKernelPredictor(measured: MeasuredModel[], forest?: ForestO
   const fitSet = measured.filter((m) => m.set === 'fit');
   const runs = fitSet.flatMap((m) => Object.entries(m.runs));
   const levels = [...new Set(runs.flatMap(([, rs]) => rs.map((r) => r.cpu_util)))].sort((a, b) => a - b);
-  const threads = [...new Set(runs.map(([k]) => Number(k.split('/t')[1])))].sort((a, b) => a - b);
+  const threads = [...new Set(runs.map(([k]) => parseKey(k).threads))].sort((a, b) => a - b);
   const predictor = predictorFile(fitFromMeasured(fitSet, levels, threads, forest));
   predictor.evaluation = scoreModels(predictor, measured.filter((m) => m.set !== 'fit'));
   predictor.fit = { refit_from_measurements: true, levels, threads, fit_models: fitSet.length, holdout_models: measured.filter((m) => m.set === 'holdout').length };

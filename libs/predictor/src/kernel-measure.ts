@@ -4,7 +4,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ExecutionProvider, sessionOptions } from '@outlet/inference';
-import { LoadGenerator, measureUtilization, randomFeeds } from '@outlet/profiler';
+import { LoadGenerator, measureUtilization, randomFeeds, summarize } from '@outlet/profiler';
 
 /**
  * The noise-controlled measurement protocol of the kernel-level predictor. Per CPU load level
@@ -61,12 +61,7 @@ export interface KernelMeasureOptions {
   onProgress?: (done: number, total: number, label: string) => void;
 }
 
-export function median(xs: number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
+const median = (xs: number[]) => summarize(xs).median;
 
 interface ProfileEvent {
   cat?: string;

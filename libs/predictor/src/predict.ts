@@ -70,10 +70,8 @@ const round = (v: number, d = 4) => Number(v.toFixed(d));
 /** Predict (and optionally measure) pieces: files by label. */
 async function predictPieces(predictor: KernelPredictorFile, pieces: { piece: string; file: string }[], o: PredictOptions): Promise<PieceReport[]> {
   const reports: PieceReport[] = [];
-  const kernelsOf = [];
   for (const p of pieces) {
     const kernels = await runtimeKernels(p.file, o.ep, o.threads);
-    kernelsOf.push(kernels);
     const pred = predictKernels(predictor, kernels, o.ep, o.threads, o.cpuUtil);
     reports.push({
       piece: p.piece,

@@ -49,26 +49,31 @@ function featuresFor(path: string): Record<string, number> {
 export type KernelPieceTimes = (piece: 'segment' | 'exit' | 'fused', index: number, ep: string, cpuUtil: number) => number | undefined;
 
 /**
- * The kernel-level predictor's times for every segment and exit head of a package: each piece's
- * kernels are listed once per provider (the graph onnxruntime runs, which takes a session: hence
- * async), with the thread budget the piece runs with there, and predicted at any load on demand.
- * Providers without a session here or without a model in the predictor are left out.
+ * The kernel-level predictor's times for the segments and exit heads of a package that its
+ * profile.json lacks (all of them with `ignoreProfile`): each piece's kernels are listed once per
+ * provider (the graph onnxruntime runs, which takes a session: hence async), with the thread
+ * budget the piece runs with there, and predicted at any load on demand. Providers without a
+ * session here or without a model in the predictor are left out.
  */
-export async function kernelPieceTimes(pkg: ModelPackage, predictor: KernelPredictorFile, threadsOf: Record<string, number>): Promise<KernelPieceTimes> {
+export async function kernelPieceTimes(
+  pkg: ModelPackage, predictor: KernelPredictorFile, threadsOf: Record<string, number>, ignoreProfile = false,
+): Promise<KernelPieceTimes> {
   const kernels = new Map<string, Kernel[]>();
+  const profile = ignoreProfile ? undefined : readProfile(pkg);
   const read = (file: string) => readFileSync(join(pkg.dir, file));
   const m = pkg.manifest;
   const pieces = [
-    ...m.segments.map((s, i) => ({ key: `segment:${i}`, bytes: () => read(s.file) })),
-    ...m.exits.map((e, i) => ({ key: `exit:${i}`, bytes: () => read(e.file) })),
+    ...m.segments.map((s, i) => ({ piece: 'segment' as const, index: i, bytes: () => read(s.file) })),
+    ...m.exits.map((e, i) => ({ piece: 'exit' as const, index: i, bytes: () => read(e.file) })),
     // An inline head runs fused with its segment (one call): predicted as the trunk runs it.
-    ...m.exits.map((e, i) => ({ key: `fused:${i}`, bytes: () => fuseSegmentWithHead(read(m.segments[e.after_segment].file), read(e.file)) })),
+    ...m.exits.map((e, i) => ({ piece: 'fused' as const, index: i, bytes: () => fuseSegmentWithHead(read(m.segments[e.after_segment].file), read(e.file)) })),
   ];
   for (const [ep, threads] of Object.entries(threadsOf)) {
     if (!predictor.models[ep]) continue;
     for (const p of pieces) {
+      if (profile && profiledTime(profile, p.piece, p.index, ep, 0) !== undefined) continue;
       try {
-        kernels.set(`${p.key}:${ep}`, await runtimeKernels(p.bytes(), ep as ExecutionProvider, threads));
+        kernels.set(`${p.piece}:${p.index}:${ep}`, await runtimeKernels(p.bytes(), ep as ExecutionProvider, threads));
       } catch {
         break; // no session on this provider here: its pieces stay unpredicted by kernels
       }

@@ -115,8 +115,8 @@ export async function planPackage(pkg: ModelPackage, opts: PlanOptions): Promise
   const kernelPredictor = loadKernelPredictor(opts.kernelPredictor);
   // Pieces on the trunk's provider run with the trunk's thread budget, heads on the CPU with the branch worker's.
   const threads = { cpu: readBranchSettings().threads, [opts.trunkEp]: readTrunkSettings().threads };
-  const kernels = kernelPredictor ? await kernelPieceTimes(pkg, kernelPredictor, threads) : undefined;
   const ignoreProfile = opts.profile === false;
+  const kernels = kernelPredictor ? await kernelPieceTimes(pkg, kernelPredictor, threads, ignoreProfile) : undefined;
   let source = '';
   const times = (u: number) => {
     // fusedHeads: extra ms of an inline head fused with its segment, when the stage times have it.

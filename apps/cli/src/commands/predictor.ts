@@ -7,6 +7,9 @@ import {
   DEFAULT_FEATURE_SET, defaultPredictorPath, EvalRow, evaluatePredictor, FEATURE_SETS, FIT_DEFAULTS, FIT_QUICK, fitFromZoo,
   loadPredictor, refit,
 } from '@outlet/predictor';
+import { loadModelPackages } from '@outlet/model-package';
+import { commaList } from '../offline/option-parsers';
+import { defaultModelsDir } from '../offline/model-arg';
 import { parseLevels, parsePositiveInt, progressBar } from './progress';
 
 function evalTable(rows: EvalRow[]): string {
@@ -99,18 +102,14 @@ export function registerPredictor(program: Command): void {
     .option('--group <n>', `models timed round-robin together (default ${KERNEL_FIT_DEFAULTS.groupSize}; 1: each alone, as outlet predict --measure times a file)`)
     .option('--seed <n>', `block sampling and split seed (default ${KERNEL_FIT_DEFAULTS.seed})`)
     .option('--eps <list>', 'execution providers to try (default cpu,webgpu,cuda)')
-    .option('--packages <list>', 'model package folders whose pieces are scored (default: every folder of models/ with a manifest.json)')
-    .option('--files <list>', 'whole ONNX files scored as they are (default: training/*.onnx)')
+    .option('--packages <list>', 'model package folders whose pieces are scored (default: every package in the models folder)', commaList)
+    .option('--files <list>', 'whole ONNX files scored as they are (default: training/*.onnx)', commaList)
     .option('--cpus <list>', 'cores (taskset list) the measuring thread and its onnxruntime threads are pinned to (default: the last <threads> cores)')
     .option('--no-architectures', 'skip scoring the real-architecture stacks')
     .option('--from-measurements <path>', 'measure nothing: fit and score again from an earlier fit\'s --measurements file')
-    .action(async (opts: Record<string, string | boolean | undefined>) => {
+    .action(async (opts: Record<string, string | string[] | boolean | undefined>) => {
       const base = opts.quick ? KERNEL_FIT_QUICK : KERNEL_FIT_DEFAULTS;
       const out = (opts.out as string | undefined) ?? defaultKernelPredictorPath();
-      const modelsDir = dirname(defaultPredictorPath());
-      const packages = opts.packages !== undefined
-        ? String(opts.packages).split(',').map((s) => s.trim()).filter(Boolean)
-        : (existsSync(modelsDir) ? readdirSync(modelsDir).map((d) => join(modelsDir, d)).filter((d) => existsSync(join(d, 'manifest.json'))) : []);
       if (opts.fromMeasurements) {
         const predictor = refitKernelPredictor(JSON.parse(readFileSync(String(opts.fromMeasurements), 'utf8')));
         mkdirSync(dirname(out), { recursive: true });
@@ -119,6 +118,9 @@ export function registerPredictor(program: Command): void {
         console.log(`refitted from ${opts.fromMeasurements}; wrote ${out}`);
         return;
       }
+      const modelsDir = defaultModelsDir();
+      const packages = (opts.packages as string[] | undefined) ?? (existsSync(modelsDir) ? [...loadModelPackages(modelsDir).values()].map((p) => p.dir) : []);
+      const files = (opts.files as string[] | undefined) ?? (existsSync('training') ? readdirSync('training').filter((f) => f.endsWith('.onnx')).map((f) => join('training', f)) : []);
       const bar = progressBar('kernel predictor fit');
       let result;
       try {
@@ -134,9 +136,7 @@ export function registerPredictor(program: Command): void {
           eps: opts.eps ? (String(opts.eps).split(',').map((s) => s.trim()) as ExecutionProvider[]) : undefined,
           architectures: opts.architectures !== false,
           packages,
-          files: opts.files !== undefined
-            ? String(opts.files).split(',').map((s) => s.trim()).filter(Boolean)
-            : (existsSync('training') ? readdirSync('training').filter((f) => f.endsWith('.onnx')).map((f) => join('training', f)) : []),
+          files,
           cpus: opts.cpus ? String(opts.cpus) : undefined,
           onProgress: bar.update,
           onNote: (msg) => process.stderr.write(`\n${msg}\n`),
