@@ -5,10 +5,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeModel, AttributeType, onnx, OnnxWriter, seededRandom } from '@outlet/onnx-cost';
+import { summarize } from '@outlet/profiler';
 import {
   batchNorm, fitClass, fitClasses, generateArchitectures, generateBlocks, KERNEL_CLASSES, KERNEL_FEATURES, KernelPredictorFile, KernelSample,
-  fitOverhead, kernelFeatureVector, kernelTimesFromProfile, listKernels, MeasuredModel, overheadMs, predictClass, predictKernels,
-  profilerMsPerKernel, runtimeKernels, samplesOf,
+  callShape, fitOverhead, kernelFeatureVector, kernelTimesFromProfile, listKernels, MeasuredModel, overheadMs, predictClass, predictKernels,
+  profilerMsPerKernel, resultMb, runtimeKernels, samplesOf, trimmedMean,
 } from '@outlet/predictor';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -37,6 +38,9 @@ test('listKernels reads a fused kernel of an optimized graph: FusedConv with its
   assert.equal(k.kclass, 'conv');
   assert.equal(k.label, 'FusedConv+Relu');
   assert.deepEqual(k.outputShapes[0], [1, 16, 14, 14]);
+  // Its output is the graph's: what a call copies back to the caller.
+  assert.deepEqual(k.graphOutputs, [0]);
+  assert.equal(resultMb(kernels), (16 * 14 * 14 * 4) / 1e6);
   // FLOPs: the exported Conv's and Relu's together.
   const plain = analyzeModel(model);
   assert.ok(Math.abs(k.config.mflop * 1e6 - plain.flops) < 1e-3, `${k.config.mflop * 1e6} vs ${plain.flops}`);
@@ -177,21 +181,33 @@ test('kernelTimesFromProfile with bursts keeps the last (warm) run of every visi
   assert.deepEqual(kernelTimesFromProfile(events, 1, 2).get('k'), [0.05, 0.049, 0.051]);
 });
 
-test('fitOverhead recovers the per-call cost, the per-MB cost and the profiler\'s cost per kernel from whole calls', () => {
-  // Whole call = 0.01 ms + 0.02 ms/MB + the kernels' own time; the profiler adds 1.5 µs per kernel it times.
+test('trimmedMean drops the tails and resolves below the profiler\'s whole microseconds, unlike a median', () => {
+  // A 0.4 µs kernel the profiler reports as 0 or 1 µs, with one outlier from a preemption.
+  const durations = [0, 1, 0, 0, 1, 0, 1, 0, 1, 0, 250];
+  assert.equal(summarize(durations).median, 0);
+  const mean = trimmedMean(durations, 0.2);
+  assert.ok(mean > 0.3 && mean < 0.5, `trimmed mean ${mean}`);
+  assert.equal(trimmedMean([5]), 5);
+});
+
+test('fitOverhead recovers the per-call cost, the per-MB costs and the profiler\'s cost per kernel from whole calls', () => {
+  // Whole call = 0.01 ms + 0.02 ms/MB of large outputs + 0.1 ms/MB of results + the kernels' own
+  // time; the profiler adds 1.5 µs per kernel it times.
   const random = seededRandom(9);
   const rows = Array.from({ length: 60 }, () => {
     const kernels = 1 + Math.floor(random() * 20);
     const own = 0.01 + random() * 2;
     const mb = random() < 0.5 ? 0 : random() * 10;
-    return { kernels, out_mb: mb, kernel_ms: own + 0.0015 * kernels, run_ms: 0.01 + 0.02 * mb + own };
+    const result = random() * 0.5;
+    return { shape: { kernels, large_out_mb: mb, result_mb: result }, kernel_ms: own + 0.0015 * kernels, run_ms: 0.01 + 0.02 * mb + 0.1 * result + own };
   });
   const coef = fitOverhead(rows);
   assert.ok(Math.abs(coef[0] - 0.01) < 1e-6, `per call ${coef[0]}`);
   assert.ok(Math.abs(coef[2] - 0.02) < 1e-6, `per MB ${coef[2]}`);
+  assert.ok(Math.abs(coef[3] - 0.1) < 1e-6, `per result MB ${coef[3]}`);
   assert.ok(Math.abs(profilerMsPerKernel(coef) - 0.0015) < 1e-6, `profiler per kernel ${profilerMsPerKernel(coef)}`);
   // The profiler's cost is not part of a plain call.
-  assert.ok(Math.abs(overheadMs(coef, 10, 2) - (0.01 + 0.04)) < 1e-6);
+  assert.ok(Math.abs(overheadMs(coef, { kernels: 10, large_out_mb: 2, result_mb: 0.1 }) - (0.01 + 0.04 + 0.01)) < 1e-6);
 });
 
 test('samplesOf: profiled kernel times less the profiler\'s cost, scaled to the plain whole call minus its overhead', () => {
@@ -201,11 +217,11 @@ test('samplesOf: profiled kernel times less the profiler\'s cost, scaled to the 
     id: 'm', family: 'vgg', description: 'test', set: 'fit', kernels: { 'cpu/t1': kernels },
     runs: { 'cpu/t1': [{ cpu_util: 0, run_ms: 0.05, run_ms_a: 0.05, run_ms_b: 0.05, kernel_ms }] },
   };
-  const level = { cpu_util: 0, coef: [0.01, -0.001, 0, 1], n: 1 };
+  const level = { cpu_util: 0, coef: [0.01, -0.001, 0, 0, 1], n: 1 };
   const samples = samplesOf([model], 'cpu', [level]);
   assert.equal(samples.length, kernels.length);
   const total = samples.reduce((s, x) => s + x.ms, 0);
-  assert.ok(Math.abs(total - (0.05 - overheadMs(level.coef, kernels.length, 0))) < 1e-9, `kernels add up to ${total}`);
+  assert.ok(Math.abs(total - (0.05 - overheadMs(level.coef, callShape(kernels)))) < 1e-9, `kernels add up to ${total}`);
   // Shares follow the times less 1 µs each, not the raw profiled times.
   const own = kernels.map((k) => kernel_ms[k.name] - 0.001);
   samples.forEach((x, i) => assert.ok(Math.abs(x.ms / total - own[i] / own.reduce((a, b) => a + b, 0)) < 1e-9));

@@ -12,8 +12,9 @@ import { leastSquares, nnls } from './nnls';
  * activation / sum, thread count and CPU utilization) predicting log(measured / baseline). The
  * baseline carries the trend beyond the sampled range (a forest cannot extrapolate); the forest
  * learns what FLOPs miss (depthwise and small-channel convolutions, cache effects, blocking).
- * A whole call adds a per-call overhead per level: o0 + o1·kernels + o2·MB of large outputs (the session's
- * run, input and output copies, the executor's per-kernel step, allocating the outputs), fitted on
+ * A whole call adds a per-call overhead per level: o0 + o1·kernels + o2·MB of large kernel outputs +
+ * o3·MB of results (the session's run, the executor's per-kernel step, allocating the outputs,
+ * copying the results into JavaScript: ~0.1 ms per MB here), fitted on
  * plain whole calls (fitOverhead). The kernels are fitted on their profiled times scaled so that
  * each model's kernels add up to its plain whole call minus that overhead: the profiler's own
  * cost per kernel never reaches the predictions.
@@ -28,8 +29,10 @@ export interface ClassModel {
 
 export interface OverheadLevel {
   cpu_util: number;
-  /** ms per call, per kernel (negative: the profiler's own cost) and per MB of large kernel outputs (allocated per run: no memory arena); then α, the plain / profiled kernel time ratio. */
+  /** ms per call, per kernel (negative: the profiler's own cost), per MB of large kernel outputs (allocated per run: no memory arena) and per MB of results; then α, the plain / profiled kernel time ratio. */
   coef: number[];
+  /** The whole-call model (fitCallModel): coefficients of callRow, fitted on plain whole calls against the forests' kernel predictions. */
+  call?: number[];
   n: number;
 }
 
@@ -77,7 +80,7 @@ export function fitBaseline(samples: { x: number[]; ms: number }[]): number[] {
   if (samples.length === 0) return [0.001, 0, 0];
   const rows = samples.map((s) => baselineRow(s.x).map((v) => v / s.ms));
   const coef = nnls(rows, samples.map(() => 1));
-  if (coef[0] < 0.001) coef[0] = 0.001;
+  if (coef[0] < 0.0001) coef[0] = 0.0001;
   return coef;
 }
 
@@ -131,41 +134,62 @@ export function predictClass(model: ClassModel, xs: number[][]): number[] {
   return xs.map((x, i) => baselineMs(model.baseline, x) * Math.exp(corrections[i]));
 }
 
+/** What a whole call does besides its kernels' own work: the features of its overhead. */
+export interface CallShape {
+  kernels: number;
+  /** MB of kernel outputs of LARGE_OUTPUT_MB or more (largeOutputMb). */
+  large_out_mb: number;
+  /** MB of the graph's outputs (resultMb): copied out of onnxruntime into JavaScript on every call. */
+  result_mb: number;
+}
+
+export function callShape(kernels: Kernel[]): CallShape {
+  return { kernels: kernels.length, large_out_mb: largeOutputMb(kernels), result_mb: resultMb(kernels) };
+}
+
 /**
  * Fit the per-call overhead of one level from whole calls: run_ms ≈ o0 + o1·kernels + o2·MB of
- * kernel outputs + α·(Σ profiled kernel ms), by least squares on error relative to the whole call
- * (small and large models count alike). o1 comes out negative where the profiler adds its own
- * cost to every kernel it times (profilerMsPerKernel); returns [o0, o1, o2, α].
+ * large kernel outputs + o3·MB of results + α·(Σ profiled kernel ms), by least squares on error
+ * relative to the whole call (small and large models count alike). o1 comes out negative where
+ * the profiler adds its own cost to every kernel it times (profilerMsPerKernel); returns
+ * [o0, o1, o2, o3, α].
  */
-export function fitOverhead(rows: { kernels: number; out_mb: number; kernel_ms: number; run_ms: number }[]): number[] {
-  if (rows.length < 4) return [0, 0, 0, 1];
-  const c = leastSquares(rows.map((r) => [...overheadRow(r.kernels, r.out_mb), r.kernel_ms].map((v) => v / r.run_ms)), rows.map(() => 1));
+export function fitOverhead(rows: { shape: CallShape; kernel_ms: number; run_ms: number }[]): number[] {
+  if (rows.length < 5) return [0, 0, 0, 0, 1];
+  const c = leastSquares(rows.map((r) => [...overheadRow(r.shape), r.kernel_ms].map((v) => v / r.run_ms)), rows.map(() => 1));
   return c.map((v) => Number(v.toPrecision(5)));
 }
 
-/** What a plain call adds to its kernels (ms) from a level's coefficients: the per-call, per-kernel (when positive) and per-MB costs. */
-export function overheadMs(coef: number[], kernels: number, outMb: number): number {
-  const [o0 = 0, o1 = 0, o2 = 0] = coef;
-  return Math.max(0, o0) + Math.max(0, o1) * kernels + Math.max(0, o2) * outMb;
+/** What a plain call adds to its kernels (ms) from a level's coefficients: the per-call, per-kernel (when positive), per-MB and per-result-MB costs. */
+export function overheadMs(coef: number[], shape: CallShape): number {
+  return overheadRow(shape).reduce((sum, v, i) => sum + Math.max(0, coef[i] ?? 0) * v, 0);
 }
 
 /** The profiler's own cost per timed kernel (ms), from a level's coefficients: −o1/α when o1 < 0. */
 export function profilerMsPerKernel(coef: number[]): number {
-  const [, o1 = 0, , alpha = 1] = coef;
+  const o1 = coef[1] ?? 0;
+  const alpha = coef[4] ?? 1;
   return o1 < 0 && alpha > 0 ? -o1 / alpha : 0;
 }
 
-function overheadRow(kernels: number, outMb: number): number[] {
-  return [1, kernels, outMb];
+function overheadRow(shape: CallShape): number[] {
+  return [1, shape.kernels, shape.large_out_mb, shape.result_mb];
 }
 
 /** Outputs from this size (MB) on cost their allocation: fresh pages, with no memory arena (smaller ones come from the heap). */
 const LARGE_OUTPUT_MB = 0.5;
 
+const mbOf = (shape: number[] | undefined) => (shape ? (shape.reduce((a, b) => a * b, 1) * 4) / 1e6 : 0);
+
 /** MB of the kernels' outputs of LARGE_OUTPUT_MB or more: what a run allocates page by page. */
-export function outputMb(kernels: Kernel[]): number {
-  const mb = kernels.flatMap((k) => k.outputShapes.map((shape) => (shape ? (shape.reduce((a, b) => a * b, 1) * 4) / 1e6 : 0)));
-  return mb.filter((v) => v >= LARGE_OUTPUT_MB).reduce((a, b) => a + b, 0);
+export function largeOutputMb(kernels: Kernel[]): number {
+  return kernels.flatMap((k) => k.outputShapes.map(mbOf)).filter((v) => v >= LARGE_OUTPUT_MB).reduce((a, b) => a + b, 0);
+}
+
+/** MB of the graph's outputs (kernels' graphOutputs; lists without them: the last kernel's first output). */
+export function resultMb(kernels: Kernel[]): number {
+  if (!kernels.some((k) => k.graphOutputs)) return mbOf(kernels[kernels.length - 1]?.outputShapes[0]);
+  return kernels.reduce((sum, k) => sum + (k.graphOutputs ?? []).reduce((s, i) => s + mbOf(k.outputShapes[i]), 0), 0);
 }
 
 export interface KernelPrediction {
@@ -182,6 +206,30 @@ export interface ModelPrediction {
   total_ms: number;
 }
 
+/**
+ * The whole-call model's features: [1, kernels per class (KERNEL_CLASSES order), MB of large
+ * kernel outputs, MB of results, Σ of the forests' kernel predictions (ms)].
+ */
+function callRow(kernels: Kernel[], kernelMs: number[]): number[] {
+  const shape = callShape(kernels);
+  return [1, ...KERNEL_CLASSES.map((c) => kernels.filter((k) => k.kclass === c).length), shape.large_out_mb, shape.result_mb, kernelMs.reduce((a, b) => a + b, 0)];
+}
+
+/**
+ * Fit the whole-call model of one level: run_ms ≈ o0 + Σ_class o_class·kernels of the class +
+ * o2·MB of large outputs + o3·MB of results + α·Σ predicted kernel ms, by least squares on error
+ * relative to the whole call. The forests learn from profiled kernel times, which for kernels of
+ * a few microseconds are mostly the profiler's own cost and its 1 µs steps; this last step
+ * learns from the whole calls themselves what each kernel adds to one (a constant per class,
+ * negative where the forests over-predict tiny kernels) and what a call costs besides.
+ */
+export function fitCallModel(rows: { kernels: Kernel[]; kernel_ms: number[]; run_ms: number }[]): number[] | undefined {
+  const width = KERNEL_CLASSES.length + 4;
+  if (rows.length < 2 * width) return undefined;
+  const c = leastSquares(rows.map((r) => callRow(r.kernels, r.kernel_ms).map((v) => v / r.run_ms)), rows.map(() => 1));
+  return c.map((v) => Number(v.toPrecision(5)));
+}
+
 /** Predict every kernel of a graph and the whole call on `ep` with `threads` at `cpuUtil`. */
 export function predictKernels(predictor: KernelPredictorFile, kernels: Kernel[], ep: string, threads: number, cpuUtil: number): ModelPrediction {
   const m = predictor.models[ep];
@@ -195,17 +243,31 @@ export function predictKernels(predictor: KernelPredictorFile, kernels: Kernel[]
     const preds = predictClass(model, idx.map((i) => kernelFeatureVector(kernels[i], threads, cpuUtil)));
     idx.forEach((i, j) => (ms[i] = preds[j]));
   }
+  const levels = m.overhead.filter((o) => o.call);
+  if (levels.length && levels.length === m.overhead.length) {
+    // The whole-call model, its coefficients interpolated between levels: each kernel gets
+    // α·(its forest prediction) + its class's constant (never below 0), the call the rest.
+    const coef = levels[0].call!.map((_, j) => interpolateOverUtilization(levels.map((o) => ({ u: o.cpu_util, value: o.call![j] })), cpuUtil));
+    const alpha = coef[coef.length - 1];
+    const shape = callShape(kernels);
+    const perKernel = ms.map((v, i) => Math.max(0, alpha * v + coef[1 + KERNEL_CLASSES.indexOf(kernels[i].kclass)]));
+    const overhead = Math.max(0, coef[0] + coef[KERNEL_CLASSES.length + 1] * shape.large_out_mb + coef[KERNEL_CLASSES.length + 2] * shape.result_mb);
+    return prediction(ep, threads, cpuUtil, kernels, perKernel, overhead);
+  }
   const overhead = m.overhead.length
-    ? interpolateOverUtilization(m.overhead.map((o) => ({ u: o.cpu_util, value: overheadMs(o.coef, kernels.length, outputMb(kernels)) })), cpuUtil)
+    ? interpolateOverUtilization(m.overhead.map((o) => ({ u: o.cpu_util, value: overheadMs(o.coef, callShape(kernels)) })), cpuUtil)
     : 0;
-  const kernelSum = ms.reduce((a, b) => a + b, 0);
+  return prediction(ep, threads, cpuUtil, kernels, ms, overhead);
+}
+
+function prediction(ep: string, threads: number, cpuUtil: number, kernels: Kernel[], ms: number[], overhead: number): ModelPrediction {
   return {
     ep,
     threads,
     cpu_util: cpuUtil,
     kernels: kernels.map((kernel, i) => ({ kernel, ms: ms[i] })),
     overhead_ms: overhead,
-    total_ms: overhead + kernelSum,
+    total_ms: overhead + ms.reduce((a, b) => a + b, 0),
   };
 }
 

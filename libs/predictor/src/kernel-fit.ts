@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { ExecutionProvider } from '@outlet/inference';
 import { loadModelPackage } from '@outlet/model-package';
 import { describeMachine, LoadGenerator, PROFILED_EPS, probeProviders } from '@outlet/profiler';
-import { fitClasses, fitOverhead, outputMb, overheadMs, profilerMsPerKernel, ForestOptions, KernelPredictorFile, KernelSample, OverheadLevel, predictKernels } from './forest';
+import { callShape, CallShape, fitCallModel, fitClasses, fitOverhead, overheadMs, profilerMsPerKernel, ForestOptions, KernelPredictorFile, KernelSample, OverheadLevel, predictKernels } from './forest';
 import { measureModels, MeasuredRun, MeasureModel } from './kernel-measure';
 import { BLOCK_FAMILIES, BlockFamily, BlockModel, generateArchitectures, generateBlocks } from './kernel-zoo';
 import { Kernel, KERNEL_FEATURES, kernelFeatureVector, runtimeKernels } from './kernels';
@@ -39,7 +39,7 @@ export interface KernelFitOptions {
 
 export const KERNEL_FIT_DEFAULTS: Omit<KernelFitOptions, 'packages'> = {
   count: 300, refine: 100, seed: 11, holdoutShare: 0.25, levels: [0, 0.25, 0.5, 0.75, 0.9], threads: [1],
-  warmup: 3, runs: 20, groupSize: 8, maxMsPerModel: 400, architectures: true,
+  warmup: 3, runs: 20, groupSize: 1, maxMsPerModel: 400, architectures: true,
 };
 export const KERNEL_FIT_QUICK: Omit<KernelFitOptions, 'packages'> = {
   ...KERNEL_FIT_DEFAULTS, count: 60, refine: 20, levels: [0, 0.5], runs: 12, maxMsPerModel: 200,
@@ -90,7 +90,7 @@ const parseKey = (k: string) => ({ ep: k.split('/')[0], threads: Number(k.split(
 /** The per-call overhead of every level (fitOverhead) for one provider, from its measured whole calls. */
 function fitOverheads(models: MeasuredModel[], ep: string, levels: number[], threads: number[]): OverheadLevel[] {
   return levels.map((u) => {
-    const rows: { kernels: number; out_mb: number; kernel_ms: number; run_ms: number }[] = [];
+    const rows: { shape: CallShape; kernel_ms: number; run_ms: number }[] = [];
     for (const m of models) {
       for (const t of threads) {
         const k = key(ep, t);
@@ -98,7 +98,8 @@ function fitOverheads(models: MeasuredModel[], ep: string, levels: number[], thr
         const kernels = m.kernels[k];
         if (!r || !kernels || Object.keys(r.kernel_ms).length === 0) continue;
         const sum = kernels.reduce((s, kern) => s + (r.kernel_ms[kern.name] ?? 0), 0);
-        rows.push({ kernels: kernels.length, out_mb: outputMb(kernels), kernel_ms: sum, run_ms: r.run_ms });
+        if (!plausibleProfile(sum, r.run_ms)) continue;
+        rows.push({ shape: callShape(kernels), kernel_ms: sum, run_ms: r.run_ms });
       }
     }
     return { cpu_util: u, coef: fitOverhead(rows), n: rows.length };
@@ -106,9 +107,18 @@ function fitOverheads(models: MeasuredModel[], ep: string, levels: number[], thr
 }
 
 /**
+ * Whether a profile's kernels (sum, ms) fit the plain whole call: within 1/4..4 of it. Beyond, the
+ * profiled runs met something the plain ones did not (a page-fault storm, a long preemption:
+ * once, a 0.3 ms kernel profiled at 16 ms under load), and the model is left out of the fit.
+ */
+function plausibleProfile(kernelMs: number, runMs: number): boolean {
+  return kernelMs > 0 && kernelMs / runMs <= 4 && kernelMs / runMs >= 0.25;
+}
+
+/**
  * Kernel samples of one provider's measured models: each kernel's profiled time less the
  * profiler's own cost per kernel, scaled so that the model's kernels add up to its plain whole
- * call minus the call's overhead (the ratio kept within 1/4..4, against a broken measurement).
+ * call minus the call's overhead (models whose profile does not fit their whole call left out).
  */
 export function samplesOf(models: MeasuredModel[], ep: string, overhead: OverheadLevel[]): KernelSample[] {
   const list: KernelSample[] = [];
@@ -124,8 +134,9 @@ export function samplesOf(models: MeasuredModel[], ep: string, overhead: Overhea
         const own = (kernel: Kernel) => Math.max(0.1 * r.kernel_ms[kernel.name], r.kernel_ms[kernel.name] - profiler);
         const timed = kernels.filter((kernel) => (r.kernel_ms[kernel.name] ?? 0) > 0);
         const sum = timed.reduce((s, kernel) => s + own(kernel), 0);
-        if (sum <= 0) continue;
-        const callOverhead = level ? overheadMs(level.coef, kernels.length, outputMb(kernels)) : 0;
+        const callOverhead = level ? overheadMs(level.coef, callShape(kernels)) : 0;
+        if (!plausibleProfile(timed.reduce((s, kernel) => s + r.kernel_ms[kernel.name], 0), r.run_ms)) continue;
+        // Tiny models' own times are a few profiler microseconds: the ratio is kept within 1/4..4.
         const scale = Math.min(4, Math.max(0.25, (r.run_ms - callOverhead) / sum));
         for (const kernel of timed) list.push({ kclass: kernel.kclass, x: kernelFeatureVector(kernel, threads, r.cpu_util), ms: own(kernel) * scale });
       }
@@ -141,7 +152,24 @@ export function fitFromMeasured(models: MeasuredModel[], levels: number[], threa
   for (const ep of eps) {
     const overhead = fitOverheads(models, ep, levels, threads);
     const samples = samplesOf(models, ep, overhead);
-    if (samples.length) out[ep] = { classes: fitClasses(samples, forest), overhead, threads, levels };
+    if (!samples.length) continue;
+    out[ep] = { classes: fitClasses(samples, forest), overhead, threads, levels };
+    // Then the whole-call model of every level, on the forests' predictions.
+    const kernelOnly: KernelPredictorFile = { format: 1, kind: 'kernel-predictor', created_at: '', feature_names: [], models: { [ep]: { ...out[ep], overhead: [] } } };
+    for (const level of overhead) {
+      const rows = [];
+      for (const m of models) {
+        for (const t of threads) {
+          const r = m.runs[key(ep, t)]?.find((x) => x.cpu_util === level.cpu_util);
+          const kernels = m.kernels[key(ep, t)];
+          if (!r || !kernels) continue;
+          const predicted = predictKernels(kernelOnly, kernels, ep, t, level.cpu_util);
+          rows.push({ kernels, kernel_ms: predicted.kernels.map((k) => k.ms), run_ms: r.run_ms });
+        }
+      }
+      const call = fitCallModel(rows);
+      if (call) level.call = call;
+    }
   }
   return out;
 }

@@ -11,24 +11,34 @@ import { LoadGenerator, measureUtilization, randomFeeds, summarize } from '@outl
  * (held by the load generator) and per group of models:
  * - every model gets two sessions: a plain one (the whole-call time, what a caller sees) and one
  *   with onnxruntime's profiler on (each kernel's own time, `<node>_kernel_time` events);
- * - warm-up runs of both, then `runs` rounds round-robin over the group's plain sessions, so that
- *   slow drifts of a shared machine fall on all models alike, then as many over the profiled ones;
+ * - once per process, the JavaScript side of a call (onnxruntime-node's wrapper, the promise) is
+ *   run until V8 has optimized it (warmUpProcess): a fresh process calls a 10 µs model up to 40 %
+ *   slower than one that has made a few thousand calls, as a serving worker has;
+ * - warm-up runs (at least `warmup`, and at least WARMUP_MS per plain session), then `runs`
+ *   rounds round-robin over the group's models (a group of 1, the default of the fit and of
+ *   `outlet predict --measure`: each model alone, run over and over, as a worker runs it), then as
+ *   many over the profiled sessions;
  *   each visit runs the model `burst` times and times the last (caches warm from its own run, as
  *   for a model run over and over, not cold from the group's other models);
- * - robust statistics: the median of the runs (the profiler's warm-up events dropped);
- * - repeatability: the plain runs of the first and second half of the rounds give two independent
+ * - robust statistics: the median of the whole calls; per kernel the 20 % trimmed mean of its
+ *   profiled times (the profiler's warm-up events dropped), which, unlike a median, resolves
+ *   below the profiler's whole microseconds;
+ * - several plain sessions per model (`sessions`, 4 by default), one after the other: one
+ *   session's buffers can sit badly in the caches and run 10–20 % slower for its whole life, so
+ *   the whole-call median pools the runs of all of them;
+ * - repeatability: the plain runs of the even and of the odd sessions give two independent
  *   medians (`run_ms_a`, `run_ms_b`); their relative difference is the noise floor.
  * Sessions have an explicit intra-op thread budget and no inter-op threads (sessionOptions), and
  * the measuring thread can be pinned to cores (`cpus`).
  */
 export interface MeasuredRun {
   cpu_util: number;
-  /** Median whole-call ms of the plain session. */
+  /** Median whole-call ms of the plain sessions. */
   run_ms: number;
-  /** Medians of the first and second half of the rounds. */
+  /** Medians of the even and of the odd plain sessions' runs. */
   run_ms_a: number;
   run_ms_b: number;
-  /** Median ms of each kernel, by node name of the optimized graph (profiled session). */
+  /** Trimmed mean ms of each kernel, by node name of the optimized graph (profiled session). */
   kernel_ms: Record<string, number>;
 }
 
@@ -43,8 +53,10 @@ export interface KernelMeasureOptions {
   levels: number[];
   warmup: number;
   runs: number;
-  /** Models timed round-robin together (8 by default). */
+  /** Models timed round-robin together (1 by default: each alone). */
   groupSize?: number;
+  /** Plain sessions per model, visited in turn (4 by default). */
+  sessions?: number;
   /** Runs per visit of a model in a round, the last one timed (2 by default): warm caches, as a model run again and again is. */
   burst?: number;
   /** Stop a group's rounds once this many ms per model are spent (after minRuns). */
@@ -62,6 +74,29 @@ export interface KernelMeasureOptions {
 }
 
 const median = (xs: number[]) => summarize(xs).median;
+
+/** Mean of the middle (1 − 2·cut) of the values. */
+export function trimmedMean(xs: number[], cut = 0.2): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const drop = Math.floor(sorted.length * cut);
+  const kept = sorted.length - 2 * drop > 0 ? sorted.slice(drop, sorted.length - drop) : sorted;
+  return kept.reduce((a, b) => a + b, 0) / kept.length;
+}
+
+/** Warm-up time per model (ms), beyond the `warmup` runs. */
+const WARMUP_MS = 20;
+/** Calls that warm up the process's JavaScript path (warmUpProcess), or this many ms. */
+const PROCESS_WARMUP_CALLS = 10000;
+const PROCESS_WARMUP_MS = 1000;
+let processWarm = false;
+
+/** Once per process: call a session until V8 has optimized the JavaScript side of a run. */
+async function warmUpProcess(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>): Promise<void> {
+  if (processWarm) return;
+  const began = performance.now();
+  for (let i = 0; i < PROCESS_WARMUP_CALLS && performance.now() - began < PROCESS_WARMUP_MS; i++) await session.run(feeds);
+  processWarm = true;
+}
 
 interface ProfileEvent {
   cat?: string;
@@ -97,8 +132,9 @@ async function timed(session: ort.InferenceSession, feeds: Record<string, ort.Te
 
 /** Measure every model at every level (see the protocol above). Results per model id, one per level. */
 export async function measureModels(models: MeasureModel[], o: KernelMeasureOptions): Promise<Map<string, MeasuredRun[]>> {
-  const groupSize = Math.max(1, o.groupSize ?? 8);
+  const groupSize = Math.max(1, o.groupSize ?? 1);
   const { maxMsPerModel = Infinity, minRuns = 6, burst = 2 } = o;
+  const sessions = Math.max(1, o.sessions ?? 4);
   const results = new Map<string, MeasuredRun[]>(models.map((m) => [m.id, []]));
   const load = o.load ?? new LoadGenerator();
   const total = models.length * o.levels.length;
@@ -116,43 +152,49 @@ export async function measureModels(models: MeasureModel[], o: KernelMeasureOpti
         const group = models.slice(g, g + groupSize);
         const opened = [];
         for (const [k, m] of group.entries()) {
-          const plain = await ort.InferenceSession.create(m.bytes, sessionOptions(o.ep, o.threads));
+          const plains = [];
+          for (let i = 0; i < sessions; i++) plains.push(await ort.InferenceSession.create(m.bytes, sessionOptions(o.ep, o.threads)));
           const prefix = join(dir, `p${g + k}-u${Math.round(u * 100)}`);
           const profiled = o.plainOnly
             ? undefined
             : await ort.InferenceSession.create(m.bytes, { ...sessionOptions(o.ep, o.threads), enableProfiling: true, profileFilePrefix: prefix });
-          opened.push({ m, plain, profiled, prefix, feeds: randomFeeds(m.bytes, g + k + 1), times: [] as number[] });
+          opened.push({ m, plains, profiled, prefix, feeds: randomFeeds(m.bytes, g + k + 1), times: plains.map(() => [] as number[]) });
         }
         try {
-          for (const s of opened) {
-            for (let w = 0; w < o.warmup; w++) {
-              await s.plain.run(s.feeds);
-              if (s.profiled) await s.profiled.run(s.feeds);
-            }
-          }
+          await warmUpProcess(opened[0].plains[0], opened[0].feeds);
+          for (const s of opened) for (let w = 0; w < o.warmup && s.profiled; w++) await s.profiled.run(s.feeds);
           // Plain rounds first, then as many profiled rounds: a profiled run between two plain
-          // ones would leave its own cache and allocation traces in the plain timings.
-          const began = performance.now();
+          // ones would leave its own cache and allocation traces in the plain timings. The plain
+          // sessions take turns phase by phase (each warmed up first), not round by round, which
+          // would leave every visit's buffers cold from the other sessions'.
+          // Per phase at least runs/sessions rounds (fewer, not under minRuns, for slow models
+          // past the time budget); fast models keep going within the budget, up to 10× that:
+          // the medians of 20 µs calls need many more runs than those of 20 ms ones.
+          const perPhase = Math.ceil(o.runs / sessions);
+          const budget = (maxMsPerModel * group.length) / sessions;
           let rounds = 0;
-          // At least `runs` rounds (fewer, not under minRuns, for slow models past the time
-          // budget); fast models keep going within the budget, up to 10× runs: the medians of
-          // 20 µs calls need many more runs than those of 20 ms ones.
-          const budget = maxMsPerModel * group.length;
-          for (let round = 0; round < 10 * o.runs; round++) {
+          for (let i = 0; i < sessions; i++) {
             for (const s of opened) {
-              for (let b = 1; b < burst; b++) await s.plain.run(s.feeds);
-              s.times.push(await timed(s.plain, s.feeds));
+              const began = performance.now();
+              for (let w = 0; w < o.warmup || performance.now() - began < WARMUP_MS; w++) await s.plains[i].run(s.feeds);
             }
-            rounds += 1;
-            const spent = performance.now() - began;
-            if (round + 1 >= o.runs ? spent > budget / 2 : round + 1 >= minRuns && spent > budget) break;
+            const began = performance.now();
+            for (let round = 0; round < 10 * perPhase; round++) {
+              for (const s of opened) {
+                for (let b = 1; b < burst; b++) await s.plains[i].run(s.feeds);
+                s.times[i].push(await timed(s.plains[i], s.feeds));
+              }
+              rounds += 1;
+              const spent = performance.now() - began;
+              if (round + 1 >= perPhase ? spent > budget / 2 : round + 1 >= Math.max(1, Math.ceil(minRuns / sessions)) && spent > budget) break;
+            }
           }
           for (let round = 0; round < rounds; round++) {
             for (const s of opened) for (let b = 0; b < burst && s.profiled; b++) await s.profiled.run(s.feeds);
           }
         } finally {
           for (const s of opened) {
-            await s.plain.release();
+            for (const plain of s.plains) await plain.release();
             if (s.profiled) await s.profiled.release();
           }
         }
@@ -164,14 +206,18 @@ export async function measureModels(models: MeasureModel[], o: KernelMeasureOpti
             if (!file) throw new Error(`onnxruntime wrote no profile for ${s.m.id}`);
             const events = JSON.parse(readFileSync(join(dir, file), 'utf8')) as ProfileEvent[];
             rmSync(join(dir, file), { force: true });
-            kernel_ms = Object.fromEntries([...kernelTimesFromProfile(events, o.warmup, burst)].map(([k, v]) => [k, median(v)]));
+            kernel_ms = Object.fromEntries([...kernelTimesFromProfile(events, o.warmup, burst)].map(([k, v]) => [k, trimmedMean(v)]));
           }
-          const half = Math.floor(s.times.length / 2);
+          // With one session, its first and second half of the rounds.
+          const all = s.times.flat();
+          const [a, b] = sessions > 1
+            ? [s.times.filter((_, i) => i % 2 === 0).flat(), s.times.filter((_, i) => i % 2 === 1).flat()]
+            : [all.slice(0, Math.floor(all.length / 2)), all.slice(Math.floor(all.length / 2))];
           results.get(s.m.id)!.push({
             cpu_util: u,
-            run_ms: median(s.times),
-            run_ms_a: median(s.times.slice(0, half)),
-            run_ms_b: median(s.times.slice(half)),
+            run_ms: median(all),
+            run_ms_a: median(a),
+            run_ms_b: median(b),
             kernel_ms,
           });
         }

@@ -45,6 +45,8 @@ export interface Kernel {
   label: string;
   inputShapes: (number[] | undefined)[];
   outputShapes: (number[] | undefined)[];
+  /** Indexes of the outputs that are the graph's outputs (what a call copies back to the caller). */
+  graphOutputs?: number[];
   config: Record<(typeof CONFIG_FEATURES)[number], number>;
 }
 
@@ -80,6 +82,7 @@ export function listKernels(model: onnx.IModelProto): Kernel[] {
     throw new Error(`cannot cost every kernel: ${cost.unresolved.map((u) => `${u.node} (${u.opType}): ${u.problem}`).join('; ')}`);
   }
   const nodes = model.graph?.node ?? [];
+  const graphOutputs = new Set((model.graph?.output ?? []).map((o) => o.name ?? ''));
   const kernels: Kernel[] = [];
   cost.nodes.forEach((n, i) => {
     const node = nodes[i];
@@ -96,6 +99,7 @@ export function listKernels(model: onnx.IModelProto): Kernel[] {
     const output = dims(n.outputShapes[0], nhwc);
     const mflop = n.flops / 1e6;
     const mbytes = n.bytes / 1e6;
+    const results = (node.output ?? []).map((name, j) => (graphOutputs.has(name) ? j : -1)).filter((j) => j >= 0);
     kernels.push({
       name: node.name || `${n.opType}_${i}`,
       opType: n.opType,
@@ -104,6 +108,7 @@ export function listKernels(model: onnx.IModelProto): Kernel[] {
       label: `${n.opType}${activation ? `+${activation}` : ''}${hasSum ? '+Sum' : ''}`,
       inputShapes: n.inputShapes,
       outputShapes: n.outputShapes,
+      ...(results.length && { graphOutputs: results }),
       config: {
         in_c: input.c,
         in_h: input.h,

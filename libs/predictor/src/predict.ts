@@ -86,7 +86,7 @@ async function predictPieces(predictor: KernelPredictorFile, pieces: { piece: st
   }
   if (o.measure) {
     const measured = await measureModels(pieces.map((p, i) => ({ id: String(i), bytes: readFileSync(p.file) })), {
-      ep: o.ep, threads: o.threads, levels: [o.cpuUtil], warmup: o.warmup ?? 3, runs: o.runs ?? 20, groupSize: pieces.length,
+      ep: o.ep, threads: o.threads, levels: [o.cpuUtil], warmup: o.warmup ?? 3, runs: o.runs ?? 20,
       cpus: defaultMeasureCpus(o.threads),
     });
     reports.forEach((r, i) => {

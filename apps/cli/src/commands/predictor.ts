@@ -99,7 +99,7 @@ export function registerPredictor(program: Command): void {
     .option('--levels <list>', `background CPU utilization levels (default ${KERNEL_FIT_DEFAULTS.levels.join(',')})`)
     .option('--threads <list>', 'intra-op thread counts to fit (default 1)')
     .option('--runs <n>', `timed rounds per model and level (default ${KERNEL_FIT_DEFAULTS.runs})`)
-    .option('--group <n>', `models timed round-robin together (default ${KERNEL_FIT_DEFAULTS.groupSize}; 1: each alone, as outlet predict --measure times a file)`)
+    .option('--group <n>', `models timed round-robin together (default ${KERNEL_FIT_DEFAULTS.groupSize}: each alone, run over and over, as outlet predict --measure times a file and a worker runs it)`)
     .option('--seed <n>', `block sampling and split seed (default ${KERNEL_FIT_DEFAULTS.seed})`)
     .option('--eps <list>', 'execution providers to try (default cpu,webgpu,cuda)')
     .option('--packages <list>', 'model package folders whose pieces are scored (default: every package in the models folder)', commaList)
