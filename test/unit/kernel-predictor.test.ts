@@ -8,7 +8,7 @@ import { analyzeModel, AttributeType, onnx, OnnxWriter, seededRandom } from '@ou
 import { summarize } from '@outlet/profiler';
 import {
   batchNorm, fitClass, fitClasses, generateArchitectures, generateBlocks, KERNEL_CLASSES, KERNEL_FEATURES, KernelPredictorFile, KernelSample,
-  callShape, fitOverhead, kernelFeatureVector, kernelTimesFromProfile, listKernels, MeasuredModel, overheadMs, predictClass, predictKernels,
+  callShape, fitCallModel, fitOverhead, kernelFeatureVector, kernelTimesFromProfile, listKernels, MeasuredModel, overheadMs, predictClass, predictKernels,
   profilerMsPerKernel, resultMb, runtimeKernels, samplesOf, trimmedMean,
 } from '@outlet/predictor';
 
@@ -210,6 +210,30 @@ test('fitOverhead recovers the per-call cost, the per-MB costs and the profiler\
   assert.ok(Math.abs(overheadMs(coef, { kernels: 10, large_out_mb: 2, result_mb: 0.1 }) - (0.01 + 0.04 + 0.01)) < 1e-6);
 });
 
+test('fitCallModel learns from whole calls what each kernel class adds to a call, besides the forests\' predictions', () => {
+  // Whole call = 5 µs + 0.9 × the kernels' predicted ms + 1 µs per conv − 0.5 µs per eltwise kernel + 0.1 ms per MB of results.
+  const [base] = listKernels(convRelu().model);
+  const random = seededRandom(4);
+  const rows = Array.from({ length: 80 }, () => {
+    const kernels = Array.from({ length: 1 + Math.floor(random() * 12) }, () => {
+      const kclass = KERNEL_CLASSES[Math.floor(random() * KERNEL_CLASSES.length)];
+      return { ...base, kclass, graphOutputs: undefined, outputShapes: [[1, 1 + Math.floor(random() * 64), 14, 14]] };
+    });
+    const kernel_ms = kernels.map(() => 0.001 + random() * 0.05);
+    const perClass = { conv: 0.001, eltwise: -0.0005 } as Record<string, number>;
+    const run_ms = 0.005 + kernels.reduce((sum, k, i) => sum + 0.9 * kernel_ms[i] + (perClass[k.kclass] ?? 0), 0) + 0.1 * resultMb(kernels);
+    return { kernels, kernel_ms, run_ms };
+  });
+  const call = fitCallModel(rows)!;
+  const at = (c: string) => call[1 + KERNEL_CLASSES.indexOf(c as never)];
+  assert.ok(Math.abs(call[0] - 0.005) < 1e-6, `per call ${call[0]}`);
+  assert.ok(Math.abs(at('conv') - 0.001) < 1e-6 && Math.abs(at('eltwise') + 0.0005) < 1e-6 && Math.abs(at('pool')) < 1e-6, `per kernel ${call}`);
+  assert.ok(Math.abs(call[call.length - 2] - 0.1) < 1e-4, `per result MB ${call[call.length - 2]}`);
+  assert.ok(Math.abs(call[call.length - 1] - 0.9) < 1e-6, `α ${call[call.length - 1]}`);
+  // Too few calls for its coefficients: no model.
+  assert.equal(fitCallModel(rows.slice(0, 10)), undefined);
+});
+
 test('samplesOf: profiled kernel times less the profiler\'s cost, scaled to the plain whole call minus its overhead', () => {
   const kernels = listKernels(convRelu().model).map((k, i) => ({ ...k, name: `k${i}` }));
   const kernel_ms = Object.fromEntries(kernels.map((k, i) => [k.name, 0.002 + 0.01 * i]));
@@ -245,6 +269,14 @@ test('predictKernels: whole call = per-call overhead + the kernels', async () =>
   assert.ok(Math.abs(pred.overhead_ms - (0.02 + 0.003 * kernels.length)) < 1e-12);
   assert.ok(Math.abs(pred.total_ms - pred.overhead_ms - sum) < 1e-12);
   assert.throws(() => predictKernels(p, kernels, 'webgpu', 1, 0), /no model for execution provider 'webgpu'/);
+  // With a whole-call model: each kernel α·forest + its class's constant, the call its own terms.
+  const call = [0.004, ...KERNEL_CLASSES.map((c) => (c === 'conv' ? 0.002 : 0)), 0, 0.1, 0.5];
+  const level = p.models.cpu.overhead[0];
+  const withCall: KernelPredictorFile = { ...p, models: { cpu: { ...p.models.cpu, overhead: [{ ...level, call }] } } };
+  const called = predictKernels(withCall, kernels, 'cpu', 1, 0);
+  called.kernels.forEach((k, i) => assert.ok(Math.abs(k.ms - (0.5 * pred.kernels[i].ms + (k.kernel.kclass === 'conv' ? 0.002 : 0))) < 1e-12));
+  assert.ok(Math.abs(called.overhead_ms - (0.004 + 0.1 * resultMb(kernels))) < 1e-12);
+  assert.ok(Math.abs(called.total_ms - called.overhead_ms - called.kernels.reduce((s, k) => s + k.ms, 0)) < 1e-12);
 });
 
 test('outlet predict --json: total_ms of one call, per-kernel predictions', () => {
