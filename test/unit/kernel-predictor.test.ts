@@ -254,7 +254,7 @@ test('samplesOf: profiled kernel times less the profiler\'s cost, scaled to the 
 function syntheticPredictor(): KernelPredictorFile {
   const samples = KERNEL_CLASSES.flatMap((c, i) => synthetic(30, 10 + i, c));
   return {
-    format: 1, kind: 'kernel-predictor', created_at: new Date().toISOString(), feature_names: [...KERNEL_FEATURES],
+    format: 2, kind: 'kernel-predictor', created_at: new Date().toISOString(), feature_names: [...KERNEL_FEATURES],
     models: { cpu: { classes: fitClasses(samples), overhead: [{ cpu_util: 0, coef: [0.02, 0.003, 0], n: 1 }], threads: [1], levels: [0] } },
   };
 }

@@ -37,7 +37,8 @@ export interface OverheadLevel {
 }
 
 export interface KernelPredictorFile {
-  format: 1;
+  /** 2: overhead coefficients [o0, o1, o2, o3, α] and the whole-call model. */
+  format: 2;
   kind: 'kernel-predictor';
   created_at: string;
   machine?: MachineDescription;

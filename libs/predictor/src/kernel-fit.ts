@@ -155,7 +155,7 @@ export function fitFromMeasured(models: MeasuredModel[], levels: number[], threa
     if (!samples.length) continue;
     out[ep] = { classes: fitClasses(samples, forest), overhead, threads, levels };
     // Then the whole-call model of every level, on the forests' predictions.
-    const kernelOnly: KernelPredictorFile = { format: 1, kind: 'kernel-predictor', created_at: '', feature_names: [], models: { [ep]: { ...out[ep], overhead: [] } } };
+    const kernelOnly: KernelPredictorFile = { format: 2, kind: 'kernel-predictor', created_at: '', feature_names: [], models: { [ep]: { ...out[ep], overhead: [] } } };
     for (const level of overhead) {
       const rows = [];
       for (const m of models) {
@@ -248,7 +248,7 @@ export function familyErrors(models: MeasuredModel[], levels: number[], threads:
   const folds = [models.filter((_, i) => i % 2 === 0), models.filter((_, i) => i % 2 === 1)];
   const errs: Record<string, number[]> = {};
   for (let f = 0; f < 2; f++) {
-    const trained: KernelPredictorFile = { format: 1, kind: 'kernel-predictor', created_at: '', feature_names: [], models: fitFromMeasured(folds[f], levels, threads, forest) };
+    const trained: KernelPredictorFile = { format: 2, kind: 'kernel-predictor', created_at: '', feature_names: [], models: fitFromMeasured(folds[f], levels, threads, forest) };
     for (const m of folds[1 - f]) {
       for (const [k, runs] of Object.entries(m.runs)) {
         const run = parseKey(k);
@@ -296,7 +296,7 @@ async function measureSet(
 
 /** A predictor file of fitted models, stamped with this machine. */
 function predictorFile(models: KernelPredictorFile['models']): KernelPredictorFile {
-  return { format: 1, kind: 'kernel-predictor', created_at: new Date().toISOString(), machine: describeMachine(), feature_names: [...KERNEL_FEATURES], models };
+  return { format: 2, kind: 'kernel-predictor', created_at: new Date().toISOString(), machine: describeMachine(), feature_names: [...KERNEL_FEATURES], models };
 }
 
 /**

@@ -15,7 +15,7 @@ export function defaultKernelPredictorPath(): string {
 export function loadKernelPredictor(path = defaultKernelPredictorPath()): KernelPredictorFile | undefined {
   if (!existsSync(path)) return undefined;
   const parsed = JSON.parse(readFileSync(path, 'utf8')) as KernelPredictorFile;
-  if (parsed.kind !== 'kernel-predictor' || parsed.format !== 1) throw new Error(`${path} is not a kernel predictor (format 1)`);
+  if (parsed.kind !== 'kernel-predictor' || parsed.format !== 2) throw new Error(`${path} is not a kernel predictor of this version (format 2; refit it: outlet predictor fit-kernels)`);
   return parsed;
 }
 

@@ -35,7 +35,7 @@ export function registerPredict(program: Command): void {
     .option('--threads <n>', 'intra-op threads of the session', positiveInteger, 1)
     .option('--cpu-util <u>', 'background CPU utilization 0..1', numberIn(0, 1), 0)
     .option('--predictor <path>', `kernel predictor (default ${defaultKernelPredictorPath()}, or $OUTLET_KERNEL_PREDICTOR)`)
-    .option('--measure', 'also measure: whole call (median, warm-up, interleaved) and each kernel (onnxruntime profiler), beside the prediction')
+    .option('--measure', 'also measure, with the fit\'s protocol: whole call (the median of four warmed sessions\' runs) and each kernel (onnxruntime profiler), beside the prediction')
     .option('--runs <n>', 'timed runs with --measure', positiveInteger, 20)
     .option('--json', 'print JSON: total_ms (one batch-1 call of the file; for a package, its segments in a row), pieces with per-kernel predictions')
     .action(async (target: string, opts: { ep: string; threads: number; cpuUtil: number; predictor?: string; measure?: boolean; runs: number; json?: boolean }) => {
