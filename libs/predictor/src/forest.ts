@@ -12,12 +12,13 @@ import { leastSquares, nnls } from './nnls';
  * activation / sum, thread count and CPU utilization) predicting log(measured / baseline). The
  * baseline carries the trend beyond the sampled range (a forest cannot extrapolate); the forest
  * learns what FLOPs miss (depthwise and small-channel convolutions, cache effects, blocking).
- * A whole call adds a per-call overhead per level: o0 + o1·kernels + o2·MB of large kernel outputs +
- * o3·MB of results (the session's run, the executor's per-kernel step, allocating the outputs,
- * copying the results into JavaScript: ~0.1 ms per MB here), fitted on
- * plain whole calls (fitOverhead). The kernels are fitted on their profiled times scaled so that
- * each model's kernels add up to its plain whole call minus that overhead: the profiler's own
- * cost per kernel never reaches the predictions.
+ * Per level, a first fit of plain whole calls against the profiled kernels (fitOverhead: o0 +
+ * o1·kernels + o2·MB of large kernel outputs + o3·MB of results + α·Σ profiled) gives the
+ * profiler's own cost per kernel; the forests are trained on the profiled times less that cost,
+ * scaled so that each model's kernels add up to its plain whole call minus the overhead. Then the
+ * whole-call model (fitCallModel) learns from the plain whole calls how a call adds up from the
+ * forests' predictions: a constant per call and per kernel of each class, α, the allocation of
+ * large outputs and the copy of the results into JavaScript (~0.13 ms per MB here).
  */
 export interface ClassModel {
   /** Baseline ms = coef · [1, mflop, mbytes]. */

@@ -55,7 +55,7 @@ export interface KernelMeasureOptions {
   runs: number;
   /** Models timed round-robin together (1 by default: each alone). */
   groupSize?: number;
-  /** Plain sessions per model, visited in turn (4 by default). */
+  /** Plain sessions per model, timed one after the other (4 by default). */
   sessions?: number;
   /** Runs per visit of a model in a round, the last one timed (2 by default): warm caches, as a model run again and again is. */
   burst?: number;
