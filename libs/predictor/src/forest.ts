@@ -232,19 +232,25 @@ export function fitCallModel(rows: { kernels: Kernel[]; kernel_ms: number[]; run
   return c.map((v) => Number(v.toPrecision(5)));
 }
 
-/** Predict every kernel of a graph and the whole call on `ep` with `threads` at `cpuUtil`. */
-export function predictKernels(predictor: KernelPredictorFile, kernels: Kernel[], ep: string, threads: number, cpuUtil: number): ModelPrediction {
-  const m = predictor.models[ep];
-  if (!m) throw new Error(`the kernel predictor has no model for execution provider '${ep}' (it has: ${Object.keys(predictor.models).join(', ') || 'none'})`);
+/** Each kernel's ms as its class's forest predicts it (before the whole-call model). */
+export function forestKernelMs(classes: Partial<Record<KernelClass, ClassModel>>, kernels: Kernel[], ep: string, threads: number, cpuUtil: number): number[] {
   const ms = new Array<number>(kernels.length).fill(0);
   for (const kclass of KERNEL_CLASSES) {
     const idx = kernels.map((k, i) => (k.kclass === kclass ? i : -1)).filter((i) => i >= 0);
     if (idx.length === 0) continue;
-    const model = m.classes[kclass] ?? m.classes.eltwise;
+    const model = classes[kclass] ?? classes.eltwise;
     if (!model) throw new Error(`the kernel predictor has no model for ${kclass} kernels on '${ep}'`);
     const preds = predictClass(model, idx.map((i) => kernelFeatureVector(kernels[i], threads, cpuUtil)));
     idx.forEach((i, j) => (ms[i] = preds[j]));
   }
+  return ms;
+}
+
+/** Predict every kernel of a graph and the whole call on `ep` with `threads` at `cpuUtil`. */
+export function predictKernels(predictor: KernelPredictorFile, kernels: Kernel[], ep: string, threads: number, cpuUtil: number): ModelPrediction {
+  const m = predictor.models[ep];
+  if (!m) throw new Error(`the kernel predictor has no model for execution provider '${ep}' (it has: ${Object.keys(predictor.models).join(', ') || 'none'})`);
+  const ms = forestKernelMs(m.classes, kernels, ep, threads, cpuUtil);
   const levels = m.overhead.filter((o) => o.call);
   if (levels.length && levels.length === m.overhead.length) {
     // The whole-call model, its coefficients interpolated between levels: each kernel gets

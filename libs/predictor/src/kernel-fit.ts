@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { ExecutionProvider } from '@outlet/inference';
 import { loadModelPackage } from '@outlet/model-package';
 import { describeMachine, LoadGenerator, PROFILED_EPS, probeProviders } from '@outlet/profiler';
-import { callShape, CallShape, fitCallModel, fitClasses, fitOverhead, overheadMs, profilerMsPerKernel, ForestOptions, KernelPredictorFile, KernelSample, OverheadLevel, predictKernels } from './forest';
+import { callShape, CallShape, fitCallModel, fitClasses, fitOverhead, forestKernelMs, overheadMs, profilerMsPerKernel, ForestOptions, KernelPredictorFile, KernelSample, OverheadLevel, predictKernels } from './forest';
 import { measureModels, MeasuredRun, MeasureModel } from './kernel-measure';
 import { BLOCK_FAMILIES, BlockFamily, BlockModel, generateArchitectures, generateBlocks } from './kernel-zoo';
 import { Kernel, KERNEL_FEATURES, kernelFeatureVector, runtimeKernels } from './kernels';
@@ -96,7 +96,7 @@ function fitOverheads(models: MeasuredModel[], ep: string, levels: number[], thr
         const k = key(ep, t);
         const r = m.runs[k]?.find((x) => x.cpu_util === u);
         const kernels = m.kernels[k];
-        if (!r || !kernels || Object.keys(r.kernel_ms).length === 0) continue;
+        if (!r || !kernels) continue;
         const sum = kernels.reduce((s, kern) => s + (r.kernel_ms[kern.name] ?? 0), 0);
         if (!plausibleProfile(sum, r.run_ms)) continue;
         rows.push({ shape: callShape(kernels), kernel_ms: sum, run_ms: r.run_ms });
@@ -134,8 +134,8 @@ export function samplesOf(models: MeasuredModel[], ep: string, overhead: Overhea
         const own = (kernel: Kernel) => Math.max(0.1 * r.kernel_ms[kernel.name], r.kernel_ms[kernel.name] - profiler);
         const timed = kernels.filter((kernel) => (r.kernel_ms[kernel.name] ?? 0) > 0);
         const sum = timed.reduce((s, kernel) => s + own(kernel), 0);
-        const callOverhead = level ? overheadMs(level.coef, callShape(kernels)) : 0;
         if (!plausibleProfile(timed.reduce((s, kernel) => s + r.kernel_ms[kernel.name], 0), r.run_ms)) continue;
+        const callOverhead = level ? overheadMs(level.coef, callShape(kernels)) : 0;
         // Tiny models' own times are a few profiler microseconds: the ratio is kept within 1/4..4.
         const scale = Math.min(4, Math.max(0.25, (r.run_ms - callOverhead) / sum));
         for (const kernel of timed) list.push({ kclass: kernel.kclass, x: kernelFeatureVector(kernel, threads, r.cpu_util), ms: own(kernel) * scale });
@@ -153,9 +153,9 @@ export function fitFromMeasured(models: MeasuredModel[], levels: number[], threa
     const overhead = fitOverheads(models, ep, levels, threads);
     const samples = samplesOf(models, ep, overhead);
     if (!samples.length) continue;
-    out[ep] = { classes: fitClasses(samples, forest), overhead, threads, levels };
+    const classes = fitClasses(samples, forest);
+    out[ep] = { classes, overhead, threads, levels };
     // Then the whole-call model of every level, on the forests' predictions.
-    const kernelOnly: KernelPredictorFile = { format: 2, kind: 'kernel-predictor', created_at: '', feature_names: [], models: { [ep]: { ...out[ep], overhead: [] } } };
     for (const level of overhead) {
       const rows = [];
       for (const m of models) {
@@ -163,8 +163,7 @@ export function fitFromMeasured(models: MeasuredModel[], levels: number[], threa
           const r = m.runs[key(ep, t)]?.find((x) => x.cpu_util === level.cpu_util);
           const kernels = m.kernels[key(ep, t)];
           if (!r || !kernels) continue;
-          const predicted = predictKernels(kernelOnly, kernels, ep, t, level.cpu_util);
-          rows.push({ kernels, kernel_ms: predicted.kernels.map((k) => k.ms), run_ms: r.run_ms });
+          rows.push({ kernels, kernel_ms: forestKernelMs(classes, kernels, ep, t, level.cpu_util), run_ms: r.run_ms });
         }
       }
       const call = fitCallModel(rows);

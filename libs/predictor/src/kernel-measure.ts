@@ -23,7 +23,8 @@ import { LoadGenerator, measureUtilization, randomFeeds, summarize } from '@outl
  * - robust statistics: the median of the whole calls; per kernel the 20 % trimmed mean of its
  *   profiled times (the profiler's warm-up events dropped), which, unlike a median, resolves
  *   below the profiler's whole microseconds;
- * - several plain sessions per model (`sessions`, 4 by default), one after the other: one
+ * - several plain sessions per model (`sessions`, 4 by default), one after the other, each opened
+ *   for its turn and released after it: one
  *   session's buffers can sit badly in the caches and run 10–20 % slower for its whole life, so
  *   the whole-call median pools the runs of all of them;
  * - repeatability: the plain runs of the even and of the odd sessions give two independent
@@ -152,21 +153,18 @@ export async function measureModels(models: MeasureModel[], o: KernelMeasureOpti
         const group = models.slice(g, g + groupSize);
         const opened = [];
         for (const [k, m] of group.entries()) {
-          const plains = [];
-          for (let i = 0; i < sessions; i++) plains.push(await ort.InferenceSession.create(m.bytes, sessionOptions(o.ep, o.threads)));
           const prefix = join(dir, `p${g + k}-u${Math.round(u * 100)}`);
           const profiled = o.plainOnly
             ? undefined
             : await ort.InferenceSession.create(m.bytes, { ...sessionOptions(o.ep, o.threads), enableProfiling: true, profileFilePrefix: prefix });
-          opened.push({ m, plains, profiled, prefix, feeds: randomFeeds(m.bytes, g + k + 1), times: plains.map(() => [] as number[]) });
+          const times = Array.from({ length: sessions }, () => [] as number[]);
+          opened.push({ m, plain: undefined as ort.InferenceSession | undefined, profiled, prefix, feeds: randomFeeds(m.bytes, g + k + 1), times });
         }
         try {
-          await warmUpProcess(opened[0].plains[0], opened[0].feeds);
-          for (const s of opened) for (let w = 0; w < o.warmup && s.profiled; w++) await s.profiled.run(s.feeds);
           // Plain rounds first, then as many profiled rounds: a profiled run between two plain
           // ones would leave its own cache and allocation traces in the plain timings. The plain
-          // sessions take turns phase by phase (each warmed up first), not round by round, which
-          // would leave every visit's buffers cold from the other sessions'.
+          // sessions take turns phase by phase (each opened and warmed up in its phase), not
+          // round by round, which would leave every visit's buffers cold from the other sessions'.
           // Per phase at least runs/sessions rounds (fewer, not under minRuns, for slow models
           // past the time budget); fast models keep going within the budget, up to 10× that:
           // the medians of 20 µs calls need many more runs than those of 20 ms ones.
@@ -175,27 +173,34 @@ export async function measureModels(models: MeasureModel[], o: KernelMeasureOpti
           let rounds = 0;
           for (let i = 0; i < sessions; i++) {
             for (const s of opened) {
+              s.plain = await ort.InferenceSession.create(s.m.bytes, sessionOptions(o.ep, o.threads));
+              await warmUpProcess(s.plain, s.feeds);
               const began = performance.now();
-              for (let w = 0; w < o.warmup || performance.now() - began < WARMUP_MS; w++) await s.plains[i].run(s.feeds);
+              for (let w = 0; w < o.warmup || performance.now() - began < WARMUP_MS; w++) await s.plain.run(s.feeds);
             }
             const began = performance.now();
             for (let round = 0; round < 10 * perPhase; round++) {
               for (const s of opened) {
-                for (let b = 1; b < burst; b++) await s.plains[i].run(s.feeds);
-                s.times[i].push(await timed(s.plains[i], s.feeds));
+                for (let b = 1; b < burst; b++) await s.plain!.run(s.feeds);
+                s.times[i].push(await timed(s.plain!, s.feeds));
               }
               rounds += 1;
               const spent = performance.now() - began;
               if (round + 1 >= perPhase ? spent > budget / 2 : round + 1 >= Math.max(1, Math.ceil(minRuns / sessions)) && spent > budget) break;
             }
+            for (const s of opened) {
+              await s.plain!.release();
+              s.plain = undefined;
+            }
           }
+          for (const s of opened) for (let w = 0; w < o.warmup && s.profiled; w++) await s.profiled.run(s.feeds);
           for (let round = 0; round < rounds; round++) {
             for (const s of opened) for (let b = 0; b < burst && s.profiled; b++) await s.profiled.run(s.feeds);
           }
         } finally {
           for (const s of opened) {
-            for (const plain of s.plains) await plain.release();
-            if (s.profiled) await s.profiled.release();
+            await s.plain?.release();
+            await s.profiled?.release();
           }
         }
         for (const s of opened) {
