@@ -87,10 +87,23 @@ describe('plan=auto follows the node\'s CPU load', () => {
     throw new Error(`${what}: last answer had plan ${last?.plan} at cpu_util ${last?.cpu_util}${live === undefined ? '' : `; live reading ${live}`}`);
   };
 
-  test('idle: parallel; under a background load: serial; idle again: parallel', async () => {
-    // Generous: on a shared machine the node is idle only once other people's work pauses.
-    const idle = await askUntil(clearlyIdle, 'the node never looked idle (is something else loading this machine?)', { timeoutMs: 120_000, whenIdle: true });
-    assert.equal(idle.plan, 'branch,branch,branch,branch');
+  /** Whether the node's live reading shows a free CPU within `ms` (it never does while other work fills every core). */
+  const idleWithin = async (ms: number) => {
+    for (const deadline = Date.now() + ms; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+      if ((await liveUtil()) < SWITCH - 0.0005) return true;
+    }
+    return false;
+  };
+
+  test('idle: parallel; under a background load: serial; idle again: parallel', async (t) => {
+    // On a machine whose cores other work keeps full (a CI runner under load), the node is rightly
+    // never idle: then only the loaded half can be shown, and the test says it skipped the rest.
+    const machineIdle = await idleWithin(30_000);
+    if (machineIdle) {
+      // Generous: on a shared machine the node is idle only once other people's work pauses.
+      const idle = await askUntil(clearlyIdle, 'the node never looked idle (is something else loading this machine?)', { timeoutMs: 120_000, whenIdle: true });
+      assert.equal(idle.plan, 'branch,branch,branch,branch');
+    }
 
     // Two busy processes per core (each ends by itself after LOAD_LIFETIME_MS should we crash).
     const loop = `const end = Date.now() + ${LOAD_LIFETIME_MS}; while (Date.now() < end) {}`;
@@ -103,6 +116,10 @@ describe('plan=auto follows the node\'s CPU load', () => {
 
     load.forEach((p) => p.kill('SIGKILL'));
     load = [];
+    if (!machineIdle) {
+      t.skip(`the idle phases: this machine's CPU was never free beside the node for 30 s (live reading ${await liveUtil()}), so only the loaded phase ran`);
+      return;
+    }
     const again = await askUntil(clearlyIdle, 'the load never went away', { timeoutMs: 120_000, whenIdle: true });
     assert.equal(again.plan, 'branch,branch,branch,branch');
   });

@@ -34,8 +34,8 @@ export class GatewayTransport implements OnModuleInit, OnApplicationShutdown {
   readonly gatewayId = randomUUID();
   private readonly waiting = new Map<string, (message?: AnswerMessage) => void>();
   private readonly queues = new Map<string, Queue<InferJobData, TaskAnswer>>();
-  /** Per model: tasks admitted under OUTLET_MAX_QUEUED whose add has not returned yet. */
-  private readonly admitting = new Map<string, number>();
+  /** Per model: the last admission under OUTLET_MAX_QUEUED (count, then add), which the next one waits for. */
+  private readonly admissions = new Map<string, Promise<unknown>>();
   private subscriber?: Redis;
 
   constructor(
@@ -92,11 +92,12 @@ export class GatewayTransport implements OnModuleInit, OnApplicationShutdown {
    * Put a task on its model's queue (the job id is the task id), its input values beside it as
    * one binary value. Both go on this one connection, in order: the value is there before the job.
    *
-   * With `maxQueued` > 0 the model's waiting tasks are counted first (one script call, sent with
-   * the value), plus the tasks this gateway has admitted but not yet added, so a burst of
-   * concurrent requests cannot all pass one count: at the bound the task is not queued and its
-   * value is removed. Other gateways' admissions in flight are not seen, so with several gateways
-   * the bound can be overshot by those.
+   * With `maxQueued` > 0 the model's waiting tasks are counted first, and this gateway's
+   * admissions to one model take turns (count, then add), so a burst of concurrent requests can
+   * neither all pass one count nor count a task twice (once added, once in flight): at the bound
+   * the task is not queued and its value is removed. A turn costs one add's round trip (~0.3 ms
+   * on loopback). Other gateways' admissions in flight are not seen, so with several gateways the
+   * bound can be overshot by those.
    */
   enqueue(taskId: string, data: InferJobData, input: Float32Array, options: EnqueueOptions): Promise<EnqueueResult> {
     return this.availability.call(`task ${taskId} was not queued`, async () => {
@@ -105,28 +106,28 @@ export class GatewayTransport implements OnModuleInit, OnApplicationShutdown {
       stored.catch(() => undefined);
       const model = data.model;
       const queue = this.queue(model);
-      if (options.maxQueued > 0) {
-        const waiting = (await queue.count()) + (this.admitting.get(model) ?? 0);
-        if (waiting >= options.maxQueued) {
-          await stored;
-          this.redis.del(data.input.key).catch(() => undefined);
-          return { queued: false, waiting };
-        }
-      }
-      // Decided synchronously after the count: concurrent admissions see each other here.
-      this.admitting.set(model, (this.admitting.get(model) ?? 0) + 1);
-      const job = queue
-        .add(JobName.Infer, data, {
+      const add = () =>
+        queue.add(JobName.Infer, data, {
           jobId: taskId,
           priority: options.priority,
           removeOnComplete: { count: options.retention },
           removeOnFail: { count: options.retention },
-        })
-        .finally(() => this.admitting.set(model, this.admitting.get(model)! - 1));
-      job.catch(() => undefined);
+        });
+      if (options.maxQueued <= 0) {
+        await Promise.all([stored, add()]);
+        return { queued: true };
+      }
+      const turn = (this.admissions.get(model) ?? Promise.resolve()).then(async (): Promise<EnqueueResult> => {
+        const waiting = await queue.count();
+        if (waiting >= options.maxQueued) return { queued: false, waiting };
+        await add();
+        return { queued: true };
+      });
+      this.admissions.set(model, turn.catch(() => undefined));
+      const result = await turn;
       await stored;
-      await job;
-      return { queued: true };
+      if (!result.queued) this.redis.del(data.input.key).catch(() => undefined);
+      return result;
     });
   }
 
