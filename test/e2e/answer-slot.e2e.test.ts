@@ -21,6 +21,7 @@ const answer = (taskId: string, exitWorker: 'branch' | 'trunk', exitIndex: numbe
   plan: ['branch', 'trunk'],
   planSource: 'request',
   queueMs: 0.5,
+  thresholdVersion: 1,
   decidedAt,
 });
 

@@ -121,7 +121,7 @@ describe('a branch worker killed mid-task', () => {
           threshold: 0.9,
           trunkNodeId: NODE,
           handedOffAt: nowMs(),
-          task: { requestId: taskId, trunkEp: 'cpu', plan: ['branch', 'branch'], planSource: 'request', queueMs: 0 },
+          task: { requestId: taskId, trunkEp: 'cpu', plan: ['branch', 'branch'], planSource: 'request', queueMs: 0, thresholdVersion: 1 },
         };
         await branchQueue.add(JobName.ExitHead, data);
       }

@@ -18,15 +18,18 @@ const job = (over: Partial<InferJobData> = {}): InferJobData => ({
   ...over,
 });
 
+/** The model's live thresholds (as the tuner may have moved them from the manifest's). */
+const LIVE = [0.97, 0.9, 0];
+
 test('decodeInferJob: a good job decodes to its input, plan and thresholds', () => {
-  const d = decodeInferJob('t1', job(), manifest, pixels);
+  const d = decodeInferJob('t1', job(), manifest, pixels, LIVE);
   assert.deepEqual(Array.from(d.input), Array.from(pixels));
   assert.deepEqual(d.shape, [1, 1, 28, 28]);
   assert.deepEqual(d.plan, ['branch', 'branch']);
-  assert.deepEqual(d.thresholds, manifest.exits.map((e) => e.threshold));
-  assert.deepEqual(decodeInferJob('t1', job({ plan: 'branch,trunk', threshold: 0.5 }), manifest, pixels), { ...d, plan: ['branch', 'trunk'], thresholds: [0.5, 0.5, 0.5] });
-  assert.equal(decodeInferJob('t1', job({ plan: 'auto' }), manifest, pixels).plan, 'auto');
-  assert.deepEqual(decodeInferJob('t1', job({ plan: 'serial', threshold: 0 }), manifest, pixels).thresholds, [0, 0, 0]);
+  assert.deepEqual(d.thresholds, LIVE, 'the live thresholds');
+  assert.deepEqual(decodeInferJob('t1', job({ plan: 'branch,trunk', threshold: 0.5 }), manifest, pixels, LIVE), { ...d, plan: ['branch', 'trunk'], thresholds: [0.5, 0.5, 0.5] });
+  assert.equal(decodeInferJob('t1', job({ plan: 'auto' }), manifest, pixels, LIVE).plan, 'auto');
+  assert.deepEqual(decodeInferJob('t1', job({ plan: 'serial', threshold: 0 }), manifest, pixels, LIVE).thresholds, [0, 0, 0]);
 });
 
 test('decodeInferJob: every malformed part is refused with the task and the reason named', () => {
@@ -43,11 +46,11 @@ test('decodeInferJob: every malformed part is refused with the task and the reas
     ['threshold a string', job({ threshold: '0.5' as any }), /task t9: threshold "0.5" is not a number from 0 to 1/, pixels],
   ];
   for (const [name, data, message, values] of cases) {
-    assert.throws(() => decodeInferJob('t9', data, manifest, values), (err: Error) => err instanceof InvalidJobError && message.test(err.message), name);
+    assert.throws(() => decodeInferJob('t9', data, manifest, values, LIVE), (err: Error) => err instanceof InvalidJobError && message.test(err.message), name);
   }
 });
 
-const context: AnswerContext = { requestId: 'req-1', replyTo: 'gw', trunkEp: 'cpu', plan: ['branch', 'trunk'], planSource: 'auto', cpuUtil: 0.25, queueMs: 1.5 };
+const context: AnswerContext = { requestId: 'req-1', replyTo: 'gw', trunkEp: 'cpu', plan: ['branch', 'trunk'], planSource: 'auto', cpuUtil: 0.25, queueMs: 1.5, thresholdVersion: 3 };
 const model = { name: 'slow-segment', version: '1', exitCount: 3, output: { name: 'probabilities', datatype: 'FP32' } };
 
 test('buildAnswer: one shape whichever worker decided', () => {

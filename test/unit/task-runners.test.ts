@@ -9,6 +9,7 @@ import { ModelPackage, loadModelPackage } from '@outlet/model-package';
 import { TrunkTaskRunner } from '../../apps/trunk-worker/src/trunk-task.runner';
 import { ExitHeadRunner } from '../../apps/branch-worker/src/exit-head.runner';
 import { DeadlineExpiredError } from '../../apps/trunk-worker/src/infer-job';
+import { PendingAudit } from '../../apps/trunk-worker/src/audit-runner.service';
 
 /**
  * The two runners with fake collaborators (no Redis, no onnxruntime): each fake implements just
@@ -23,7 +24,7 @@ const SURE = Float32Array.from([0.95, 0.05]);
 const UNSURE = Float32Array.from([0.4, 0.6]);
 
 const answerOf = (taskId: string, exitIndex: number, worker: 'branch' | 'trunk', decidedAt: number): TaskAnswer =>
-  buildAnswer(taskId, { name: m.name, version: m.version, exitCount: 3, output: m.output }, { requestId: 'r', trunkEp: 'cpu', plan: ['branch', 'branch'], planSource: 'request', queueMs: 0 }, 'n1', {
+  buildAnswer(taskId, { name: m.name, version: m.version, exitCount: 3, output: m.output }, { requestId: 'r', trunkEp: 'cpu', plan: ['branch', 'branch'], planSource: 'request', queueMs: 0, thresholdVersion: 1 }, 'n1', {
     exitIndex,
     probabilities: SURE,
     confidence: 0.95,
@@ -103,8 +104,54 @@ const inferJob = (over: Partial<InferJobData> = {}) => ({
   } as InferJobData,
 });
 
-const trunkRunner = (engine: FakeEngine, transport: FakeTrunkTransport) =>
-  new TrunkTaskRunner({ nodeId: 'n1' } as any, packages, engine as any, transport as any, { choose: () => ({ plan: ['trunk', 'trunk'], cpuUtil: 0.3 }) } as any);
+/** The live thresholds a fake store hands the runner: the manifest's (version 1), or version 4 with exit 0 raised to 0.99. */
+const OFFLINE = { version: 1, thresholds: [0.9, 0.9, 0], auditRate: 0, updatedAt: 0, windowSince: 0, reason: 'offline' };
+const RAISED = { ...OFFLINE, version: 4, thresholds: [0.99, 0.9, 0], reason: 'test' };
+
+class FakeAudits {
+  submitted: PendingAudit[] = [];
+  submit(audit: PendingAudit) {
+    this.submitted.push(audit);
+  }
+}
+
+const trunkRunner = (engine: FakeEngine, transport: FakeTrunkTransport, options: { auditRate?: number; audits?: FakeAudits; live?: typeof OFFLINE } = {}) =>
+  new TrunkTaskRunner(
+    { nodeId: 'n1' } as any,
+    packages,
+    engine as any,
+    transport as any,
+    { choose: () => ({ plan: ['trunk', 'trunk'], cpuUtil: 0.3 }) } as any,
+    { current: () => ({ ...(options.live ?? OFFLINE), auditRate: options.auditRate ?? 0 }) } as any,
+    (options.audits ?? new FakeAudits()) as any,
+  );
+
+test('TrunkTaskRunner: tasks run with the live thresholds and say their version; audits are sampled at the live rate, after the answer', async () => {
+  // Exit 0 is 0.95 confident: enough for the manifest's 0.9, not for the live 0.99.
+  const audits = new FakeAudits();
+  const answer = await trunkRunner(new FakeEngine([SURE, SURE, UNSURE]), new FakeTrunkTransport(), { audits, live: RAISED }).run(inferJob({ plan: 'serial' }) as any);
+  assert.equal(answer.exitIndex, 1, 'exit 0 is below the live threshold');
+  assert.equal(answer.thresholdVersion, 4);
+  assert.deepEqual(audits.submitted, [], 'audit rate 0');
+
+  const sampled = new FakeAudits();
+  const audited = await trunkRunner(new FakeEngine([SURE, SURE, UNSURE]), new FakeTrunkTransport(), { audits: sampled, auditRate: 1, live: RAISED }).run(inferJob({ plan: 'serial' }) as any);
+  assert.equal(sampled.submitted.length, 1, 'audit rate 1');
+  assert.equal(sampled.submitted[0].answer, audited, 'the audit knows the answer given');
+  assert.deepEqual(Array.from(sampled.submitted[0].input).length, 784);
+  assert.equal(sampled.submitted[0].progressive, undefined);
+
+  // Progressive: an early answer is always continued (its gateway waits for the final one); a final one is not.
+  const progressive = new FakeAudits();
+  await trunkRunner(new FakeEngine([SURE, SURE, UNSURE]), new FakeTrunkTransport(), { audits: progressive, live: RAISED }).run(inferJob({ plan: 'serial', progressive: true }) as any);
+  assert.equal(progressive.submitted.length, 1);
+  assert.equal(progressive.submitted[0].progressive?.replyTo, 'gw-1');
+  assert.equal(progressive.submitted[0].progressive?.context.thresholdVersion, 4);
+  const reachedFinal = new FakeAudits();
+  const final = await trunkRunner(new FakeEngine(), new FakeTrunkTransport(), { audits: reachedFinal }).run(inferJob({ plan: 'full', progressive: true }) as any);
+  assert.equal(final.exitIndex, 2);
+  assert.deepEqual(reachedFinal.submitted, [], 'nothing follows a final answer');
+});
 
 test('TrunkTaskRunner: a branch answer heard during a segment completes the job with that answer; no further segment, no claim', async () => {
   const transport = new FakeTrunkTransport();

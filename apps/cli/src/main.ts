@@ -13,6 +13,7 @@ import { registerDataset } from './commands/dataset';
 import { registerTransfer } from './commands/transfer';
 import { registerPlan } from './commands/plan';
 import { registerNodes } from './commands/nodes';
+import { registerThresholds } from './commands/thresholds';
 import { registerImport } from './commands/import';
 
 /** The `outlet` command line: run the system, and the offline stage (profile, predict, calibrate, plan). */
@@ -23,6 +24,7 @@ program
   .description('run the whole single-node system: gateway, trunk worker, branch worker (and a private redis-server unless REDIS_URL is set)')
   .action(startCommand);
 registerNodes(program);
+registerThresholds(program);
 
 // The offline stage, in the order a new model goes through it.
 registerImport(program);

@@ -12,6 +12,8 @@ import { InferenceService } from './inference.service';
 import { InferenceController } from './inference.controller';
 import { JobsController } from './jobs.controller';
 import { PlansController } from './plans.controller';
+import { ThresholdsController } from './thresholds.controller';
+import { ThresholdTuner } from './threshold-tuner.service';
 import { AdminBoardModule } from './admin-board.module';
 import { StatsController } from './stats.controller';
 import { ModelConfigController } from './model-config.controller';
@@ -51,8 +53,8 @@ export class GatewayModule {
       module: GatewayModule,
       imports: [GatewayCoreModule.forRoot(settings, catalog), AccessModule.forRoot(settings), AdminBoardModule.forRoot(settings, catalog.names())],
       // Statistics and config first: InferenceController's `models/:name` would take `models/stats`.
-      controllers: [StatsController, ModelConfigController, MetricsController, RepositoryController, InferenceController, JobsController, PlansController, NodesController],
-      providers: [InferenceService, StatisticsService, MetricsService, GrpcInferenceServer],
+      controllers: [StatsController, ModelConfigController, MetricsController, RepositoryController, InferenceController, JobsController, PlansController, ThresholdsController, NodesController],
+      providers: [InferenceService, StatisticsService, MetricsService, GrpcInferenceServer, ThresholdTuner],
     };
   }
 }

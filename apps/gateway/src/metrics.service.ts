@@ -3,7 +3,9 @@ import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { branchQueueName, inferQueueName } from '@outlet/contracts';
-import { InjectRedis, reportErrorsBesidesOutages } from '@outlet/transport';
+import { InjectRedis, ThresholdStore, reportErrorsBesidesOutages } from '@outlet/transport';
+import { agreementByExit } from '@outlet/adaptation';
+import { ModelCatalog } from './model-catalog.service';
 import { GatewayTransport } from './gateway-transport.service';
 import { NodeRegistry } from './node-registry.service';
 import { StatisticsService } from './statistics.service';
@@ -52,6 +54,13 @@ export class MetricsService implements OnApplicationShutdown {
   private readonly subjobOutcomes = this.counter('outlet_branch_subjob_outcomes_total', 'Branch subjobs by outcome (exit, late, continue, dropped)', ['model', 'version', 'outcome']);
   private readonly handoffUs = this.counter('outlet_branch_handoff_duration_us', 'Cumulative hand-off time (trunk hand-off to the branch worker reading the feature), microseconds');
   private readonly handoffCount = this.counter('outlet_branch_handoff_count', 'Hand-offs timed (the count for outlet_branch_handoff_duration_us)');
+  private readonly audited = this.counter('outlet_audited_tasks_total', 'Answered tasks audited: run on to the final exit with every exit head evaluated');
+  private readonly auditsDropped = this.counter('outlet_audits_dropped_total', 'Audits dropped unrun: more waited behind answering work than a trunk keeps');
+  private readonly thresholdChanges = this.counter('outlet_threshold_changes_total', 'New versions of the live exit thresholds written by the tuner');
+  private readonly exitThreshold = this.gauge('outlet_exit_threshold', 'Live exit threshold of every node (above 1: the exit never answers)', ['model', 'exit']);
+  private readonly exitAgreement = this.gauge('outlet_exit_agreement_ratio', "Agreement with the final exit of the audited tasks answered at an exit, over the tuner's window", ['model', 'exit']);
+  private readonly thresholdVersion = this.gauge('outlet_threshold_version', 'Version of the live exit thresholds (1: the offline calibration)', ['model']);
+  private readonly auditRate = this.gauge('outlet_audit_rate', 'Share of answered tasks audited now', ['model']);
   private readonly queueJobs = this.gauge('outlet_queue_jobs', 'BullMQ jobs per queue and state, read at scrape time', ['queue', 'state']);
   private readonly nodeCpu = this.gauge('outlet_node_cpu_utilization', 'Smoothed CPU utilization of a node (0..1), from its heartbeat', ['node']);
   private readonly nodeAge = this.gauge('outlet_node_heartbeat_age_seconds', 'Seconds since a node\'s last heartbeat', ['node']);
@@ -63,7 +72,12 @@ export class MetricsService implements OnApplicationShutdown {
     private readonly stats: StatisticsService,
     private readonly nodes: NodeRegistry,
     private readonly transport: GatewayTransport,
-  ) {}
+    private readonly catalog: ModelCatalog,
+  ) {
+    this.thresholds = new ThresholdStore(redis);
+  }
+
+  private readonly thresholds: ThresholdStore;
 
   async onApplicationShutdown() {
     await Promise.all([...this.branchQueues.values()].map((q) => q.close().catch(() => undefined)));
@@ -79,9 +93,24 @@ export class MetricsService implements OnApplicationShutdown {
     return q;
   }
 
+  /** Every model's live thresholds and the agreement per answering exit over its tuner's window. */
+  private async accuracy() {
+    const versions = [...this.catalog.packages.values()].map((p) => ({ model: p.manifest.name, version: p.manifest.version, exits: p.manifest.exits.length }));
+    const lives = await this.thresholds.read(versions);
+    const rows = await Promise.all(
+      versions.map(async (v, i) => {
+        const live = lives[i];
+        if (!live) return undefined;
+        const window = (await this.thresholds.audits(v)).filter((r) => r.at >= live.windowSince);
+        return { model: v.model, live, agreement: agreementByExit(window, v.exits) };
+      }),
+    );
+    return rows.filter((r) => r !== undefined);
+  }
+
   /** The text exposition of every metric, read fresh from Redis. */
   async scrape(): Promise<{ contentType: string; text: string }> {
-    const [counters, nodes] = await Promise.all([this.stats.counters(), this.nodes.liveNodes()]);
+    const [counters, nodes, accuracy] = await Promise.all([this.stats.counters(), this.nodes.liveNodes(), this.accuracy()]);
     const queues: [string, Queue][] = [
       ...counters.map((c): [string, Queue] => [inferQueueName(c.model), this.transport.queue(c.model)]),
       ...nodes.map((n): [string, Queue] => [branchQueueName(n.nodeId), this.branchQueue(n.nodeId)]),
@@ -114,6 +143,15 @@ export class MetricsService implements OnApplicationShutdown {
       for (const [outcome, count] of Object.entries(s.outlet.branch.outcomes)) this.subjobOutcomes.inc({ ...mv, outcome }, count);
       this.handoffUs.inc(mv, s.outlet.branch.handoff.ns * US_PER_NS);
       this.handoffCount.inc(mv, s.outlet.branch.handoff.count);
+      this.audited.inc(mv, c.audited ?? 0);
+      this.auditsDropped.inc(mv, c.audit_dropped ?? 0);
+      this.thresholdChanges.inc(mv, c.threshold_changes ?? 0);
+    }
+    for (const { model, live, agreement } of accuracy) {
+      this.thresholdVersion.set({ model }, live.version);
+      this.auditRate.set({ model }, live.auditRate);
+      live.thresholds.forEach((t, exit) => this.exitThreshold.set({ model, exit: String(exit) }, t));
+      for (const a of agreement) if (a.ratio !== null) this.exitAgreement.set({ model, exit: String(a.exit) }, a.ratio);
     }
     queues.forEach(([name], i) => {
       for (const state of QUEUE_STATES) this.queueJobs.set({ queue: name, state }, jobCounts[i][state] ?? 0);

@@ -13,7 +13,7 @@ export interface GatewayClock {
 /** An Open Inference Protocol v2 response for an answered task; `parameters` tell how it was answered. */
 export function toOipResponse(answer: TaskAnswer, totalMs: number, labels?: string[], clock?: GatewayClock) {
   const probabilities = answer.outputs[0]?.data ?? [];
-  const parameters: Record<string, string | number> = {
+  const parameters: Record<string, string | number | boolean> = {
     exit_index: answer.exitIndex,
     exit_count: answer.exitCount,
     exit_confidence: answer.exitConfidence,
@@ -25,6 +25,7 @@ export function toOipResponse(answer: TaskAnswer, totalMs: number, labels?: stri
     task_id: answer.taskId,
     queue_ms: round(answer.queueMs),
     total_ms: round(totalMs),
+    threshold_version: answer.thresholdVersion,
   };
   if (clock) {
     parameters.ingress_ms = round(clock.enqueuedAt - clock.receivedAt);
@@ -42,3 +43,5 @@ export function toOipResponse(answer: TaskAnswer, totalMs: number, labels?: stri
     parameters,
   };
 }
+
+export type OipResponse = ReturnType<typeof toOipResponse>;

@@ -24,9 +24,10 @@ export interface DecodedTask {
 
 /**
  * Check a task's payload and its input values (read from `data.input.key`; undefined when there
- * was none, or not whole FP32 values) against the model's manifest.
+ * was none, or not whole FP32 values) against the model's manifest. `thresholds`: the model's live
+ * ones (a request's `threshold` overrides every exit's).
  */
-export function decodeInferJob(taskId: string, data: InferJobData, manifest: Manifest, input: Float32Array | undefined): DecodedTask {
+export function decodeInferJob(taskId: string, data: InferJobData, manifest: Manifest, input: Float32Array | undefined, thresholds: readonly number[]): DecodedTask {
   if (!input) throw new InvalidJobError(`task ${taskId}: no input values at ${JSON.stringify(data.input?.key)} (missing, expired or not FP32)`);
   const shape = data.input.shape;
   const expected = manifest.input.shape;
@@ -48,5 +49,5 @@ export function decodeInferJob(taskId: string, data: InferJobData, manifest: Man
   if (data.threshold !== undefined && !(typeof data.threshold === 'number' && data.threshold >= 0 && data.threshold <= 1)) {
     throw new InvalidJobError(`task ${taskId}: threshold ${JSON.stringify(data.threshold)} is not a number from 0 to 1`);
   }
-  return { input, shape, plan, thresholds: manifest.exits.map((e) => data.threshold ?? e.threshold) };
+  return { input, shape, plan, thresholds: thresholds.map((t) => data.threshold ?? t) };
 }

@@ -65,6 +65,12 @@ export class PlanSelector implements OnModuleInit, OnApplicationShutdown {
     this.branchLookup = setInterval(lookUp, HEARTBEAT_INTERVAL_MS).unref();
   }
 
+  /** Whether tasks wait in any of this trunk's queues (sampled every BACKLOG_SAMPLE_MS). */
+  tasksWaiting(): boolean {
+    for (const n of this.waiting.values()) if (n > 0) return true;
+    return false;
+  }
+
   cpuUtilization(): number {
     return this.cpu.utilization();
   }

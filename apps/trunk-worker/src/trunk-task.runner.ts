@@ -6,6 +6,8 @@ import { TrunkSettings } from '@outlet/config';
 import { ExitDecision, ModelThread, TrunkSteps, nonFiniteOutputProblem, runTrunk } from '@outlet/inference';
 import { ModelPackage, exitAfterSegment } from '@outlet/model-package';
 import { DeadlineExpiredError, DecodedTask, InvalidJobError, UncomputableInputError, decodeInferJob } from './infer-job';
+import { AuditRunner } from './audit-runner.service';
+import { LiveThresholdsService } from './live-thresholds.service';
 import { PlanSelector } from './plan-selector.service';
 import { TrunkTransport } from './trunk-transport.service';
 import { TRUNK_ENGINE, TRUNK_PACKAGES, TRUNK_SETTINGS } from './tokens';
@@ -24,6 +26,8 @@ export class TrunkTaskRunner {
     @Inject(TRUNK_ENGINE) private readonly engine: ModelThread,
     private readonly transport: TrunkTransport,
     private readonly plans: PlanSelector,
+    private readonly thresholds: LiveThresholdsService,
+    private readonly audits: AuditRunner,
   ) {}
 
   /** The task's input stays in Redis: the processor removes it once BullMQ has recorded the outcome. */
@@ -48,9 +52,10 @@ export class TrunkTaskRunner {
       });
       throw new DeadlineExpiredError(`task ${taskId}: its deadline (parameters.timeout) passed ${lateMs.toFixed(1)} ms before a trunk worker took it; not run`);
     }
+    const live = this.thresholds.current(pkg.manifest.name);
     let task: DecodedTask;
     try {
-      task = decodeInferJob(taskId, data, pkg.manifest, await this.transport.readInput(data.input?.key));
+      task = decodeInferJob(taskId, data, pkg.manifest, await this.transport.readInput(data.input?.key), live.thresholds);
     } catch (err) {
       // A malformed job fails alone (no retry); the worker goes on serving.
       if (err instanceof InvalidJobError) throw new UnrecoverableError(err.message);
@@ -68,6 +73,7 @@ export class TrunkTaskRunner {
       cpuUtil: choice?.cpuUtil,
       planObjective: choice?.objective,
       queueMs: startedAt - data.enqueuedAt,
+      thresholdVersion: live.version,
     };
 
     // A branch answer published for this task stops the trunk before its next segment.
@@ -133,6 +139,12 @@ export class TrunkTaskRunner {
       abortReactionMs: outcome.abortReactionMs,
       eventLoopDelayMaxMs: loopDelay.max / 1e6,
     }, answer);
+    // After the answer has left: a progressive request answered early, and a sample of all tasks,
+    // run on to the final exit behind answering work (the audit).
+    const progressive = data.progressive === true && context.replyTo !== undefined && answer.exitIndex < m.exits.length - 1;
+    if (progressive || Math.random() < live.auditRate) {
+      this.audits.submit({ taskId, model: m.name, input: task.input, shape: task.shape, answer, progressive: progressive ? { replyTo: context.replyTo!, context } : undefined });
+    }
     return answer;
   }
 }

@@ -154,6 +154,12 @@ export class TrunkTransport implements OnModuleInit, OnApplicationShutdown {
     return (await this.inferQueues.get(model)?.count()) ?? 0;
   }
 
+  /** Hand a progressive request's final-exit answer to its gateway (after the early answer it already has). */
+  publishContinuation(replyTo: string, answer: TaskAnswer): void {
+    const message: AnswerMessage = { taskId: answer.taskId, answer, continuation: true };
+    this.redis.publish(answerChannel(replyTo), JSON.stringify(message)).catch((err) => this.logger.warn(`final answer of ${answer.taskId}: ${err.message}`));
+  }
+
   /** Tell a waiting gateway that its task failed (the job's failure is recorded by BullMQ). */
   publishFailure(replyTo: string, taskId: string, error: string, why: { inputFault: boolean; deadlineExpired: boolean }): void {
     const message: AnswerMessage = { taskId, error, ...(why.inputFault ? { inputFault: true } : {}), ...(why.deadlineExpired ? { deadlineExpired: true } : {}) };

@@ -11,6 +11,8 @@ import { NodeHeartbeat } from './node-heartbeat.service';
 import { BranchStallCheck } from './branch-stall-check.service';
 import { InFlightTasks } from './in-flight-tasks';
 import { PlanSelector } from './plan-selector.service';
+import { AuditRunner } from './audit-runner.service';
+import { LiveThresholdsService } from './live-thresholds.service';
 import { TrunkTaskRunner } from './trunk-task.runner';
 import { BRANCH_QUEUE, INFER_QUEUES, TrunkTransport } from './trunk-transport.service';
 import { inferProcessorFor } from './infer.processor';
@@ -59,6 +61,8 @@ export class TrunkWorkerModule {
         },
         TrunkTransport,
         PlanSelector,
+        LiveThresholdsService,
+        AuditRunner,
         NodeHeartbeat,
         TrunkTaskRunner,
         ...processors,

@@ -2,7 +2,7 @@ import { availableParallelism, hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { FEATURE_TRANSPORTS, FeatureTransport, HEARTBEAT_INTERVAL_MS } from '@outlet/contracts';
 import { defaultFeatureRoot } from '@outlet/transport';
-import { ConfigError, envChoice, envInt, envNodeId, envOptional, envRedisUrl, envString } from './env';
+import { ConfigError, envChoice, envInt, envNodeId, envNumber, envOptional, envRedisUrl, envString } from './env';
 import { AccessSettings, readAccessSettings } from './access';
 
 /**
@@ -32,7 +32,31 @@ export function readCommonSettings(env: Env = process.env): CommonSettings {
   };
 }
 
-export interface GatewaySettings extends CommonSettings, AccessSettings {
+/** Accuracy under drift: audits of answered tasks, and the fleet's online tuning of exit thresholds. */
+export interface AccuracySettings {
+  /** OUTLET_AUDIT_RATE: the share of answered tasks audited (run on to the final exit) normally. */
+  auditRate: number;
+  /** OUTLET_AUDIT_MAX_RATE: the most the tuner raises the audit rate to while agreement is in doubt. */
+  auditMaxRate: number;
+  /** OUTLET_ACCURACY_BUDGET: the answers may disagree with the final exit for at most this share of tasks. */
+  accuracyBudget: number;
+  /** OUTLET_ADAPT: `on` tunes thresholds online; `off` keeps the offline ones (audits still run and are shown). */
+  adapt: boolean;
+}
+
+export function readAccuracySettings(env: Env = process.env): AccuracySettings {
+  const auditRate = envNumber(env, 'OUTLET_AUDIT_RATE', 0.05, 0, 1);
+  const auditMaxRate = envNumber(env, 'OUTLET_AUDIT_MAX_RATE', Math.max(0.5, auditRate), 0, 1);
+  if (auditMaxRate < auditRate) throw new ConfigError(`OUTLET_AUDIT_MAX_RATE=${auditMaxRate} is below OUTLET_AUDIT_RATE=${auditRate}`);
+  return {
+    auditRate,
+    auditMaxRate,
+    accuracyBudget: envNumber(env, 'OUTLET_ACCURACY_BUDGET', 0.01, 0.0001, 0.5),
+    adapt: envChoice(env, 'OUTLET_ADAPT', 'on', ['on', 'off'] as const) === 'on',
+  };
+}
+
+export interface GatewaySettings extends CommonSettings, AccessSettings, AccuracySettings {
   port: number;
   host: string;
   /** The gRPC API's port (OUTLET_GRPC_PORT, default 8001; 0: one the OS picks, logged at start). */
@@ -76,6 +100,7 @@ export function readGatewaySettings(env: Env = process.env): GatewaySettings {
     defaultPriority: envInt(env, 'OUTLET_DEFAULT_PRIORITY', 100, 1, MAX_PRIORITY),
     admin: user !== undefined && password !== undefined ? { user, password } : undefined,
     ...readAccessSettings(env),
+    ...readAccuracySettings(env),
   };
 }
 
@@ -177,7 +202,7 @@ export function readNodeSettings(env: Env = process.env): NodeSettings {
   };
 }
 
-export interface TrunkSettings extends NodeSettings {
+export interface TrunkSettings extends NodeSettings, AccuracySettings {
   trunkEp: TrunkEpSetting;
   threads: number;
   concurrency: number;
@@ -191,6 +216,7 @@ export function readTrunkSettings(env: Env = process.env, cores: number = nodeCo
     trunkEp,
     threads: envInt(env, 'OUTLET_TRUNK_THREADS', defaultThreadBudget(cores, trunkEp).trunk, 1, 256),
     concurrency: envInt(env, 'OUTLET_TRUNK_CONCURRENCY', 1, 1, 64),
+    ...readAccuracySettings(env),
   };
 }
 

@@ -36,6 +36,7 @@ export function buildAnswer(taskId: string, model: AnswerModel, task: AnswerCont
     cpuUtil: task.cpuUtil,
     ...(task.planObjective ? { planObjective: task.planObjective } : {}),
     queueMs: task.queueMs,
+    thresholdVersion: task.thresholdVersion,
     decidedAt: decision.decidedAt,
   };
 }

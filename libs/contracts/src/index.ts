@@ -6,3 +6,4 @@ export * from './time';
 export * from './node-status';
 export * from './answer';
 export * from './echo';
+export * from './thresholds';

@@ -37,6 +37,8 @@ export interface InferJobData {
   deadline?: number;
   /** Set by a gateway waiting synchronously: the answer (or failure) is published on answerChannel(replyTo). */
   replyTo?: string;
+  /** A progressive request (with replyTo): after an early answer, the final exit's answer is published too. */
+  progressive?: boolean;
 }
 
 /**
@@ -65,18 +67,21 @@ export interface TaskAnswer {
   planObjective?: 'latency' | 'throughput';
   /** From the gateway's enqueue to the trunk taking the task. */
   queueMs: number;
+  /** The version of the model's live exit thresholds the task ran with (1: the offline calibration). */
+  thresholdVersion: number;
   /** Wall clock (ms) of the exit decision. */
   decidedAt: number;
 }
 
 /** What travels on a gateway's answer channel: the task's answer, or why it failed. */
 export type AnswerMessage =
-  | { taskId: string; answer: TaskAnswer; error?: undefined }
+  /** `continuation`: the final exit's answer, after an early one, for a progressive request. */
+  | { taskId: string; answer: TaskAnswer; continuation?: true; error?: undefined }
   /**
    * `inputFault`: the request, not the server, made the task fail (the gateway answers 422);
    * `deadlineExpired`: the task was taken after its deadline and not run (504).
    */
-  | { taskId: string; error: string; inputFault?: boolean; deadlineExpired?: boolean; answer?: undefined };
+  | { taskId: string; error: string; inputFault?: boolean; deadlineExpired?: boolean; answer?: undefined; continuation?: undefined };
 
 /**
  * The trunk worker's own record of a task, for benchmarks and operators (a log line of the task's
@@ -117,6 +122,7 @@ export interface AnswerContext {
   cpuUtil?: number;
   planObjective?: TaskAnswer['planObjective'];
   queueMs: number;
+  thresholdVersion: number;
 }
 
 /** Payload of one exit-head subjob in a node's branch queue. */

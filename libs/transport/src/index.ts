@@ -3,3 +3,4 @@ export * from './answer-slot';
 export * from './feature-files';
 export * from './stats-counters';
 export * from './redis-watch';
+export * from './threshold-store';

@@ -1,28 +1,8 @@
 import { Command } from 'commander';
 import { NodeView } from '@outlet/contracts';
+import { DEFAULT_URL, base, call } from '../gateway-client';
 
-const DEFAULT_URL = 'http://localhost:3000';
 const dash = (v: unknown) => (v === null || v === undefined ? '-' : String(v));
-
-/** A call to the gateway (with the API key when one is given); a refusal or an unreachable gateway becomes an Error that says which. */
-async function call(method: string, url: string, apiKey: string | undefined): Promise<any> {
-  let res: Response;
-  try {
-    res = await fetch(url, { method, headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {} });
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new Error(`cannot reach the gateway at ${new URL(url).origin} (${cause?.code ?? cause?.message ?? (err as Error).message}); is it running? (--url)`);
-  }
-  const text = await res.text();
-  let body: any;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new Error(`${method} ${url} answered ${res.status} with no JSON: ${text.slice(0, 200)}`);
-  }
-  if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${body?.error ?? text.slice(0, 200)}`);
-  return body;
-}
 
 function statusText(n: NodeView): string {
   if (n.status === 'gone' && n.left) return `gone (${n.left})`;
@@ -46,8 +26,6 @@ export function nodesTable(nodes: NodeView[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   return [header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
 }
-
-const base = (url: string) => url.replace(/\/+$/, '');
 
 /** `outlet nodes` (list the fleet) and `outlet nodes drain <id>`. */
 export function registerNodes(program: Command): void {

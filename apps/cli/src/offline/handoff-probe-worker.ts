@@ -66,7 +66,7 @@ async function main(): Promise<void> {
       let won = 0;
       for (let i = 0; i < m.count; i++) {
         const taskId = `probe-answer-${process.pid}-${i}`;
-        const context = { requestId: taskId, replyTo: m.gatewayId, trunkEp: 'cpu', plan: ['branch' as const], planSource: 'request' as const, queueMs: 0 };
+        const context = { requestId: taskId, replyTo: m.gatewayId, trunkEp: 'cpu', plan: ['branch' as const], planSource: 'request' as const, queueMs: 0, thresholdVersion: 1 };
         const answer = buildAnswer(taskId, model, context, 'probe', { exitIndex: 0, probabilities, confidence: 0.91, worker: 'branch', decidedAt: nowMs() });
         if ((await claimAnswer(redis, answer, channels)).won) won++;
         await new Promise((r) => setTimeout(r, m.gapMs));

@@ -149,7 +149,7 @@ export async function measureHandoff(options: ProbeOptions): Promise<ProbeResult
           threshold: 0.5,
           trunkNodeId: nodeId,
           handedOffAt,
-          task: { requestId: taskId, trunkEp: 'cpu', plan: ['branch'], planSource: 'request', queueMs: 0 },
+          task: { requestId: taskId, trunkEp: 'cpu', plan: ['branch'], planSource: 'request', queueMs: 0, thresholdVersion: 1 },
         };
         const added = queue.add(JobName.ExitHead, data, { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } });
         const trunkDone = nowMs();

@@ -1,0 +1,3 @@
+export * from './wilson';
+export * from './tuner';
+export * from './agreement';
