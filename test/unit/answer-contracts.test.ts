@@ -72,6 +72,7 @@ test('buildAnswer: one shape whichever worker decided', () => {
     planSource: 'auto',
     cpuUtil: 0.25,
     queueMs: 1.5,
+    thresholdVersion: 3,
     decidedAt: 123.5,
   });
   assert.ok(Array.isArray(a.outputs[0].data), 'plain numbers: the answer travels as JSON');

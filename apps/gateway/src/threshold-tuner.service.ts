@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_THRESHOLD_GRID } from '@outlet/planner';
-import { LiveThresholds, ThresholdChange } from '@outlet/contracts';
+import { ThresholdChange } from '@outlet/contracts';
 import { GatewaySettings } from '@outlet/config';
 import { ModelPackage } from '@outlet/model-package';
 import { stageTimes } from '@outlet/predictor';
@@ -109,21 +109,13 @@ export class ThresholdTuner implements OnModuleInit, OnApplicationShutdown {
       this.lastSeen.set(name, newest);
       const now = Date.now();
       const decision = tune(records, live, this.options.get(name)!, now);
+      const next = decision.live;
       if (decision.kind === 'keep') {
-        if (decision.auditRate === live.auditRate && sameNumbers(decision.exitProbabilities, live.exitProbabilities)) continue;
         // The audit rate and the exit probabilities follow the window without a new version.
-        await this.store.write(mv, live.version, { ...live, auditRate: decision.auditRate, exitProbabilities: decision.exitProbabilities, windowSince: decision.windowSince });
+        const moved = next.auditRate !== live.auditRate || next.windowSince !== live.windowSince || !sameNumbers(next.exitProbabilities, live.exitProbabilities);
+        if (moved) await this.store.write(mv, live.version, next);
         continue;
       }
-      const next: LiveThresholds = {
-        version: live.version + 1,
-        thresholds: decision.thresholds,
-        auditRate: decision.auditRate,
-        exitProbabilities: decision.exitProbabilities,
-        updatedAt: now,
-        windowSince: decision.windowSince,
-        reason: decision.reason,
-      };
       const change: ThresholdChange = { version: next.version, at: now, thresholds: next.thresholds, previous: live.thresholds, auditRate: next.auditRate, kind: decision.kind, reason: decision.reason, window: decision.window };
       if (await this.store.write(mv, live.version, next, change)) {
         this.logger.log(`${name}: thresholds v${next.version} [${next.thresholds.join(', ')}] (${decision.kind}; was [${live.thresholds.join(', ')}]): ${decision.reason}`);

@@ -12,6 +12,15 @@ import { TRUNK_ENGINE, TRUNK_PACKAGES, TRUNK_SETTINGS } from './tokens';
 
 /** Audits waiting at most; beyond, the oldest sampled one is dropped (a progressive one never is). */
 export const AUDITS_PENDING_MAX = 256;
+/**
+ * While answering work never pauses (a saturated trunk), audits may still take this share of the
+ * trunk's time, so that the tuner keeps hearing under load: at most ~3 % of throughput.
+ */
+export const AUDIT_SHARE_UNDER_LOAD = 0.03;
+/** The most audit time saved up under load (ms): no long burst of audit segments ahead of tasks. */
+const AUDIT_BUDGET_CAP_MS = 20;
+/** How often a waiting audit looks again while tasks wait. */
+const AUDIT_POLL_MS = 20;
 
 /** An answered task to run on to the final exit, every exit head evaluated. */
 export interface PendingAudit {
@@ -25,10 +34,12 @@ export interface PendingAudit {
 }
 
 /**
- * Audits run behind answering work: an audit segment starts only while this trunk has no task in
- * flight and none waits in its queues, checked before every segment, so a task that arrives waits
- * for one audit segment at most. Audits are re-run from the task's input (kept in memory) with
- * every exit head fused to its segment, so one audit costs one full pass of the network.
+ * Audits run behind answering work: an audit segment starts while this trunk has no task in flight
+ * and none waits in its queues, checked before every segment, so a task that arrives waits for one
+ * audit segment at most. When answering work never pauses, an audit segment still runs whenever
+ * the audits' share of the time since (AUDIT_SHARE_UNDER_LOAD) has paid for it. Audits are re-run
+ * from the task's input (kept in memory) with every exit head fused to its segment: one audit
+ * costs one full pass of the network.
  */
 @Injectable()
 export class AuditRunner {
@@ -36,6 +47,9 @@ export class AuditRunner {
   private readonly store: ThresholdStore;
   private readonly pending: PendingAudit[] = [];
   private draining = false;
+  /** Audit time (ms) earned under load and not yet spent, and when it was last earned. */
+  private budgetMs = 0;
+  private budgetAt = nowMs();
 
   constructor(
     @Inject(TRUNK_SETTINGS) private readonly settings: TrunkSettings,
@@ -87,12 +101,18 @@ export class AuditRunner {
     }
   }
 
-  /** Until this trunk has nothing to answer: no task in flight, none waiting in its queues. */
-  private async answeringWorkDone(): Promise<void> {
+  /**
+   * Until an audit segment may run: at once when the trunk has nothing to answer (`free`), else
+   * once the share under load has paid for one (`budget`).
+   */
+  private async turn(): Promise<'free' | 'budget'> {
     for (;;) {
-      await this.inFlight.idle();
-      if (!this.plans.tasksWaiting()) return;
-      await new Promise((r) => setTimeout(r, 20));
+      const now = nowMs();
+      this.budgetMs = Math.min(AUDIT_BUDGET_CAP_MS, this.budgetMs + (now - this.budgetAt) * AUDIT_SHARE_UNDER_LOAD);
+      this.budgetAt = now;
+      if (this.inFlight.size === 0 && !this.plans.tasksWaiting()) return 'free';
+      if (this.budgetMs > 0) return 'budget';
+      await new Promise((r) => setTimeout(r, AUDIT_POLL_MS));
     }
   }
 
@@ -103,8 +123,9 @@ export class AuditRunner {
     let final: ArrayLike<number> | undefined;
     try {
       for (let segment = 0; segment < m.segments.length; segment++) {
-        await this.answeringWorkDone();
+        const turn = await this.turn();
         const withExit = exitAfterSegment(m, segment) !== undefined;
+        const startedAt = nowMs();
         const result = await this.engine.runSegment({
           model: m.name,
           taskId: runId,
@@ -112,6 +133,7 @@ export class AuditRunner {
           input: segment === 0 ? { data: audit.input, dims: audit.shape } : undefined,
           withExit,
         });
+        if (turn === 'budget') this.budgetMs -= nowMs() - startedAt;
         if (withExit && result.probabilities) {
           const label = argMax(result.probabilities);
           exits.push({ confidence: result.probabilities[label], label });

@@ -4,6 +4,7 @@ import { LiveThresholds } from '@outlet/contracts';
 import { TrunkSettings } from '@outlet/config';
 import { ModelPackage } from '@outlet/model-package';
 import { InjectRedis, ThresholdStore } from '@outlet/transport';
+import { PlanSelector } from './plan-selector.service';
 import { TRUNK_PACKAGES, TRUNK_SETTINGS } from './tokens';
 
 /** How often the trunk reads the fleet's live thresholds: a change reaches every task within about this. */
@@ -30,6 +31,7 @@ export class LiveThresholdsService implements OnModuleInit, OnApplicationShutdow
     @Inject(TRUNK_SETTINGS) private readonly settings: TrunkSettings,
     @Inject(TRUNK_PACKAGES) private readonly packages: Map<string, ModelPackage>,
     @InjectRedis() redis: Redis,
+    private readonly plans: PlanSelector,
   ) {
     this.store = new ThresholdStore(redis);
     for (const [name, pkg] of packages) this.live.set(name, offlineThresholds(pkg, settings.auditRate, Date.now()));
@@ -54,6 +56,7 @@ export class LiveThresholdsService implements OnModuleInit, OnApplicationShutdow
       const before = this.live.get(names[i]);
       if (before && live.version !== before.version) this.logger.log(`${names[i]}: thresholds v${live.version} [${live.thresholds.join(', ')}] (${live.reason})`);
       this.live.set(names[i], live);
+      this.plans.followThresholds(names[i], live);
     });
   }
 

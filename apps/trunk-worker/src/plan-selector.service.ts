@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { HEARTBEAT_INTERVAL_MS, Placement, parsePlan } from '@outlet/contracts';
+import { HEARTBEAT_INTERVAL_MS, LiveThresholds, Placement, parsePlan } from '@outlet/contracts';
 import { CpuMonitor } from '@outlet/edge-node';
 import { ModelThread } from '@outlet/inference';
 import { ModelPackage, PlanChoice, PlanTable, earlyExitCount, planFor, planTableFile, readPackageJson } from '@outlet/model-package';
+import { CALIBRATION_FILE, CalibrationFile, TRANSFER_FILE, planModel, transferModelFrom } from '@outlet/planner';
+import { stageTimes } from '@outlet/predictor';
 import { TrunkTransport } from './trunk-transport.service';
 import { TRUNK_ENGINE, TRUNK_PACKAGES } from './tokens';
 
@@ -32,10 +34,12 @@ export class PlanSelector implements OnModuleInit, OnApplicationShutdown {
   private readonly waiting = new Map<string, number>();
   private sampler?: NodeJS.Timeout;
   private branchLookup?: NodeJS.Timeout;
+  /** Per model: the thresholds version its plans were last made for. */
+  private readonly plannedFor = new Map<string, string>();
 
   constructor(
-    @Inject(TRUNK_PACKAGES) packages: Map<string, ModelPackage>,
-    @Inject(TRUNK_ENGINE) engine: ModelThread,
+    @Inject(TRUNK_PACKAGES) private readonly packages: Map<string, ModelPackage>,
+    @Inject(TRUNK_ENGINE) private readonly engine: ModelThread,
     private readonly transport: TrunkTransport,
   ) {
     for (const [name, pkg] of packages) {
@@ -63,6 +67,36 @@ export class PlanSelector implements OnModuleInit, OnApplicationShutdown {
     const lookUp = () => this.transport.branchWorkerPids().then((pids) => (this.branchPids = pids), () => undefined);
     void lookUp();
     this.branchLookup = setInterval(lookUp, HEARTBEAT_INTERVAL_MS).unref();
+  }
+
+  /**
+   * Plans follow the live thresholds: when they change (or the tuner measures new exit
+   * probabilities), the model's table is made again from its profiled stage times and transfer
+   * model, with the exit probabilities of the audit window (or, before any are measured, the
+   * calibration's samples at the live thresholds). Without a profile the shipped table stays.
+   */
+  followThresholds(model: string, live: LiveThresholds): void {
+    const key = `${live.version}:${live.exitProbabilities?.map((p) => p.toFixed(3)).join(',') ?? ''}`;
+    if (this.plannedFor.get(model) === key) return;
+    const first = !this.plannedFor.has(model);
+    this.plannedFor.set(model, key);
+    // Version 1 without measured probabilities is what the shipped table was made for.
+    if (first && live.version === 1 && !live.exitProbabilities) return;
+    const pkg = this.packages.get(model);
+    if (!pkg) return;
+    try {
+      const ep = this.engine.ep;
+      const transfer = readPackageJson<unknown>(pkg, TRANSFER_FILE);
+      if (!transfer) throw new Error(`no ${TRANSFER_FILE}`);
+      const calibration = live.exitProbabilities ? undefined : readPackageJson<CalibrationFile>(pkg, CALIBRATION_FILE);
+      const times = (u: number) => stageTimes(pkg, ep, u);
+      const { table } = planModel({ manifest: pkg.manifest, stageTimes: times, transfer: transferModelFrom(transfer), calibration, exitProbabilities: live.exitProbabilities, thresholds: live.thresholds });
+      this.planners.set(model, (u, backlog) => planFor(table, u, backlog));
+      const idle = table.rows[0];
+      this.logger.log(`${model}: plans made again for thresholds v${live.version}${live.exitProbabilities ? ` (exit probabilities ${live.exitProbabilities.map((p) => p.toFixed(2)).join(', ')})` : ''}: ${idle.plan.join(',')} at cpu_util ${idle.cpu_util}`);
+    } catch (err) {
+      this.logger.warn(`${model}: plans kept as shipped for thresholds v${live.version}: ${(err as Error).message}`);
+    }
   }
 
   /** Whether tasks wait in any of this trunk's queues (sampled every BACKLOG_SAMPLE_MS). */
