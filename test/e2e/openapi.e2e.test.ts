@@ -25,6 +25,7 @@ const ROUTES: Record<string, string[]> = {
   '/v1/jobs': ['post'],
   '/v1/jobs/{id}': ['get'],
   '/v1/models/{name}/plan': ['get'],
+  '/v1/models/{name}/thresholds': ['get'],
   '/metrics': ['get'],
   '/v2/repository/index': ['post'],
   '/v1/nodes': ['get'],

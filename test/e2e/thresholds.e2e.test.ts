@@ -52,7 +52,7 @@ describe('online thresholds: a drift raises them, the fleet shares one version (
   before(async () => {
     system = await OutletSystem.start({
       quiet: true,
-      env: { OUTLET_MODELS_DIR: MODELS_DIR, OUTLET_TRUNK_EP: 'cpu', OUTLET_AUDIT_RATE: '1', OUTLET_TRUNK_THREADS: '1', OUTLET_BRANCH_THREADS: '1' },
+      env: { OUTLET_MODELS_DIR: MODELS_DIR, OUTLET_TRUNK_EP: 'cpu', OUTLET_AUDIT_RATE: '1', OUTLET_ADAPT: 'on', OUTLET_TRUNK_THREADS: '1', OUTLET_BRANCH_THREADS: '1' },
       nodes: [{ nodeId: 'thr-a' }, { nodeId: 'thr-b' }],
     });
   });

@@ -89,6 +89,7 @@ test('HTTP statuses map to gRPC codes; the proto is found; OUTLET_GRPC_PORT is r
     '/inference.GRPCInferenceService/ModelInfer',
     '/inference.GRPCInferenceService/ModelMetadata',
     '/inference.GRPCInferenceService/ModelReady',
+    '/inference.GRPCInferenceService/ModelStreamInfer',
     '/inference.GRPCInferenceService/ServerLive',
     '/inference.GRPCInferenceService/ServerMetadata',
     '/inference.GRPCInferenceService/ServerReady',

@@ -21,6 +21,47 @@ export interface EnqueueOptions {
 export type EnqueueResult = { queued: true } | { queued: false; waiting: number };
 
 /**
+ * A progressive task's outcomes as they come (see GatewayTransport.expectProgressive): iterate with
+ * `for await`; the iteration ends when the last one has come or the wait is over, and `complete`
+ * then tells which.
+ */
+export class AnswerSequence implements AsyncIterable<AnswerMessage> {
+  /** Every outcome expected came (false: the wait timed out, or was forgotten). */
+  complete = false;
+  private readonly arrived: AnswerMessage[] = [];
+  private ended = false;
+  private wake?: () => void;
+
+  push(message: AnswerMessage): void {
+    this.arrived.push(message);
+    this.wake?.();
+  }
+
+  end(complete: boolean): void {
+    this.complete = complete;
+    this.ended = true;
+    this.wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<AnswerMessage> {
+    for (;;) {
+      const message = this.arrived.shift();
+      if (message) {
+        yield message;
+      } else if (this.ended) {
+        return;
+      } else {
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = undefined;
+      }
+    }
+  }
+}
+
+/** An answer from the model's last exit: no continuation follows it. */
+export const atFinalExit = (answer: TaskAnswer) => answer.exitIndex >= answer.exitCount - 1;
+
+/**
  * The gateway's one way in and out of the queues: it enqueues tasks, and hears every synchronous
  * task's outcome on its own answer channel — the answer, published by whichever worker decided it,
  * or the failure, published by the trunk worker whose job failed. Every request-path call to Redis
@@ -139,12 +180,45 @@ export class GatewayTransport implements OnModuleInit, OnApplicationShutdown {
     return new Promise((resolve) => {
       const timer = setTimeout(() => settle(undefined), timeoutMs);
       const settle = (message?: AnswerMessage) => {
+        // Only a progressive task is continued; its waiter is expectProgressive.
+        if (message?.continuation) return;
         clearTimeout(timer);
         this.waiting.delete(taskId);
         resolve(message);
       };
       this.waiting.set(taskId, settle);
     });
+  }
+
+  /**
+   * Expect a progressive task's outcomes (call before enqueueing it): the first (its answer or
+   * failure) and, after an answer from an early exit, the final exit's answer (the continuation).
+   * The wait ends at the last of them or after `timeoutMs`, both counted from now.
+   */
+  expectProgressive(taskId: string, timeoutMs: number): AnswerSequence {
+    const sequence = new AnswerSequence();
+    let first: AnswerMessage | undefined;
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    const finish = (complete: boolean) => {
+      clearTimeout(timer);
+      this.waiting.delete(taskId);
+      sequence.end(complete);
+    };
+    this.waiting.set(taskId, (message?: AnswerMessage) => {
+      if (!message) return finish(false);
+      if (!first) {
+        first = message;
+        sequence.push(message);
+        // A continuation first: the early answer was lost while the subscriber was away (and is
+        // being read back by recoverMissedAnswers); the final answer is the last all the same.
+        if (message.error !== undefined || message.continuation || atFinalExit(message.answer)) finish(true);
+      } else if (message.continuation) {
+        sequence.push(message);
+        finish(true);
+      }
+      // Else the first outcome again, read back by recoverMissedAnswers after a reconnection.
+    });
+    return sequence;
   }
 
   /** Stop waiting for a task (its enqueue failed). */

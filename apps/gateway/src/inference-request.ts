@@ -27,6 +27,8 @@ export interface ValidInferRequest {
   priority?: number;
   /** Outputs to answer as raw bytes (binary tensor data extension); absent or empty: all as JSON. */
   binaryOutputs?: string[];
+  /** Answer early, then again at the final exit (a stream only: SSE or gRPC ModelStreamInfer); absent: false. */
+  progressive?: true;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -245,7 +247,7 @@ export function validateOutputs(outputs: unknown, parameters: unknown, manifest:
 /** A task cannot wait longer than its input is kept beside its job. */
 export const MAX_TIMEOUT_US = INPUT_TTL_MS * 1000;
 
-type RequestParameters = Pick<ValidInferRequest, 'plan' | 'threshold' | 'timeoutUs' | 'priority'>;
+type RequestParameters = Pick<ValidInferRequest, 'plan' | 'threshold' | 'timeoutUs' | 'priority' | 'progressive'>;
 
 export function validateParameters(parameters: unknown, manifest: Manifest): RequestParameters {
   if (parameters === undefined) return {};
@@ -271,6 +273,11 @@ export function validateParameters(parameters: unknown, manifest: Manifest): Req
       throw bad(`parameters.priority must be an integer from 1 (highest) to ${MAX_PRIORITY} (lowest), or 0 for the default, not ${echoValue(priority)}`);
     }
     if (priority !== 0) out.priority = priority as number;
+  }
+  const progressive = parameters.progressive;
+  if (progressive !== undefined) {
+    if (typeof progressive !== 'boolean') throw bad(`parameters.progressive must be true or false, not ${echoValue(progressive)}`);
+    if (progressive) out.progressive = true;
   }
   return out;
 }

@@ -1,5 +1,6 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, Res, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Logger, Param, Post, Req, Res, StreamableFile } from '@nestjs/common';
 import { Request, Response } from 'express';
+import { PassThrough } from 'node:stream';
 import { echoText, nowMs } from '@outlet/contracts';
 import { GatewaySettings } from '@outlet/config';
 import { InferenceService } from './inference.service';
@@ -7,7 +8,9 @@ import { GatewayTransport } from './gateway-transport.service';
 import { RedisAvailability } from './redis-availability.service';
 import { ModelCatalog } from './model-catalog.service';
 import { NodeRegistry } from './node-registry.service';
-import { RequestError } from './inference-request';
+import { RequestError, ValidInferRequest } from './inference-request';
+import { OipResponse } from './oip-response';
+import { EVENT_STREAM, acceptsEventStream, sseEvent } from './sse';
 import { INFERENCE_HEADER_CONTENT_LENGTH, decodeInferRequest, encodeInferResponse } from './binary-tensor';
 import { binaryPart } from './body-parser';
 import { modelMetadata, serverMetadata } from './oip-metadata';
@@ -23,6 +26,8 @@ export const receivedAt = (req: Request) => (req as Request & { receivedAt?: num
 @ApiTags('Open Inference Protocol v2')
 @Controller('v2')
 export class InferenceController {
+  private readonly logger = new Logger(InferenceController.name);
+
   constructor(
     private readonly catalog: ModelCatalog,
     private readonly inference: InferenceService,
@@ -129,10 +134,42 @@ export class InferenceController {
   private async runInfer(name: string, body: unknown, req: Request, res: Response) {
     const pkg = this.catalog.get(name);
     const request = decodeInferRequest(body, binaryPart(req), pkg.manifest);
+    // Without the stream asked for, InferenceService refuses a progressive request (400).
+    if (request.progressive && acceptsEventStream(req.headers.accept)) return this.streamAnswers(name, request, req, res);
     const response = await this.inference.infer(name, request, receivedAt(req));
     const { json, binary } = encodeInferResponse(response, new Set(request.binaryOutputs ?? []));
     if (!binary) return json;
     res.setHeader(INFERENCE_HEADER_CONTENT_LENGTH, String(binary.headerLength));
     return new StreamableFile(binary.body, { type: 'application/octet-stream', length: binary.body.byteLength });
+  }
+
+  /**
+   * A progressive request's answers as server-sent events: `event: answer` (with `id:` its exit
+   * index) whose data is the infer response's JSON, the last one with `parameters.final: true`;
+   * then the stream ends. The stream starts with the first answer, so every refusal or failure
+   * before it is a plain `{"error"}` with its status; one after it (the final answer did not come
+   * in time) is an `event: error` with that `{"error"}`.
+   */
+  private async streamAnswers(name: string, request: ValidInferRequest, req: Request, res: Response) {
+    if (request.binaryOutputs) {
+      throw new RequestError(400, 'parameters.progressive answers are JSON events: ask for the outputs without binary_data (binary_data_output)');
+    }
+    const responses = this.inference.inferProgressive(name, request, receivedAt(req));
+    const first = await responses.next();
+    const events = new PassThrough();
+    const answer = (response: OipResponse) => events.write(sseEvent('answer', JSON.stringify(response), String(response.parameters.exit_index)));
+    if (!first.done) answer(first.value);
+    void (async () => {
+      try {
+        for await (const response of responses) answer(response);
+      } catch (err) {
+        events.write(sseEvent('error', JSON.stringify({ error: err instanceof RequestError ? err.message : 'internal error' })));
+        if (!(err instanceof RequestError)) this.logger.error(err instanceof Error ? err.stack : String(err));
+      } finally {
+        events.end();
+      }
+    })();
+    res.setHeader('Cache-Control', 'no-cache');
+    return new StreamableFile(events, { type: EVENT_STREAM });
   }
 }

@@ -1,16 +1,32 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { InferJobData, echoText, inputKey, nowMs } from '@outlet/contracts';
+import { AnswerMessage, InferJobData, TaskAnswer, echoText, inputKey, nowMs } from '@outlet/contracts';
 import { GatewaySettings } from '@outlet/config';
 import { ModelCatalog } from './model-catalog.service';
 import { RequestError, ValidInferRequest } from './inference-request';
-import { toOipResponse } from './oip-response';
-import { GatewayTransport } from './gateway-transport.service';
+import { OipResponse, toOipResponse } from './oip-response';
+import { GatewayTransport, atFinalExit } from './gateway-transport.service';
 import { GATEWAY_SETTINGS } from './tokens';
 import { StatisticsService } from './statistics.service';
 
 /** What a 429 asks a client to wait (seconds): about how long a trunk takes to clear a few tasks. */
 const RETRY_AFTER_S = 1;
+
+/** A synchronous task: what its waiter needs besides the request. */
+interface SynchronousTask {
+  model: string;
+  taskId: string;
+  data: InferJobData;
+  receivedAt: number;
+  /** The task's deadline comes before OUTLET_INFER_TIMEOUT_MS. */
+  byDeadline: boolean;
+  /** How long to wait for its outcome (for a progressive task: all of them). */
+  waitMs: number;
+}
+
+/** A progressive request asked for where one response is all there can be. */
+const progressiveNeedsStream = () =>
+  new RequestError(400, 'parameters.progressive: true may answer twice, so it needs a stream: HTTP with the header Accept: text/event-stream, or gRPC ModelStreamInfer');
 
 /** Runs tasks: enqueue, then answer at the first decision (synchronous) or later (asynchronous). */
 @Injectable()
@@ -35,6 +51,7 @@ export class InferenceService {
       enqueuedAt: nowMs(),
       deadline: request.timeoutUs === undefined ? undefined : receivedAt + request.timeoutUs / 1000,
       replyTo,
+      progressive: request.progressive,
     };
   }
 
@@ -49,6 +66,7 @@ export class InferenceService {
 
   /** Enqueue one task without waiting for it (`/v1/jobs`). */
   async submit(model: string, request: ValidInferRequest, receivedAt: number): Promise<string> {
+    if (request.progressive) throw progressiveNeedsStream();
     const taskId = randomUUID();
     await this.enqueue(taskId, this.jobData(model, request, taskId, receivedAt), request);
     return taskId;
@@ -58,25 +76,67 @@ export class InferenceService {
    * Run a task and answer with the first decision, whichever worker makes it (synchronous `/infer`).
    * The caller waits until the task's deadline, if it has one, and OUTLET_INFER_TIMEOUT_MS at most.
    */
-  async infer(model: string, request: ValidInferRequest, receivedAt: number) {
+  async infer(model: string, request: ValidInferRequest, receivedAt: number): Promise<OipResponse> {
+    if (request.progressive) throw progressiveNeedsStream();
+    const task = this.synchronousTask(model, request, receivedAt);
+    const outcome = this.transport.expect(task.taskId, task.waitMs);
+    await this.enqueueAwaited(task, request);
+    return this.firstResponse(task, request, await outcome);
+  }
+
+  /**
+   * Run a progressive task: its responses as they come, the first decision's and, when that was an
+   * early exit, the final exit's after it (run on behind other work), each with `parameters.final`.
+   * Until the first, this fails as `infer` does; after it, a final answer that does not come within
+   * the same wait (the deadline, OUTLET_INFER_TIMEOUT_MS at most) is a 504.
+   */
+  async *inferProgressive(model: string, request: ValidInferRequest, receivedAt: number): AsyncGenerator<OipResponse> {
+    const task = this.synchronousTask(model, request, receivedAt);
+    const outcomes = this.transport.expectProgressive(task.taskId, task.waitMs);
+    await this.enqueueAwaited(task, request);
+    let answered = false;
+    for await (const message of outcomes) {
+      // After the first, only the continuation comes: an answer.
+      const response = answered ? this.response(task, message.answer!, nowMs()) : this.firstResponse(task, request, message);
+      answered = true;
+      response.parameters.final = atFinalExit(message.answer!);
+      yield response;
+    }
+    if (!outcomes.complete) {
+      // Nothing came: the 504 of `infer`, which firstResponse throws.
+      if (!answered) this.firstResponse(task, request, undefined);
+      throw new RequestError(504, `task ${task.taskId} answered at an early exit, but its final exit's answer did not come within ${task.waitMs.toFixed(0)} ms (${task.byDeadline ? 'parameters.timeout' : 'OUTLET_INFER_TIMEOUT_MS'})`);
+    }
+  }
+
+  /** A task whose outcome this gateway waits for: until its deadline, OUTLET_INFER_TIMEOUT_MS at most. */
+  private synchronousTask(model: string, request: ValidInferRequest, receivedAt: number): SynchronousTask {
     const taskId = randomUUID();
     const data = this.jobData(model, request, taskId, receivedAt, this.transport.gatewayId);
     const untilDeadline = data.deadline === undefined ? Infinity : Math.max(0, data.deadline - nowMs());
     const byDeadline = untilDeadline < this.settings.inferTimeoutMs;
-    const outcome = this.transport.expect(taskId, byDeadline ? untilDeadline : this.settings.inferTimeoutMs);
+    return { model, taskId, data, receivedAt, byDeadline, waitMs: byDeadline ? untilDeadline : this.settings.inferTimeoutMs };
+  }
+
+  /** Enqueue a task already expected; if that fails, stop expecting it. */
+  private async enqueueAwaited(task: SynchronousTask, request: ValidInferRequest): Promise<void> {
     try {
-      await this.enqueue(taskId, data, request);
+      await this.enqueue(task.taskId, task.data, request);
     } catch (err) {
-      this.transport.forget(taskId);
-      this.stats.failure(model, receivedAt, nowMs());
+      this.transport.forget(task.taskId);
+      this.stats.failure(task.model, task.receivedAt, nowMs());
       throw err;
     }
-    const message = await outcome;
+  }
+
+  /** The response to a task's first outcome (counted in the statistics), or the error it is; none came: 504. */
+  private firstResponse(task: SynchronousTask, request: ValidInferRequest, message: AnswerMessage | undefined): OipResponse {
+    const { model, taskId, receivedAt } = task;
     const answeredAt = nowMs();
     if (!message || (message.error !== undefined && message.deadlineExpired)) {
       // A worker's failure message for an expired task can beat this gateway's own timer.
       this.stats.failure(model, receivedAt, answeredAt);
-      if (byDeadline || message) {
+      if (task.byDeadline || message) {
         throw new RequestError(504, `task ${taskId} did not finish within its timeout of ${request.timeoutUs} µs (parameters.timeout); a task not started by then is never run`);
       }
       throw new RequestError(504, `task ${taskId} did not finish within ${this.settings.inferTimeoutMs} ms (is a trunk worker serving '${model}'?); poll GET /v1/jobs/${taskId}`);
@@ -86,9 +146,14 @@ export class InferenceService {
       // compute in FP32) or the server's.
       throw new RequestError(message.inputFault ? 422 : 500, `task ${taskId} failed: ${message.error}`);
     }
-    const clock = { receivedAt, enqueuedAt: data.enqueuedAt, answeredAt };
-    this.stats.success(model, message.answer, clock);
-    return toOipResponse(message.answer, answeredAt - receivedAt, this.catalog.get(model).manifest.labels, clock);
+    const response = this.response(task, message.answer, answeredAt);
+    this.stats.success(model, message.answer, { receivedAt, enqueuedAt: task.data.enqueuedAt, answeredAt });
+    return response;
+  }
+
+  private response(task: SynchronousTask, answer: TaskAnswer, answeredAt: number): OipResponse {
+    const clock = { receivedAt: task.receivedAt, enqueuedAt: task.data.enqueuedAt, answeredAt };
+    return toOipResponse(answer, answeredAt - task.receivedAt, this.catalog.get(task.model).manifest.labels, clock);
   }
 
   /** The state of an asynchronous task, with its answer once done. */

@@ -13,6 +13,7 @@ import { MAX_PRIORITY } from '@outlet/config';
 import { INFERENCE_HEADER_CONTENT_LENGTH } from './binary-tensor';
 import { OPEN_ACCESS_EXTENSION } from './access/api-keys';
 import { MAX_TIMEOUT_US } from './inference-request';
+import { EVENT_STREAM } from './sse';
 
 export const DOCS_ROUTE = 'docs';
 
@@ -99,6 +100,12 @@ export const SCHEMAS: Record<string, Schema> = {
         maximum: MAX_PRIORITY,
         description: "Triton's priority: 1 is the highest; waiting tasks are taken in priority order, FIFO within one. 0 or absent: OUTLET_DEFAULT_PRIORITY.",
       },
+      progressive: {
+        type: 'boolean',
+        description:
+          'Answer early, then again at the final exit (the network run to its end behind other work), as server-sent events: needs the header ' +
+          '`Accept: text/event-stream` (else 400) and JSON outputs; not for /v1/jobs.',
+      },
     },
   },
   InferRequest: {
@@ -151,6 +158,8 @@ export const SCHEMAS: Record<string, Schema> = {
           delivery_ms: { type: 'number' },
           cpu_util: { type: 'number' },
           label: { type: 'string' },
+          threshold_version: { type: 'integer', minimum: 1, description: "The version of the model's live exit thresholds the task ran with (1: the offline calibration)." },
+          final: { type: 'boolean', description: "Progressive requests only: false on an early exit's answer (the final exit's follows), true on the last." },
         },
       },
     },
@@ -323,6 +332,34 @@ export const SCHEMAS: Record<string, Schema> = {
       table: { type: 'array', items: { type: 'object' }, description: "The plan table's rows." },
     },
   },
+  Thresholds: {
+    type: 'object',
+    required: ['model', 'model_version', 'adapt', 'accuracy_budget', 'version', 'thresholds', 'offline_thresholds', 'audit_rate', 'reason', 'window', 'history'],
+    properties: {
+      model: { type: 'string' },
+      model_version: { type: 'string' },
+      adapt: { type: 'boolean', description: 'false: OUTLET_ADAPT=off, the offline thresholds stay.' },
+      accuracy_budget: { type: 'number', description: 'OUTLET_ACCURACY_BUDGET: the share of answers that may disagree with the final exit.' },
+      version: { type: 'integer', minimum: 1, description: 'The live version every node uses (1: the offline calibration); answers carry it as threshold_version.' },
+      thresholds: { type: 'array', items: { type: 'number' }, description: 'One per exit; above 1: the exit never answers.' },
+      offline_thresholds: { type: 'array', items: { type: 'number' } },
+      audit_rate: { type: 'number', description: 'The share of answered tasks audited now.' },
+      exit_probabilities: { type: 'array', nullable: true, items: { type: 'number' }, description: 'Per early exit, the share of the audited tasks reaching it that leave there at these thresholds.' },
+      updated_at: { type: 'string', format: 'date-time', nullable: true },
+      reason: { type: 'string' },
+      window: {
+        type: 'object',
+        description: "The tuner's window of audit records.",
+        properties: {
+          since: { type: 'string', format: 'date-time', nullable: true },
+          records: { type: 'integer' },
+          at_current_thresholds: { type: 'object', nullable: true, description: 'records, agreement, lowerBound (Wilson), expectedMs, exitShares' },
+          agreement_by_exit: { type: 'array', items: { type: 'object', properties: { exit: { type: 'integer' }, answered: { type: 'integer' }, agreed: { type: 'integer' }, ratio: { type: 'number', nullable: true } } } },
+        },
+      },
+      history: { type: 'array', items: { type: 'object' }, description: 'Changes, newest first: version, at, thresholds, previous, audit_rate, kind (start, raise, lower), reason, window.' },
+    },
+  },
 };
 
 export const schemaRef = ref;
@@ -360,13 +397,19 @@ export const BINARY_TENSOR_DESCRIPTION = [
   'Ask for outputs as binary with `outputs[].parameters.binary_data: true` or `parameters.binary_data_output: true`: the response is then',
   `\`application/octet-stream\`, its \`${INFERENCE_HEADER_CONTENT_LENGTH}\` header gives the length of its JSON part, each binary output has`,
   '`parameters.binary_data_size` and no `data`, and its bytes follow the JSON in output order.',
+  '',
+  '**Progressive answers**: with `parameters.progressive: true` and the header `Accept: text/event-stream`, the response is a stream of',
+  'server-sent events, `event: answer` (`id:` the exit index) whose `data` is the JSON response above: the first exit decision, then,',
+  'if that was an early exit, the final exit\'s answer; the last has `parameters.final: true`, then the stream ends. It starts with',
+  'the first answer, so errors before it are `{"error"}` with their status; if the final answer does not come in time the stream',
+  'ends with `event: error` and `{"error"}` as data. Without that Accept header a progressive request is a 400.',
 ].join('\n');
 
 /** The infer operations' request, responses and errors (decorators only). */
 export function ApiInferBody(): MethodDecorator {
   const decorators = [
     ApiConsumes('application/json', 'application/octet-stream'),
-    ApiProduces('application/json', 'application/octet-stream'),
+    ApiProduces('application/json', 'application/octet-stream', EVENT_STREAM),
     ApiHeader({
       name: INFERENCE_HEADER_CONTENT_LENGTH,
       required: false,
@@ -378,12 +421,12 @@ export function ApiInferBody(): MethodDecorator {
       schema: schemaRef('InferRequest'),
     }),
     ApiOkResponse({
-      description: `The answer as JSON; as application/octet-stream with an ${INFERENCE_HEADER_CONTENT_LENGTH} header when outputs were asked for as binary.`,
+      description: `The answer as JSON; as application/octet-stream with an ${INFERENCE_HEADER_CONTENT_LENGTH} header when outputs were asked for as binary; as ${EVENT_STREAM} for a progressive request.`,
       schema: schemaRef('InferResponse'),
       headers: { [INFERENCE_HEADER_CONTENT_LENGTH]: { description: 'Only on binary responses: the length of the JSON part.', schema: { type: 'integer' } } },
     }),
     ApiErrors({
-      400: 'The body does not validate (malformed JSON, wrong input name, shape, datatype, values not finite in FP32, "data" nested unlike the shape, unknown output, bad plan, threshold, timeout or priority) or its binary framing does not add up.',
+      400: 'The body does not validate (malformed JSON, wrong input name, shape, datatype, values not finite in FP32, "data" nested unlike the shape, unknown output, bad plan, threshold, timeout, priority or progressive) or its binary framing does not add up; or progressive without Accept: text/event-stream, or with binary outputs.',
       404: 'Unknown model or version.',
       413: 'The body is larger than OUTLET_BODY_LIMIT.',
       415: 'Unsupported Content-Encoding.',
@@ -423,6 +466,10 @@ export function createOpenApiDocument(app: INestApplication, models: string[]) {
     format: 'binary',
     description: `A JSON header of ${INFERENCE_HEADER_CONTENT_LENGTH} bytes (the schema of application/json), then the raw little-endian tensor bytes.`,
   };
+  const eventStream = {
+    type: 'string',
+    description: 'Server-sent events: `event: answer` with an InferResponse as JSON data, one per answer; or a last `event: error` with `{"error"}`.',
+  };
   for (const item of Object.values(document.paths)) {
     for (const op of Object.values(item as Record<string, any>)) {
       if (typeof op !== 'object' || op === null || !op.responses) continue;
@@ -440,8 +487,16 @@ export function createOpenApiDocument(app: INestApplication, models: string[]) {
       // A framed (binary tensor data) body is bytes, not the JSON schema the decorators give every content type.
       const octet = op.requestBody?.content?.['application/octet-stream'];
       if (octet) octet.schema = binary;
-      for (const res of Object.values(op.responses as Record<string, any>)) {
-        if (res.content?.['application/octet-stream']) res.content['application/octet-stream'].schema = binary;
+      for (const [status, res] of Object.entries(op.responses as Record<string, any>)) {
+        if (!res.content) continue;
+        if (!/^2/.test(status)) {
+          // Errors are {"error"} JSON whatever the request asked for.
+          delete res.content['application/octet-stream'];
+          delete res.content[EVENT_STREAM];
+          continue;
+        }
+        if (res.content['application/octet-stream']) res.content['application/octet-stream'].schema = binary;
+        if (res.content[EVENT_STREAM]) res.content[EVENT_STREAM].schema = eventStream;
       }
     }
   }

@@ -17,6 +17,9 @@ export class GrpcRefusal extends Error {
   }
 }
 
+/** What access control reads of a call, unary or streaming: its metadata and its peer. */
+export type GrpcCaller = Pick<grpc.ServerUnaryCall<unknown, unknown>, 'metadata' | 'getPeer'>;
+
 /** The address of a gRPC peer ("ipv4:127.0.0.1:5000", "ipv6:[::1]:5000") without its port. */
 function peerAddress(peer: string): string {
   const address = peer.replace(/^ipv[46]:/, '').replace(/:\d+$/, '');
@@ -37,13 +40,23 @@ export class GrpcAccess {
   ) {}
 
   /** Let a keyed call in, or throw a GrpcRefusal: UNAUTHENTICATED, or RESOURCE_EXHAUSTED past the rate limit. */
-  async admit(call: grpc.ServerUnaryCall<unknown, unknown>): Promise<void> {
+  async admit(call: GrpcCaller): Promise<void> {
+    await this.throttle(call, this.authenticate(call));
+  }
+
+  /** The caller's API key (its id; undefined when the API is open), or a GrpcRefusal: UNAUTHENTICATED. */
+  authenticate(call: GrpcCaller): string | undefined {
     const [authorization] = call.metadata.get('authorization');
     const check = this.keys.check(authorization === undefined ? undefined : String(authorization), 'metadata');
     if (!check.ok) throw new GrpcRefusal(grpc.status.UNAUTHENTICATED, check.message);
+    return check.keyId;
+  }
+
+  /** Count one request against the rate limit (of `keyId`, else the caller's address), or a GrpcRefusal: RESOURCE_EXHAUSTED. */
+  async throttle(call: GrpcCaller, keyId: string | undefined): Promise<void> {
     const limits = this.settings.rateLimit;
     if (!limits || !this.storage) return;
-    const tracker = check.keyId ?? clientTracker(normalizeIp(peerAddress(call.getPeer())));
+    const tracker = keyId ?? clientTracker(normalizeIp(peerAddress(call.getPeer())));
     const record = await this.storage.increment(rateLimitKey(THROTTLER_NAME, tracker), limits.windowMs, limits.limit, limits.windowMs, THROTTLER_NAME);
     if (record.isBlocked) {
       throw new GrpcRefusal(grpc.status.RESOURCE_EXHAUSTED, rateLimitMessage(limits.limit, limits.windowMs, tracker, record.timeToBlockExpire));

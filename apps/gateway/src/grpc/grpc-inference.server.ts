@@ -10,7 +10,17 @@ import { RedisAvailability, RedisUnavailableError } from '../redis-availability.
 import { RequestError } from '../inference-request';
 import { GATEWAY_SETTINGS } from '../tokens';
 import { loadGrpcInferenceService } from './proto';
-import { ModelInferRequest, OipAnswer, checkVersion, grpcCode, toModelInferResponse, toValidInferRequest } from './messages';
+import {
+  ModelInferRequest,
+  ModelStreamInferResponse,
+  OipAnswer,
+  checkVersion,
+  grpcCode,
+  streamErrorResponse,
+  toModelInferResponse,
+  toModelStreamInferResponse,
+  toValidInferRequest,
+} from './messages';
 import { modelMetadata, serverMetadata } from '../oip-metadata';
 import { GrpcAccess, GrpcRefusal } from '../access/grpc-access';
 
@@ -66,6 +76,7 @@ export class GrpcInferenceServer implements OnModuleDestroy {
         const answer = (await this.inference.infer(name, request, receivedAt)) as OipAnswer;
         return toModelInferResponse(answer, raw);
       }),
+      ModelStreamInfer: (call: grpc.ServerDuplexStream<ModelInferRequest, ModelStreamInferResponse>) => this.streamInfer(call),
     });
     const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
     const bound = await new Promise<number>((resolve, reject) =>
@@ -97,6 +108,72 @@ export class GrpcInferenceServer implements OnModuleDestroy {
   }
 
   /**
+   * ModelStreamInfer: every request on the stream is one task, run as they come (answers may
+   * interleave; each names its request's id). A `progressive` request gets a response per answer,
+   * the early exit's then the final exit's; any other gets one; a request's last response carries
+   * `triton_final_response: true`. A request that fails gets `error_message` and the stream stays
+   * open. The API key is checked once, when the stream opens (UNAUTHENTICATED ends it); every
+   * request counts against the rate limit. The call ends when the client has closed its side and
+   * every request is answered.
+   */
+  private streamInfer(call: grpc.ServerDuplexStream<ModelInferRequest, ModelStreamInferResponse>): void {
+    let keyId: string | undefined;
+    try {
+      keyId = this.access.authenticate(call);
+    } catch (err) {
+      call.emit('error', this.failure(err));
+      return;
+    }
+    let running = 0;
+    let closed = false;
+    const endIfDone = () => {
+      if (closed && running === 0) call.end();
+    };
+    call.on('data', (request: ModelInferRequest) => {
+      running++;
+      this.streamTask(call, request, keyId).finally(() => {
+        running--;
+        endIfDone();
+      });
+    });
+    call.on('end', () => {
+      closed = true;
+      endIfDone();
+    });
+  }
+
+  /** One request of a ModelStreamInfer call, answered on it; never throws. */
+  private async streamTask(call: grpc.ServerDuplexStream<ModelInferRequest, ModelStreamInferResponse>, req: ModelInferRequest, keyId: string | undefined): Promise<void> {
+    const send = (response: ModelStreamInferResponse) => {
+      // A call the client cancelled takes no more writes.
+      if (!call.cancelled) call.write(response);
+    };
+    try {
+      await this.access.throttle(call, keyId);
+      const receivedAt = nowMs();
+      const name = req.model_name ?? '';
+      const { request, raw } = toValidInferRequest(req, this.catalog.get(name).manifest);
+      if (!request.progressive) {
+        send(toModelStreamInferResponse(await this.inference.infer(name, request, receivedAt), raw, true));
+        return;
+      }
+      for await (const answer of this.inference.inferProgressive(name, request, receivedAt)) {
+        send(toModelStreamInferResponse(answer, raw, answer.parameters.final === true));
+      }
+    } catch (err) {
+      send(streamErrorResponse(req, this.failure(err).details));
+    }
+  }
+
+  /** A handler's error as the gRPC status it answers (an unexpected one is logged, and INTERNAL). */
+  private failure(err: unknown): { code: grpc.status; details: string } {
+    if (err instanceof GrpcRefusal) return { code: err.code, details: err.message };
+    if (err instanceof RequestError) return { code: grpcCode(err.status), details: err.message };
+    this.logger.error(err instanceof Error ? err.stack : String(err));
+    return { code: grpc.status.INTERNAL, details: 'internal error' };
+  }
+
+  /**
    * `access`: 'keyed' calls need the `authorization: Bearer <key>` metadata when OUTLET_API_KEYS is
    * set, and count against the rate limit when OUTLET_RATE_LIMIT is.
    */
@@ -107,16 +184,7 @@ export class GrpcInferenceServer implements OnModuleDestroy {
         .then(() => handler(call.request))
         .then(
           (response) => callback(null, response),
-          (err: unknown) => {
-            if (err instanceof GrpcRefusal) {
-              callback({ code: err.code, details: err.message });
-            } else if (err instanceof RequestError) {
-              callback({ code: grpcCode(err.status), details: err.message });
-            } else {
-              this.logger.error(err instanceof Error ? err.stack : String(err));
-              callback({ code: grpc.status.INTERNAL, details: 'internal error' });
-            }
-          },
+          (err: unknown) => callback(this.failure(err)),
         );
     };
   }

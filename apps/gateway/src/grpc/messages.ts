@@ -64,6 +64,12 @@ export interface ModelInferResponse {
   raw_output_contents: Buffer[];
 }
 
+/** One message of ModelStreamInfer: a response, or why its request failed (`error_message` not empty). */
+export interface ModelStreamInferResponse {
+  error_message: string;
+  infer_response: Partial<ModelInferResponse>;
+}
+
 type ContentsField =
   | 'bool_contents'
   | 'int_contents'
@@ -224,4 +230,19 @@ export function toModelInferResponse(answer: OipAnswer, raw: boolean): ModelInfe
     outputs,
     raw_output_contents: rawOutputs,
   };
+}
+
+/**
+ * A response on ModelStreamInfer, marked as Triton marks the responses of a decoupled model: the
+ * parameter `triton_final_response` (bool) is true on the request's last response.
+ */
+export function toModelStreamInferResponse(answer: OipAnswer, raw: boolean, final: boolean): ModelStreamInferResponse {
+  const response = toModelInferResponse(answer, raw);
+  response.parameters.triton_final_response = { bool_param: final };
+  return { error_message: '', infer_response: response };
+}
+
+/** A failed request on ModelStreamInfer: the reason, and (as Triton does) the request's id and model so the client knows which. */
+export function streamErrorResponse(request: ModelInferRequest, message: string): ModelStreamInferResponse {
+  return { error_message: message, infer_response: { model_name: request.model_name ?? '', model_version: request.model_version ?? '', id: request.id ?? '' } };
 }
