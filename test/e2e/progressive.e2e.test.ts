@@ -197,6 +197,14 @@ describe('progressive answers: early, then the final exit (slow-segment fixture,
     const plain = params((await stream.next()).message.infer_response);
     assert.deepEqual([plain.exit_index, plain.final, plain.triton_final_response], [0, undefined, true]);
 
+    // As tritonclient's enable_empty_final_response asks: the answers, then an empty response marked final.
+    stream.call.write(streamRequest('g-empty', { plan: { string_param: 'serial' }, progressive: { bool_param: true }, triton_enable_empty_final_response: { bool_param: true } }));
+    const withEmpty = [await stream.next(), await stream.next(), await stream.next()].map((r) => r.message.infer_response);
+    assert.deepEqual(withEmpty.map((r) => r.id), ['g-empty', 'g-empty', 'g-empty']);
+    assert.deepEqual(withEmpty.map((r) => params(r).triton_final_response), [false, false, true]);
+    assert.deepEqual(withEmpty.map((r) => params(r).exit_index), [0, 2, undefined]);
+    assert.equal(withEmpty[2].outputs.length, 0, 'the closing response is empty');
+
     stream.call.write(streamRequest('g-bad', { progressive: { string_param: 'yes' } }));
     const bad = (await stream.next()).message;
     assert.match(bad.error_message, /^parameters\.progressive must be true or false, not "yes"/);

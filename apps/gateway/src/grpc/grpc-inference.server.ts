@@ -16,6 +16,7 @@ import {
   OipAnswer,
   checkVersion,
   grpcCode,
+  emptyFinalResponse,
   streamErrorResponse,
   toModelInferResponse,
   toModelStreamInferResponse,
@@ -153,13 +154,17 @@ export class GrpcInferenceServer implements OnModuleDestroy {
       const receivedAt = nowMs();
       const name = req.model_name ?? '';
       const { request, raw } = toValidInferRequest(req, this.catalog.get(name).manifest);
+      // Triton's clients may ask for an empty response to close the request (enable_empty_final_response):
+      // then that one is the final response, and no answer is marked final.
+      const emptyFinal = req.parameters?.triton_enable_empty_final_response?.bool_param === true;
       if (!request.progressive) {
-        send(toModelStreamInferResponse(await this.inference.infer(name, request, receivedAt), raw, true));
-        return;
+        send(toModelStreamInferResponse(await this.inference.infer(name, request, receivedAt), raw, !emptyFinal));
+      } else {
+        for await (const answer of this.inference.inferProgressive(name, request, receivedAt)) {
+          send(toModelStreamInferResponse(answer, raw, answer.parameters.final === true && !emptyFinal));
+        }
       }
-      for await (const answer of this.inference.inferProgressive(name, request, receivedAt)) {
-        send(toModelStreamInferResponse(answer, raw, answer.parameters.final === true));
-      }
+      if (emptyFinal) send(emptyFinalResponse(req));
     } catch (err) {
       send(streamErrorResponse(req, this.failure(err).details));
     }

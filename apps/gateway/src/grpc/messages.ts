@@ -242,6 +242,14 @@ export function toModelStreamInferResponse(answer: OipAnswer, raw: boolean, fina
   return { error_message: '', infer_response: response };
 }
 
+/** The empty response that closes a request whose client set `triton_enable_empty_final_response`, as Triton sends it. */
+export function emptyFinalResponse(request: ModelInferRequest): ModelStreamInferResponse {
+  return {
+    error_message: '',
+    infer_response: { model_name: request.model_name ?? '', model_version: request.model_version ?? '', id: request.id ?? '', parameters: { triton_final_response: { bool_param: true } }, outputs: [], raw_output_contents: [] },
+  };
+}
+
 /** A failed request on ModelStreamInfer: the reason, and (as Triton does) the request's id and model so the client knows which. */
 export function streamErrorResponse(request: ModelInferRequest, message: string): ModelStreamInferResponse {
   return { error_message: message, infer_response: { model_name: request.model_name ?? '', model_version: request.model_version ?? '', id: request.id ?? '' } };
