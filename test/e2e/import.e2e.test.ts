@@ -111,8 +111,12 @@ describe('outlet import: a single-file multi-exit ONNX, split, served and answer
           const first = reference[k].findIndex((p, e) => e === EXITS.length - 1 || Math.max(...p) >= thresholds[e]);
           assert.equal(exit, first, `serial, digit ${k}`);
         }
+        // An early exit answers only when its head is confident (parallel: if it wins the race).
+        if (exit < EXITS.length - 1) assert.ok(Math.max(...reference[k][exit]) >= thresholds[exit], `${plan}, digit ${k}: exit ${exit} answered unconfident`);
       }
-      if (plan !== 'full') assert.ok(answered[0] + answered[1] > 0, `${plan}: some digits leave early (answered per exit ${answered})`);
+      // serial is deterministic; in parallel a confident branch head answers only if it beats the
+      // trunk's final exit, which a loaded machine may never let it do (a race, not a rule).
+      if (plan === 'serial') assert.ok(answered[0] + answered[1] > 0, `serial: some digits leave early (answered per exit ${answered})`);
     });
   }
 });
