@@ -117,7 +117,7 @@ class FakeAudits {
 
 const trunkRunner = (engine: FakeEngine, transport: FakeTrunkTransport, options: { auditRate?: number; audits?: FakeAudits; live?: typeof OFFLINE } = {}) =>
   new TrunkTaskRunner(
-    { nodeId: 'n1' } as any,
+    { nodeId: 'n1', adapt: true } as any,
     packages,
     engine as any,
     transport as any,

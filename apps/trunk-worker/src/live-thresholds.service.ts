@@ -19,6 +19,7 @@ export function offlineThresholds(pkg: ModelPackage, auditRate: number, now: num
  * The exit thresholds every task of this trunk starts with: the fleet's live version in Redis
  * (one tuner per model changes it), read every THRESHOLD_REFRESH_MS off the task's path. The
  * branch worker uses what the trunk hands it with each subjob, so one task sees one version.
+ * Each change also goes to the PlanSelector, whose `auto` plans follow the live thresholds.
  */
 @Injectable()
 export class LiveThresholdsService implements OnModuleInit, OnApplicationShutdown {

@@ -142,7 +142,9 @@ export class TrunkTaskRunner {
     // After the answer has left: a progressive request answered early, and a sample of all tasks,
     // run on to the final exit behind answering work (the audit).
     const progressive = data.progressive === true && context.replyTo !== undefined && answer.exitIndex < m.exits.length - 1;
-    if (progressive || Math.random() < live.auditRate) {
+    // The tuner moves the fleet's audit rate; without one (OUTLET_ADAPT=off) this node's setting holds.
+    const auditRate = this.settings.adapt ? live.auditRate : this.settings.auditRate;
+    if (progressive || Math.random() < auditRate) {
       this.audits.submit({ taskId, model: m.name, input: task.input, shape: task.shape, answer, progressive: progressive ? { replyTo: context.replyTo!, context } : undefined });
     }
     return answer;
