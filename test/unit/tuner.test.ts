@@ -181,6 +181,28 @@ test('lowering is slow: an exit that is off reopens at 1, then moves at most low
   assert.equal(second.auditRate, 0.5, 'still above the calibrated 0.9');
 });
 
+test('a drift that has passed: the newest records alone lower the raised thresholds and restart the window; not below the offline ones', () => {
+  // 1000 drift audits where a third of the inputs make both early heads wrong and sure (1), then 300
+  // clean ones (newest first): together they hold every early exit off.
+  const clean = stream(11, 300, false, 30_000);
+  const drift = stream(12, 1000, true, 20_000).map((r, k) =>
+    k % 3 === 0 ? record(r.at, [[1, (r.exits[2].label + 1) % 10], [1, (r.exits[2].label + 1) % 10], [0.99, r.exits[2].label]]) : r,
+  );
+  const records = [...clean, ...drift];
+  const raised = live([EXIT_OFF, EXIT_OFF, 0], { updatedAt: 0, windowSince: 0, auditRate: 0.5 });
+  assert.ok(cheapestFeasible(records, options()).thresholds.every((t) => t > 1), 'precondition: the whole window keeps every early exit off');
+  const d = tune(records, raised, options(), 40_000);
+  assert.equal(d.kind, 'lower', d.reason);
+  assert.match(d.reason, /agreement recovered: the newest 300 audits/);
+  assert.equal(d.windowSince, Math.min(...clean.map((r) => r.at)), 'the window restarts at the clean records');
+  assert.deepEqual(d.thresholds, [1, 1, 0], 'one slow step: off reopens at 1');
+
+  // At the offline thresholds the whole window decides: the same newest records lower nothing alone.
+  const atCalibration = tune(records, live([0.9, 0.9, 0], { updatedAt: 0 }), options(), 40_000);
+  assert.doesNotMatch(atCalibration.reason, /recovered/);
+  assert.equal(atCalibration.windowSince, 0);
+});
+
 test('audit rate: at the bound after a raise until minRecordsToLower records confirm, then the base rate', () => {
   // Early exits never confident enough to answer: no lowering can gain, the decisions are keeps.
   const quiet = (count: number) => Array.from({ length: count }, (_, k) => record(1000 + count - k, [[0.3, 1], [0.3, 1], [0.99, 1]]));
@@ -199,13 +221,17 @@ test('exit probabilities: per early exit, the share of records reaching it that 
     record(2, [[0.85, 6], [0.9, 6], [0.99, 6]]),
     record(1, [[0.2, 9], [0.3, 9], [0.99, 9]]),
   ];
-  const d = tune(records, live([0.8, 0.7, 0]), options(), 10);
+  // Measured from minRecordsToLower records on (default 200); before, see below.
+  const d = tune(records, live([0.8, 0.7, 0]), options({ minRecordsToLower: 4 }), 10);
   assert.equal(d.kind, 'keep', d.reason);
   assert.deepEqual(d.exitProbabilities, [0.5, 0.5]);
   assert.equal(d.auditRate, 0.05, 'at the calibration: the base rate');
   // None reaches exit 1: its previous value, not NaN; an exit that is off never answers.
-  const open = tune(records, live([0, 0.7, 0], { exitProbabilities: [0.6, 0.3] }), options(), 10);
+  const open = tune(records, live([0, 0.7, 0], { exitProbabilities: [0.6, 0.3] }), options({ minRecordsToLower: 4 }), 10);
   assert.deepEqual(open.exitProbabilities, [1, 0.3]);
+  // Too few records to measure: the live values stand, 0 where an exit is off.
+  assert.deepEqual(tune(records, live([0.8, 0.7, 0], { exitProbabilities: [0.6, 0.3] }), options(), 10).exitProbabilities, [0.6, 0.3]);
+  assert.equal(tune(records, live([0.8, 0.7, 0]), options(), 10).exitProbabilities, undefined, 'none live, none calibrated');
   const none = tune([], live([EXIT_OFF, 0.7, 0]), options({ calibratedExitProbabilities: [0.6, 0.4] }), 10);
   assert.deepEqual(none.exitProbabilities, [0, 0.4]);
   assert.equal(none.auditRate, 0.5, 'exit 0 above its calibration: recovering');

@@ -124,6 +124,9 @@ export class ThresholdTuner implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
+/** Exit probabilities this close count as unchanged: each change makes every trunk plan again. */
+const PROBABILITY_STEP = 0.05;
+
 function sameNumbers(a: readonly number[] | undefined, b: readonly number[] | undefined): boolean {
-  return a?.length === b?.length && (a ?? []).every((v, i) => Math.abs(v - b![i]) < 1e-3);
+  return a?.length === b?.length && (a ?? []).every((v, i) => Math.abs(v - b![i]) < PROBABILITY_STEP);
 }

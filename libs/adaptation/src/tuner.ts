@@ -40,6 +40,12 @@ export interface TunerOptions {
   dropMargin: number;
   /** Window records needed before any lowering (default 200). */
   minRecordsToLower: number;
+  /**
+   * Newest records tried on their own when the whole window allows no lowering (default 300): when
+   * they alone hold the budget at lower thresholds, the data has changed back (a drift has passed)
+   * and the window restarts at them.
+   */
+  recoveryWindow: number;
   /** Largest decrease of one threshold in one lowering (default 0.05). */
   lowerStep: number;
   /** New records since the last change needed before another lowering (default 50). */
@@ -56,8 +62,8 @@ export interface TuneDecision {
   /** One per exit, the final's carried over from the live thresholds. */
   thresholds: number[];
   auditRate: number;
-  /** Per early exit: share of the window's records reaching it that leave there at `thresholds`. */
-  exitProbabilities: number[];
+  /** Per early exit: share of the window's records reaching it that leave there at `thresholds` (measured once the window holds minRecordsToLower records; until then the live ones, if any). */
+  exitProbabilities?: number[];
   windowSince: number;
   /** The (new) window at `thresholds`. */
   window: WindowStats;
@@ -83,6 +89,7 @@ export function defaultTunerOptions(partial: Partial<TunerOptions> & Needed): Tu
     longWindow: 2000,
     recentWindow: 40,
     minRecordsToLower: 200,
+    recoveryWindow: 300,
     lowerStep: 0.05,
     lowerEveryRecords: 50,
     baseAuditRate: 0.05,
@@ -374,6 +381,17 @@ function exitProbabilities(cols: Columns, thresholds: readonly number[], fallbac
 }
 
 /**
+ * Exit probabilities without enough records to measure them (plans are made again from them, and
+ * a handful of records would only make them churn): an exit that is off never answers; the others
+ * keep their live (else calibrated) value; undefined when there is none.
+ */
+function knownExitProbabilities(current: LiveThresholds, thresholds: readonly number[], options: TunerOptions): number[] | undefined {
+  const known = current.exitProbabilities ?? options.calibratedExitProbabilities;
+  if (thresholds.every((t) => t > 1)) return thresholds.map(() => 0);
+  return known ? thresholds.map((t, i) => (t > 1 ? 0 : known[i])) : undefined;
+}
+
+/**
  * The audit rate. The tuner is "recovering", and audits at maxAuditRate to get the data it needs
  * to confirm or lower again, while: this decision raises; or an early exit's threshold is above
  * its calibrated value (EXIT_OFF included); or the rate is still up from a raise and fewer than
@@ -399,7 +417,10 @@ const show = (t: readonly number[]) => t.map((x) => (x > 1 ? 'off' : String(x)))
  * 3. lower, slowly: with minRecordsToLower window records and lowerEveryRecords since the last
  *    change, and a cheaper feasible vector on the window, step toward it (stepDown) when the
  *    stepped vector is itself feasible;
- * 4. otherwise keep.
+ * 4. recovery: failing that, while some threshold is above its offline value, the same on the
+ *    newest recoveryWindow records alone, and the window restarts at them (a drift has passed:
+ *    the older records describe other data);
+ * 5. otherwise keep.
  * The window: records at or after current.windowSince, the newest longWindow of them.
  */
 export function tune(records: readonly AuditRecord[], current: LiveThresholds, options: TunerOptions, now: number): TuneDecision {
@@ -445,12 +466,47 @@ export function tune(records: readonly AuditRecord[], current: LiveThresholds, o
   if (newer < options.lowerEveryRecords) {
     return decide('keep', live, current.windowSince, `${state}; ${newer} since the last change, ${options.lowerEveryRecords} needed to lower`);
   }
+  const onWindow = lowerStep(cols, live, options);
+  if (onWindow.lowered) {
+    const { best, lowered } = onWindow;
+    const why =
+      `agreement holds: ${state}; cheapest feasible ${show(best.thresholds)}; lowered to ${show(lowered.thresholds)}: ` +
+      `agree ${pct(agreement(lowered))} (Wilson lower ${pct(lowered.lowerBound)} >= ${pct(target)}), ` +
+      `${windowNow.expectedMs.toFixed(2)} -> ${lowered.expectedMs.toFixed(2)} ms`;
+    return decide('lower', lowered.thresholds, current.windowSince, why);
+  }
+  // (4) A drift that has passed: while thresholds are above the offline ones, the newest records
+  // alone may hold the budget lower, where the older ones (other data) in the window do not. Then
+  // they become the window. Not below the offline thresholds: there the whole window decides.
+  const newest = window.slice(0, options.recoveryWindow);
+  const raised = live.some((t, i) => t > options.calibrated[i]);
+  if (raised && newest.length >= options.minRecordsToLower && newest.length < window.length) {
+    const back = lowerStep(toColumns(newest, early), live, options);
+    if (back.lowered) {
+      const since = Math.min(...newest.map((r) => r.at));
+      const why =
+        `agreement recovered: the newest ${newest.length} audits hold the budget lower than the whole window; window restarts; ` +
+        `cheapest feasible on them ${show(back.best.thresholds)}; lowered to ${show(back.lowered.thresholds)}: agree ${pct(agreement(back.lowered))} ` +
+        `(Wilson lower ${pct(back.lowered.lowerBound)} >= ${pct(target)})`;
+      return decide('lower', back.lowered.thresholds, since, why);
+    }
+  }
+  const why = onWindow.best ? `cheapest feasible ${show(onWindow.best.thresholds)}, but no step toward it is feasible` : 'no cheaper feasible thresholds';
+  return decide('keep', live, current.windowSince, `${state}; ${why}`);
+}
+
+/**
+ * One slow step down on some records: toward the cheapest feasible vector, every exit that can go
+ * lower at once or, failing that, the best single exit; the step itself must be feasible. `best`
+ * is absent when nothing cheaper than the live thresholds is feasible.
+ */
+function lowerStep(cols: Columns, live: readonly number[], options: TunerOptions): { best?: Evaluation; lowered?: undefined } | { best: Evaluation; lowered: Evaluation } {
+  const target = 1 - options.budget;
+  const now = evaluate(cols, live, options.exitCostMs, options.z);
   const best = search(cols, options);
   // Lowering toward a vector no cheaper than now would only add risk. A single step itself may
   // gain nothing (reopening an exit at 1): it is still a step toward the gain.
-  if (best.expectedMs >= windowNow.expectedMs - COST_EPSILON) {
-    return decide('keep', live, current.windowSince, `${state}; no cheaper feasible thresholds`);
-  }
+  if (best.expectedMs >= now.expectedMs - COST_EPSILON) return {};
   const feasible = (t: number[]) => {
     const ev = evaluate(cols, t, options.exitCostMs, options.z);
     return ev.lowerBound >= target ? ev : undefined;
@@ -458,14 +514,7 @@ export function tune(records: readonly AuditRecord[], current: LiveThresholds, o
   const { joint, singles } = loweredVectors(live, best.thresholds, options);
   let lowered = feasible(joint);
   for (const ev of lowered ? [] : singles.map(feasible)) if (ev && (!lowered || better(ev, lowered))) lowered = ev;
-  if (!lowered) {
-    return decide('keep', live, current.windowSince, `${state}; cheapest feasible ${show(best.thresholds)}, but no step toward it is feasible`);
-  }
-  const why =
-    `agreement holds: ${state}; cheapest feasible ${show(best.thresholds)}; lowered to ${show(lowered.thresholds)}: ` +
-    `agree ${pct(agreement(lowered))} (Wilson lower ${pct(lowered.lowerBound)} >= ${pct(target)}), ` +
-    `${windowNow.expectedMs.toFixed(2)} -> ${lowered.expectedMs.toFixed(2)} ms`;
-  return decide('lower', lowered.thresholds, current.windowSince, why);
+  return lowered ? { best, lowered } : { best };
 }
 
 /** The full decision: the window from its (new) start, its statistics, exit probabilities and audit rate at the chosen thresholds. */
@@ -486,7 +535,7 @@ function decision(
     kind: d.kind,
     thresholds: [...d.thresholds, current.thresholds[early] ?? 0],
     auditRate: auditRate(d.kind, d.thresholds, current, sinceChange, options),
-    exitProbabilities: exitProbabilities(cols, d.thresholds, previous),
+    exitProbabilities: window.length >= options.minRecordsToLower ? exitProbabilities(cols, d.thresholds, previous) : knownExitProbabilities(current, d.thresholds, options),
     windowSince: d.windowSince,
     window: toStats(evaluate(cols, d.thresholds, options.exitCostMs, options.z)),
     reason: d.reason,
