@@ -14,9 +14,9 @@ import { TRUNK_ENGINE, TRUNK_PACKAGES, TRUNK_SETTINGS } from './tokens';
 export const AUDITS_PENDING_MAX = 256;
 /**
  * While answering work never pauses (a saturated trunk), audits may still take this share of the
- * trunk's time, so that the tuner keeps hearing under load: at most ~3 % of throughput.
+ * trunk's time, so that the tuner keeps hearing under load: about 2 % of throughput.
  */
-export const AUDIT_SHARE_UNDER_LOAD = 0.03;
+export const AUDIT_SHARE_UNDER_LOAD = 0.02;
 /** The most audit time saved up under load (ms): no long burst of audit segments ahead of tasks. */
 const AUDIT_BUDGET_CAP_MS = 20;
 /** How often a waiting audit looks again while tasks wait. */
