@@ -8,3 +8,7 @@ export * from './task-load';
 export * from './chaos';
 export * from './line-chart';
 export * from './soak';
+export * from './drift';
+export * from './drift-harness';
+export * from './drift-report';
+export * from './drift-chart';

@@ -2,8 +2,9 @@ import { Command, Option } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { BenchHarness, BenchOptions, chartSvg, checkTargets, scenarioTable, targetsTable } from '@outlet/bench';
+import { BenchHarness, BenchOptions, CORRUPTIONS, CorruptionName, DRIFT_MODES, DriftBench, DriftBenchOptions, DriftMode, chartSvg, checkTargets, driftChartSvg, driftReportMarkdown, driftReportText, scenarioTable, targetsTable } from '@outlet/bench';
 import { defaultThreadBudget, nodeCores } from '@outlet/config';
+import { compactJson } from '@outlet/model-package';
 import { commaList } from '../offline/option-parsers';
 
 const span = (from: number, count: number) => (count <= 1 ? String(from) : `${from}-${from + count - 1}`);
@@ -18,6 +19,89 @@ export function defaultCpuLayout(cores: number, trunkThreads: number, branchThre
   if (cores <= 2 || trunkThreads + branchThreads >= cores) return { trunk: '0', branch: cores > 1 ? '1' : '0', support: cores > 1 ? '1' : '0' };
   const supportFrom = trunkThreads + branchThreads;
   return { trunk: span(0, trunkThreads), branch: span(trunkThreads, branchThreads), support: span(supportFrom, cores - supportFrom) };
+}
+
+/** Tasks per phase of `bench --drift` (clean, corrupted, clean again) and the corrupted phase's settling tasks. */
+const DRIFT_TASKS = [600, 2000, 3000];
+const DRIFT_TASKS_QUICK = [150, 800, 750];
+const DRIFT_SETTLE = 1000;
+const DRIFT_SETTLE_QUICK = 400;
+const AUDIT_SECONDS = 30;
+const AUDIT_SECONDS_QUICK = 10;
+
+const positiveInt = (name: string, text: string) => {
+  const v = Number(text);
+  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer, not '${text}'`);
+  return v;
+};
+
+/** `outlet bench --drift`: thresholds under data drift through the real system (see @outlet/bench DriftBench). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function runDrift(opts: Record<string, any>, cmd: Command): Promise<void> {
+  const cores = nodeCores();
+  const budget = defaultThreadBudget(cores, opts.trunkEp);
+  const trunkThreads = positiveInt('trunk-threads', String(opts.trunkThreads ?? opts.threads ?? budget.trunk));
+  const branchThreads = positiveInt('branch-threads', String(opts.branchThreads ?? opts.threads ?? budget.branch));
+  const layout = defaultCpuLayout(cores, trunkThreads, branchThreads);
+  const phases = commaList(opts.driftTasks ?? (opts.quick ? DRIFT_TASKS_QUICK : DRIFT_TASKS).join(',')).map((x) => positiveInt('drift-tasks', x));
+  if (phases.length !== 3) throw new Error('--drift-tasks takes three counts: clean,corrupted,clean');
+  const corruptions = commaList(opts.corruptions);
+  for (const c of corruptions) if (!(CORRUPTIONS as readonly string[]).includes(c)) throw new Error(`--corruptions: '${c}' is none of ${CORRUPTIONS.join(', ')}`);
+  const modes = commaList(opts.driftModes);
+  for (const m of modes) if (!(DRIFT_MODES as readonly string[]).includes(m)) throw new Error(`--drift-modes: '${m}' is none of ${DRIFT_MODES.join(', ')}`);
+  const rounds = Number(opts.auditRounds);
+  if (!Number.isInteger(rounds) || rounds < 0) throw new Error('--audit-rounds must be a whole number');
+  const auditRate = Number(opts.auditRate);
+  if (!(auditRate > 0 && auditRate <= 1)) throw new Error('--audit-rate must be above 0 and at most 1');
+  const seed = Number(opts.seed);
+  if (!Number.isInteger(seed) || seed < 0) throw new Error('--seed must be a whole number');
+  const options: DriftBenchOptions = {
+    models: commaList(opts.models),
+    modelsDir: resolve(opts.modelsDir),
+    corruptions: corruptions as CorruptionName[],
+    modes: modes as DriftMode[],
+    phases: phases as [number, number, number],
+    settle: positiveInt('drift-settle', String(opts.driftSettle ?? (opts.quick ? DRIFT_SETTLE_QUICK : DRIFT_SETTLE))),
+    seed,
+    trunkEp: opts.trunkEp,
+    trunkCpus: (opts.trunkCpus ?? layout.trunk) || undefined,
+    branchCpus: (opts.branchCpus ?? layout.branch) || undefined,
+    supportCpus: (opts.supportCpus ?? layout.support) || undefined,
+    trunkThreads,
+    branchThreads,
+    warmup: opts.quick ? 10 : 30,
+    referenceThreads: positiveInt('reference-threads', String(opts.referenceThreads ?? cores)),
+    auditCost:
+      rounds > 0
+        ? { concurrency: positiveInt('audit-concurrency', String(opts.auditConcurrency)), seconds: positiveInt('audit-seconds', String(opts.auditSeconds ?? (opts.quick ? AUDIT_SECONDS_QUICK : AUDIT_SECONDS))), rounds, rate: auditRate }
+        : undefined,
+    log: (line) => console.log(`bench --drift: ${line}`),
+  };
+  if (options.models.length === 0) throw new Error('--models names no model');
+  const out = cmd.getOptionValueSource('out') === 'default' ? join(opts.out, 'drift') : opts.out;
+  const started = new Date();
+  const header = {
+    command: `outlet ${process.argv.slice(2).join(' ')}  (${[process.execPath, ...process.argv.slice(1)].join(' ')})`,
+    startedAt: started.toISOString(),
+    cpuLayout:
+      `trunk ${options.trunkEp} with ${trunkThreads} thread(s) on core(s) ${options.trunkCpus ?? 'any'}, branch ${branchThreads} thread(s) on ${options.branchCpus ?? 'any'}, ` +
+      `gateway, Redis and the client on ${options.supportCpus ?? 'any'} (taskset)`,
+  };
+  console.log(`bench --drift: ${header.command}`);
+  const report = await new DriftBench(options).run();
+  const text = `${driftReportText(report, header)}\nload average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+  console.log('');
+  console.log(text);
+  mkdirSync(out, { recursive: true });
+  const stamp = started.toISOString().replace(/[:.]/g, '-');
+  const name = `drift-${options.models.join('+')}-${stamp}`;
+  const base = join(out, name);
+  const files = { json: `${name}.json`, svg: `${name}.svg`, text: `${name}.txt` };
+  writeFileSync(`${base}.json`, `${compactJson({ startedAt: started.toISOString(), command: header.command, ...report })}\n`);
+  writeFileSync(`${base}.txt`, `${text}\n`);
+  writeFileSync(`${base}.svg`, driftChartSvg(report));
+  writeFileSync(`${base}.md`, driftReportMarkdown(report, header, files));
+  console.log(`\nwrote ${base}.json, ${base}.txt, ${base}.md and ${base}.svg (rolling agreement, segments and live thresholds)`);
 }
 
 /** `outlet bench`: every plan side by side through the real system, idle and under load. */
@@ -45,8 +129,21 @@ export function registerBench(program: Command): void {
     .option('--trunk-threads <n>', "onnxruntime threads of the trunk (default: the node's budget, defaultThreadBudget(cores, trunk ep); 1 on 2 cores)")
     .option('--branch-threads <n>', "onnxruntime threads of the branch heads (default: the node's budget; 1 on 2 cores, 4 on 16 cores with an accelerator trunk)")
     .option('--threads <n>', 'both thread counts at once (older flag)')
-    .option('--out <dir>', 'where the JSON and the chart go', 'bench-results')
-    .action(async (opts) => {
+    .option('--out <dir>', 'where the JSON and the chart go (--drift: bench-results/drift)', 'bench-results')
+    .option('--drift', 'instead: exit thresholds under data drift, static vs adaptive (clean → corrupted → clean on a fresh system per run), and the audits\' cost', false)
+    .option('--models <list>', '--drift: model packages', 'branchy-mnist,branchy-bench')
+    .option('--drift-tasks <clean,corrupted,clean>', `--drift: tasks per phase (default ${DRIFT_TASKS.join(',')}, --quick ${DRIFT_TASKS_QUICK.join(',')})`)
+    .option('--drift-settle <n>', `--drift: the corrupted phase's agreement criterion counts the tasks after its first n (default ${DRIFT_SETTLE}, --quick ${DRIFT_SETTLE_QUICK})`)
+    .option('--corruptions <list>', `--drift: any of ${CORRUPTIONS.join(', ')}`, CORRUPTIONS.join(','))
+    .option('--drift-modes <list>', `--drift: any of ${DRIFT_MODES.join(', ')} (static: OUTLET_ADAPT=off; adaptive: default settings)`, DRIFT_MODES.join(','))
+    .option('--seed <n>', '--drift: seed of the digit order and the noise', '1')
+    .option('--audit-seconds <s>', `--drift: length of each block of the audit-cost comparison (default ${AUDIT_SECONDS}, --quick ${AUDIT_SECONDS_QUICK})`)
+    .option('--audit-rounds <n>', '--drift: pairs of blocks, audits on and off (0: no audit-cost comparison)', '2')
+    .option('--audit-concurrency <n>', '--drift: closed-loop clients of the audit-cost comparison', '4')
+    .option('--audit-rate <r>', '--drift: OUTLET_AUDIT_RATE of the blocks with audits on', '0.05')
+    .option('--reference-threads <n>', '--drift: threads computing the in-process reference before the runs (default: every core)')
+    .action(async (opts, cmd: Command) => {
+      if (opts.drift) return runDrift(opts, cmd);
       const load = Number(opts.load);
       const cores = nodeCores();
       const budget = defaultThreadBudget(cores, opts.trunkEp);
