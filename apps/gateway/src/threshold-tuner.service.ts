@@ -11,10 +11,10 @@ import { TunerOptions, defaultTunerOptions, tune } from '@outlet/adaptation';
 import { ModelCatalog } from './model-catalog.service';
 import { GATEWAY_SETTINGS } from './tokens';
 
-/** How often the tuner looks at new audit records. */
-export const TUNE_EVERY_MS = 1_000;
+/** How often the tuner looks at new audit records (a round costs a few ms, and only when new ones came). */
+export const TUNE_EVERY_MS = 250;
 /** The tuner's lease: another gateway takes over this long after the holder stops renewing it. */
-const LEASE_MS = 5 * TUNE_EVERY_MS;
+const LEASE_MS = 20 * TUNE_EVERY_MS;
 
 /**
  * The expected latency of a task answered at each exit (ms): the trunk's segments up to it and
@@ -43,7 +43,7 @@ export function exitCostMs(pkg: ModelPackage): number[] {
 
 /**
  * One tuner per model version for the whole fleet: whichever gateway holds the model's lease in
- * Redis reads the audit records once a second (when new ones came) and writes a new thresholds
+ * Redis reads the audit records four times a second (when new ones came) and writes a new thresholds
  * version when agreement with the final exit calls for it (see @outlet/adaptation's tune). Every
  * trunk reads the live version within THRESHOLD_REFRESH_MS. OUTLET_ADAPT=off: never changes them.
  */

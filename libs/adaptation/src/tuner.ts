@@ -409,9 +409,9 @@ const show = (t: readonly number[]) => t.map((x) => (x > 1 ? 'off' : String(x)))
 /**
  * Decide the thresholds from the audit records (newest first) and the live thresholds:
  * 1. drop: the newest recentWindow window records at the live thresholds are confidently below
- *    target − dropMargin (Wilson upper bound) → raise to the cheapest feasible vector on those
- *    records alone, no exit lower than now (few records: all-off), and restart the window at them
- *    (older records describe other data);
+ *    target − dropMargin (Wilson upper bound) → raise to the cheapest vector at which those
+ *    records alone agree (point estimate) at the target, no exit lower than now, and restart the
+ *    window at them (older records describe other data);
  * 2. long-run violation: the whole window confidently below target → raise likewise on it, window
  *    unchanged;
  * 3. lower, slowly: with minRecordsToLower window records and lowerEveryRecords since the last
@@ -439,7 +439,10 @@ export function tune(records: readonly AuditRecord[], current: LiveThresholds, o
   const recentCols = toColumns(recent, early);
   const recentNow = evaluate(recentCols, live, options.exitCostMs, options.z);
   if (upper(recentNow) < target - options.dropMargin) {
-    const raised = search(recentCols, options, live);
+    // As far as those records show and no further: the cheapest thresholds at which they agree
+    // (their point estimate, z = 0) meets the target. A false alarm on a few records then costs a
+    // small raise, not every early exit; a real drift raises again as its next records disagree.
+    const raised = search(recentCols, { ...options, z: 0 }, live);
     const since = Math.min(...recent.map((r) => r.at));
     const why =
       `agreement fell: newest ${recent.length} audits agree ${pct(agreement(recentNow))} at ${show(live)} ` +
