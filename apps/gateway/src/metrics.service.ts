@@ -48,7 +48,7 @@ export class MetricsService implements OnApplicationShutdown {
   private readonly exitAnswers = this.counter('outlet_exit_answers_total', 'Tasks answered, by exit and by the worker that decided (branch or trunk)', ['model', 'version', 'exit', 'worker']);
   private readonly segmentsRun = this.counter('outlet_trunk_segments_run_total', 'Trunk segments run');
   private readonly segmentsWasted = this.counter('outlet_trunk_segments_wasted_total', 'Trunk segments started after the task was answered');
-  private readonly handOffs = this.counter('outlet_trunk_handoffs_total', 'Features handed from the trunk to the branch worker');
+  private readonly handOffs = this.counter('outlet_trunk_handoffs_total', 'Exit-head subjobs the trunk queued for the branch worker (each counted there as run or dropped)');
   private readonly subjobsRun = this.counter('outlet_branch_subjobs_run_total', 'Branch exit-head subjobs whose head ran');
   private readonly subjobsDropped = this.counter('outlet_branch_subjobs_dropped_total', 'Branch exit-head subjobs dropped without running (task already answered)');
   private readonly subjobOutcomes = this.counter('outlet_branch_subjob_outcomes_total', 'Branch subjobs by outcome (exit, late, continue, dropped)', ['model', 'version', 'outcome']);

@@ -82,6 +82,8 @@ export class TrunkTaskRunner {
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
     const handedOff: number[] = [];
+    /** Subjobs queued: a feature written after the task was answered gets none (its exit is moot). */
+    let subjobs = 0;
     const steps: TrunkSteps = {
       segmentCount: m.segments.length,
       exitAfterSegment: (s) => exitAfterSegment(m, s),
@@ -102,6 +104,7 @@ export class TrunkTaskRunner {
         if (problem) throw new UncomputableInputError(`task ${taskId}: ${problem}`);
         // No subjob once the task is answered: it would only be dropped.
         if (handOffExit !== undefined && !heard) {
+          subjobs++;
           this.transport.handOff(
             { taskId, model: m.name, exitIndex: handOffExit, featureShape: m.segments[segment].output_shape.map((d) => (d === -1 ? 1 : d)), threshold: task.thresholds[handOffExit], task: context },
             file ? { file: file.name } : { values: result.feature!.data },
@@ -132,7 +135,8 @@ export class TrunkTaskRunner {
     this.transport.recordTelemetry(job, {
       segmentsRan: outcome.segmentsRan,
       segmentsAfterAnswer: outcome.segmentStarts.filter((t) => t > answer.decidedAt).length,
-      handOffs: outcome.handOffs,
+      // The subjobs queued, which the branch counts as run or dropped: not every feature written.
+      handOffs: subjobs,
       trunkMs: outcome.trunkStoppedAt - startedAt,
       trunkStoppedAt: outcome.trunkStoppedAt,
       decidedAt: answer.decidedAt,

@@ -92,7 +92,7 @@ export interface TrunkTelemetry {
   segmentsRan: number[];
   /** Segments started after the answer had been decided (wasted by a late stop). */
   segmentsAfterAnswer: number;
-  /** Features handed to the branch worker. */
+  /** Exit-head subjobs queued for the branch worker (none for a feature written after the task was answered). */
   handOffs: number;
   /** From taking the task to the trunk stopping. */
   trunkMs: number;
