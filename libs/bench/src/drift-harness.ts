@@ -16,6 +16,7 @@ import { ExecutionProvider, argMax } from '@outlet/inference';
 import { ModelPackage, loadModelPackage } from '@outlet/model-package';
 import { stageTimes } from '@outlet/predictor';
 import { OutletSystem } from '@outlet/supervisor';
+import { SystemPlacement } from './harness';
 import {
   CorruptionName,
   DigitRef,
@@ -56,7 +57,7 @@ export interface AuditCostOptions {
   rate: number;
 }
 
-export interface DriftBenchOptions {
+export interface DriftBenchOptions extends SystemPlacement {
   models: string[];
   modelsDir: string;
   corruptions: CorruptionName[];
@@ -66,14 +67,6 @@ export interface DriftBenchOptions {
   /** The corrupted phase's criterion counts agreement after its first `settle` tasks. */
   settle: number;
   seed: number;
-  trunkEp: ExecutionProvider | 'auto';
-  trunkCpus?: string;
-  branchCpus?: string;
-  supportCpus?: string;
-  trunkThreads: number;
-  branchThreads: number;
-  /** Clean tasks sent before each run's first phase (not counted). */
-  warmup: number;
   /** Threads computing the in-process reference (before any system starts). */
   referenceThreads: number;
   /** Absent: no audit-cost blocks. */

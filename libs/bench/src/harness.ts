@@ -16,7 +16,22 @@ import { LatencyStats, latencyStats } from './stats';
 export const STRATEGIES = ['full', 'serial', 'parallel', 'auto', 'oracle'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 
-export interface BenchOptions {
+/** Where a benchmarked system's processes run: the trunk's provider, their cores and threads. */
+export interface SystemPlacement {
+  trunkEp: ExecutionProvider | 'auto';
+  trunkCpus?: string;
+  branchCpus?: string;
+  /** Cores of the gateway, Redis and this process's HTTP client: off the trunk's core. */
+  supportCpus?: string;
+  /** onnxruntime intra-op threads of the trunk worker's sessions (and of the in-process trunk). */
+  trunkThreads: number;
+  /** onnxruntime intra-op threads of the branch worker's heads (and of the in-process head thread). */
+  branchThreads: number;
+  /** Requests sent before each measured run (not counted). */
+  warmup: number;
+}
+
+export interface BenchOptions extends SystemPlacement {
   model: string;
   modelsDir: string;
   /** Requests per strategy and load pattern. */
@@ -29,16 +44,6 @@ export interface BenchOptions {
   /** Open-loop rate as a fraction of the full network's closed-loop throughput at concurrency 1. */
   openRateFactor: number;
   scenarios: { name: string; backgroundLoad: number }[];
-  trunkEp: ExecutionProvider | 'auto';
-  trunkCpus?: string;
-  branchCpus?: string;
-  /** Cores of the gateway, Redis and this process's HTTP client: off the trunk's core. */
-  supportCpus?: string;
-  /** onnxruntime intra-op threads of the trunk worker's sessions (and of the in-process trunk). */
-  trunkThreads: number;
-  /** onnxruntime intra-op threads of the branch worker's heads (and of the in-process head thread). */
-  branchThreads: number;
-  warmup: number;
   log: (line: string) => void;
 }
 

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { BenchHarness, BenchOptions, CORRUPTIONS, CorruptionName, DRIFT_MODES, DriftBench, DriftBenchOptions, DriftMode, chartSvg, checkTargets, driftChartSvg, driftReportMarkdown, driftReportText, scenarioTable, targetsTable } from '@outlet/bench';
+import { BenchHarness, BenchOptions, SystemPlacement, CORRUPTIONS, CorruptionName, DRIFT_MODES, DriftBench, DriftBenchOptions, DriftMode, chartSvg, checkTargets, driftChartSvg, driftReportMarkdown, driftReportText, scenarioTable, targetsTable } from '@outlet/bench';
 import { defaultThreadBudget, nodeCores } from '@outlet/config';
 import { compactJson } from '@outlet/model-package';
 import { commaList } from '../offline/option-parsers';
@@ -37,12 +37,25 @@ const positiveInt = (name: string, text: string) => {
 
 /** `outlet bench --drift`: thresholds under data drift through the real system (see @outlet/bench DriftBench). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function runDrift(opts: Record<string, any>, cmd: Command): Promise<void> {
-  const cores = nodeCores();
+/** The system's placement from the options: the node's thread budget and core layout unless given. */
+function systemPlacement(opts: Record<string, any>, cores: number): SystemPlacement {
   const budget = defaultThreadBudget(cores, opts.trunkEp);
   const trunkThreads = positiveInt('trunk-threads', String(opts.trunkThreads ?? opts.threads ?? budget.trunk));
   const branchThreads = positiveInt('branch-threads', String(opts.branchThreads ?? opts.threads ?? budget.branch));
   const layout = defaultCpuLayout(cores, trunkThreads, branchThreads);
+  return {
+    trunkEp: opts.trunkEp,
+    trunkCpus: (opts.trunkCpus ?? layout.trunk) || undefined,
+    branchCpus: (opts.branchCpus ?? layout.branch) || undefined,
+    supportCpus: (opts.supportCpus ?? layout.support) || undefined,
+    trunkThreads,
+    branchThreads,
+    warmup: opts.quick ? 10 : 30,
+  };
+}
+
+async function runDrift(opts: Record<string, any>, cmd: Command): Promise<void> {
+  const cores = nodeCores();
   const phases = commaList(opts.driftTasks ?? (opts.quick ? DRIFT_TASKS_QUICK : DRIFT_TASKS).join(',')).map((x) => positiveInt('drift-tasks', x));
   if (phases.length !== 3) throw new Error('--drift-tasks takes three counts: clean,corrupted,clean');
   const corruptions = commaList(opts.corruptions);
@@ -63,13 +76,7 @@ async function runDrift(opts: Record<string, any>, cmd: Command): Promise<void> 
     phases: phases as [number, number, number],
     settle: positiveInt('drift-settle', String(opts.driftSettle ?? (opts.quick ? DRIFT_SETTLE_QUICK : DRIFT_SETTLE))),
     seed,
-    trunkEp: opts.trunkEp,
-    trunkCpus: (opts.trunkCpus ?? layout.trunk) || undefined,
-    branchCpus: (opts.branchCpus ?? layout.branch) || undefined,
-    supportCpus: (opts.supportCpus ?? layout.support) || undefined,
-    trunkThreads,
-    branchThreads,
-    warmup: opts.quick ? 10 : 30,
+    ...systemPlacement(opts, cores),
     referenceThreads: positiveInt('reference-threads', String(opts.referenceThreads ?? cores)),
     auditCost:
       rounds > 0
@@ -84,7 +91,7 @@ async function runDrift(opts: Record<string, any>, cmd: Command): Promise<void> 
     command: `outlet ${process.argv.slice(2).join(' ')}  (${[process.execPath, ...process.argv.slice(1)].join(' ')})`,
     startedAt: started.toISOString(),
     cpuLayout:
-      `trunk ${options.trunkEp} with ${trunkThreads} thread(s) on core(s) ${options.trunkCpus ?? 'any'}, branch ${branchThreads} thread(s) on ${options.branchCpus ?? 'any'}, ` +
+      `trunk ${options.trunkEp} with ${options.trunkThreads} thread(s) on core(s) ${options.trunkCpus ?? 'any'}, branch ${options.branchThreads} thread(s) on ${options.branchCpus ?? 'any'}, ` +
       `gateway, Redis and the client on ${options.supportCpus ?? 'any'} (taskset)`,
   };
   console.log(`bench --drift: ${header.command}`);
@@ -146,10 +153,6 @@ export function registerBench(program: Command): void {
       if (opts.drift) return runDrift(opts, cmd);
       const load = Number(opts.load);
       const cores = nodeCores();
-      const budget = defaultThreadBudget(cores, opts.trunkEp);
-      const trunkThreads = Number(opts.trunkThreads ?? opts.threads ?? budget.trunk);
-      const branchThreads = Number(opts.branchThreads ?? opts.threads ?? budget.branch);
-      const layout = defaultCpuLayout(cores, trunkThreads, branchThreads);
       const options: BenchOptions = {
         model: opts.model,
         modelsDir: resolve(opts.modelsDir),
@@ -159,16 +162,10 @@ export function registerBench(program: Command): void {
         concurrencies: commaList(opts.concurrency).map(Number),
         openRateFactor: Number(opts.openRate),
         scenarios: commaList(opts.scenarios).map((name) => ({ name, backgroundLoad: name === 'idle' ? 0 : load })),
-        trunkEp: opts.trunkEp,
-        trunkCpus: (opts.trunkCpus ?? layout.trunk) || undefined,
-        branchCpus: (opts.branchCpus ?? layout.branch) || undefined,
-        supportCpus: (opts.supportCpus ?? layout.support) || undefined,
-        trunkThreads,
-        branchThreads,
-        warmup: opts.quick ? 10 : 30,
+        ...systemPlacement(opts, cores),
         log: (line) => console.log(`bench: ${line}`),
       };
-      for (const [name, v] of Object.entries({ requests: options.requests, 'oracle-requests': options.oracleRequests, 'trunk-threads': trunkThreads, 'branch-threads': branchThreads })) {
+      for (const [name, v] of Object.entries({ requests: options.requests, 'oracle-requests': options.oracleRequests })) {
         if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer`);
       }
       if (!(load >= 0 && load < 1)) throw new Error('--load must be a number from 0 to 1 (exclusive)');
