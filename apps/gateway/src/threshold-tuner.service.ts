@@ -21,7 +21,7 @@ const LEASE_MS = 20 * TUNE_EVERY_MS;
  * the heads evaluated on the way, inline, from the package's profiled stage times at no load;
  * without a profile, one unit per segment.
  */
-export function exitCostMs(pkg: ModelPackage): number[] {
+function exitCostMs(pkg: ModelPackage): number[] {
   const m = pkg.manifest;
   let segmentMs = m.segments.map(() => 1);
   let headMs = m.exits.map(() => 0);
@@ -77,6 +77,13 @@ export class ThresholdTuner implements OnModuleInit, OnApplicationShutdown {
         }),
       );
     }
+  }
+
+  /** A model's tuner options: its exit costs (from its profile, read once) and the settings. */
+  optionsFor(model: string): TunerOptions {
+    const options = this.options.get(model);
+    if (!options) throw new Error(`no tuner for model '${model}'`);
+    return options;
   }
 
   onModuleInit() {

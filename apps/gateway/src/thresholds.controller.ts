@@ -10,7 +10,7 @@ import { RedisAvailability } from './redis-availability.service';
 import { RequestError } from './inference-request';
 import { ApiErrors, ApiModelParams, schemaRef } from './openapi';
 import { GATEWAY_SETTINGS } from './tokens';
-import { exitCostMs } from './threshold-tuner.service';
+import { ThresholdTuner } from './threshold-tuner.service';
 
 /** The fleet's live exit thresholds of a model, how they came to be, and what the audits show. */
 @ApiTags('Plans')
@@ -23,6 +23,7 @@ export class ThresholdsController {
     private readonly availability: RedisAvailability,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
     @InjectRedis() redis: Redis,
+    private readonly tuner: ThresholdTuner,
   ) {
     this.store = new ThresholdStore(redis);
   }
@@ -45,6 +46,7 @@ export class ThresholdsController {
     const [[live], history, records] = await this.availability.call(`thresholds of '${name}'`, () => Promise.all([this.store.read([mv]), this.store.history(mv, limit), this.store.audits(mv)]));
     const offline = m.exits.map((e) => e.threshold);
     const window = live ? records.filter((r) => r.at >= live.windowSince) : records;
+    const tuning = this.tuner.optionsFor(name);
     return {
       model: name,
       model_version: m.version,
@@ -61,7 +63,7 @@ export class ThresholdsController {
       window: {
         since: live && live.windowSince > 0 ? new Date(live.windowSince).toISOString() : null,
         records: window.length,
-        at_current_thresholds: window.length ? windowStats(window, live?.thresholds ?? offline, exitCostMs(pkg), 1.645) : null,
+        at_current_thresholds: window.length ? windowStats(window, live?.thresholds ?? offline, tuning.exitCostMs, tuning.z) : null,
         agreement_by_exit: agreementByExit(window, m.exits.length),
       },
       history: history.map((c) => ({ ...c, at: new Date(c.at).toISOString() })),
