@@ -102,7 +102,7 @@ function report(): DriftReport {
   };
   return {
     machine: { hostname: 'vm', cpus: 2, cpuModel: 'Test CPU' },
-    options: { models: ['branchy-mnist'], modelsDir: 'models', corruptions: ['noise'], modes: ['static', 'adaptive'], phases: [30, 60, 30], settle: 20, seed: 1, trunkEp: 'cpu', trunkThreads: 1, branchThreads: 1, warmup: 0, referenceThreads: 1 },
+    options: { models: ['branchy-mnist'], modelsDir: 'models', corruptions: ['noise'], modes: ['static', 'adaptive'], phases: [30, 60, 30], settle: 20, load: 1, seed: 1, trunkEp: 'cpu', trunkThreads: 1, branchThreads: 1, warmup: 0, referenceThreads: 1 },
     models: [model],
   };
 }

@@ -85,8 +85,8 @@ test('defaultTunerOptions: documented defaults; the grid gains EXIT_OFF', () => 
   const o = options({ grid: [0.9, 0.5, 0.9] });
   assert.deepEqual(o.grid, [0.5, 0.9, EXIT_OFF]);
   assert.deepEqual(
-    [o.budget, o.z, o.longWindow, o.recentWindow, o.dropMargin, o.minRecordsToLower, o.lowerStep, o.lowerEveryRecords, o.baseAuditRate, o.maxAuditRate],
-    [0.01, 1.645, 2000, 40, 0.01, 200, 0.05, 50, 0.05, 0.5],
+    [o.budget, o.z, o.longWindow, o.recentWindow, o.dropMargin, o.minRecordsToLower, o.minRecordsToRaise, o.changeWindow, o.lowerStep, o.lowerEveryRecords, o.baseAuditRate, o.maxAuditRate],
+    [0.01, 1.645, 2000, 50, 0.02, 200, 100, 200, 0.05, 50, 0.05, 0.5],
   );
   assert.throws(() => defaultTunerOptions({ exitCostMs, calibrated: [0.9, 0] }), /calibrated/);
 });
@@ -123,8 +123,8 @@ test('a small lucky window lowers no threshold', () => {
 test('it reacts to a drop: raise fast, restart the window, audit at the bound', () => {
   const rand = seededRandom(7);
   const clean = stream(11, 500, false);
-  // The 40 newest: exit 0 confident, and wrong 30 % of the time.
-  const drifted = Array.from({ length: 40 }, (_, k) => {
+  // The 50 newest: exit 0 confident, and wrong 30 % of the time.
+  const drifted = Array.from({ length: 50 }, (_, k) => {
     const label = Math.floor(rand() * 10);
     return record(10_000 - k, [[0.97, rand() < 0.3 ? (label + 1) % 10 : label], [0.97, label], [0.99, label]]);
   });
@@ -132,8 +132,8 @@ test('it reacts to a drop: raise fast, restart the window, audit at the bound', 
   const d = tune([...drifted, ...clean], live(before, { updatedAt: 100 }), options(), 10_000);
   assert.equal(d.kind, 'raise', d.reason);
   d.thresholds.slice(0, 2).forEach((t, i) => assert.ok(t >= before[i], `exit ${i}: ${t} < ${before[i]}`));
-  assert.equal(d.windowSince, 10_000 - 39, 'the window starts at the oldest drifted record');
-  assert.equal(d.window.records, 40);
+  assert.equal(d.windowSince, 10_000 - 49, 'the window starts at the oldest drifted record');
+  assert.equal(d.window.records, 50);
   assert.equal(d.auditRate, 0.5);
   // As far as the records show: exit 0 (wrong at 0.97) above all its answers (off: nothing in them
   // tells 0.98 from off), exit 1 (right at 0.97) still answering them all (ties: the higher threshold).
@@ -172,26 +172,37 @@ test('lowering is slow: an exit that is off reopens at 1, then moves at most low
   assert.equal(second.auditRate, 0.5, 'still above the calibrated 0.9');
 });
 
-test('a drift that has passed: the newest records alone lower the raised thresholds and restart the window; not below the offline ones', () => {
-  // 1000 drift audits where a third of the inputs make both early heads wrong and sure (1), then 300
-  // clean ones (newest first): together they hold every early exit off.
-  const clean = stream(11, 300, false, 30_000);
+test('a drift that has passed: the window restarts at the newest records when, at the offline thresholds, they agree confidently more', () => {
+  // 1000 drift audits where a third of the inputs make both early heads wrong and sure (1), then
+  // clean ones (newest first): 250 of them at first, 500 later.
+  const clean = stream(11, 500, false, 30_000);
   const drift = stream(12, 1000, true, 20_000).map((r, k) =>
     k % 3 === 0 ? record(r.at, [[1, (r.exits[2].label + 1) % 10], [1, (r.exits[2].label + 1) % 10], [0.99, r.exits[2].label]]) : r,
   );
-  const records = [...clean, ...drift];
+  const first = [...clean.slice(250), ...drift];
   const raised = live([EXIT_OFF, EXIT_OFF, 0], { updatedAt: 0, windowSince: 0, auditRate: 0.5 });
-  assert.ok(cheapestFeasible(records, options()).thresholds.every((t) => t > 1), 'precondition: the whole window keeps every early exit off');
-  const d = tune(records, raised, options(), 40_000);
-  assert.equal(d.kind, 'lower', d.reason);
-  assert.match(d.reason, /agreement recovered: the newest 300 audits/);
-  assert.equal(d.windowSince, Math.min(...clean.map((r) => r.at)), 'the window restarts at the clean records');
-  assert.deepEqual(d.thresholds, [1, 1, 0], 'one slow step: off reopens at 1');
+  assert.ok(cheapestFeasible(first, options()).thresholds.every((t) => t > 1), 'precondition: the whole window keeps every early exit off');
+  const d = tune(first, raised, options(), 40_000);
+  assert.equal(d.kind, 'keep', d.reason);
+  assert.match(d.reason, /a drift has passed: at the offline thresholds 0.9,0.9 the newest 200 audits/);
+  assert.equal(d.windowSince, clean[250 + 199].at, 'the window restarts at the newest 200');
+  assert.equal(d.live.windowSince, d.windowSince, 'and is stored');
+  assert.equal(d.window.records, 200);
+  assert.equal(d.auditRate, 0.5, 'learning the new data: audit at the bound');
 
-  // At the offline thresholds the whole window decides: the same newest records lower nothing alone.
-  const atCalibration = tune(records, live([0.9, 0.9, 0], { updatedAt: 0 }), options(), 40_000);
-  assert.doesNotMatch(atCalibration.reason, /recovered/);
-  assert.equal(atCalibration.windowSince, 0);
+  // Later rounds lower on the clean records alone, slowly.
+  const next = tune([...clean, ...drift], d.live, options(), 40_000);
+  assert.equal(next.kind, 'lower', next.reason);
+  assert.equal(next.window.records, 450);
+  assert.deepEqual(next.thresholds, [1, 1, 0], 'one slow step: off reopens at 1');
+
+  // The same drift, still going on: no restart.
+  const stillDrift = stream(13, 300, true, 30_000).map((r, k) =>
+    k % 3 === 0 ? record(r.at, [[1, (r.exits[2].label + 1) % 10], [1, (r.exits[2].label + 1) % 10], [0.99, r.exits[2].label]]) : r,
+  );
+  const same = tune([...stillDrift, ...drift], raised, options(), 40_000);
+  assert.doesNotMatch(same.reason, /drift has passed/);
+  assert.equal(same.windowSince, 0);
 });
 
 test('audit rate: at the bound after a raise until minRecordsToLower records confirm, then the base rate', () => {
@@ -203,6 +214,28 @@ test('audit rate: at the bound after a raise until minRecordsToLower records con
   const later = tune(quiet(250), raised, options(), 2000);
   assert.deepEqual([later.kind, later.auditRate], ['keep', 0.05]);
   assert.equal(later.live.version, raised.version, 'an audit rate change alone is no new thresholds version');
+  // Above the offline thresholds, at the bound while the window fills, the base rate once it is full.
+  const above = live([0.95, 0.95, 0], { auditRate: 0.5, updatedAt: 0 });
+  assert.equal(tune(quiet(250), above, options(), 2000).auditRate, 0.5);
+  assert.equal(tune(quiet(250), above, options({ longWindow: 250 }), 2000).auditRate, 0.05);
+});
+
+test('the whole window raises on its point estimate, from minRecordsToRaise records on', () => {
+  // Exit 0 answers every record at 0.9; 2 of every 100 disagree (98 %, under the 99 % target) but
+  // never 4 among the newest 50, so only the whole window shows it.
+  const records = (count: number) => Array.from({ length: count }, (_, k) => record(1000 + count - k, [[0.9, k % 50 === 7 ? 1 : 0], [0.9, 0], [0.99, 0]]));
+  const at = live([0.8, 0.8, 0]);
+  assert.equal(tune(records(99), at, options(), 2000).kind, 'keep', 'too few records');
+  const d = tune(records(100), at, options(), 2000);
+  assert.equal(d.kind, 'raise', d.reason);
+  assert.match(d.reason, /agreement below budget: 100 audits agree 98.0%/);
+  // Raised to what the window proves (Wilson lower bound): 100 of 100 is not proof of 99 %, so only
+  // every early exit off; the slow lowering reopens exit 1 once enough records show it right.
+  assert.deepEqual(d.thresholds, [EXIT_OFF, EXIT_OFF, 0]);
+  const more = tune(records(400), at, options(), 2000);
+  assert.equal(more.kind, 'raise', more.reason);
+  // On 400: exit 0 closes, exit 1 (always right, at 0.9) answers them all (ties: the higher threshold).
+  assert.deepEqual(more.thresholds, [EXIT_OFF, 0.9, 0]);
 });
 
 test('exit probabilities: per early exit, the share of records reaching it that leave there', () => {

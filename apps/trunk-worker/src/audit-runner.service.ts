@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import { AnswerContext, AuditRecord, TaskAnswer, buildAnswer, nowMs } from '@outlet/contracts';
 import { TrunkSettings } from '@outlet/config';
@@ -10,17 +10,19 @@ import { PlanSelector } from './plan-selector.service';
 import { TrunkTransport } from './trunk-transport.service';
 import { TRUNK_ENGINE, TRUNK_PACKAGES, TRUNK_SETTINGS } from './tokens';
 
-/** Audits waiting at most; beyond, the oldest sampled one is dropped (a progressive one never is). */
+/** Sampled audits waiting at most; beyond, the oldest is dropped (a progressive one never is). */
 export const AUDITS_PENDING_MAX = 256;
+/** The nice value of the audit thread: it runs on CPU time that nothing else on the node wants. */
+export const AUDIT_NICENESS = 19;
 /**
- * While answering work never pauses (a saturated trunk), audits may still take this share of the
- * trunk's time, so that the tuner keeps hearing under load: about 2 % of throughput.
+ * While answering work never pauses (a saturated trunk), a progressive continuation may still take
+ * this share of the trunk's time, so that its caller gets the final answer under load.
  */
-export const AUDIT_SHARE_UNDER_LOAD = 0.02;
-/** The most audit time saved up under load (ms): no long burst of audit segments ahead of tasks. */
-const AUDIT_BUDGET_CAP_MS = 20;
-/** How often a waiting audit looks again while tasks wait. */
-const AUDIT_POLL_MS = 20;
+export const CONTINUATION_SHARE_UNDER_LOAD = 0.02;
+/** The most continuation time saved up under load (ms): no long burst of segments ahead of tasks. */
+const CONTINUATION_BUDGET_CAP_MS = 20;
+/** How often a waiting continuation looks again while tasks wait. */
+const CONTINUATION_POLL_MS = 20;
 
 /** An answered task to run on to the final exit, every exit head evaluated. */
 export interface PendingAudit {
@@ -34,20 +36,31 @@ export interface PendingAudit {
 }
 
 /**
- * Audits run behind answering work: an audit segment starts while this trunk has no task in flight
- * and none waits in its queues, checked before every segment, so a task that arrives waits for one
- * audit segment at most. When answering work never pauses, an audit segment still runs whenever
- * the audits' share of the time since (AUDIT_SHARE_UNDER_LOAD) has paid for it. Audits are re-run
- * from the task's input (kept in memory) with every exit head fused to its segment: one audit
- * costs one full pass of the network.
+ * Audits are re-run from the task's input (kept in memory) with every exit head fused to its
+ * segment: one audit costs one full pass of the network.
+ *
+ * Sampled audits never delay an answer: they run in a thread of their own at nice 19 on the CPU
+ * (one onnxruntime thread, the trunk process's cores), which the OS scheduler runs only on time
+ * no other thread wants and pre-empts the moment the trunk's engine has work, mid-segment. On a
+ * saturated node that leaves them a sliver (nice 19 weighs about 1.5 % of a normal thread), the
+ * queue fills and the oldest are dropped (counted as audit_dropped). The thread starts with the
+ * first sampled audit.
+ *
+ * A progressive request's continuation is different: its caller waits for it. It runs on the
+ * trunk's own engine behind answering work: a segment starts while the trunk has no task in
+ * flight and none waits, checked before every segment, so a task that arrives waits for one
+ * segment at most; when answering work never pauses, a segment still runs whenever
+ * CONTINUATION_SHARE_UNDER_LOAD of the time since has paid for it.
  */
 @Injectable()
-export class AuditRunner {
+export class AuditRunner implements OnApplicationShutdown {
   private readonly logger = new Logger(AuditRunner.name);
   private readonly store: ThresholdStore;
-  private readonly pending: PendingAudit[] = [];
-  private draining = false;
-  /** Audit time (ms) earned under load and not yet spent, and when it was last earned. */
+  private readonly sampled: PendingAudit[] = [];
+  private readonly continuations: PendingAudit[] = [];
+  private readonly draining = { sampled: false, continuations: false };
+  private idleEngine?: Promise<ModelThread>;
+  /** Continuation time (ms) earned under load and not yet spent, and when it was last earned. */
   private budgetMs = 0;
   private budgetAt = nowMs();
 
@@ -65,75 +78,107 @@ export class AuditRunner {
 
   /** Audits waiting to run. */
   get size(): number {
-    return this.pending.length;
+    return this.sampled.length + this.continuations.length;
   }
 
   submit(audit: PendingAudit): void {
     if (audit.progressive) {
-      // Its caller waits: ahead of every sampled audit.
-      const firstSampled = this.pending.findIndex((a) => !a.progressive);
-      this.pending.splice(firstSampled < 0 ? this.pending.length : firstSampled, 0, audit);
-    } else {
-      this.pending.push(audit);
+      this.continuations.push(audit);
+      if (!this.draining.continuations) void this.drain('continuations');
+      return;
     }
-    if (this.pending.length > AUDITS_PENDING_MAX) {
-      const oldest = this.pending.findIndex((a) => !a.progressive);
-      if (oldest >= 0) {
-        const [dropped] = this.pending.splice(oldest, 1);
-        countStats(this.redis, dropped.model, dropped.answer.modelVersion, { audit_dropped: 1 });
-      }
+    this.sampled.push(audit);
+    if (this.sampled.length > AUDITS_PENDING_MAX) {
+      const [dropped] = this.sampled.splice(0, 1);
+      countStats(this.redis, dropped.model, dropped.answer.modelVersion, { audit_dropped: 1 });
     }
-    if (!this.draining) void this.drain();
+    if (!this.draining.sampled) void this.drain('sampled');
   }
 
-  private async drain(): Promise<void> {
-    this.draining = true;
+  async onApplicationShutdown(): Promise<void> {
+    const idle = this.idleEngine;
+    this.idleEngine = undefined;
+    if (idle) await (await idle.catch(() => undefined))?.close();
+  }
+
+  private async drain(queue: 'sampled' | 'continuations'): Promise<void> {
+    this.draining[queue] = true;
+    const pending = this[queue];
     try {
-      for (let audit = this.pending.shift(); audit; audit = this.pending.shift()) {
+      for (let audit = pending.shift(); audit; audit = pending.shift()) {
         try {
-          await this.run(audit);
+          if (queue === 'sampled') await this.run(audit, await this.auditEngine(), async () => undefined);
+          else await this.run(audit, this.engine, () => this.turn());
         } catch (err) {
           this.logger.warn(`audit of task ${audit.taskId} failed: ${(err as Error).message}`);
         }
       }
     } finally {
-      this.draining = false;
+      this.draining[queue] = false;
     }
   }
 
+  /** The idle-priority audit thread, started once; a failed start is tried again by the next audit. */
+  private auditEngine(): Promise<ModelThread> {
+    this.idleEngine ??= ModelThread.start(
+      {
+        packageDirs: [...this.packages.values()].map((p) => p.dir),
+        ep: 'cpu',
+        threads: 1,
+        pieces: { segments: true, exits: 'none', fused: true },
+        niceness: AUDIT_NICENESS,
+      },
+      (line) => this.logger.log(line),
+      (err) => {
+        this.logger.warn(`audit thread: ${err.message}; the next audit starts another`);
+        this.idleEngine = undefined;
+      },
+    ).then(
+      (engine) => {
+        this.logger.log(`audit thread started: cpu, 1 thread, nice ${AUDIT_NICENESS}`);
+        return engine;
+      },
+      (err) => {
+        this.idleEngine = undefined;
+        throw err;
+      },
+    );
+    return this.idleEngine;
+  }
+
   /**
-   * Until an audit segment may run: at once when the trunk has nothing to answer (`free`), else
-   * once the share under load has paid for one (`budget`).
+   * Until a continuation segment may run on the trunk's engine: at once when it has nothing to
+   * answer, else once the share under load has paid for one (`budget`).
    */
   private async turn(): Promise<'free' | 'budget'> {
     for (;;) {
       const now = nowMs();
-      this.budgetMs = Math.min(AUDIT_BUDGET_CAP_MS, this.budgetMs + (now - this.budgetAt) * AUDIT_SHARE_UNDER_LOAD);
+      this.budgetMs = Math.min(CONTINUATION_BUDGET_CAP_MS, this.budgetMs + (now - this.budgetAt) * CONTINUATION_SHARE_UNDER_LOAD);
       this.budgetAt = now;
       if (this.inFlight.size === 0 && !this.plans.tasksWaiting()) return 'free';
       if (this.budgetMs > 0) return 'budget';
-      await new Promise((r) => setTimeout(r, AUDIT_POLL_MS));
+      await new Promise((r) => setTimeout(r, CONTINUATION_POLL_MS));
     }
   }
 
-  private async run(audit: PendingAudit): Promise<void> {
+  private async run(audit: PendingAudit, engine: ModelThread, turn: () => Promise<'free' | 'budget' | undefined>): Promise<void> {
     const m = this.packages.get(audit.model)!.manifest;
     const runId = `audit:${audit.taskId}`;
     const exits: AuditRecord['exits'] = [];
     let final: ArrayLike<number> | undefined;
     try {
       for (let segment = 0; segment < m.segments.length; segment++) {
-        const turn = await this.turn();
+        const paidBy = await turn();
         const withExit = exitAfterSegment(m, segment) !== undefined;
         const startedAt = nowMs();
-        const result = await this.engine.runSegment({
+        const result = await engine.runSegment({
           model: m.name,
           taskId: runId,
           segment,
           input: segment === 0 ? { data: audit.input, dims: audit.shape } : undefined,
           withExit,
         });
-        if (turn === 'budget') this.budgetMs -= nowMs() - startedAt;
+        if (paidBy === 'budget') this.budgetMs -= nowMs() - startedAt;
         if (withExit && result.probabilities) {
           const label = argMax(result.probabilities);
           exits.push({ confidence: result.probabilities[label], label });
@@ -141,7 +186,7 @@ export class AuditRunner {
         }
       }
     } finally {
-      this.engine.endTask(runId);
+      engine.endTask(runId);
     }
     if (!final || exits.length !== m.exits.length) throw new Error(`ran ${exits.length} of ${m.exits.length} exits`);
     const record: AuditRecord = { taskId: audit.taskId, nodeId: this.settings.nodeId, at: Date.now(), thresholdVersion: audit.answer.thresholdVersion, answerExit: audit.answer.exitIndex, exits };

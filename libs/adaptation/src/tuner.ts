@@ -30,22 +30,30 @@ export interface TunerOptions {
   calibratedExitProbabilities?: readonly number[];
   /** Most records in the window (default 2000). */
   longWindow: number;
-  /** Newest window records checked for a drop in agreement (default 40). */
+  /** Newest window records checked for a drop in agreement (default 50). */
   recentWindow: number;
   /**
-   * A drop is agreement on the recent records confidently below target − dropMargin (default: the
-   * budget). Without a margin, 2 disagreements in 40 (about 1 in 40 windows at 0.6 %, where the
-   * tuner sits) would read as a drop; smaller shortfalls are left to the whole window.
+   * A drop is agreement on the recent records confidently below target − dropMargin (default: twice
+   * the budget, so 4 disagreements in 50 at the defaults). A smaller margin reads chance as a drop
+   * too often where the tuner sits (agreement near 99.5 %: 3 in 50 about once in 300 windows, 4 in
+   * 50 once in 4,000), and each false drop costs a raise and a restarted window; smaller
+   * shortfalls are left to the whole window (rule 2 of tune).
    */
   dropMargin: number;
   /** Window records needed before any lowering (default 200). */
   minRecordsToLower: number;
   /**
-   * Newest records tried on their own when the whole window allows no lowering (default 300): when
-   * they alone hold the budget at lower thresholds, the data has changed back (a drift has passed)
-   * and the window restarts at them.
+   * Window records needed before the whole window's agreement (its point estimate) may raise
+   * thresholds (default 100): fewer say too little, and a drop shows in the newest records first.
    */
-  recoveryWindow: number;
+  minRecordsToRaise: number;
+  /**
+   * Newest records compared with the rest of the window to see a drift pass (default 200): when, at
+   * the offline thresholds, they agree confidently more than the older ones (Wilson lower bound of
+   * the newest above the upper bound of the older), the data has changed back and the window
+   * restarts at them, so that records of the passed drift hold no threshold up.
+   */
+  changeWindow: number;
   /** Largest decrease of one threshold in one lowering (default 0.05). */
   lowerStep: number;
   /** New records since the last change needed before another lowering (default 50). */
@@ -87,15 +95,16 @@ export function defaultTunerOptions(partial: Partial<TunerOptions> & Needed): Tu
     budget: 0.01,
     z: 1.645,
     longWindow: 2000,
-    recentWindow: 40,
+    recentWindow: 50,
     minRecordsToLower: 200,
-    recoveryWindow: 300,
+    minRecordsToRaise: 100,
+    changeWindow: 200,
     lowerStep: 0.05,
     lowerEveryRecords: 50,
     baseAuditRate: 0.05,
     maxAuditRate: 0.5,
     ...partial,
-    dropMargin: partial.dropMargin ?? partial.budget ?? 0.01,
+    dropMargin: partial.dropMargin ?? 2 * (partial.budget ?? 0.01),
     grid: [...new Set([...(partial.grid ?? DEFAULT_THRESHOLD_GRID), EXIT_OFF])].sort((a, b) => a - b),
   };
   const exits = options.exitCostMs.length;
@@ -394,13 +403,14 @@ function knownExitProbabilities(current: LiveThresholds, thresholds: readonly nu
 /**
  * The audit rate. The tuner is "recovering", and audits at maxAuditRate to get the data it needs
  * to confirm or lower again, while: this decision raises; or an early exit's threshold is above
- * its calibrated value (EXIT_OFF included); or the rate is still up from a raise and fewer than
- * minRecordsToLower audits have arrived since the last change. Otherwise baseAuditRate.
+ * its calibrated value (EXIT_OFF included) and the window is not yet full (longWindow records);
+ * or the rate is still up from a raise and fewer than minRecordsToLower audits have arrived since
+ * the last change. Otherwise baseAuditRate: a full window is all the tuner can use.
  */
-function auditRate(kind: TuneDecision['kind'], thresholds: readonly number[], current: LiveThresholds, sinceChange: number, options: TunerOptions): number {
-  const aboveCalibrated = thresholds.some((t, i) => t > options.calibrated[i]);
+function auditRate(kind: TuneDecision['kind'], thresholds: readonly number[], windowSize: number, current: LiveThresholds, sinceChange: number, options: TunerOptions): number {
+  const learning = thresholds.some((t, i) => t > options.calibrated[i]) && windowSize < options.longWindow;
   const stillUp = current.auditRate > options.baseAuditRate && sinceChange < options.minRecordsToLower;
-  return kind === 'raise' || aboveCalibrated || stillUp ? options.maxAuditRate : options.baseAuditRate;
+  return kind === 'raise' || learning || stillUp ? options.maxAuditRate : options.baseAuditRate;
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -412,16 +422,19 @@ const show = (t: readonly number[]) => t.map((x) => (x > 1 ? 'off' : String(x)))
  *    target − dropMargin (Wilson upper bound) → raise to the cheapest vector at which those
  *    records alone agree (point estimate) at the target, no exit lower than now, and restart the
  *    window at them (older records describe other data);
- * 2. long-run violation: the whole window confidently below target → raise likewise on it, window
- *    unchanged;
- * 3. lower, slowly: with minRecordsToLower window records and lowerEveryRecords since the last
- *    change, and a cheaper feasible vector on the window, step toward it (stepDown) when the
- *    stepped vector is itself feasible;
- * 4. recovery: failing that, while some threshold is above its offline value, the same on the
- *    newest recoveryWindow records alone, and the window restarts at them (a drift has passed:
- *    the older records describe other data);
+ * 2. long-run violation: with minRecordsToRaise window records, the window's agreement at the
+ *    live thresholds (point estimate) below target → raise likewise on the whole window, window
+ *    unchanged. (A drift whose early answers are wrong and sure, as a shift makes them, shows
+ *    here: too rarely for the newest records to prove it, too often for the budget);
+ * 3. a drift has passed: at the offline thresholds, the newest changeWindow records agree
+ *    confidently more than the older ones → the window restarts at them (keep);
+ * 4. lower, slowly: with minRecordsToLower window records and lowerEveryRecords since the last
+ *    change, and a cheaper feasible vector on the window (Wilson lower bound), step toward it
+ *    (stepDown) when the stepped vector is itself feasible;
  * 5. otherwise keep.
- * The window: records at or after current.windowSince, the newest longWindow of them.
+ * Raising needs less evidence than lowering (a point estimate against a lower bound): between
+ * the two the thresholds hold, so they do not flap. The window: records at or after
+ * current.windowSince, the newest longWindow of them.
  */
 export function tune(records: readonly AuditRecord[], current: LiveThresholds, options: TunerOptions, now: number): TuneDecision {
   const early = options.exitCostMs.length - 1;
@@ -450,18 +463,27 @@ export function tune(records: readonly AuditRecord[], current: LiveThresholds, o
     return decide('raise', raised.thresholds, since, why);
   }
 
-  // (2) A slow violation over the whole window.
+  // (2) A violation over the whole window.
   const windowNow = evaluate(cols, live, options.exitCostMs, options.z);
-  if (upper(windowNow) < target) {
+  if (window.length >= options.minRecordsToRaise && agreement(windowNow) < target) {
     const raised = search(cols, options, live);
     const why =
       `agreement below budget: ${window.length} audits agree ${pct(agreement(windowNow))} at ${show(live)} ` +
-      `(Wilson upper ${pct(upper(windowNow))} < ${pct(target)}); raised to ${show(raised.thresholds)}`;
+      `(< ${pct(target)}); raised to ${show(raised.thresholds)}: agree ${pct(agreement(raised))} (Wilson lower ${pct(raised.lowerBound)})`;
     return decide('raise', raised.thresholds, current.windowSince, why);
   }
 
-  // (3) Lower, slowly, only on enough data.
+  // (3) A drift that has passed: the newest records, judged at the offline thresholds, are other
+  // (better) data than the older ones; those would hold the thresholds up until they age out.
   const state = `${window.length} audits agree ${pct(agreement(windowNow))} at ${show(live)} (Wilson lower ${pct(windowNow.lowerBound)})`;
+  const passed = driftPassed(window, options);
+  if (passed) {
+    const newest = window.slice(0, options.changeWindow);
+    const since = Math.min(...newest.map((r) => r.at));
+    return decide('keep', live, since, `${state}; ${passed}; window restarts at the newest ${newest.length}`);
+  }
+
+  // (4) Lower, slowly, only on enough data.
   const newer = window.filter((r) => r.at > current.updatedAt).length;
   if (window.length < options.minRecordsToLower) {
     return decide('keep', live, current.windowSince, `${state}; too few to lower (${options.minRecordsToLower} needed)`);
@@ -478,24 +500,28 @@ export function tune(records: readonly AuditRecord[], current: LiveThresholds, o
       `${windowNow.expectedMs.toFixed(2)} -> ${lowered.expectedMs.toFixed(2)} ms`;
     return decide('lower', lowered.thresholds, current.windowSince, why);
   }
-  // (4) A drift that has passed: while thresholds are above the offline ones, the newest records
-  // alone may hold the budget lower, where the older ones (other data) in the window do not. Then
-  // they become the window. Not below the offline thresholds: there the whole window decides.
-  const newest = window.slice(0, options.recoveryWindow);
-  const raised = live.some((t, i) => t > options.calibrated[i]);
-  if (raised && newest.length >= options.minRecordsToLower && newest.length < window.length) {
-    const back = lowerStep(toColumns(newest, early), live, options);
-    if (back.lowered) {
-      const since = Math.min(...newest.map((r) => r.at));
-      const why =
-        `agreement recovered: the newest ${newest.length} audits hold the budget lower than the whole window; window restarts; ` +
-        `cheapest feasible on them ${show(back.best.thresholds)}; lowered to ${show(back.lowered.thresholds)}: agree ${pct(agreement(back.lowered))} ` +
-        `(Wilson lower ${pct(back.lowered.lowerBound)} >= ${pct(target)})`;
-      return decide('lower', back.lowered.thresholds, since, why);
-    }
-  }
   const why = onWindow.best ? `cheapest feasible ${show(onWindow.best.thresholds)}, but no step toward it is feasible` : 'no cheaper feasible thresholds';
   return decide('keep', live, current.windowSince, `${state}; ${why}`);
+}
+
+/**
+ * Whether the newest changeWindow records, at the offline thresholds, agree confidently more
+ * than the older window records (at least as many of those): a line saying so, else undefined.
+ */
+function driftPassed(window: readonly AuditRecord[], options: TunerOptions): string | undefined {
+  const n = options.changeWindow;
+  if (n < 1 || window.length < 2 * n) return undefined;
+  const early = options.exitCostMs.length - 1;
+  const probe = options.calibrated.slice(0, early);
+  const newest = evaluate(toColumns(window.slice(0, n), early), probe, options.exitCostMs, options.z);
+  const older = evaluate(toColumns(window.slice(n), early), probe, options.exitCostMs, options.z);
+  const newestLower = wilsonLowerBound(newest.agreed, newest.records, options.z);
+  const olderUpper = wilsonUpperBound(older.agreed, older.records, options.z);
+  if (newestLower <= olderUpper) return undefined;
+  return (
+    `a drift has passed: at the offline thresholds ${show(probe)} the newest ${newest.records} audits agree ${pct(agreement(newest))} ` +
+    `(Wilson lower ${pct(newestLower)}), the older ${older.records} ${pct(agreement(older))} (Wilson upper ${pct(olderUpper)})`
+  );
 }
 
 /**
@@ -537,7 +563,7 @@ function decision(
   const result: Omit<TuneDecision, 'live'> = {
     kind: d.kind,
     thresholds: [...d.thresholds, current.thresholds[early] ?? 0],
-    auditRate: auditRate(d.kind, d.thresholds, current, sinceChange, options),
+    auditRate: auditRate(d.kind, d.thresholds, window.length, current, sinceChange, options),
     exitProbabilities: window.length >= options.minRecordsToLower ? exitProbabilities(cols, d.thresholds, previous) : knownExitProbabilities(current, d.thresholds, options),
     windowSince: d.windowSince,
     window: toStats(evaluate(cols, d.thresholds, options.exitCostMs, options.z)),

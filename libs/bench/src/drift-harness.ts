@@ -66,6 +66,12 @@ export interface DriftBenchOptions extends SystemPlacement {
   phases: [number, number, number];
   /** The corrupted phase's criterion counts agreement after its first `settle` tasks. */
   settle: number;
+  /**
+   * The share of time the one client keeps the system busy (1: a closed loop, the next task as soon
+   * as an answer comes). Below 1 the client waits after each answer for its latency × (1/load − 1),
+   * as a node that is not saturated sees its traffic, leaving idle time that the audits use.
+   */
+  load: number;
   seed: number;
   /** Threads computing the in-process reference (before any system starts). */
   referenceThreads: number;
@@ -424,7 +430,7 @@ export class DriftBench {
     const m = pkg.manifest;
     const env: AccuracyEnv = { ...EMPTY_ENV, OUTLET_ADAPT: mode === 'static' ? 'off' : 'on' };
     const corruption = phases[1].kind;
-    o.log(`${m.name} ${corruption} ${mode}: fresh system (OUTLET_ADAPT=${env.OUTLET_ADAPT}, other accuracy settings default), ${tasks.length} tasks at c=1`);
+    o.log(`${m.name} ${corruption} ${mode}: fresh system (OUTLET_ADAPT=${env.OUTLET_ADAPT}, other accuracy settings default), ${tasks.length} tasks at c=1, load ${o.load}`);
     const system = await this.startSystem(env);
     const events: DriftRun['events'] = [];
     const watch = (process: 'gateway' | 'trunk') => (line: string) => {
@@ -464,6 +470,7 @@ export class DriftBench {
           sample.error = (err as Error).message;
         }
         samples.push(sample);
+        if (o.load < 1) await new Promise((r) => setTimeout(r, sample.latencyMs * (1 / o.load - 1)));
         if (performance.now() > nextLog) {
           nextLog = performance.now() + 20_000;
           o.log(`  ${samples.length}/${tasks.length} (${phases[t.phase].name})`);

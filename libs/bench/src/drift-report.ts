@@ -178,7 +178,7 @@ function intro(report: DriftReport, h: DriftHeader): string[] {
   return [
     `command: ${h.command}`,
     `machine: ${report.machine.cpuModel ?? 'unknown CPU'}, ${report.machine.cpus} cores (${report.machine.hostname}); ${h.cpuLayout}`,
-    `started ${h.startedAt}; seed ${o.seed}; phases clean ${o.phases[0]} → corrupted ${o.phases[1]} → clean ${o.phases[2]} tasks, closed loop at concurrency 1 ` +
+    `started ${h.startedAt}; seed ${o.seed}; phases clean ${o.phases[0]} → corrupted ${o.phases[1]} → clean ${o.phases[2]} tasks, ${(o.load ?? 1) < 1 ? `one client at load ${o.load} (after each answer it waits its latency × ${(1 / o.load - 1).toFixed(2)})` : 'closed loop at concurrency 1'} ` +
       `(${o.warmup} clean warm-up tasks first, not counted); static (OUTLET_ADAPT=off) and adaptive (OUTLET_ADAPT=on, audit rate, budget and the rest at their defaults), ` +
       `each on a fresh system (fresh Redis: thresholds start from the offline calibration in manifest.json)`,
     `inputs: held-out MNIST digits (mnist package, i % 5 == 4), one seeded shuffle walked across the phases; reference: the true label and the model's own FINAL exit ` +

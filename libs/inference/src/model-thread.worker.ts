@@ -4,6 +4,7 @@ import { loadModelPackage } from '@outlet/model-package';
 import { ExecutionProvider, resolveExecutionProvider } from './execution-provider';
 import { Feature, MultiExitModel } from './multi-exit-model';
 import { writeFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 
 /** What the thread opens: the packages' pieces on one provider (`auto` resolves here). */
 export interface ThreadSetup {
@@ -11,6 +12,11 @@ export interface ThreadSetup {
   ep: ExecutionProvider | 'auto';
   threads: number;
   pieces: { segments?: boolean; exits?: 'all' | 'early' | 'none'; fused?: boolean };
+  /**
+   * The thread's nice value (Linux: per thread; onnxruntime's own threads, made after it, inherit
+   * it). 19 runs only on CPU time nothing else wants: work behind every other thread of the node.
+   */
+  niceness?: number;
 }
 
 export type ThreadRequest =
@@ -30,6 +36,13 @@ export interface ThreadReply {
 async function main() {
   const setup = workerData as ThreadSetup;
   const port = parentPort!;
+  if (setup.niceness !== undefined) {
+    try {
+      setPriority(0, setup.niceness); // 0: this thread, before onnxruntime makes any of its own
+    } catch (err) {
+      port.postMessage({ log: `could not set nice ${setup.niceness}: ${(err as Error).message}` });
+    }
+  }
   const packages = setup.packageDirs.map((dir) => loadModelPackage(dir));
   const first = packages[0];
   const ep = await resolveExecutionProvider(setup.ep, `${first.dir}/${first.manifest.segments[0].file}`, setup.threads, (log) => port.postMessage({ log }));

@@ -22,7 +22,7 @@ export function defaultCpuLayout(cores: number, trunkThreads: number, branchThre
 }
 
 /** Tasks per phase of `bench --drift` (clean, corrupted, clean again) and the corrupted phase's settling tasks. */
-const DRIFT_TASKS = [600, 2000, 3000];
+const DRIFT_TASKS = [600, 2000, 8000];
 const DRIFT_TASKS_QUICK = [150, 800, 750];
 const DRIFT_SETTLE = 1000;
 const DRIFT_SETTLE_QUICK = 400;
@@ -54,6 +54,12 @@ function systemPlacement(opts: Record<string, any>, cores: number): SystemPlacem
   };
 }
 
+function driftLoad(text: string | undefined): number {
+  const load = Number(text ?? 1);
+  if (!(load > 0 && load <= 1)) throw new Error(`--drift-load must be above 0 and at most 1, not '${text}'`);
+  return load;
+}
+
 async function runDrift(opts: Record<string, any>, cmd: Command): Promise<void> {
   const cores = nodeCores();
   const phases = commaList(opts.driftTasks ?? (opts.quick ? DRIFT_TASKS_QUICK : DRIFT_TASKS).join(',')).map((x) => positiveInt('drift-tasks', x));
@@ -74,6 +80,7 @@ async function runDrift(opts: Record<string, any>, cmd: Command): Promise<void> 
     corruptions: corruptions as CorruptionName[],
     modes: modes as DriftMode[],
     phases: phases as [number, number, number],
+    load: driftLoad(opts.driftLoad),
     settle: positiveInt('drift-settle', String(opts.driftSettle ?? (opts.quick ? DRIFT_SETTLE_QUICK : DRIFT_SETTLE))),
     seed,
     ...systemPlacement(opts, cores),
@@ -140,6 +147,7 @@ export function registerBench(program: Command): void {
     .option('--drift', 'instead: exit thresholds under data drift, static vs adaptive (clean → corrupted → clean on a fresh system per run), and the audits\' cost', false)
     .option('--models <list>', '--drift: model packages', 'branchy-mnist,branchy-bench')
     .option('--drift-tasks <clean,corrupted,clean>', `--drift: tasks per phase (default ${DRIFT_TASKS.join(',')}, --quick ${DRIFT_TASKS_QUICK.join(',')})`)
+    .option('--drift-load <share>', '--drift: the share of time the client keeps the system busy; below 1 it waits after each answer for its latency × (1/share − 1) (default 1: closed loop)')
     .option('--drift-settle <n>', `--drift: the corrupted phase's agreement criterion counts the tasks after its first n (default ${DRIFT_SETTLE}, --quick ${DRIFT_SETTLE_QUICK})`)
     .option('--corruptions <list>', `--drift: any of ${CORRUPTIONS.join(', ')}`, CORRUPTIONS.join(','))
     .option('--drift-modes <list>', `--drift: any of ${DRIFT_MODES.join(', ')} (static: OUTLET_ADAPT=off; adaptive: default settings)`, DRIFT_MODES.join(','))
