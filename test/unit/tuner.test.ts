@@ -220,6 +220,16 @@ test('audit rate: at the bound after a raise until minRecordsToLower records con
   assert.equal(tune(quiet(250), above, options({ longWindow: 250 }), 2000).auditRate, 0.05);
 });
 
+test('audit rate: at the bound while the newest records are in doubt, short of a drop', () => {
+  // Exit 0 answers every record; `wrong` of the newest 50 disagree (none older): the window holds.
+  const records = (wrong: number) => Array.from({ length: 300 }, (_, k) => record(2000 - k, [[0.95, k < 50 && k % 20 === 3 && k / 20 < wrong ? 1 : 0], [0.95, 0], [0.99, 0]]));
+  const at = live([0.8, 0.8, 0], { updatedAt: 0 });
+  const doubt = tune(records(2), at, options(), 2000);
+  assert.deepEqual([doubt.kind, doubt.auditRate], ['keep', 0.5], doubt.reason); // 48 of 50: 96 % < 99 % − 2 %
+  const fine = tune(records(1), at, options(), 2000);
+  assert.deepEqual([fine.kind, fine.auditRate], ['keep', 0.05], fine.reason); // 49 of 50
+});
+
 test('the whole window raises on its point estimate, from minRecordsToRaise records on', () => {
   // Exit 0 answers every record at 0.9; 2 of every 100 disagree (98 %, under the 99 % target) but
   // never 4 among the newest 50, so only the whole window shows it.

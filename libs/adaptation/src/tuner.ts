@@ -401,16 +401,29 @@ function knownExitProbabilities(current: LiveThresholds, thresholds: readonly nu
 }
 
 /**
- * The audit rate. The tuner is "recovering", and audits at maxAuditRate to get the data it needs
- * to confirm or lower again, while: this decision raises; or an early exit's threshold is above
- * its calibrated value (EXIT_OFF included) and the window is not yet full (longWindow records);
- * or the rate is still up from a raise and fewer than minRecordsToLower audits have arrived since
- * the last change. Otherwise baseAuditRate: a full window is all the tuner can use.
+ * The audit rate. The tuner audits at maxAuditRate, to get the data it needs quickly, while:
+ * - this decision raises;
+ * - the newest recentWindow window records are in doubt: their agreement at the thresholds is
+ *   below target − dropMargin (a point estimate, short of the proof a drop needs), so that a drift
+ *   shows in a few hundred tasks, not a few thousand;
+ * - an early exit's threshold is above its calibrated value (EXIT_OFF included) and the window is
+ *   not yet full (longWindow records): learning new data;
+ * - the rate is still up from a raise and fewer than minRecordsToLower audits have arrived since
+ *   the last change.
+ * Otherwise baseAuditRate.
  */
-function auditRate(kind: TuneDecision['kind'], thresholds: readonly number[], windowSize: number, current: LiveThresholds, sinceChange: number, options: TunerOptions): number {
-  const learning = thresholds.some((t, i) => t > options.calibrated[i]) && windowSize < options.longWindow;
+function auditRate(kind: TuneDecision['kind'], thresholds: readonly number[], cols: Columns, current: LiveThresholds, sinceChange: number, options: TunerOptions): number {
+  const recent = evaluate(firstRecords(cols, options.recentWindow), thresholds, options.exitCostMs, options.z);
+  const doubt = recent.records > 0 && agreement(recent) < 1 - options.budget - options.dropMargin;
+  const learning = thresholds.some((t, i) => t > options.calibrated[i]) && cols.size < options.longWindow;
   const stillUp = current.auditRate > options.baseAuditRate && sinceChange < options.minRecordsToLower;
-  return kind === 'raise' || learning || stillUp ? options.maxAuditRate : options.baseAuditRate;
+  return kind === 'raise' || doubt || learning || stillUp ? options.maxAuditRate : options.baseAuditRate;
+}
+
+/** The first (newest) `n` records of some columns. */
+function firstRecords(cols: Columns, n: number): Columns {
+  const size = Math.min(n, cols.size);
+  return { size, early: cols.early, confidence: cols.confidence.map((c) => c.subarray(0, size)), agrees: cols.agrees.map((a) => a.subarray(0, size)) };
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -563,7 +576,7 @@ function decision(
   const result: Omit<TuneDecision, 'live'> = {
     kind: d.kind,
     thresholds: [...d.thresholds, current.thresholds[early] ?? 0],
-    auditRate: auditRate(d.kind, d.thresholds, window.length, current, sinceChange, options),
+    auditRate: auditRate(d.kind, d.thresholds, cols, current, sinceChange, options),
     exitProbabilities: window.length >= options.minRecordsToLower ? exitProbabilities(cols, d.thresholds, previous) : knownExitProbabilities(current, d.thresholds, options),
     windowSince: d.windowSince,
     window: toStats(evaluate(cols, d.thresholds, options.exitCostMs, options.z)),
