@@ -141,6 +141,9 @@ test('it reacts to a drop: raise fast, restart the window, audit at the bound', 
   assert.equal(d.live.version, 2);
   assert.equal(d.live.updatedAt, 10_000);
   assert.match(d.reason, /agreement fell/);
+  // Fewer than recentWindow records prove no drop, however they look (the doubt audits more instead).
+  const few = tune(drifted.slice(0, 49), live(before, { updatedAt: 100 }), options(), 10_000);
+  assert.deepEqual([few.kind, few.auditRate], ['keep', 0.5], few.reason);
 });
 
 test('a slow violation over the whole window raises, keeping the window', () => {

@@ -431,7 +431,7 @@ const show = (t: readonly number[]) => t.map((x) => (x > 1 ? 'off' : String(x)))
 
 /**
  * Decide the thresholds from the audit records (newest first) and the live thresholds:
- * 1. drop: the newest recentWindow window records at the live thresholds are confidently below
+ * 1. drop: the newest recentWindow window records (no fewer) at the live thresholds are confidently below
  *    target − dropMargin (Wilson upper bound) → raise to the cheapest vector at which those
  *    records alone agree (point estimate) at the target, no exit lower than now, and restart the
  *    window at them (older records describe other data);
@@ -464,7 +464,7 @@ export function tune(records: readonly AuditRecord[], current: LiveThresholds, o
   const recent = window.slice(0, options.recentWindow);
   const recentCols = toColumns(recent, early);
   const recentNow = evaluate(recentCols, live, options.exitCostMs, options.z);
-  if (upper(recentNow) < target - options.dropMargin) {
+  if (recent.length >= options.recentWindow && upper(recentNow) < target - options.dropMargin) {
     // As far as those records show and no further: the cheapest thresholds at which they agree
     // (their point estimate, z = 0) meets the target. A false alarm on a few records then costs a
     // small raise, not every early exit; a real drift raises again as its next records disagree.
