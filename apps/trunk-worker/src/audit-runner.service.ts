@@ -12,8 +12,6 @@ import { TRUNK_ENGINE, TRUNK_PACKAGES, TRUNK_SETTINGS } from './tokens';
 
 /** Sampled audits waiting at most; beyond, the oldest is dropped (a progressive one never is). */
 export const AUDITS_PENDING_MAX = 256;
-/** The nice value of the audit thread: it runs on CPU time that nothing else on the node wants. */
-export const AUDIT_NICENESS = 19;
 /**
  * While answering work never pauses (a saturated trunk), a progressive continuation may still take
  * this share of the trunk's time, so that its caller gets the final answer under load.
@@ -39,12 +37,12 @@ export interface PendingAudit {
  * Audits are re-run from the task's input (kept in memory) with every exit head fused to its
  * segment: one audit costs one full pass of the network.
  *
- * Sampled audits never delay an answer: they run in a thread of their own at nice 19 on the CPU
- * (one onnxruntime thread, the trunk process's cores), which the OS scheduler runs only on time
- * no other thread wants and pre-empts the moment the trunk's engine has work, mid-segment. On a
- * saturated node that leaves them a sliver (nice 19 weighs about 1.5 % of a normal thread), the
- * queue fills and the oldest are dropped (counted as audit_dropped). The thread starts with the
- * first sampled audit.
+ * Sampled audits never delay an answer: they run in a thread of their own on the CPU (one
+ * onnxruntime thread, the trunk process's cores) at the lowest priority the OS has (Linux
+ * SCHED_IDLE, else nice 19), which the scheduler runs only on time no other thread wants and
+ * pre-empts the moment the trunk has work, mid-segment. On a saturated node that leaves them
+ * almost nothing: the queue fills and the oldest are dropped (counted as audit_dropped). The
+ * thread starts with the first sampled audit.
  *
  * A progressive request's continuation is different: its caller waits for it. It runs on the
  * trunk's own engine behind answering work: a segment starts while the trunk has no task in
@@ -126,7 +124,7 @@ export class AuditRunner implements OnApplicationShutdown {
         ep: 'cpu',
         threads: 1,
         pieces: { segments: true, exits: 'none', fused: true },
-        niceness: AUDIT_NICENESS,
+        idle: true,
       },
       (line) => this.logger.log(line),
       (err) => {
@@ -135,7 +133,7 @@ export class AuditRunner implements OnApplicationShutdown {
       },
     ).then(
       (engine) => {
-        this.logger.log(`audit thread started: cpu, 1 thread, nice ${AUDIT_NICENESS}`);
+        this.logger.log('audit thread started: cpu, 1 thread');
         return engine;
       },
       (err) => {

@@ -372,8 +372,7 @@ export class DriftBench {
                   this.options.log(`${pkg.manifest.name}: reference ${done.reduce((a, b) => a + b, 0)}/${all.length}`);
                 }
               } else if ('outcomes' in msg) {
-                resolve(msg.outcomes);
-                void worker.terminate();
+                resolve(msg.outcomes); // the thread ends by itself, its sessions released
               } else {
                 reject(new Error(`reference thread: ${msg.error}`));
                 void worker.terminate();

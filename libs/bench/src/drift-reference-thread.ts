@@ -66,12 +66,15 @@ async function main() {
       start += count;
       parentPort!.postMessage({ done: start } satisfies ReferenceThreadMessage);
     }
-    parentPort!.postMessage({ outcomes } satisfies ReferenceThreadMessage);
   } catch (err) {
     parentPort!.postMessage({ error: (err as Error).message } satisfies ReferenceThreadMessage);
+    return;
   } finally {
+    // Before the outcomes go: the parent may end the thread once it has them, and ending a thread
+    // while onnxruntime releases its sessions aborts the whole process.
     await model.release();
   }
+  parentPort!.postMessage({ outcomes } satisfies ReferenceThreadMessage);
 }
 
 async function runAllExits(model: MultiExitModel, input: Feature): Promise<Float32Array[]> {

@@ -3,8 +3,9 @@ import { nowMs } from '@outlet/contracts';
 import { loadModelPackage } from '@outlet/model-package';
 import { ExecutionProvider, resolveExecutionProvider } from './execution-provider';
 import { Feature, MultiExitModel } from './multi-exit-model';
-import { writeFileSync } from 'node:fs';
+import { readlinkSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
+import { spawnSync } from 'node:child_process';
 
 /** What the thread opens: the packages' pieces on one provider (`auto` resolves here). */
 export interface ThreadSetup {
@@ -13,10 +14,11 @@ export interface ThreadSetup {
   threads: number;
   pieces: { segments?: boolean; exits?: 'all' | 'early' | 'none'; fused?: boolean };
   /**
-   * The thread's nice value (Linux: per thread; onnxruntime's own threads, made after it, inherit
-   * it). 19 runs only on CPU time nothing else wants: work behind every other thread of the node.
+   * Run only on CPU time nothing else on the machine wants: the thread (Linux: scheduling is per
+   * thread, and onnxruntime's own threads, made after it, inherit it) goes to SCHED_IDLE, which
+   * any other thread pre-empts the moment it wakes, or, where that cannot be set, to nice 19.
    */
-  niceness?: number;
+  idle?: boolean;
 }
 
 export type ThreadRequest =
@@ -33,16 +35,32 @@ export interface ThreadReply {
   ranMs?: number;
 }
 
+/**
+ * This thread to SCHED_IDLE (util-linux `chrt`, on its thread id from /proc/thread-self), else
+ * nice 19; says which. Nice alone is weaker: a waking nice-0 thread may wait out the nice-19
+ * thread's slice, where a SCHED_IDLE one is pre-empted at once.
+ */
+function idleThisThread(): string {
+  try {
+    setPriority(0, 19); // 0: this thread
+  } catch (err) {
+    return `could not lower this thread's priority: ${(err as Error).message}`;
+  }
+  let tid: string | undefined;
+  try {
+    tid = /task\/(\d+)$/.exec(readlinkSync('/proc/thread-self', { encoding: 'utf8' }))?.[1];
+  } catch {
+    // not Linux: nice alone
+  }
+  const chrt = tid ? spawnSync('chrt', ['--idle', '--pid', '0', tid], { encoding: 'utf8' }) : undefined;
+  if (chrt?.status === 0) return `thread ${tid}: SCHED_IDLE (runs only on CPU time nothing else wants)`;
+  return `thread ${tid ?? '?'}: nice 19 (SCHED_IDLE not set: ${chrt?.error?.message ?? chrt?.stderr?.trim() ?? 'no thread id'})`;
+}
+
 async function main() {
   const setup = workerData as ThreadSetup;
   const port = parentPort!;
-  if (setup.niceness !== undefined) {
-    try {
-      setPriority(0, setup.niceness); // 0: this thread, before onnxruntime makes any of its own
-    } catch (err) {
-      port.postMessage({ log: `could not set nice ${setup.niceness}: ${(err as Error).message}` });
-    }
-  }
+  if (setup.idle) port.postMessage({ log: idleThisThread() });
   const packages = setup.packageDirs.map((dir) => loadModelPackage(dir));
   const first = packages[0];
   const ep = await resolveExecutionProvider(setup.ep, `${first.dir}/${first.manifest.segments[0].file}`, setup.threads, (log) => port.postMessage({ log }));
