@@ -1,6 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { onnxruntimeVersion } from '@outlet/inference';
 import { OutletSystem, appEntry } from '@outlet/supervisor';
 import { heldOutDigit, inferBody } from '../support/digits';
 import { FIXTURE_MODELS_DIR } from '../support/direct';
@@ -55,12 +57,23 @@ describe('the fleet view: GET /v1/nodes, draining a node, a node that dies', () 
   });
 
   test('lists both nodes live with their models, provider, threads, CPU, heartbeat age, tasks and branch workers; the CLI prints them', async () => {
-    const rows = await until('both nodes live with a branch worker', (r) => NODES.every((id) => r.get(id)?.status === 'live' && r.get(id)!.branch_workers.length === 1));
+    // The trunk's fingerprint names its branch worker's threads once it has heard it (its next beat).
+    const rows = await until('both nodes live with a branch worker in their fingerprint', (r) =>
+      NODES.every((id) => r.get(id)?.status === 'live' && r.get(id)!.branch_workers.length === 1 && r.get(id)!.hardware?.branch_threads === 1),
+    );
     for (const id of NODES) {
       const n = rows.get(id)!;
       assert.ok(n.models.includes(MODEL), JSON.stringify(n));
       assert.equal(n.trunk_ep, 'cpu');
       assert.deepEqual(n.threads, { trunk: 1, branch: 1 });
+      // The hardware fingerprint: this machine's CPU, the node's provider and thread budgets.
+      const hw = n.hardware!;
+      assert.match(hw?.id ?? '', /^[0-9a-f]{12}$/, JSON.stringify(n));
+      assert.deepEqual(
+        [hw.cpu_model, hw.cores, hw.trunk_ep, hw.trunk_threads, hw.onnxruntime],
+        [cpus()[0].model.trim(), cpus().length, 'cpu', 1, onnxruntimeVersion()],
+      );
+      assert.ok(['amx', 'avx512', 'avx2', 'avx', 'sse4', 'neon', 'none'].includes(hw.isa), hw.isa);
       assert.ok(typeof n.cpu_util === 'number' && n.cpu_util >= 0 && n.cpu_util <= 1, JSON.stringify(n));
       assert.ok(n.heartbeat_age_ms >= 0 && n.heartbeat_age_ms <= 2 * HEARTBEAT_MS, JSON.stringify(n));
       assert.equal(n.tasks_in_flight, 0);
@@ -69,6 +82,7 @@ describe('the fleet view: GET /v1/nodes, draining a node, a node that dies', () 
       assert.equal(n.left, null);
       assert.equal(n.pid, system.nodes.find((s) => s.nodeId === id)!.trunk.pid);
     }
+    assert.equal(new Set(NODES.map((id) => rows.get(id)!.hardware!.id)).size, 1, 'two nodes alike on one machine: one fingerprint');
     const one = await get(`${system.baseUrl}/v1/nodes/${NODES[0]}`);
     assert.equal(one.status, 200);
     assert.equal(one.body.id, NODES[0]);
@@ -83,8 +97,8 @@ describe('the fleet view: GET /v1/nodes, draining a node, a node that dies', () 
     const cli = spawnSync(process.execPath, [appEntry('cli'), 'nodes', '--url', system.baseUrl], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(cli.status, 0, cli.stderr);
     const lines = cli.stdout.trim().split('\n');
-    assert.match(lines[0], /^NODE +STATUS +MODELS +EP +THREADS T\/B +CPU +HEARTBEAT +TASKS +BRANCH WORKERS$/);
-    for (const id of NODES) assert.match(cli.stdout, new RegExp(`^${id} +live +\\S*${MODEL}\\S* +cpu +1/1 +\\d+% +\\d+\\.\\ds ago +0 +1$`, 'm'));
+    assert.match(lines[0], /^NODE +STATUS +MODELS +EP +THREADS T\/B +HARDWARE +CPU +HEARTBEAT +TASKS +BRANCH WORKERS$/);
+    for (const id of NODES) assert.match(cli.stdout, new RegExp(`^${id} +live +\\S*${MODEL}\\S* +cpu +1/1 +[0-9a-f]{12} \\(.+, \\d+ cores, onnxruntime .+\\) +\\d+% +\\d+\\.\\ds ago +0 +1$`, 'm'));
   });
 
   test('a node drained with a task in flight shows draining, answers that task, takes no new one, exits 0 and shows gone', async () => {

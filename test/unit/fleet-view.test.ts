@@ -68,11 +68,19 @@ test('a status value that is not a status is skipped, not a failure of the whole
 });
 
 test('outlet nodes prints one aligned row per node', () => {
-  const rows = [nodeView(status(), {}, false, NOW), nodeView(status({ nodeId: 'edge-22', leftAt: NOW, leftBecause: 'drained', cpuUtil: undefined }), {}, false, NOW)];
+  const hardware = { id: 'a1b2c3d4e5f6', cpuModel: 'AMD EPYC 7B13', isa: 'avx2', cores: 2, trunkEp: 'cpu', trunkThreads: 2, onnxruntime: '1.30.0' };
+  const rows = [
+    nodeView(status(), {}, false, NOW),
+    nodeView(status({ nodeId: 'edge-22', leftAt: NOW, leftBecause: 'drained', cpuUtil: undefined }), {}, false, NOW),
+    nodeView(status({ nodeId: 'edge-3', hardware }), {}, false, NOW),
+  ];
+  assert.deepEqual(rows[2].hardware, { id: 'a1b2c3d4e5f6', cpu_model: 'AMD EPYC 7B13', isa: 'avx2', cores: 2, trunk_ep: 'cpu', trunk_threads: 2, onnxruntime: '1.30.0' });
+  assert.equal(rows[0].hardware, null, 'a node that does not report one');
   const lines = nodesTable(rows).split('\n');
-  assert.equal(lines.length, 3);
-  assert.match(lines[1], /^edge-1 +live +branchy-mnist +cpu +2\/- +25% +0\.1s ago +1 +0$/);
-  assert.match(lines[2], /^edge-22 +gone \(drained\) +branchy-mnist +cpu +2\/- +- +0\.1s ago +0 +0$/);
+  assert.equal(lines.length, 4);
+  assert.match(lines[1], /^edge-1 +live +branchy-mnist +cpu +2\/- +- +25% +0\.1s ago +1 +0$/);
+  assert.match(lines[2], /^edge-22 +gone \(drained\) +branchy-mnist +cpu +2\/- +- +- +0\.1s ago +0 +0$/);
+  assert.match(lines[3], /^edge-3 +live +branchy-mnist +cpu +2\/- +a1b2c3d4e5f6 \(AMD EPYC 7B13, avx2, 2 cores, onnxruntime 1\.30\.0\) +25% /);
   assert.equal(lines[0].indexOf('STATUS'), lines[1].indexOf('live'), 'columns line up');
 });
 

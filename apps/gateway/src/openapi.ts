@@ -187,7 +187,7 @@ export const SCHEMAS: Record<string, Schema> = {
   Node: {
     type: 'object',
     description: 'A node as its heartbeat tells it (GET /v1/nodes).',
-    required: ['id', 'status', 'models', 'trunk_ep', 'threads', 'cpu_util', 'heartbeat_age_ms', 'tasks_in_flight', 'branch_workers', 'drain_ordered', 'left', 'pid'],
+    required: ['id', 'status', 'models', 'trunk_ep', 'threads', 'hardware', 'cpu_util', 'heartbeat_age_ms', 'tasks_in_flight', 'branch_workers', 'drain_ordered', 'left', 'pid'],
     properties: {
       id: { type: 'string', example: 'edge-1' },
       status: { type: 'string', enum: ['live', 'draining', 'stale', 'gone'], description: 'stale: no heartbeat for over 2 periods; gone: left, or silent for over 5.' },
@@ -197,6 +197,23 @@ export const SCHEMAS: Record<string, Schema> = {
         type: 'object',
         required: ['trunk', 'branch'],
         properties: { trunk: { type: 'integer', nullable: true }, branch: { type: 'integer', nullable: true, description: 'Of the live branch workers together.' } },
+      },
+      hardware: {
+        type: 'object',
+        nullable: true,
+        description: "What the node's timings depend on; profiles, predictors and plan tables name the fingerprint (id) they were measured on. Null from a node that does not report it.",
+        required: ['id', 'cpu_model', 'isa', 'cores', 'trunk_ep', 'trunk_threads', 'onnxruntime'],
+        properties: {
+          id: { type: 'string', example: '3f9c2a7b1d04', description: '12 hex digits of a hash of the other fields.' },
+          cpu_model: { type: 'string', example: 'Intel(R) Xeon(R) Processor' },
+          isa: { type: 'string', enum: ['amx', 'avx512', 'avx2', 'avx', 'sse4', 'neon', 'none'], description: 'The widest vector extension the CPU reports.' },
+          cores: { type: 'integer' },
+          trunk_ep: { type: 'string' },
+          adapter: { type: 'string', description: "The GPU adapter of the trunk's provider, where it names one." },
+          trunk_threads: { type: 'integer' },
+          branch_threads: { type: 'integer', description: "Absent until the trunk has heard its branch worker." },
+          onnxruntime: { type: 'string', example: '1.30.0' },
+        },
       },
       cpu_util: { type: 'number', nullable: true, minimum: 0, maximum: 1 },
       heartbeat_age_ms: { type: 'number', minimum: 0 },

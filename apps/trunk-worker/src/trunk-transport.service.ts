@@ -39,6 +39,7 @@ export type HandedFeature = { file: string } | { values: Float32Array };
 @Injectable()
 export class TrunkTransport implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(TrunkTransport.name);
+  private lastBranchThreads?: number;
   private readonly listeners = new Map<string, (answer: TaskAnswer) => void>();
   private subscriber?: Redis;
   private sweeper?: NodeJS.Timeout;
@@ -136,17 +137,21 @@ export class TrunkTransport implements OnModuleInit, OnApplicationShutdown {
     this.redis.del(key).catch(() => undefined);
   }
 
-  /** Pids of this node's live branch workers on this host (their heartbeats are in Redis). */
+  /** Pids of this node's live branch workers on this host (their heartbeats are in Redis); remembers their threads. */
   async branchWorkerPids(): Promise<number[]> {
     const entries = await this.redis.hgetall(branchWorkersKey(this.settings.nodeId));
     const host = hostname();
     const now = Date.now();
-    return Object.entries(entries)
-      .filter(([who, text]) => {
-        const beat = parseBranchWorkerBeat(text);
-        return who.startsWith(`${host}:`) && beat !== undefined && now - beat.at < heartbeatLifetimeMs(beat.heartbeatMs);
-      })
-      .map(([who]) => Number(who.slice(host.length + 1)));
+    const live = Object.entries(entries)
+      .map(([who, text]) => ({ who, beat: parseBranchWorkerBeat(text) }))
+      .filter(({ who, beat }) => who.startsWith(`${host}:`) && beat !== undefined && now - beat.at < heartbeatLifetimeMs(beat.heartbeatMs));
+    if (live.length) this.lastBranchThreads = Math.max(...live.map(({ beat }) => beat!.threads));
+    return live.map(({ who }) => Number(who.slice(host.length + 1)));
+  }
+
+  /** The threads of this node's branch worker, as its heartbeat last said (undefined until heard). */
+  branchThreads(): number | undefined {
+    return this.lastBranchThreads;
   }
 
   /** Tasks waiting in a model's queue (the trunk's backlog; every task has a priority, so most are 'prioritized'). */

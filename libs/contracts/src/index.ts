@@ -7,3 +7,4 @@ export * from './node-status';
 export * from './answer';
 export * from './echo';
 export * from './thresholds';
+export * from './hardware';

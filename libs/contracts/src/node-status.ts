@@ -1,3 +1,4 @@
+import { HardwareFingerprint } from './hardware';
 /** Redis key of a node's status, written by its trunk worker on every heartbeat (a TTL drops it at last). */
 export function nodeStatusKey(nodeId: string): string {
   return `outlet:node:${nodeId}`;
@@ -32,6 +33,8 @@ export interface NodeStatus {
   trunkEp: string;
   /** The trunk's ONNX Runtime threads. */
   trunkThreads?: number;
+  /** What its timings depend on: CPU, ISA, provider, threads, onnxruntime (and the key its profiles are stored under). */
+  hardware?: HardwareFingerprint;
   /** Smoothed CPU utilization of the node, 0..1, when the worker samples it. */
   cpuUtil?: number;
   /** The trunk worker's worst event-loop delay since its previous heartbeat (ms). */
@@ -97,6 +100,33 @@ export interface BranchWorkerView {
 }
 
 /** One node as GET /v1/nodes shows it. */
+/** A hardware fingerprint as the HTTP API shows it. */
+export interface HardwareView {
+  id: string;
+  cpu_model: string;
+  isa: string;
+  cores: number;
+  trunk_ep: string;
+  adapter?: string;
+  trunk_threads: number;
+  branch_threads?: number;
+  onnxruntime: string;
+}
+
+export function hardwareView(f: HardwareFingerprint): HardwareView {
+  return {
+    id: f.id,
+    cpu_model: f.cpuModel,
+    isa: f.isa,
+    cores: f.cores,
+    trunk_ep: f.trunkEp,
+    ...(f.adapter ? { adapter: f.adapter } : {}),
+    trunk_threads: f.trunkThreads,
+    ...(f.branchThreads !== undefined ? { branch_threads: f.branchThreads } : {}),
+    onnxruntime: f.onnxruntime,
+  };
+}
+
 export interface NodeView {
   id: string;
   status: NodeState;
@@ -104,6 +134,8 @@ export interface NodeView {
   trunk_ep: string;
   /** ONNX Runtime threads of the trunk and of the branch workers together (null: not reported / none alive). */
   threads: { trunk: number | null; branch: number | null };
+  /** The node's hardware fingerprint (null from a node that does not report one). */
+  hardware: HardwareView | null;
   cpu_util: number | null;
   heartbeat_age_ms: number;
   tasks_in_flight: number | null;

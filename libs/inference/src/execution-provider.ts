@@ -55,3 +55,8 @@ export async function resolveExecutionProvider(
   }
   throw new Error(`no execution provider works: ${failures.join('; ')}`);
 }
+
+/** The onnxruntime-node version in use (part of a node's hardware fingerprint). */
+export function onnxruntimeVersion(): string {
+  return ort.env.versions?.node ?? 'unknown';
+}

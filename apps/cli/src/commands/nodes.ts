@@ -11,13 +11,14 @@ function statusText(n: NodeView): string {
 
 /** The nodes as a text table, one row each. */
 export function nodesTable(nodes: NodeView[]): string {
-  const header = ['NODE', 'STATUS', 'MODELS', 'EP', 'THREADS T/B', 'CPU', 'HEARTBEAT', 'TASKS', 'BRANCH WORKERS'];
+  const header = ['NODE', 'STATUS', 'MODELS', 'EP', 'THREADS T/B', 'HARDWARE', 'CPU', 'HEARTBEAT', 'TASKS', 'BRANCH WORKERS'];
   const rows = nodes.map((n) => [
     n.id,
     statusText(n),
     n.models.join(','),
     n.trunk_ep,
     `${dash(n.threads.trunk)}/${dash(n.threads.branch)}`,
+    n.hardware ? `${n.hardware.id} (${n.hardware.cpu_model}, ${n.hardware.isa}, ${n.hardware.cores} cores, onnxruntime ${n.hardware.onnxruntime})` : '-',
     n.cpu_util === null ? '-' : `${Math.round(n.cpu_util * 100)}%`,
     `${(n.heartbeat_age_ms / 1000).toFixed(1)}s ago`,
     dash(n.tasks_in_flight),
