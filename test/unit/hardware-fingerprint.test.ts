@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeFingerprint, hardwareView } from '@outlet/contracts';
 import { cpuFlags, hardwareFingerprint, isaLevel } from '@outlet/edge-node';
+import { describeMachine, machineFingerprint, otherMachineWarning } from '@outlet/profiler';
 
 const XEON = 'processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Processor\nflags\t\t: fpu sse4_2 avx avx2 avx512f avx512bw\n\nprocessor\t: 1\nflags\t\t: fpu\n';
 const EPYC = 'processor\t: 0\nmodel name\t: AMD EPYC 7B13\nflags\t\t: fpu sse4_2 avx avx2 fma\n';
@@ -36,4 +37,19 @@ test('a fingerprint: its id follows every field that changes timings, and only t
   assert.equal(ids.size, others.length + 1, 'each difference gives another id');
   assert.equal(describeFingerprint(a), `Intel(R) Xeon(R) Processor, avx512, 2 cores; trunk cpu 1 thread(s), branch 1 thread(s); onnxruntime 1.30.0 [${a.id}]`);
   assert.deepEqual(hardwareView(a), { id: a.id, cpu_model: 'Intel(R) Xeon(R) Processor', isa: 'avx512', cores: 2, trunk_ep: 'cpu', trunk_threads: 1, branch_threads: 1, onnxruntime: '1.30.0' });
+});
+
+test('results measured on other hardware: profiles, predictors and plan tables say which, and their users warn', () => {
+  const here = describeMachine();
+  assert.equal(otherMachineWarning('the predictor', here, 'cpu', 1), undefined, 'measured here: no warning');
+  // Files from before fingerprints lack the ISA: judged by the rest.
+  assert.equal(otherMachineWarning('the predictor', { ...here, cpu_isa: undefined }, 'cpu', 1), undefined);
+  const epyc = { ...here, cpu_model: 'AMD EPYC 7B13', cpu_isa: 'avx2' };
+  const warning = otherMachineWarning('the predictor', epyc, 'cpu', 1) ?? '';
+  assert.match(warning, /^warning: the predictor was measured on other hardware: AMD EPYC 7B13, avx2, \d+ cores; trunk cpu 1 thread\(s\)/);
+  assert.match(warning, new RegExp(`this machine: ${here.cpu_model.replace(/[()]/g, '\\$&')}`));
+  assert.match(otherMachineWarning('the profile', undefined, 'cpu', 1) ?? '', /does not say which machine measured it/);
+  // The fingerprint of a described machine is the node's own for the same provider and threads.
+  const f = machineFingerprint(here, 'cpu', 2, 1);
+  assert.equal(f.id, hardwareFingerprint({ trunkEp: 'cpu', trunkThreads: 2, branchThreads: 1, onnxruntime: here.onnxruntime }).id);
 });

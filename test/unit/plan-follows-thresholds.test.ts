@@ -17,7 +17,7 @@ const live = (over: Partial<LiveThresholds>): LiveThresholds => ({ version: 1, t
 
 function selector(): PlanSelector {
   const transport = { waitingTasks: async () => 0, branchWorkerPids: async () => [] };
-  return new PlanSelector(new Map<string, ModelPackage>([['branchy-mnist', pkg]]), { ep: 'cpu' } as any, transport as any);
+  return new PlanSelector(new Map<string, ModelPackage>([['branchy-mnist', pkg]]), { ep: 'cpu' } as any, { threads: 1 } as any, transport as any);
 }
 
 test('PlanSelector.followThresholds: exits switched off are skipped; exits that leave again are placed again', () => {

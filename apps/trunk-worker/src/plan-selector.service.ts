@@ -1,12 +1,13 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { HEARTBEAT_INTERVAL_MS, LiveThresholds, Placement, parsePlan } from '@outlet/contracts';
-import { CpuMonitor } from '@outlet/edge-node';
-import { ModelThread } from '@outlet/inference';
+import { HEARTBEAT_INTERVAL_MS, LiveThresholds, Placement, describeFingerprint, parsePlan } from '@outlet/contracts';
+import { TrunkSettings } from '@outlet/config';
+import { CpuMonitor, hardwareFingerprint } from '@outlet/edge-node';
+import { ModelThread, onnxruntimeVersion } from '@outlet/inference';
 import { ModelPackage, PlanChoice, PlanTable, earlyExitCount, planFor, planTableFile, readPackageJson } from '@outlet/model-package';
 import { CALIBRATION_FILE, CalibrationFile, TRANSFER_FILE, planModel, transferModelFrom } from '@outlet/planner';
 import { stageTimes } from '@outlet/predictor';
 import { TrunkTransport } from './trunk-transport.service';
-import { TRUNK_ENGINE, TRUNK_PACKAGES } from './tokens';
+import { TRUNK_ENGINE, TRUNK_PACKAGES, TRUNK_SETTINGS } from './tokens';
 
 /** How often the trunk looks at its queues' backlog (tasks waiting behind the one it runs). */
 const BACKLOG_SAMPLE_MS = 100;
@@ -40,6 +41,7 @@ export class PlanSelector implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(TRUNK_PACKAGES) private readonly packages: Map<string, ModelPackage>,
     @Inject(TRUNK_ENGINE) private readonly engine: ModelThread,
+    @Inject(TRUNK_SETTINGS) private readonly settings: TrunkSettings,
     private readonly transport: TrunkTransport,
   ) {
     for (const [name, pkg] of packages) {
@@ -48,8 +50,20 @@ export class PlanSelector implements OnModuleInit, OnApplicationShutdown {
       if (!table) {
         this.logger.warn(`${name} has no ${file}: plan=auto falls back to parallel (run 'npm run outlet -- plan ${name} --trunk-ep ${engine.ep} --write')`);
       }
+      if (table) this.checkHardware(name, file, table);
       const fallback: PlanChoice = { plan: parsePlan('parallel', earlyExitCount(pkg.manifest)), expected_ms: NaN, objective: 'latency' };
       this.planners.set(name, table ? (u, backlog) => planFor(table, u, backlog) : () => fallback);
+    }
+  }
+
+  /** A plan table measured on other hardware than this node's still serves, with a warning that says so. */
+  private checkHardware(model: string, file: string, table: PlanTable): void {
+    const measured = table.hardware;
+    const here = hardwareFingerprint({ trunkEp: this.engine.ep, trunkThreads: this.settings.threads, branchThreads: measured?.branchThreads, onnxruntime: onnxruntimeVersion() });
+    if (!measured) {
+      this.logger.warn(`${model}: ${file} does not say which hardware it was measured on; this node: ${describeFingerprint(here)}`);
+    } else if (measured.id !== here.id) {
+      this.logger.warn(`${model}: ${file} was measured on other hardware (${describeFingerprint(measured)}) than this node (${describeFingerprint(here)}): its plans may not be this node's best`);
     }
   }
 

@@ -41,6 +41,8 @@ export interface FingerprintInput {
   /** Defaults: this machine's. */
   cpuModel?: string;
   cores?: number;
+  /** The ISA level itself (a described machine's); otherwise read from cpuinfo. */
+  isa?: string;
   cpuinfo?: string;
 }
 
@@ -49,7 +51,7 @@ export function hardwareFingerprint(input: FingerprintInput): HardwareFingerprin
   const c = cpus();
   const fields: Omit<HardwareFingerprint, 'id'> = {
     cpuModel: (input.cpuModel ?? c[0]?.model ?? 'unknown').trim(),
-    isa: isaLevel(cpuFlags(input.cpuinfo)),
+    isa: input.isa ?? isaLevel(cpuFlags(input.cpuinfo)),
     cores: input.cores ?? c.length,
     trunkEp: input.trunkEp,
     ...(input.adapter ? { adapter: input.adapter } : {}),

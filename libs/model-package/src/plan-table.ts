@@ -1,3 +1,4 @@
+import { HardwareFingerprint } from '@outlet/contracts';
 import { Placement } from '@outlet/contracts';
 
 export const PLAN_TABLE_FILE = 'plans.json';
@@ -48,6 +49,8 @@ export interface PlanTable {
   created_at: string;
   /** How the table was computed (statistics mode, answer timing, search); optional. */
   method?: string;
+  /** The hardware its stage times were measured on (absent in tables made before fingerprints). */
+  hardware?: HardwareFingerprint;
   rows: PlanTableRow[];
 }
 

@@ -4,7 +4,8 @@ import * as ort from 'onnxruntime-node';
 import { ExecutionProvider, fuseSegmentWithHead } from '@outlet/inference';
 import { ModelPackage, readPackageJson } from '@outlet/model-package';
 import { LoadGenerator } from './load-generator';
-import { describeMachine, MachineDescription } from './machine';
+import { HardwareFingerprint } from '@outlet/contracts';
+import { describeMachine, machineFingerprint, MachineDescription } from './machine';
 import { interpolateOverUtilization } from './interpolate';
 import { MeasureTarget, openSession, PROFILED_EPS, probeProviders, randomFeeds, sweepLevels } from './measure';
 import { round } from './stats';
@@ -80,6 +81,8 @@ export interface ProfileFile {
   model: string;
   created_at: string;
   machine: MachineDescription;
+  /** Per profiled provider: the hardware fingerprint it was measured as (absent in files made before fingerprints). */
+  fingerprints?: Record<string, HardwareFingerprint>;
   threads: number;
   /** Threads of exit heads timed on 'cpu' (absent in older files: `threads`). */
   branch_threads?: number;
@@ -186,11 +189,13 @@ export async function profilePackage(pkg: ModelPackage, options: ProfileOptions 
         });
       });
     }
+    const machine = describeMachine();
     return {
       format: 1,
       model: m.name,
       created_at: new Date().toISOString(),
-      machine: describeMachine(),
+      machine,
+      fingerprints: Object.fromEntries(available.map((ep) => [ep, machineFingerprint(machine, ep, threads, branchThreads)])),
       threads,
       branch_threads: branchThreads,
       warmup,

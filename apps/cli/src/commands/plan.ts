@@ -17,6 +17,7 @@ import {
 } from '@outlet/planner';
 import { readBranchSettings, readTrunkSettings } from '@outlet/config';
 import { kernelPieceTimes, loadKernelPredictor, loadPredictor, stageTimes } from '@outlet/predictor';
+import { PROFILE_FILE, ProfileFile, machineFingerprint, otherMachineWarning } from '@outlet/profiler';
 import { numberIn } from '../offline/option-parsers';
 import { defaultModelsDir, resolveModelPackage } from '../offline/model-arg';
 
@@ -128,10 +129,16 @@ export async function planPackage(pkg: ModelPackage, opts: PlanOptions): Promise
   const out = planModel({ manifest: pkg.manifest, stageTimes: times, transfer, calibration, utilizations, answerAt: opts.answerAt, transport: opts.transport });
   const rows = out.results.map(({ cpuUtil, result, backlog }) => describe(cpuUtil, result, backlog, source));
 
+  // The machine the stage times were measured on: the profile's where it gave them, else the kernel predictor's.
+  const profile = ignoreProfile ? undefined : readPackageJson<ProfileFile>(pkg, PROFILE_FILE);
+  const measuredOn = source === 'profile' ? profile?.machine : (kernelPredictor?.machine ?? profile?.machine);
+  const hardware = measuredOn ? machineFingerprint(measuredOn, opts.trunkEp, threads[opts.trunkEp], threads.cpu) : undefined;
+  const warning = otherMachineWarning(`the stage times of ${pkg.manifest.name} (${source})`, measuredOn, opts.trunkEp, threads[opts.trunkEp]);
+  if (warning) console.error(warning);
   const tableFile = join(pkg.dir, planTableFile(opts.trunkEp));
   if (opts.write) {
     if (opts.cpuUtil !== undefined) throw new Error('--write stores the whole table: leave out --cpu-util');
-    writeFileSync(tableFile, JSON.stringify({ ...out.table, trunk_ep: opts.trunkEp, stage_times_source: source }, null, 2) + '\n');
+    writeFileSync(tableFile, JSON.stringify({ ...out.table, trunk_ep: opts.trunkEp, stage_times_source: source, ...(hardware ? { hardware } : {}) }, null, 2) + '\n');
   }
   if (opts.json) {
     console.log(JSON.stringify(opts.cpuUtil !== undefined ? { model: pkg.manifest.name, ...rows[0] } : { model: pkg.manifest.name, plans: rows, table: out.table }, null, 2));

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { ExecutionProvider } from '@outlet/inference';
 import { defaultKernelPredictorPath, loadKernelPredictor, PredictReport, predictTarget } from '@outlet/predictor';
+import { otherMachineWarning } from '@outlet/profiler';
 import { defaultModelsDir } from '../offline/model-arg';
 import { numberIn, positiveInteger } from '../offline/option-parsers';
 
@@ -42,6 +43,8 @@ export function registerPredict(program: Command): void {
       const path = opts.predictor ?? defaultKernelPredictorPath();
       const predictor = loadKernelPredictor(path);
       if (!predictor) throw new Error(`no kernel predictor at ${path}: run \`outlet predictor fit-kernels\` first`);
+      const warning = otherMachineWarning(`the kernel predictor ${path}`, predictor.machine, opts.ep, opts.threads);
+      if (warning) console.error(warning);
       // A bare package name resolves under the models folder.
       const resolved = existsSync(target) ? target : `${defaultModelsDir()}/${target}`;
       const report = await predictTarget(predictor, resolved, {
