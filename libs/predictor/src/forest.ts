@@ -1,4 +1,5 @@
 import { RandomForestRegression } from 'ml-random-forest';
+import { HardwareFingerprint } from '@outlet/contracts';
 import { interpolateOverUtilization, MachineDescription } from '@outlet/profiler';
 import { Kernel, KERNEL_CLASSES, KERNEL_FEATURES, KernelClass, kernelFeatureVector } from './kernels';
 import { leastSquares, nnls } from './nnls';
@@ -46,6 +47,11 @@ export interface KernelPredictorFile {
   feature_names: string[];
   /** Per provider: per kernel class, and the per-call overhead per level. */
   models: Record<string, { classes: Partial<Record<KernelClass, ClassModel>>; overhead: OverheadLevel[]; threads: number[]; levels: number[] }>;
+  /**
+   * Per "<ep>/t<threads>": this predictor adapted to another machine by `outlet predictor adapt`
+   * (kernel-adapt.ts): every prediction for that provider and thread count is corrected by it.
+   */
+  adaptations?: Record<string, KernelAdaptation>;
   /** Evaluation rows written by the fit (eval.ts). */
   evaluation?: unknown;
   /** Fit settings and timing. */
@@ -247,7 +253,51 @@ export function forestKernelMs(classes: Partial<Record<KernelClass, ClassModel>>
 }
 
 /** Predict every kernel of a graph and the whole call on `ep` with `threads` at `cpuUtil`. */
+/** Kernels predicted under this (ms) form a band of their own: small kernels gain less from threads and more from a fast core. */
+export const SMALL_KERNEL_MS = 0.05;
+/** What an adaptation scales: each kernel class, its small kernels apart. */
+export const ADAPT_BANDS = KERNEL_CLASSES.flatMap((c) => [c, `${c}/small`] as const);
+export type AdaptBand = KernelClass | `${KernelClass}/small`;
+
+/** A kernel's band from its class and its base prediction. */
+export function bandOf(kclass: KernelClass, ms: number): AdaptBand {
+  return ms < SMALL_KERNEL_MS ? `${kclass}/small` : kclass;
+}
+
+/**
+ * A fitted predictor's correction for one machine, provider and thread count: each kernel's
+ * prediction × its class's scale + its class's per-kernel ms, the call's overhead ×
+ * overhead_scale + overhead_ms.
+ */
+export interface KernelAdaptation {
+  ep: string;
+  threads: number;
+  /** The machine adapted to. */
+  fingerprint: HardwareFingerprint;
+  /** Per band (a kernel class, its small kernels apart: `conv/small`): the factor on the base prediction. */
+  scale: Partial<Record<AdaptBand, number>>;
+  /** Per band: ms added to each of its kernels (absent: 0). */
+  per_kernel_ms?: Partial<Record<AdaptBand, number>>;
+  overhead_scale: number;
+  overhead_ms: number;
+  created_at: string;
+  /** How it was measured: blocks, seconds, and its error on them before and after (MAPE %). */
+  fit: { blocks: number; seconds: number; mape_before: number; mape_after: number; cpus: string | null };
+}
+
 export function predictKernels(predictor: KernelPredictorFile, kernels: Kernel[], ep: string, threads: number, cpuUtil: number): ModelPrediction {
+  const base = predictBaseKernels(predictor, kernels, ep, threads, cpuUtil);
+  const a = predictor.adaptations?.[`${ep}/t${threads}`];
+  if (!a) return base;
+  const ms = base.kernels.map((k) => {
+    const band = bandOf(k.kernel.kclass, k.ms);
+    return k.ms * (a.scale[band] ?? 1) + (a.per_kernel_ms?.[band] ?? 0);
+  });
+  return prediction(ep, threads, cpuUtil, kernels, ms, Math.max(0, base.overhead_ms * a.overhead_scale + a.overhead_ms));
+}
+
+/** The fitted forests' prediction, before any adaptation. */
+export function predictBaseKernels(predictor: KernelPredictorFile, kernels: Kernel[], ep: string, threads: number, cpuUtil: number): ModelPrediction {
   const m = predictor.models[ep];
   if (!m) throw new Error(`the kernel predictor has no model for execution provider '${ep}' (it has: ${Object.keys(predictor.models).join(', ') || 'none'})`);
   const ms = forestKernelMs(m.classes, kernels, ep, threads, cpuUtil);

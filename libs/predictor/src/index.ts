@@ -10,3 +10,4 @@ export * from './kernel-measure';
 export * from './kernel-zoo';
 export * from './kernel-fit';
 export * from './predict';
+export * from './kernel-adapt';

@@ -16,7 +16,7 @@ import {
   utilizationCentres,
 } from '@outlet/planner';
 import { readBranchSettings, readTrunkSettings } from '@outlet/config';
-import { kernelPieceTimes, loadKernelPredictor, loadPredictor, stageTimes } from '@outlet/predictor';
+import { kernelPieceTimes, kernelPredictorPathFor, loadKernelPredictor, loadPredictor, stageTimes } from '@outlet/predictor';
 import { PROFILE_FILE, ProfileFile, machineFingerprint, otherMachineWarning } from '@outlet/profiler';
 import { numberIn } from '../offline/option-parsers';
 import { defaultModelsDir, resolveModelPackage } from '../offline/model-arg';
@@ -113,9 +113,9 @@ export async function planPackage(pkg: ModelPackage, opts: PlanOptions): Promise
   const calibration = needed<CalibrationFile>(pkg, CALIBRATION_FILE, `outlet calibrate ${pkg.manifest.name} --data mnist:val --holdout mnist:test`);
   const transfer = transferModelFrom(needed<unknown>(pkg, TRANSFER_FILE, `outlet transfer ${pkg.manifest.name}`));
   const predictor = loadPredictor(opts.predictor);
-  const kernelPredictor = loadKernelPredictor(opts.kernelPredictor);
   // Pieces on the trunk's provider run with the trunk's thread budget, heads on the CPU with the branch worker's.
   const threads = { cpu: readBranchSettings().threads, [opts.trunkEp]: readTrunkSettings().threads };
+  const kernelPredictor = loadKernelPredictor(opts.kernelPredictor ?? kernelPredictorPathFor(opts.trunkEp, threads[opts.trunkEp]));
   const ignoreProfile = opts.profile === false;
   const kernels = kernelPredictor ? await kernelPieceTimes(pkg, kernelPredictor, threads, ignoreProfile) : undefined;
   let source = '';

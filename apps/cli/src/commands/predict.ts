@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { ExecutionProvider } from '@outlet/inference';
-import { defaultKernelPredictorPath, loadKernelPredictor, PredictReport, predictTarget } from '@outlet/predictor';
+import { adaptedHere, kernelPredictorPathFor, loadKernelPredictor, PredictReport, predictTarget } from '@outlet/predictor';
 import { otherMachineWarning } from '@outlet/profiler';
 import { defaultModelsDir } from '../offline/model-arg';
 import { numberIn, positiveInteger } from '../offline/option-parsers';
@@ -35,16 +35,16 @@ export function registerPredict(program: Command): void {
     .option('--ep <ep>', 'execution provider (cpu|webgpu|cuda)', 'cpu')
     .option('--threads <n>', 'intra-op threads of the session', positiveInteger, 1)
     .option('--cpu-util <u>', 'background CPU utilization 0..1', numberIn(0, 1), 0)
-    .option('--predictor <path>', `kernel predictor (default ${defaultKernelPredictorPath()}, or $OUTLET_KERNEL_PREDICTOR)`)
+    .option('--predictor <path>', 'kernel predictor (default: $OUTLET_KERNEL_PREDICTOR, else this machine\'s from `outlet predictor adapt`, else models/kernel-predictor.json)')
     .option('--measure', 'also measure, with the fit\'s protocol: whole call (the median of four warmed sessions\' runs) and each kernel (onnxruntime profiler), beside the prediction')
     .option('--runs <n>', 'timed runs with --measure', positiveInteger, 20)
     .option('--json', 'print JSON: total_ms (one batch-1 call of the file; for a package, its segments in a row), pieces with per-kernel predictions')
     .action(async (target: string, opts: { ep: string; threads: number; cpuUtil: number; predictor?: string; measure?: boolean; runs: number; json?: boolean }) => {
-      const path = opts.predictor ?? defaultKernelPredictorPath();
+      const path = opts.predictor ?? kernelPredictorPathFor(opts.ep, opts.threads);
       const predictor = loadKernelPredictor(path);
       if (!predictor) throw new Error(`no kernel predictor at ${path}: run \`outlet predictor fit-kernels\` first`);
-      const warning = otherMachineWarning(`the kernel predictor ${path}`, predictor.machine, opts.ep, opts.threads);
-      if (warning) console.error(warning);
+      const warning = adaptedHere(predictor, opts.ep, opts.threads) ? undefined : otherMachineWarning(`the kernel predictor ${path}`, predictor.machine, opts.ep, opts.threads);
+      if (warning) console.error(`${warning} Run \`outlet predictor adapt --ep ${opts.ep} --threads ${opts.threads}\` on this machine.`);
       // A bare package name resolves under the models folder.
       const resolved = existsSync(target) ? target : `${defaultModelsDir()}/${target}`;
       const report = await predictTarget(predictor, resolved, {

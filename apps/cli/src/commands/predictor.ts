@@ -5,8 +5,9 @@ import { ExecutionProvider } from '@outlet/inference';
 import {
   defaultKernelPredictorPath, fitKernelPredictor, refitKernelPredictor, KERNEL_FIT_DEFAULTS, KERNEL_FIT_QUICK, ScoreRow,
   DEFAULT_FEATURE_SET, defaultPredictorPath, EvalRow, evaluatePredictor, FEATURE_SETS, FIT_DEFAULTS, FIT_QUICK, fitFromZoo,
-  loadPredictor, refit,
+  loadPredictor, refit, ADAPT_DEFAULTS, adaptKernelPredictor, adaptedPredictorPath, compareOnArchitectures, loadKernelPredictor,
 } from '@outlet/predictor';
+import { describeFingerprint } from '@outlet/contracts';
 import { loadModelPackages } from '@outlet/model-package';
 import { commaList } from '../offline/option-parsers';
 import { defaultModelsDir } from '../offline/model-arg';
@@ -33,6 +34,17 @@ export function scoreTable(rows: ScoreRow[]): string {
     lines.push(`${r.set.padEnd(14)}${r.ep.padEnd(7)}${String(r.threads).padStart(4)}${String(r.cpu_util).padStart(6)}${String(r.n).padStart(5)}${pct(r.within_10pct)}${pct(r.within_20pct)}${r.mape.toFixed(1).padStart(8)}${pct(r.noise_within_10pct).padStart(12)}${pct(r.noise_within_20pct)}${r.noise_mape.toFixed(1).padStart(8)}`);
   }
   return lines.join('\n');
+}
+
+/** Every package in the models folder (their pieces are scored). */
+function packageDirs(): string[] {
+  const modelsDir = defaultModelsDir();
+  return existsSync(modelsDir) ? [...loadModelPackages(modelsDir).values()].map((p) => p.dir) : [];
+}
+
+/** The whole ONNX files under training/ (scored as they are). */
+function trainingFiles(): string[] {
+  return existsSync('training') ? readdirSync('training').filter((f) => f.endsWith('.onnx')).map((f) => join('training', f)) : [];
 }
 
 export function registerPredictor(program: Command): void {
@@ -118,9 +130,8 @@ export function registerPredictor(program: Command): void {
         console.log(`refitted from ${opts.fromMeasurements}; wrote ${out}`);
         return;
       }
-      const modelsDir = defaultModelsDir();
-      const packages = (opts.packages as string[] | undefined) ?? (existsSync(modelsDir) ? [...loadModelPackages(modelsDir).values()].map((p) => p.dir) : []);
-      const files = (opts.files as string[] | undefined) ?? (existsSync('training') ? readdirSync('training').filter((f) => f.endsWith('.onnx')).map((f) => join('training', f)) : []);
+      const packages = (opts.packages as string[] | undefined) ?? packageDirs();
+      const files = (opts.files as string[] | undefined) ?? trainingFiles();
       const bar = progressBar('kernel predictor fit');
       let result;
       try {
@@ -150,6 +161,57 @@ export function registerPredictor(program: Command): void {
       const score = result.predictor.evaluation as { rows: ScoreRow[] };
       console.log(scoreTable(score.rows));
       console.log(`fitted in ${result.predictor.fit?.seconds} s; wrote ${out}`);
+    });
+
+  predictor
+    .command('adapt')
+    .description(
+      "adapt the shipped kernel predictor to this machine: measure a few dozen seeded blocks (conv, depthwise, pooling, fully-connected stacks) here within a time budget, fit per kernel class a scale and the call's overhead a scale and a constant (non-negative least squares on relative error), and write this machine's predictor, keyed by its hardware fingerprint, where `outlet predict` and `outlet plan` find it with no flag",
+    )
+    .option('--minutes <n>', `time budget for measuring (default ${ADAPT_DEFAULTS.seconds / 60})`)
+    .option('--ep <ep>', 'execution provider (cpu|webgpu|cuda)', ADAPT_DEFAULTS.ep)
+    .option('--threads <n>', 'intra-op threads of the sessions (the trunk budget to predict for)', String(ADAPT_DEFAULTS.threads))
+    .option('--predictor <path>', `the predictor to adapt (default ${defaultKernelPredictorPath()})`)
+    .option('--out <path>', 'where to write it (default models/predictors/kernel-<fingerprint>.json)')
+    .option('--cpus <list>', 'cores (taskset list) to measure on (default: the last <threads> cores)')
+    .option('--evaluate', 'then measure the real architectures and the packages\' pieces (and training/*.onnx) and score the predictor before and after, beside the noise floor')
+    .option('--json', 'print the adaptation (and the evaluation) as JSON')
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
+      const ep = String(opts.ep) as ExecutionProvider;
+      const threads = parsePositiveInt('--threads')(String(opts.threads));
+      const minutes = opts.minutes === undefined ? ADAPT_DEFAULTS.seconds / 60 : Number(opts.minutes);
+      if (!(minutes > 0 && minutes <= 60)) throw new Error(`--minutes must be above 0 and at most 60, not '${opts.minutes}'`);
+      const from = (opts.predictor as string | undefined) ?? defaultKernelPredictorPath();
+      const base = loadKernelPredictor(from);
+      if (!base) throw new Error(`no kernel predictor at ${from} to adapt`);
+      const out = (opts.out as string | undefined) ?? adaptedPredictorPath(ep, threads);
+      const bar = progressBar('predictor adapt');
+      let result;
+      try {
+        result = await adaptKernelPredictor(base, { ep, threads, seconds: minutes * 60, cpus: opts.cpus as string | undefined, onProgress: bar.update });
+      } finally {
+        bar.stop();
+      }
+      const { predictor: adapted, adaptation: a } = result;
+      mkdirSync(dirname(out), { recursive: true });
+      writeFileSync(out, `${JSON.stringify(adapted, null, 1)}\n`);
+      const evaluation = opts.evaluate
+        ? await compareOnArchitectures(base, adapted, { ep, threads, packages: packageDirs(), files: trainingFiles(), cpus: opts.cpus as string | undefined })
+        : undefined;
+      if (opts.json) {
+        console.log(JSON.stringify({ out, from, adaptation: a, evaluation }, null, 2));
+        return;
+      }
+      console.log(`${out}: ${from} adapted to ${describeFingerprint(a.fingerprint)}`);
+      console.log(`  ${a.fit.blocks} blocks measured in ${a.fit.seconds} s (cores ${a.fit.cpus ?? 'any'}); their MAPE ${a.fit.mape_before} % -> ${a.fit.mape_after} %`);
+      console.log(`  per kernel class, scale (+ ms per kernel): ${Object.entries(a.scale).map(([c, v]) => `${c} ${v}${a.per_kernel_ms?.[c as keyof typeof a.scale] ? ` (+${a.per_kernel_ms[c as keyof typeof a.scale]})` : ''}`).join(', ')}; overhead × ${a.overhead_scale} + ${a.overhead_ms} ms`);
+      if (evaluation) {
+        const line = (name: string, r: ScoreRow) =>
+          `  ${name.padEnd(7)} n=${r.n}  within ±10% ${(100 * r.within_10pct).toFixed(0)}%  ±20% ${(100 * r.within_20pct).toFixed(0)}%  MAPE ${r.mape.toFixed(1)}%   noise floor: within ±10% ${(100 * r.noise_within_10pct).toFixed(0)}%, MAPE ${r.noise_mape.toFixed(1)}%`;
+        console.log(`real architectures and package pieces on ${ep}, ${threads} thread(s), no load:`);
+        console.log(line('before', evaluation.before));
+        console.log(line('after', evaluation.after));
+      }
     });
 
   predictor

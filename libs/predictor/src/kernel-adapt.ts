@@ -1,0 +1,198 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ExecutionProvider } from '@outlet/inference';
+import { LoadGenerator, describeMachine, machineFingerprint } from '@outlet/profiler';
+import { ADAPT_BANDS, AdaptBand, KernelAdaptation, KernelPredictorFile, bandOf, predictBaseKernels, predictKernels } from './forest';
+import { runtimeKernels } from './kernels';
+import { measureModels } from './kernel-measure';
+import { BlockModel, generateArchitectures, generateBlocks } from './kernel-zoo';
+import { MeasuredModel, ScoreRow, defaultMeasureCpus, packagePieces, scoreModels } from './kernel-fit';
+import { nnls } from './nnls';
+
+/**
+ * `outlet predictor adapt`: the shipped kernel predictor learned one machine's speed. On another
+ * machine (another CPU, ISA, thread count or onnxruntime) it is corrected from a few dozen
+ * measured blocks instead of fitted again (hours): per kernel class a scale, and the call's
+ * overhead a scale and a constant, fitted by non-negative least squares on relative error. The
+ * classes' forests keep what they learned about shapes; the adaptation learns the machine.
+ */
+
+export interface AdaptOptions {
+  ep: ExecutionProvider;
+  threads: number;
+  /** Time budget for measuring blocks (the fit itself takes milliseconds). */
+  seconds: number;
+  /** The most blocks measured. */
+  maxBlocks: number;
+  seed: number;
+  /** Cores to pin the measurements to (default: the last `threads` cores). */
+  cpus?: string;
+  onProgress?: (done: number, total: number, label: string) => void;
+}
+
+export const ADAPT_DEFAULTS = { ep: 'cpu' as ExecutionProvider, threads: 1, seconds: 150, maxBlocks: 240, seed: 23 };
+
+/** One measured block as the fit sees it: the base prediction per band, kernels per band, overhead, total, and the measured call (ms). */
+export interface AdaptRow {
+  byClass: Record<AdaptBand, number>;
+  counts: Record<AdaptBand, number>;
+  overhead: number;
+  total: number;
+  measured: number;
+}
+
+/** Blocks measured per round: the budget is checked between rounds. */
+const ROUND = 6;
+/** A band whose kernels carry less than this share of the blocks' predicted time gets the overall ratio, not a scale of its own. */
+const MIN_CLASS_SHARE = 0.005;
+
+/** Where this machine's adapted predictor for a provider and thread count lives: models/predictors/kernel-<fingerprint id>.json. */
+export function adaptedPredictorPath(ep: string, threads: number, modelsDir = resolve(process.cwd(), 'models')): string {
+  return join(modelsDir, 'predictors', `kernel-${machineFingerprint(describeMachine(), ep, threads).id}.json`);
+}
+
+/**
+ * The kernel predictor to use for a provider and thread count: $OUTLET_KERNEL_PREDICTOR; else this
+ * machine's adapted one, where `outlet predictor adapt` wrote it; else the shipped one.
+ */
+export function kernelPredictorPathFor(ep: string, threads: number, modelsDir = resolve(process.cwd(), 'models')): string {
+  if (process.env.OUTLET_KERNEL_PREDICTOR) return process.env.OUTLET_KERNEL_PREDICTOR;
+  const adapted = adaptedPredictorPath(ep, threads, modelsDir);
+  return existsSync(adapted) ? adapted : join(modelsDir, 'kernel-predictor.json');
+}
+
+/** Whether a predictor was adapted to this machine for a provider and thread count. */
+export function adaptedHere(predictor: KernelPredictorFile, ep: string, threads: number): boolean {
+  const a = predictor.adaptations?.[`${ep}/t${threads}`];
+  return a !== undefined && a.fingerprint.id === machineFingerprint(describeMachine(), ep, threads).id;
+}
+
+/** Measure blocks (whole calls, no load) on one provider and thread count; `set` names them. */
+async function measure(blocks: BlockModel[], set: MeasuredModel['set'], o: { ep: ExecutionProvider; threads: number; cpus?: string; load: LoadGenerator; onProgress?: AdaptOptions['onProgress'] }): Promise<MeasuredModel[]> {
+  const key = `${o.ep}/t${o.threads}`;
+  const models: MeasuredModel[] = [];
+  const usable = [];
+  for (const b of blocks) {
+    try {
+      const kernels = await runtimeKernels(b.bytes, o.ep, o.threads);
+      models.push({ id: b.id, family: b.family, description: b.description, set, kernels: { [key]: kernels }, runs: {} });
+      usable.push({ id: b.id, bytes: b.bytes });
+    } catch {
+      // a block this provider cannot open is left out
+    }
+  }
+  const runs = await measureModels(usable, {
+    ep: o.ep, threads: o.threads, levels: [0], warmup: 3, runs: 12, maxMsPerModel: 250, plainOnly: true, load: o.load,
+    cpus: o.cpus ?? defaultMeasureCpus(o.threads), onProgress: o.onProgress,
+  });
+  for (const m of models) {
+    const r = runs.get(m.id);
+    if (r?.length) m.runs[key] = r;
+  }
+  return models.filter((m) => m.runs[key]);
+}
+
+/** Per measured block: the base prediction split by kernel class, its overhead, and the measured call. */
+function rowsOf(base: KernelPredictorFile, models: MeasuredModel[], ep: string, threads: number): AdaptRow[] {
+  const key = `${ep}/t${threads}`;
+  return models.map((m) => {
+    const p = predictBaseKernels(base, m.kernels[key], ep, threads, 0);
+    const byClass = Object.fromEntries(ADAPT_BANDS.map((c) => [c, 0])) as Record<AdaptBand, number>;
+    const counts = Object.fromEntries(ADAPT_BANDS.map((c) => [c, 0])) as Record<AdaptBand, number>;
+    for (const k of p.kernels) {
+      const band = bandOf(k.kernel.kclass, k.ms);
+      byClass[band] += k.ms;
+      counts[band]++;
+    }
+    return { byClass, counts, overhead: p.overhead_ms, total: p.total_ms, measured: m.runs[key][0].run_ms };
+  });
+}
+
+/**
+ * Fit the adaptation, minimizing squared relative error with every coefficient >= 0: per class of
+ * its own a scale on its kernels' predicted ms and a constant per kernel (what a thread pool adds
+ * to every kernel, however small), the call's overhead a scale and a constant.
+ */
+export function fitAdaptation(rows: AdaptRow[]): Pick<KernelAdaptation, 'scale' | 'per_kernel_ms' | 'overhead_scale' | 'overhead_ms'> & { mape_before: number; mape_after: number } {
+  const predicted = rows.reduce((s, r) => s + r.total, 0);
+  const overall = predicted > 0 ? rows.reduce((s, r) => s + r.measured, 0) / predicted : 1;
+  const share = (c: AdaptBand) => rows.reduce((s, r) => s + r.byClass[c], 0) / (predicted || 1);
+  const own = ADAPT_BANDS.filter((c) => share(c) >= MIN_CLASS_SHARE);
+  const rest = ADAPT_BANDS.filter((c) => !own.includes(c));
+  // Columns: per class of its own its ms and its kernel count; overhead; constant. The other
+  // classes, at the overall ratio, move to the target.
+  const A = rows.map((r) => [...own.map((c) => r.byClass[c]), ...own.map((c) => r.counts[c]), r.overhead, 1].map((v) => v / r.measured));
+  const b = rows.map((r) => (r.measured - overall * rest.reduce((s, c) => s + r.byClass[c], 0)) / r.measured);
+  const x = nnls(A, b);
+  const scale: Partial<Record<AdaptBand, number>> = {};
+  const perKernel: Partial<Record<AdaptBand, number>> = {};
+  own.forEach((c, i) => {
+    scale[c] = round(x[i]);
+    perKernel[c] = round(x[own.length + i], 5);
+  });
+  for (const c of rest) scale[c] = round(overall);
+  const overheadScale = round(x[2 * own.length]);
+  const overheadMs = round(x[2 * own.length + 1]);
+  const corrected = (r: (typeof rows)[number]) =>
+    ADAPT_BANDS.reduce((s, c) => s + r.byClass[c] * (scale[c] ?? 1) + r.counts[c] * (perKernel[c] ?? 0), 0) + Math.max(0, r.overhead * overheadScale + overheadMs);
+  const mape = (f: (r: (typeof rows)[number]) => number) => (100 * rows.reduce((s, r) => s + Math.abs(f(r) - r.measured) / r.measured, 0)) / (rows.length || 1);
+  return { scale, per_kernel_ms: perKernel, overhead_scale: overheadScale, overhead_ms: overheadMs, mape_before: round(mape((r) => r.total), 2), mape_after: round(mape(corrected), 2) };
+}
+
+const round = (v: number, d = 4) => Number(v.toFixed(d));
+
+/** Measure blocks on this machine within the budget and adapt the predictor to it (a copy; the base is not changed). */
+export async function adaptKernelPredictor(base: KernelPredictorFile, options: Partial<AdaptOptions> = {}): Promise<{ predictor: KernelPredictorFile; adaptation: KernelAdaptation }> {
+  const o = { ...ADAPT_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as AdaptOptions;
+  if (!base.models[o.ep]) throw new Error(`the kernel predictor has no model for '${o.ep}' to adapt (it has: ${Object.keys(base.models).join(', ')})`);
+  const started = Date.now();
+  // Chained blocks of every family, the same ones on every machine (seeded).
+  const blocks = generateBlocks({ count: o.maxBlocks, seed: o.seed, prefix: 'adapt' });
+  const load = new LoadGenerator();
+  const measured: MeasuredModel[] = [];
+  for (let i = 0; i < blocks.length && (Date.now() - started) / 1000 < o.seconds; i += ROUND) {
+    const round = blocks.slice(i, i + ROUND);
+    measured.push(...(await measure(round, 'fit', { ...o, load, onProgress: (d) => o.onProgress?.(i + d, blocks.length, `${o.ep}/t${o.threads}`) })));
+  }
+  if (measured.length < 8) throw new Error(`only ${measured.length} blocks measured in ${o.seconds} s: give adapt more time (--minutes)`);
+  const fit = fitAdaptation(rowsOf(base, measured, o.ep, o.threads));
+  const adaptation: KernelAdaptation = {
+    ep: o.ep,
+    threads: o.threads,
+    fingerprint: machineFingerprint(describeMachine(), o.ep, o.threads),
+    scale: fit.scale,
+    per_kernel_ms: fit.per_kernel_ms,
+    overhead_scale: fit.overhead_scale,
+    overhead_ms: fit.overhead_ms,
+    created_at: new Date().toISOString(),
+    fit: { blocks: measured.length, seconds: Math.round((Date.now() - started) / 1000), mape_before: fit.mape_before, mape_after: fit.mape_after, cpus: o.cpus ?? defaultMeasureCpus(o.threads) ?? null },
+  };
+  const predictor: KernelPredictorFile = { ...base, adaptations: { ...(base.adaptations ?? {}), [`${o.ep}/t${o.threads}`]: adaptation } };
+  return { predictor, adaptation };
+}
+
+/**
+ * The real architectures (generateArchitectures) and the packages' pieces (and whole files),
+ * measured on this machine, scored with two predictors side by side, beside the noise floor.
+ */
+export async function compareOnArchitectures(
+  before: KernelPredictorFile,
+  after: KernelPredictorFile,
+  o: { ep: ExecutionProvider; threads: number; packages: string[]; files: string[]; cpus?: string; onProgress?: AdaptOptions['onProgress'] },
+): Promise<{ before: ScoreRow; after: ScoreRow; details: { id: string; measured_ms: number; before_ms: number; after_ms: number; noise_pct: number }[] }> {
+  const models = [...generateArchitectures(), ...packagePieces(o.packages, o.files)];
+  const measured = await measure(models, 'architecture', { ...o, load: new LoadGenerator() });
+  const row = (p: KernelPredictorFile) => scoreModels(p, measured).rows.find((r) => r.cpu_util === 0)!;
+  const key = `${o.ep}/t${o.threads}`;
+  const details = measured.map((m) => {
+    const r = m.runs[key][0];
+    return {
+      id: m.id,
+      measured_ms: round(r.run_ms),
+      before_ms: round(predictKernels(before, m.kernels[key], o.ep, o.threads, 0).total_ms),
+      after_ms: round(predictKernels(after, m.kernels[key], o.ep, o.threads, 0).total_ms),
+      noise_pct: round((100 * Math.abs(r.run_ms_a - r.run_ms_b)) / ((r.run_ms_a + r.run_ms_b) / 2), 2),
+    };
+  });
+  return { before: row(before), after: row(after), details };
+}

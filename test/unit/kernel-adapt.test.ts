@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ADAPT_BANDS, AdaptBand, AdaptRow, adaptedPredictorPath, fitAdaptation, kernelPredictorPathFor } from '@outlet/predictor';
+import { seededRandom } from '@outlet/onnx-cost';
+
+
+/** Blocks whose measured calls are a machine's own: conv 1.8× the base prediction, gemm 0.6×, pooling 1.2×, overhead +0.05 ms. */
+function rows(count: number, noise: number, seed = 1): AdaptRow[] {
+  const rand = seededRandom(seed);
+  return Array.from({ length: count }, () => {
+    const byClass = Object.fromEntries(ADAPT_BANDS.map((c) => [c, 0])) as Record<AdaptBand, number>;
+    byClass.conv = 0.2 + 3 * rand();
+    byClass.gemm = rand() < 0.5 ? 0.5 * rand() : 0;
+    byClass.pool = 0.3 * rand();
+    byClass.eltwise = 0.0001 * rand(); // too little of the predicted time for a band of its own
+    const overhead = 0.02;
+    const total = ADAPT_BANDS.reduce((s, c) => s + byClass[c], 0) + overhead;
+    const truth = 1.8 * byClass.conv + 0.6 * byClass.gemm + 1.2 * byClass.pool + byClass.eltwise + overhead + 0.05;
+    const counts = Object.fromEntries(ADAPT_BANDS.map((c) => [c, byClass[c] > 0 ? 1 + Math.floor(4 * rand()) : 0])) as Record<AdaptBand, number>;
+    return { byClass, counts, overhead, total, measured: truth * (1 + noise * (2 * rand() - 1)) };
+  });
+}
+
+test('adapt: per-class scales and the overhead are recovered from measured blocks, and the error falls', () => {
+  const fit = fitAdaptation(rows(40, 0));
+  assert.ok(Math.abs(fit.scale.conv! - 1.8) < 0.01, `conv ${fit.scale.conv}`);
+  assert.ok(Math.abs(fit.scale.gemm! - 0.6) < 0.01, `gemm ${fit.scale.gemm}`);
+  assert.ok(Math.abs(fit.scale.pool! - 1.2) < 0.02, `pool ${fit.scale.pool}`);
+  assert.ok(fit.mape_after < 0.5, `exact data: MAPE after ${fit.mape_after}`);
+  assert.ok(fit.mape_before > 20, `before ${fit.mape_before}`);
+  // A class with too little time gets the overall ratio; so does a class absent from the blocks.
+  assert.equal(fit.scale.eltwise, fit.scale.dwconv);
+  const noisy = fitAdaptation(rows(40, 0.05, 2));
+  assert.ok(noisy.mape_after < 5 && noisy.mape_after < noisy.mape_before / 4, `noisy: ${noisy.mape_before} -> ${noisy.mape_after}`);
+  for (const v of Object.values(noisy.scale)) assert.ok(v! >= 0, 'scales are never negative');
+});
+
+test('the predictor used: $OUTLET_KERNEL_PREDICTOR, else this machine\'s adapted one, else the shipped one', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'outlet-adapt-'));
+  const saved = process.env.OUTLET_KERNEL_PREDICTOR;
+  delete process.env.OUTLET_KERNEL_PREDICTOR;
+  try {
+    assert.equal(kernelPredictorPathFor('cpu', 1, dir), join(dir, 'kernel-predictor.json'));
+    const adapted = adaptedPredictorPath('cpu', 1, dir);
+    assert.match(adapted, /predictors\/kernel-[0-9a-f]{12}\.json$/);
+    assert.notEqual(adaptedPredictorPath('cpu', 2, dir), adapted, 'another thread count, another fingerprint');
+    mkdirSync(join(dir, 'predictors'), { recursive: true });
+    writeFileSync(adapted, '{}');
+    assert.equal(kernelPredictorPathFor('cpu', 1, dir), adapted);
+    assert.equal(kernelPredictorPathFor('cpu', 2, dir), join(dir, 'kernel-predictor.json'));
+    process.env.OUTLET_KERNEL_PREDICTOR = '/x/p.json';
+    assert.equal(kernelPredictorPathFor('cpu', 1, dir), '/x/p.json');
+  } finally {
+    if (saved === undefined) delete process.env.OUTLET_KERNEL_PREDICTOR;
+    else process.env.OUTLET_KERNEL_PREDICTOR = saved;
+  }
+});
