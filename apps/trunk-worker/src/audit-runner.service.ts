@@ -10,7 +10,7 @@ import { PlanSelector } from './plan-selector.service';
 import { TrunkTransport } from './trunk-transport.service';
 import { TRUNK_ENGINE, TRUNK_PACKAGES, TRUNK_SETTINGS } from './tokens';
 
-/** Sampled audits waiting at most; beyond, the oldest is dropped (a progressive one never is). */
+/** Sampled audits waiting at most; beyond, the oldest is dropped (continuations wait in their own queue, never dropped). */
 export const AUDITS_PENDING_MAX = 256;
 /**
  * While answering work never pauses (a saturated trunk), a progressive continuation may still take
@@ -72,11 +72,6 @@ export class AuditRunner implements OnApplicationShutdown {
     private readonly transport: TrunkTransport,
   ) {
     this.store = new ThresholdStore(redis);
-  }
-
-  /** Audits waiting to run. */
-  get size(): number {
-    return this.sampled.length + this.continuations.length;
   }
 
   submit(audit: PendingAudit): void {
