@@ -133,6 +133,13 @@ describe('a branch worker killed mid-task', () => {
       assert.ok(Date.now() < deadline, 'the branch worker never took a subjob');
       await new Promise((r) => setTimeout(r, 5));
     }
+    // The trunk's lines from now on: it logs the drop after removing the subjob, so the test waits for the line.
+    const trunkLines: string[] = [];
+    let onLine = () => {};
+    const untap = system.nodes[0].trunk.tap((line) => {
+      trunkLines.push(line);
+      onLine();
+    });
     await branch.stop('SIGKILL');
     // What it held when it died (nobody else moves subjobs out of "active" but the stalled check).
     const active: Job<BranchJobData>[] = await branchQueue.getActive();
@@ -141,7 +148,20 @@ describe('a branch worker killed mid-task', () => {
     t.diagnostic(`no subjob active ${failMs} ms after the kill (OUTLET_LOCK_MS 4000)`);
     // Dropped by the node's trunk (no branch worker lives to fail it), never run again.
     for (const job of active) assert.equal(await branchQueue.getJobState(job.id!), 'unknown', `subjob ${job.id}`);
-    assert.ok(system.nodes[0].trunk.lines().some((l) => new RegExp(`subjob ${active[0].id} stalled .*: dropped`).test(l)), 'the trunk logs the drop');
+    const drop = new RegExp(`subjob ${active[0].id} stalled .*: dropped`);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`the trunk did not log the drop within ${SUBJOB_FAIL_BOUND_MS} ms`)), SUBJOB_FAIL_BOUND_MS);
+        onLine = () => {
+          if (!trunkLines.some((l) => drop.test(l))) return;
+          clearTimeout(timer);
+          resolve();
+        };
+        onLine();
+      });
+    } finally {
+      untap();
+    }
     // Tasks go on without any branch worker: the trunk's final exit answers.
     const res = await post(`${system.baseUrl}/v2/models/${MODEL}/infer`, inferBody(heldOutDigit(1, 3), { plan: 'parallel' }, 'after-subjob-kill'));
     assert.equal(res.status, 200, JSON.stringify(res.body));
