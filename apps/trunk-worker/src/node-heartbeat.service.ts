@@ -68,10 +68,10 @@ export class NodeHeartbeat implements OnApplicationBootstrap, OnApplicationShutd
     };
   }
 
-  /** The fingerprint, with the branch worker's threads once it has beaten (fixed otherwise: computed once per value). */
+  /** The fingerprint, with the branch worker's threads once it has beaten (computed again only when they change). */
   private hardware(): HardwareFingerprint {
     const branchThreads = this.transport.branchThreads();
-    if (this.fingerprint?.branchThreads !== branchThreads || !this.fingerprint) {
+    if (!this.fingerprint || this.fingerprint.branchThreads !== branchThreads) {
       this.fingerprint = hardwareFingerprint({ trunkEp: this.engine.ep, trunkThreads: this.settings.threads, branchThreads, onnxruntime: onnxruntimeVersion() });
     }
     return this.fingerprint;

@@ -54,11 +54,15 @@ export function cdfChartSvg(panels: CdfPanel[]): string {
 
 /** Panels of `panelWidth` × `height` side by side in one SVG document on white. */
 export function panelsSvg(panels: string[], panelWidth: number, height: number): string {
-  const width = panelWidth * panels.length;
+  return svgDocument(panels, panelWidth * panels.length, height);
+}
+
+/** One SVG document of `width` × `height` on white holding `parts` (placed already). */
+export function svgDocument(parts: string[], width: number, height: number): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
-    ...panels,
+    ...parts,
     '</svg>',
   ].join('\n');
 }

@@ -1,3 +1,4 @@
+import { svgDocument } from './cdf-chart';
 import { rollingMean, thresholdSeries } from './drift';
 import { DriftReport, DriftRun } from './drift-harness';
 import { LinePanel, LineSeries, lineChartSvg } from './line-chart';
@@ -55,10 +56,5 @@ export function stackSvg(documents: string[]): string {
     y += sizes[i].h;
     return nested;
   });
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
-    `<rect width="${width}" height="${height}" fill="white"/>`,
-    ...parts,
-    '</svg>',
-  ].join('\n');
+  return svgDocument(parts, width, height);
 }

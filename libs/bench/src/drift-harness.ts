@@ -12,11 +12,11 @@ import { cpus, hostname } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { ExecutionProvider, argMax } from '@outlet/inference';
+import { argMax } from '@outlet/inference';
 import { ModelPackage, loadModelPackage } from '@outlet/model-package';
 import { stageTimes } from '@outlet/predictor';
 import { OutletSystem } from '@outlet/supervisor';
-import { SystemPlacement } from './harness';
+import { SystemPlacement, startPlacedSystem } from './harness';
 import {
   CorruptionName,
   DigitRef,
@@ -387,25 +387,9 @@ export class DriftBench {
     return out;
   }
 
-  private async startSystem(env: AccuracyEnv): Promise<OutletSystem> {
+  private startSystem(env: AccuracyEnv): Promise<OutletSystem> {
     const o = this.options;
-    return OutletSystem.start({
-      quiet: true,
-      gatewayCpus: o.supportCpus,
-      redisCpus: o.supportCpus,
-      env: { OUTLET_MODELS_DIR: o.modelsDir, OUTLET_JOB_RETENTION: '1000', OUTLET_TRUNK_EP: o.trunkEp, ...env },
-      // Its own private gateway, measured without keys or rate limits even where the shell sets them.
-      gatewayEnv: { OUTLET_DEFAULT_PLAN: 'auto', OUTLET_BODY_LIMIT: '4mb', OUTLET_API_KEYS: '', OUTLET_RATE_LIMIT: '' },
-      nodes: [
-        {
-          nodeId: 'drift-node',
-          trunkCpus: o.trunkCpus,
-          branchCpus: o.branchCpus,
-          trunkEnv: { OUTLET_TRUNK_THREADS: String(o.trunkThreads) },
-          branchEnv: { OUTLET_BRANCH_THREADS: String(o.branchThreads) },
-        },
-      ],
-    });
+    return startPlacedSystem(o, o.modelsDir, 'drift-node', { OUTLET_JOB_RETENTION: '1000', ...env });
   }
 
   /** `count` clean held-out digits as model inputs, drawn apart from the runs' own sequence. */

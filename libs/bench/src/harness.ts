@@ -31,6 +31,31 @@ export interface SystemPlacement {
   warmup: number;
 }
 
+/**
+ * Redis, a gateway and one node placed as `placement` says (processes pinned to its cores, its
+ * thread budgets), on the models of `modelsDir`; `env` goes to every process. The gateway is the
+ * run's own, measured without keys or rate limits even where the shell sets them.
+ */
+export function startPlacedSystem(placement: SystemPlacement, modelsDir: string, nodeId: string, env: Record<string, string>): Promise<OutletSystem> {
+  const o = placement;
+  return OutletSystem.start({
+    quiet: true,
+    gatewayCpus: o.supportCpus,
+    redisCpus: o.supportCpus,
+    env: { OUTLET_MODELS_DIR: modelsDir, OUTLET_TRUNK_EP: o.trunkEp, ...env },
+    gatewayEnv: { OUTLET_DEFAULT_PLAN: 'auto', OUTLET_BODY_LIMIT: '4mb', OUTLET_API_KEYS: '', OUTLET_RATE_LIMIT: '' },
+    nodes: [
+      {
+        nodeId,
+        trunkCpus: o.trunkCpus,
+        branchCpus: o.branchCpus,
+        trunkEnv: { OUTLET_TRUNK_THREADS: String(o.trunkThreads) },
+        branchEnv: { OUTLET_BRANCH_THREADS: String(o.branchThreads) },
+      },
+    ],
+  });
+}
+
 export interface BenchOptions extends SystemPlacement {
   model: string;
   modelsDir: string;
@@ -251,23 +276,7 @@ export class BenchHarness {
       `starting Redis, gateway and one node (trunk on cores ${o.trunkCpus ?? 'any'} with ${o.trunkThreads} thread(s), branch on ${o.branchCpus ?? 'any'} ` +
         `with ${o.branchThreads} thread(s), gateway, Redis and client on ${o.supportCpus ?? 'any'}, trunk ep ${o.trunkEp})`,
     );
-    const system = await OutletSystem.start({
-      quiet: true,
-      gatewayCpus: o.supportCpus,
-      redisCpus: o.supportCpus,
-      env: { OUTLET_MODELS_DIR: o.modelsDir, OUTLET_JOB_RETENTION: '100000', OUTLET_TRUNK_EP: o.trunkEp },
-      // Its own private gateway, measured without keys or rate limits even where the shell sets them.
-      gatewayEnv: { OUTLET_DEFAULT_PLAN: 'auto', OUTLET_BODY_LIMIT: '4mb', OUTLET_API_KEYS: '', OUTLET_RATE_LIMIT: '' },
-      nodes: [
-        {
-          nodeId: 'bench-node',
-          trunkCpus: o.trunkCpus,
-          branchCpus: o.branchCpus,
-          trunkEnv: { OUTLET_TRUNK_THREADS: String(o.trunkThreads) },
-          branchEnv: { OUTLET_BRANCH_THREADS: String(o.branchThreads) },
-        },
-      ],
-    });
+    const system = await startPlacedSystem(o, o.modelsDir, 'bench-node', { OUTLET_JOB_RETENTION: '100000' });
     const load = new BackgroundLoad();
     const inferQueue = new Queue(inferQueueName(m.name), { connection: bullConnection(system.redisUrl) });
     const branchQueue = new Queue(branchQueueName('bench-node'), { connection: bullConnection(system.redisUrl) });

@@ -41,8 +41,8 @@ export interface AdaptRow {
   measured: number;
 }
 
-/** Blocks measured per round: the budget is checked between rounds. */
-const ROUND = 6;
+/** Blocks measured per batch: the time budget is checked between batches. */
+const BATCH = 6;
 /** A band whose kernels carry less than this share of the blocks' predicted time gets the overall ratio, not a scale of its own. */
 const MIN_CLASS_SHARE = 0.005;
 
@@ -150,9 +150,9 @@ export async function adaptKernelPredictor(base: KernelPredictorFile, options: P
   const blocks = generateBlocks({ count: o.maxBlocks, seed: o.seed, prefix: 'adapt' });
   const load = new LoadGenerator();
   const measured: MeasuredModel[] = [];
-  for (let i = 0; i < blocks.length && (Date.now() - started) / 1000 < o.seconds; i += ROUND) {
-    const round = blocks.slice(i, i + ROUND);
-    measured.push(...(await measure(round, 'fit', { ...o, load, onProgress: (d) => o.onProgress?.(i + d, blocks.length, `${o.ep}/t${o.threads}`) })));
+  for (let i = 0; i < blocks.length && (Date.now() - started) / 1000 < o.seconds; i += BATCH) {
+    const batch = blocks.slice(i, i + BATCH);
+    measured.push(...(await measure(batch, 'fit', { ...o, load, onProgress: (d) => o.onProgress?.(i + d, blocks.length, `${o.ep}/t${o.threads}`) })));
   }
   if (measured.length < 8) throw new Error(`only ${measured.length} blocks measured in ${o.seconds} s: give adapt more time (--minutes)`);
   const fit = fitAdaptation(rowsOf(base, measured, o.ep, o.threads));
