@@ -19,6 +19,6 @@ branch_threads="${BRANCH_THREADS:-$(( cores / 4 < 1 ? 1 : (cores / 4 > 4 ? 4 : c
 echo "bench-accelerator: $ep trunk, $cores cores: trunk 1 thread, branch heads $branch_threads thread(s)"
 # The profile's accelerator times (and CPU heads under load, at the branch worker's thread count)
 # feed the plan for this trunk.
-outlet profile branchy-bench --eps "$ep,cpu" --levels 0,0.25,0.5,0.75,0.9 --runs 20 --max-ms 1000 --threads 1 --branch-threads "$branch_threads"
+outlet profile branchy-bench --write --eps "$ep,cpu" --levels 0,0.25,0.5,0.75,0.9 --runs 20 --max-ms 1000 --threads 1 --branch-threads "$branch_threads"
 outlet plan branchy-bench --trunk-ep "$ep" --write
 outlet bench --model branchy-bench --trunk-ep "$ep" --trunk-threads 1 --branch-threads "$branch_threads" "$@"

@@ -9,7 +9,9 @@ const targets = (dirs.length ? dirs : ['test/unit', 'test/e2e']).map((d) => join
 // The systems the tests start keep their exit thresholds fixed and audit nothing unless a test asks:
 // the fixtures' exits are not trained to agree with their final exits, and online tuning would
 // move thresholds under tests that count on them (test/e2e/thresholds.e2e.test.ts turns it on).
-const env = { OUTLET_ADAPT: 'off', OUTLET_AUDIT_RATE: '0', ...process.env };
+// Nor do their nodes profile themselves on start (a load generator on both cores for seconds):
+// test/e2e/node-profiles.e2e.test.ts turns it on.
+const env = { OUTLET_ADAPT: 'off', OUTLET_AUDIT_RATE: '0', OUTLET_SELF_PROFILE: 'off', ...process.env };
 const child = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=1', ...targets], {
   stdio: ['ignore', 'pipe', 'inherit'],
   env,

@@ -83,7 +83,7 @@ class FakeEngine {
     this.calls.push(r);
     await new Promise((res) => setImmediate(res));
     this.during(r.segment);
-    return { probabilities: r.withExit ? this.probabilities[r.segment] : undefined, decidedAt: nowMs() };
+    return { probabilities: r.withExit ? this.probabilities[r.segment] : undefined, decidedAt: nowMs(), ranMs: 1 };
   }
   endTask(taskId: string) {
     this.ended.push(taskId);
@@ -121,7 +121,7 @@ const trunkRunner = (engine: FakeEngine, transport: FakeTrunkTransport, options:
     packages,
     engine as any,
     transport as any,
-    { choose: () => ({ plan: ['trunk', 'trunk'], cpuUtil: 0.3 }) } as any,
+    { choose: () => ({ plan: ['trunk', 'trunk'], cpuUtil: 0.3 }), observeSegment: () => undefined } as any,
     { current: () => ({ ...(options.live ?? OFFLINE), auditRate: options.auditRate ?? 0 }) } as any,
     (options.audits ?? new FakeAudits()) as any,
   );

@@ -1,4 +1,4 @@
-import { BranchWorkerView, GONE_AFTER_BEATS, GONE_NODE_KEPT_MS, HEARTBEAT_INTERVAL_MS, NodeState, NodeStatus, NodeView, STALE_AFTER_BEATS, hardwareView, heartbeatLifetimeMs, parseBranchWorkerBeat } from '@outlet/contracts';
+import { BranchWorkerView, nodeProfileView, GONE_AFTER_BEATS, GONE_NODE_KEPT_MS, HEARTBEAT_INTERVAL_MS, NodeState, NodeStatus, NodeView, STALE_AFTER_BEATS, hardwareView, heartbeatLifetimeMs, parseBranchWorkerBeat } from '@outlet/contracts';
 
 /** A node's state from its last status, judged against the node's own heartbeat period. */
 export function nodeState(s: NodeStatus, now: number): NodeState {
@@ -43,6 +43,7 @@ export function nodeView(s: NodeStatus, branchHash: Record<string, string>, drai
     trunk_ep: s.trunkEp,
     threads: { trunk: s.trunkThreads ?? null, branch: branchWorkers.length ? branchWorkers.reduce((n, w) => n + w.threads, 0) : null },
     hardware: s.hardware ? hardwareView(s.hardware) : null,
+    profiles: Object.fromEntries(Object.entries(s.profiles ?? {}).map(([model, p]) => [model, nodeProfileView(p)])),
     cpu_util: s.cpuUtil ?? null,
     heartbeat_age_ms: Math.max(0, now - s.heartbeatAt),
     tasks_in_flight: status === 'gone' ? 0 : (s.tasksInFlight ?? null),

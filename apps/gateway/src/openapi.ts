@@ -187,7 +187,7 @@ export const SCHEMAS: Record<string, Schema> = {
   Node: {
     type: 'object',
     description: 'A node as its heartbeat tells it (GET /v1/nodes).',
-    required: ['id', 'status', 'models', 'trunk_ep', 'threads', 'hardware', 'cpu_util', 'heartbeat_age_ms', 'tasks_in_flight', 'branch_workers', 'drain_ordered', 'left', 'pid'],
+    required: ['id', 'status', 'models', 'trunk_ep', 'threads', 'hardware', 'profiles', 'cpu_util', 'heartbeat_age_ms', 'tasks_in_flight', 'branch_workers', 'drain_ordered', 'left', 'pid'],
     properties: {
       id: { type: 'string', example: 'edge-1' },
       status: { type: 'string', enum: ['live', 'draining', 'stale', 'gone'], description: 'stale: no heartbeat for over 2 periods; gone: left, or silent for over 5.' },
@@ -213,6 +213,43 @@ export const SCHEMAS: Record<string, Schema> = {
           trunk_threads: { type: 'integer' },
           branch_threads: { type: 'integer', description: "Absent until the trunk has heard its branch worker." },
           onnxruntime: { type: 'string', example: '1.30.0' },
+        },
+      },
+      profiles: {
+        type: 'object',
+        description: "Per model: where the stage times behind the node's own plans come from (empty from a node that does not report them).",
+        additionalProperties: {
+          type: 'object',
+          required: ['source', 'measuring', 'measured_by', 'measured_at', 'measure_s', 'plan_at_idle', 'plans', 'replanned', 'error'],
+          properties: {
+            source: {
+              type: 'string',
+              enum: ['measured', 'stored', 'cache', 'shipped', 'predicted'],
+              description: "measured: this node profiled the package; stored: a node with the same fingerprint did (Redis); cache: the node's local cache; shipped: the package's profile.json, measured on this fingerprint; predicted: the kernel-level predictor, while it measures or when it could not.",
+            },
+            measuring: { type: 'boolean', description: 'A quick profile for this fingerprint runs now (the node serves with predicted plans meanwhile).' },
+            measured_by: { type: 'string', nullable: true, description: 'The node that measured the profile.' },
+            measured_at: { type: 'string', format: 'date-time', nullable: true },
+            measure_s: { type: 'number', nullable: true, description: 'How long the measurement took.' },
+            plan_at_idle: { type: 'string', nullable: true, example: 'branch,trunk', description: "The plan auto picks from the node's own table at no CPU load and no backlog." },
+            plans: {
+              type: 'array',
+              description: "The node's own plan table: each row holds up to cpu_util_max; backlog_plan is the plan while tasks wait.",
+              items: {
+                type: 'object',
+                required: ['cpu_util_max', 'plan', 'backlog_plan'],
+                properties: { cpu_util_max: { type: 'number' }, plan: { type: 'string' }, backlog_plan: { type: 'string' } },
+              },
+            },
+            replanned: {
+              type: 'object',
+              nullable: true,
+              required: ['at', 'reason'],
+              description: 'The last time the node made its plans again from the stage times it observed.',
+              properties: { at: { type: 'string', format: 'date-time' }, reason: { type: 'string' } },
+            },
+            error: { type: 'string', nullable: true, description: 'Why the node could not measure.' },
+          },
         },
       },
       cpu_util: { type: 'number', nullable: true, minimum: 0, maximum: 1 },

@@ -10,6 +10,7 @@ import { ModelPackage } from '@outlet/model-package';
 import { InjectRedis } from '@outlet/transport';
 import { InFlightTasks } from './in-flight-tasks';
 import { PlanSelector } from './plan-selector.service';
+import { NodeProfiles } from './node-profiles.service';
 import { TrunkTransport } from './trunk-transport.service';
 import { INFER_PROCESSORS, TRUNK_ENGINE, TRUNK_PACKAGES, TRUNK_SETTINGS } from './tokens';
 
@@ -39,6 +40,7 @@ export class NodeHeartbeat implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(INFER_PROCESSORS) private readonly processors: WorkerHost[],
     @InjectRedis() private readonly redis: Redis,
     private readonly plans: PlanSelector,
+    private readonly profiles: NodeProfiles,
     private readonly inFlight: InFlightTasks,
     private readonly transport: TrunkTransport,
   ) {}
@@ -58,6 +60,7 @@ export class NodeHeartbeat implements OnApplicationBootstrap, OnApplicationShutd
       trunkEp: this.engine.ep,
       trunkThreads: this.settings.threads,
       hardware: this.hardware(),
+      profiles: this.profiles.status(),
       cpuUtil: this.plans.cpuUtilization(),
       eventLoopDelayMaxMs: this.loopDelay.max / 1e6,
       tasksInFlight: this.inFlight.size,

@@ -99,6 +99,7 @@ export class TrunkTaskRunner {
           withExit,
           handOff: handOffExit === undefined ? undefined : { file: file?.path },
         });
+        this.plans.observeSegment(m.name, segment, withExit, result.ranMs);
         // A head whose output is not finite fails the task (naming the exit): never answered as nulls.
         const problem = withExit && result.probabilities ? nonFiniteOutputProblem(result.probabilities, steps.exitAfterSegment(segment)!, m.name) : undefined;
         if (problem) throw new UncomputableInputError(`task ${taskId}: ${problem}`);

@@ -11,6 +11,7 @@ import { NodeHeartbeat } from './node-heartbeat.service';
 import { BranchStallCheck } from './branch-stall-check.service';
 import { InFlightTasks } from './in-flight-tasks';
 import { PlanSelector } from './plan-selector.service';
+import { NodeProfiles } from './node-profiles.service';
 import { AuditRunner } from './audit-runner.service';
 import { LiveThresholdsService } from './live-thresholds.service';
 import { TrunkTaskRunner } from './trunk-task.runner';
@@ -61,6 +62,7 @@ export class TrunkWorkerModule {
         },
         TrunkTransport,
         PlanSelector,
+        NodeProfiles,
         LiveThresholdsService,
         AuditRunner,
         NodeHeartbeat,

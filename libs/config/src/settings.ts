@@ -1,5 +1,5 @@
-import { availableParallelism, hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { availableParallelism, homedir, hostname } from 'node:os';
+import { join, resolve } from 'node:path';
 import { FEATURE_TRANSPORTS, FeatureTransport, HEARTBEAT_INTERVAL_MS } from '@outlet/contracts';
 import { defaultFeatureRoot } from '@outlet/transport';
 import { ConfigError, envChoice, envInt, envNodeId, envNumber, envOptional, envRedisUrl, envString } from './env';
@@ -205,7 +205,15 @@ export function readNodeSettings(env: Env = process.env): NodeSettings {
 export interface TrunkSettings extends NodeSettings, AccuracySettings {
   trunkEp: TrunkEpSetting;
   threads: number;
+  /** The node's branch workers' threads (OUTLET_BRANCH_THREADS): part of the fingerprint its own profile is measured on. */
+  branchThreads: number;
   concurrency: number;
+  /** Where the node keeps its own profiles between runs (OUTLET_CACHE_DIR, default $XDG_CACHE_HOME/outlet or ~/.cache/outlet). */
+  cacheDir: string;
+  /** Measure a profile of its own when none exists for its fingerprint (OUTLET_SELF_PROFILE=off: never). */
+  selfProfile: boolean;
+  /** Re-plan when a stage's observed median runs this many times its profile, or 1/this (OUTLET_REPLAN_RATIO). */
+  replanRatio: number;
 }
 
 /** `cores`: the node's CPU cores for the default thread budget (default: nodeCores()). */
@@ -215,7 +223,11 @@ export function readTrunkSettings(env: Env = process.env, cores: number = nodeCo
     ...readNodeSettings(env),
     trunkEp,
     threads: envInt(env, 'OUTLET_TRUNK_THREADS', defaultThreadBudget(cores, trunkEp).trunk, 1, 256),
+    branchThreads: envInt(env, 'OUTLET_BRANCH_THREADS', defaultThreadBudget(cores, trunkEp).branch, 1, 256),
     concurrency: envInt(env, 'OUTLET_TRUNK_CONCURRENCY', 1, 1, 64),
+    cacheDir: resolve(envString(env, 'OUTLET_CACHE_DIR', join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'outlet'))),
+    selfProfile: envChoice(env, 'OUTLET_SELF_PROFILE', 'on', ['on', 'off'] as const) === 'on',
+    replanRatio: envNumber(env, 'OUTLET_REPLAN_RATIO', 1.5, 1.05, 100),
     ...readAccuracySettings(env),
   };
 }

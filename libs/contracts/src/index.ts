@@ -8,3 +8,4 @@ export * from './answer';
 export * from './echo';
 export * from './thresholds';
 export * from './hardware';
+export * from './node-profile';

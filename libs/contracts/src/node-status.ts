@@ -1,4 +1,5 @@
 import { HardwareFingerprint } from './hardware';
+import { NodeProfileStatus, NodeProfileView } from './node-profile';
 /** Redis key of a node's status, written by its trunk worker on every heartbeat (a TTL drops it at last). */
 export function nodeStatusKey(nodeId: string): string {
   return `outlet:node:${nodeId}`;
@@ -35,6 +36,8 @@ export interface NodeStatus {
   trunkThreads?: number;
   /** What its timings depend on: CPU, ISA, provider, threads, onnxruntime (and the key its profiles are stored under). */
   hardware?: HardwareFingerprint;
+  /** Per model: where the stage times behind its plans on this node come from. */
+  profiles?: Record<string, NodeProfileStatus>;
   /** Smoothed CPU utilization of the node, 0..1, when the worker samples it. */
   cpuUtil?: number;
   /** The trunk worker's worst event-loop delay since its previous heartbeat (ms). */
@@ -136,6 +139,8 @@ export interface NodeView {
   threads: { trunk: number | null; branch: number | null };
   /** The node's hardware fingerprint (null from a node that does not report one). */
   hardware: HardwareView | null;
+  /** Per model: the node's own profile and plan (empty from a node that does not report them). */
+  profiles: Record<string, NodeProfileView>;
   cpu_util: number | null;
   heartbeat_age_ms: number;
   tasks_in_flight: number | null;

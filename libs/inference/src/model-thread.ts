@@ -20,6 +20,8 @@ export interface SegmentResult {
   /** With `withExit`: the head's probabilities, and when they were known. */
   probabilities?: Float32Array;
   decidedAt: number;
+  /** How long the onnxruntime call took in the thread (the segment, fused with its head `withExit`). */
+  ranMs: number;
   /** With `handOff` and no file: the feature's values, to send another way. */
   feature?: Feature;
 }
@@ -95,7 +97,7 @@ export class ModelThread {
   /** Run one segment of a task (and its exit head, fused, when asked). */
   async runSegment(r: SegmentRequest): Promise<SegmentResult> {
     const reply = await this.call({ id: this.nextId++, op: 'segment', ...r });
-    return { probabilities: reply.probabilities, decidedAt: reply.decidedAt!, feature: reply.feature };
+    return { probabilities: reply.probabilities, decidedAt: reply.decidedAt!, ranMs: reply.ranMs!, feature: reply.feature };
   }
 
   /** Run an early exit head on a feature (the branch worker's work). */

@@ -86,6 +86,7 @@ async function main() {
     if (!input) throw new Error(`task ${r.taskId} has no feature for segment ${r.segment}`);
     let feature: Feature;
     let probabilities: Float32Array | undefined;
+    const started = nowMs();
     if (r.withExit) {
       const out = await model.runSegmentWithExit(r.segment, input);
       feature = out.feature;
@@ -94,13 +95,14 @@ async function main() {
       feature = await model.runSegment(r.segment, input);
     }
     const decidedAt = nowMs();
+    const ranMs = decidedAt - started;
     features.set(r.taskId, feature);
-    if (!r.handOff) return { probabilities, decidedAt };
+    if (!r.handOff) return { probabilities, decidedAt, ranMs };
     if (r.handOff.file) {
       writeFileSync(r.handOff.file, new Uint8Array(feature.data.buffer, feature.data.byteOffset, feature.data.byteLength));
-      return { probabilities, decidedAt };
+      return { probabilities, decidedAt, ranMs };
     }
-    return { probabilities, decidedAt, feature: { data: feature.data.slice(), dims: feature.dims } };
+    return { probabilities, decidedAt, ranMs, feature: { data: feature.data.slice(), dims: feature.dims } };
   };
 
   port.on('message', (r: ThreadRequest) => {

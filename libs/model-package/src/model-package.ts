@@ -8,6 +8,11 @@ export const MANIFEST_FILE = 'manifest.json';
 export interface ModelPackage {
   dir: string;
   manifest: Manifest;
+  /**
+   * Files a node made for its own hardware (its profile.json, by file name), read in place of the
+   * package's: the package's own files stay the shipped examples and the fallback.
+   */
+  own?: Record<string, unknown>;
 }
 
 export function loadModelPackage(dir: string): ModelPackage {
@@ -51,6 +56,7 @@ export function loadModelPackages(modelsDir: string): Map<string, ModelPackage> 
 
 /** Read an optional JSON file of the package (profile.json, calibration.json, plans.json). */
 export function readPackageJson<T>(pkg: ModelPackage, file: string): T | undefined {
+  if (pkg.own?.[file] !== undefined) return pkg.own[file] as T;
   const path = join(pkg.dir, file);
   if (!existsSync(path)) return undefined;
   return JSON.parse(readFileSync(path, 'utf8')) as T;

@@ -8,3 +8,4 @@ export * from './search';
 export * from './plan-table';
 export * from './calibration';
 export * from './plan-model';
+export * from './stage-time-drift';

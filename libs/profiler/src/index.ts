@@ -4,3 +4,4 @@ export * from './machine';
 export * from './measure';
 export * from './profile';
 export * from './stats';
+export * from './stored-profile';

@@ -117,6 +117,16 @@ export class OutletSystem {
     });
   }
 
+  /** Start one more node (with the system's env and Redis), and wait until its workers are ready. */
+  async addNode(node: NodeSpec): Promise<RunningNode> {
+    if (!this.spec) throw new Error('this system was not started from a spec');
+    const running = OutletSystem.spawnNode(this.spec, this.redisUrl, node);
+    this.spec.nodes.push(node);
+    this.nodes.push(running);
+    await Promise.all([running.trunk.ready, running.branch.ready]);
+    return running;
+  }
+
   /** Start a node's trunk or branch worker again (after it was killed), and wait until it is ready. */
   async respawn(nodeId: string, role: 'trunk' | 'branch'): Promise<ManagedProcess> {
     const node = this.nodes.find((n) => n.nodeId === nodeId);

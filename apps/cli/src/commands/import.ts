@@ -147,7 +147,7 @@ async function followOn(pkg: ModelPackage, options: ImportCommandOptions): Promi
   pkg = loadModelPackage(pkg.dir); // with the calibrated thresholds
   if (options.profile) {
     console.log('');
-    await profileModel(pkg, profileDefaults());
+    await profileModel(pkg, { ...profileDefaults(), write: true });
   }
   if (options.plan) {
     console.log('');

@@ -17,7 +17,7 @@ import {
 } from '@outlet/planner';
 import { readBranchSettings, readTrunkSettings } from '@outlet/config';
 import { kernelPieceTimes, kernelPredictorPathFor, loadKernelPredictor, loadPredictor, stageTimes } from '@outlet/predictor';
-import { PROFILE_FILE, ProfileFile, machineFingerprint, otherMachineWarning } from '@outlet/profiler';
+import { PROFILE_FILE, ProfileFile, cachedProfileHere, machineFingerprint, otherMachineWarning } from '@outlet/profiler';
 import { numberIn } from '../offline/option-parsers';
 import { defaultModelsDir, resolveModelPackage } from '../offline/model-arg';
 
@@ -117,6 +117,12 @@ export async function planPackage(pkg: ModelPackage, opts: PlanOptions): Promise
   const threads = { cpu: readBranchSettings().threads, [opts.trunkEp]: readTrunkSettings().threads };
   const kernelPredictor = loadKernelPredictor(opts.kernelPredictor ?? kernelPredictorPathFor(opts.trunkEp, threads[opts.trunkEp]));
   const ignoreProfile = opts.profile === false;
+  // This machine's own profile (outlet profile, or a node started here) before the package's example.
+  const own = ignoreProfile ? undefined : cachedProfileHere(pkg, readTrunkSettings().cacheDir, opts.trunkEp, threads[opts.trunkEp], readBranchSettings().threads);
+  if (own) {
+    pkg.own = { ...pkg.own, [PROFILE_FILE]: own.profile };
+    console.error(`stage times from this machine's own profile of ${pkg.manifest.name} (measured by ${own.measuredBy} at ${own.measuredAt}) in place of the package's ${PROFILE_FILE}`);
+  }
   const kernels = kernelPredictor ? await kernelPieceTimes(pkg, kernelPredictor, threads, ignoreProfile) : undefined;
   let source = '';
   const times = (u: number) => {

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { readBranchSettings, readTrunkSettings } from '@outlet/config';
 import { ModelPackage, loadModelPackage } from '@outlet/model-package';
 import { AUTO_EP_ORDER, ExecutionProvider } from '@outlet/inference';
-import { DEFAULT_LEVELS, ProfileFile, profilePackage, writeProfile } from '@outlet/profiler';
+import { DEFAULT_LEVELS, ProfileFile, QUICK_PROFILE, profilePackage, storedProfileOf, writeCachedProfile, writeProfile } from '@outlet/profiler';
 import { parseLevels, parsePositiveInt, progressBar } from './progress';
 
 /** A package folder, or a package name under $OUTLET_MODELS_DIR (default ./models). */
@@ -38,7 +39,7 @@ export function registerProfile(program: Command): void {
   program
     .command('profile')
     .description(
-      'measure every segment, exit head and fused segment + exit head pair (one call, as an inline head runs) of a model package on every execution provider that works here (cpu; webgpu, cuda where a session opens), at background CPU utilization levels held by a load generator; writes profile.json into the package',
+      "measure every segment, exit head and fused segment + exit head pair (one call, as an inline head runs) of a model package on every execution provider that works here (cpu; webgpu, cuda where a session opens), at background CPU utilization levels held by a load generator; stores it as this machine's own profile (local cache, keyed by its hardware fingerprint: a node started here with the same thread budgets uses it and shares it through Redis), and with --write as the package's profile.json (the shipped example and fallback)",
     )
     .argument('<model>', 'model package folder, or package name under $OUTLET_MODELS_DIR (default ./models)')
     .option('--levels <list>', 'background CPU utilization levels, comma separated, 0..1', profileDefaults().levels)
@@ -50,7 +51,9 @@ export function registerProfile(program: Command): void {
     .option('--no-fused', 'do not time fused segment + exit head pairs')
     .option('--eps <list>', `execution providers to try, comma separated (${AUTO_EP_ORDER.join(', ')})`, profileDefaults().eps)
     .option('--max-ms <ms>', 'stop repeating a piece at one level after this long (at least 5 runs)', profileDefaults().maxMs)
-    .option('--dry-run', 'print the summary without writing profile.json')
+    .option('--quick', `the quick protocol a node runs on itself: levels ${QUICK_PROFILE.levels.join(',')}, ${QUICK_PROFILE.runs} runs, ${QUICK_PROFILE.warmup} warm-up, ${QUICK_PROFILE.maxMsPerPiece} ms per piece and level (overrides those options)`)
+    .option('--write', "also write profile.json into the package (the shipped example every node without its own profile falls back to)")
+    .option('--dry-run', 'print the summary without storing anything')
     .action(async (model: string, opts: ProfileOptions) => {
       await profileModel(loadModelPackage(resolvePackageDir(model)), opts);
     });
@@ -66,6 +69,8 @@ export interface ProfileOptions {
   fused: boolean;
   eps: string;
   maxMs: string;
+  quick?: boolean;
+  write?: boolean;
   dryRun?: boolean;
 }
 
@@ -89,23 +94,32 @@ export async function profileModel(pkg: ModelPackage, opts: ProfileOptions): Pro
   const unknown = eps.filter((e) => !(AUTO_EP_ORDER as readonly string[]).includes(e));
   if (unknown.length) throw new Error(`unknown execution provider(s): ${unknown.join(', ')}`);
   const bar = progressBar(`profile ${pkg.manifest.name}`);
+  const started = Date.now();
   let profile: ProfileFile;
   try {
     profile = await profilePackage(pkg, {
-      levels: parseLevels(opts.levels),
-      runs: parsePositiveInt('--runs')(opts.runs),
-      warmup: Number(opts.warmup),
+      levels: opts.quick ? [...QUICK_PROFILE.levels] : parseLevels(opts.levels),
+      runs: opts.quick ? QUICK_PROFILE.runs : parsePositiveInt('--runs')(opts.runs),
+      warmup: opts.quick ? QUICK_PROFILE.warmup : Number(opts.warmup),
       threads: parsePositiveInt('--threads')(opts.threads),
       branchThreads: parsePositiveInt('--branch-threads')(opts.branchThreads),
       fused: opts.fused !== false,
       eps,
-      maxMsPerPiece: Number(opts.maxMs),
+      maxMsPerPiece: opts.quick ? QUICK_PROFILE.maxMsPerPiece : Number(opts.maxMs),
       onProgress: bar.update,
       onNote: (msg) => process.stderr.write(`${msg}\n`),
     });
   } finally {
     bar.stop();
   }
+  const seconds = Math.round((Date.now() - started) / 100) / 10;
   console.log(summaryTable(profile));
-  if (!opts.dryRun) console.log(`wrote ${writeProfile(pkg, profile)}`);
+  console.log(`measured in ${seconds} s`);
+  if (opts.dryRun) return;
+  const cacheDir = readTrunkSettings().cacheDir;
+  for (const ep of profile.eps) {
+    const stored = storedProfileOf(pkg, profile, ep, hostname(), seconds);
+    if (stored) console.log(`stored as this machine's own profile for a ${ep} trunk: ${writeCachedProfile(cacheDir, stored)}`);
+  }
+  if (opts.write) console.log(`wrote ${writeProfile(pkg, profile)}`);
 }

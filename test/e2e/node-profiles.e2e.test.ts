@@ -1,0 +1,134 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NodeView } from '@outlet/contracts';
+import { OutletSystem, RunningNode } from '@outlet/supervisor';
+import { heldOutDigit, inferBody } from '../support/digits';
+import { MODELS_DIR } from '../support/direct';
+import { get, post } from '../support/http';
+
+const MODEL = 'branchy-mnist';
+/** The quick protocol's bound on 2 cores (README), with room for two nodes profiling at once. */
+const PROFILE_BOUND_MS = 120_000;
+
+/**
+ * A models folder with branchy-mnist as shipped but without its profile.json and plan tables, so
+ * that no node finds stage times measured on its fingerprint in the package, and the kernel-level
+ * predictor it plans with meanwhile.
+ */
+function unprofiledModels(root: string): string {
+  const dir = join(root, 'models');
+  cpSync(join(MODELS_DIR, MODEL), join(dir, MODEL), { recursive: true });
+  for (const file of readdirSync(join(dir, MODEL))) {
+    if (file === 'profile.json' || /^plans(-\w+)?\.json$/.test(file)) rmSync(join(dir, MODEL, file));
+  }
+  cpSync(join(MODELS_DIR, 'kernel-predictor.json'), join(dir, 'kernel-predictor.json'));
+  return dir;
+}
+
+describe('every node profiles itself: two thread budgets, two profiles and plan tables; a third node with the first one\'s fingerprint reuses its profile', () => {
+  let system: OutletSystem;
+  let root: string;
+  const cache = (nodeId: string) => join(root, `cache-${nodeId}`);
+  const node = (nodeId: string, trunkThreads: number) => ({
+    nodeId,
+    env: { OUTLET_CACHE_DIR: cache(nodeId), OUTLET_TRUNK_THREADS: String(trunkThreads), OUTLET_BRANCH_THREADS: '1' },
+  });
+
+  const nodes = async (): Promise<Map<string, NodeView>> => {
+    const res = await get(`${system.baseUrl}/v1/nodes`);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    return new Map((res.body.nodes as NodeView[]).map((n) => [n.id, n]));
+  };
+
+  /** Poll GET /v1/nodes until `ok` holds, failing after `timeoutMs` with the last rows. */
+  const until = async (what: string, ok: (rows: Map<string, NodeView>) => boolean, timeoutMs = PROFILE_BOUND_MS): Promise<Map<string, NodeView>> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const rows = await nodes();
+      if (ok(rows)) return rows;
+      assert.ok(Date.now() < deadline, `${what}: not within ${timeoutMs} ms; last seen ${JSON.stringify([...rows.values()].map((n) => ({ id: n.id, profiles: n.profiles })))}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+
+  /** Every line a process prints from now on (lines() keeps only the last 40). */
+  const record = (n: RunningNode): string[] => {
+    const seen = [...n.trunk.lines()];
+    n.trunk.tap((line) => seen.push(line));
+    return seen;
+  };
+
+  before(async () => {
+    root = mkdtempSync(join(tmpdir(), 'outlet-node-profiles-'));
+    system = await OutletSystem.start({
+      quiet: true,
+      env: { OUTLET_MODELS_DIR: unprofiledModels(root), OUTLET_TRUNK_EP: 'cpu', OUTLET_SELF_PROFILE: 'on', OUTLET_REPLAN_RATIO: '100' },
+      nodes: [node('own-a', 1), node('own-b', 2)],
+    });
+  });
+
+  after(async () => {
+    await system?.stop();
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  test('each node measures its own profile (readiness not held), plans from it, and answers with its own table\'s plan', async () => {
+    const logs = new Map(system.nodes.map((n) => [n.nodeId, record(n)]));
+    const rows = await until('both nodes measured their own profile', (r) => ['own-a', 'own-b'].every((id) => r.get(id)?.profiles[MODEL]?.source === 'measured'));
+    const a = rows.get('own-a')!;
+    const b = rows.get('own-b')!;
+    assert.equal(a.hardware?.trunk_threads, 1);
+    assert.equal(b.hardware?.trunk_threads, 2);
+    assert.notEqual(a.hardware?.id, b.hardware?.id, 'two thread budgets are two fingerprints');
+    for (const n of [a, b]) {
+      const p = n.profiles[MODEL];
+      assert.equal(p.measured_by, n.id, 'measured by the node itself');
+      assert.equal(p.measuring, false);
+      assert.ok(p.measure_s !== null && p.measure_s > 0 && p.measure_s <= 60, `quick profile took ${p.measure_s} s`);
+      assert.ok(p.plans.length > 0 && p.plan_at_idle !== null, 'a plan table of its own');
+      assert.equal(p.plan_at_idle, p.plans[0].plan);
+      const log = logs.get(n.id)!.join('\n');
+      assert.match(log, /plans made again \(kernel-level predictor/, 'planned from the predictor while it measured');
+      assert.match(log, /profiling 100%/, 'progress in the log');
+      assert.match(log, /plans made again \(own profile \(measured/);
+      assert.ok(existsSync(cache(n.id)) && readdirSync(join(cache(n.id), 'profiles')).length === 1, 'kept in its local cache');
+    }
+
+    // Answers with plan=auto carry the plan that their own node's table gives at their cpu_util.
+    const answers = await Promise.all(Array.from({ length: 24 }, (_, i) => post(`${system.baseUrl}/v2/models/${MODEL}/infer`, inferBody(heldOutDigit(i % 10, 3)))));
+    const after = await nodes();
+    const servedBy = new Set<string>();
+    for (const res of answers) {
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const { node_id, plan, cpu_util, plan_objective, plan_source } = res.body.parameters;
+      assert.equal(plan_source, 'auto');
+      servedBy.add(node_id);
+      const table = after.get(node_id)!.profiles[MODEL].plans;
+      // The row for cpu_util (rounded to 3 digits in the answer: a row bound within 0.001 admits both rows).
+      const candidates = table.filter((r, i) => cpu_util <= r.cpu_util_max + 0.001 && (i === 0 || cpu_util >= table[i - 1].cpu_util_max - 0.001));
+      const expected = candidates.map((r) => (plan_objective === 'throughput' ? r.backlog_plan : r.plan));
+      assert.ok(expected.includes(plan), `${node_id} answered with ${plan} (${plan_objective}) at cpu_util ${cpu_util}; its own table gives ${expected.join(' or ')}`);
+    }
+    assert.deepEqual([...servedBy].sort(), ['own-a', 'own-b'], 'both nodes answered');
+  });
+
+  test('a third node with own-a\'s fingerprint reuses the profile own-a stored in Redis, without measuring', async () => {
+    const before = (await nodes()).get('own-a')!.profiles[MODEL];
+    const third = await system.addNode(node('own-c', 1));
+    const log = record(third);
+    const rows = await until('own-c found a profile', (r) => r.get('own-c')?.profiles[MODEL]?.source !== undefined && r.get('own-c')!.profiles[MODEL].source !== 'shipped', 30_000);
+    const c = rows.get('own-c')!;
+    assert.equal(c.hardware?.id, rows.get('own-a')!.hardware?.id, 'same fingerprint as own-a');
+    const p = c.profiles[MODEL];
+    assert.equal(p.source, 'stored');
+    assert.equal(p.measured_by, 'own-a');
+    assert.equal(p.measured_at, before.measured_at);
+    assert.deepEqual(p.plans, before.plans, 'the same stage times give the same table');
+    const text = log.join('\n');
+    assert.doesNotMatch(text, /profiling \d+%|measuring one/, 'nothing measured');
+    assert.match(text, /own profile \(stored: measured by own-a/);
+  });
+});
