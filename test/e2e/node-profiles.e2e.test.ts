@@ -1,10 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { ChildProcess, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NodeView } from '@outlet/contracts';
 import { OutletSystem, RunningNode } from '@outlet/supervisor';
+import { upscaleNearest } from '@outlet/bench';
 import { heldOutDigit, inferBody } from '../support/digits';
 import { MODELS_DIR } from '../support/direct';
 import { get, post } from '../support/http';
@@ -130,5 +132,76 @@ describe('every node profiles itself: two thread budgets, two profiles and plan 
     const text = log.join('\n');
     assert.doesNotMatch(text, /profiling \d+%|measuring one/, 'nothing measured');
     assert.match(text, /own profile \(stored: measured by own-a/);
+  });
+});
+
+describe('a node whose segments run slower than its profile (load pinned to its core) makes its plans again from what it observes', () => {
+  const BENCH = 'branchy-bench';
+  let system: OutletSystem;
+  let root: string;
+  const hogs: ChildProcess[] = [];
+
+  /** A 112×112 branchy-bench input: a held-out digit upscaled ×4. */
+  const benchBody = (i: number) => ({
+    inputs: [{ name: 'input', shape: [1, 1, 112, 112], datatype: 'FP32', data: Array.from(upscaleNearest(heldOutDigit(i % 10, 4), 28, 4)) }],
+    parameters: { plan: 'auto' },
+  });
+  const profiles = async () => {
+    const res = await get(`${system.baseUrl}/v1/nodes/pinned`);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    return (res.body as NodeView).profiles;
+  };
+  const profileOf = async () => (await profiles())[BENCH];
+
+  before(async () => {
+    root = mkdtempSync(join(tmpdir(), 'outlet-replan-'));
+    system = await OutletSystem.start({
+      quiet: true,
+      // Its own profile first (or the package's, where measured on this fingerprint): the shipped
+      // one may be another CPU's, and the node would rightly re-plan from that alone.
+      env: { OUTLET_MODELS_DIR: MODELS_DIR, OUTLET_TRUNK_EP: 'cpu', OUTLET_SELF_PROFILE: 'on', OUTLET_CACHE_DIR: join(root, 'cache') },
+      nodes: [{ nodeId: 'pinned', trunkCpus: '0', branchCpus: '1', env: { OUTLET_TRUNK_THREADS: '1', OUTLET_BRANCH_THREADS: '1' } }],
+    });
+  });
+
+  after(async () => {
+    for (const hog of hogs) hog.kill('SIGKILL');
+    await system?.stop();
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  test('two busy loops pinned to the trunk\'s core: the node re-plans and says which segment ran how much slower', async (t) => {
+    // Every model of the folder is profiled in turn: wait until none is measuring any more.
+    const deadline = Date.now() + 3 * PROFILE_BOUND_MS;
+    let all = await profiles();
+    while (Object.keys(all).length === 0 || Object.values(all).some((p) => p.measuring || p.source === 'predicted')) {
+      assert.ok(Date.now() < deadline, `no profiles of its own within ${3 * PROFILE_BOUND_MS} ms: ${JSON.stringify(all)}`);
+      await new Promise((r) => setTimeout(r, 250));
+      all = await profiles();
+    }
+    const profile = all[BENCH];
+    const seen: string[] = [];
+    system.nodes[0].trunk.tap((line) => seen.push(line));
+    // Unloaded, its segments run as profiled: 60 tasks change nothing.
+    for (let i = 0; i < 60; i++) {
+      const res = await post(`${system.baseUrl}/v2/models/${BENCH}/infer`, benchBody(i));
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+    }
+    assert.deepEqual((await profileOf()).replanned, profile.replanned, `re-planned without extra load:\n${seen.join('\n')}`);
+    // Two separate sessions (two autogroups), both on core 0: the trunk gets a third of it.
+    for (let i = 0; i < 2; i++) {
+      hogs.push(spawn('taskset', ['-c', '0', process.execPath, '-e', 'for (;;) {}'], { stdio: 'ignore', detached: true }));
+    }
+    let replanned = profile.replanned;
+    for (let i = 0; i < 400 && replanned?.at === profile.replanned?.at; i++) {
+      const res = await post(`${system.baseUrl}/v2/models/${BENCH}/infer`, benchBody(i));
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      if (i % 10 === 9) replanned = (await profileOf()).replanned;
+    }
+    assert.ok(replanned && replanned.at !== profile.replanned?.at, `no re-plan after 400 tasks with the trunk's core loaded; log:\n${seen.slice(-10).join('\n')}`);
+    const ratio = Number(/segment \d+ ran ([\d.]+)×/.exec(replanned.reason)?.[1]);
+    assert.ok(ratio > 1.5, `the reason names a segment slower than the bound: ${replanned.reason}`);
+    assert.match(seen.join('\n'), /plans made again \(observed stage times at cpu_util/, 'and the log says so');
+    t.diagnostic(`stage times from ${profile.source}; re-planned: ${replanned.reason}`);
   });
 });

@@ -227,7 +227,7 @@ export const SCHEMAS: Record<string, Schema> = {
               enum: ['measured', 'stored', 'cache', 'shipped', 'predicted'],
               description: "measured: this node profiled the package; stored: a node with the same fingerprint did (Redis); cache: the node's local cache; shipped: the package's profile.json, measured on this fingerprint; predicted: the kernel-level predictor, while it measures or when it could not.",
             },
-            measuring: { type: 'boolean', description: 'A quick profile for this fingerprint runs now (the node serves with predicted plans meanwhile).' },
+            measuring: { type: 'boolean', description: 'The node is still looking for its own profile, or measuring it (serving with predicted plans meanwhile), or waiting for a peer with its fingerprint that measures it.' },
             measured_by: { type: 'string', nullable: true, description: 'The node that measured the profile.' },
             measured_at: { type: 'string', format: 'date-time', nullable: true },
             measure_s: { type: 'number', nullable: true, description: 'How long the measurement took.' },

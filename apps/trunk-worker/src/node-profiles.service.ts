@@ -1,4 +1,5 @@
-import { ChildProcess, fork } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
@@ -18,6 +19,18 @@ import { TRUNK_ENGINE, TRUNK_PACKAGES, TRUNK_SETTINGS } from './tokens';
 const MEASURE_LIMIT_MS = 120_000;
 /** How often a node waiting for a peer's profile of its fingerprint looks for it. */
 const PEER_POLL_MS = 1_000;
+
+/**
+ * The profiling process, on every core of the machine even when the trunk is pinned to one
+ * (taskset, where util-linux has it): its load generator must spread over the machine as the
+ * background load a profile level stands for does, not pile onto the trunk's core.
+ */
+function spawnProfiler(args: string[]): ChildProcess {
+  const stdio: ['ignore', 'inherit', 'inherit', 'ipc'] = ['ignore', 'inherit', 'inherit', 'ipc'];
+  const allCores = `0-${cpus().length - 1}`;
+  if (spawnSync('taskset', ['-c', allCores, 'true']).status === 0) return spawn('taskset', ['-c', allCores, process.execPath, ...args], { stdio });
+  return spawn(process.execPath, args, { stdio });
+}
 
 /**
  * Each node's own profile of each model, for its own hardware fingerprint. At start, without
@@ -41,7 +54,8 @@ export class NodeProfiles implements OnApplicationBootstrap, OnApplicationShutdo
     @InjectRedis() private readonly redis: Redis,
     private readonly plans: PlanSelector,
   ) {
-    for (const model of packages.keys()) this.states.set(model, { source: 'shipped', measuring: false });
+    // Until it has looked (cache, Redis, package), a node counts as measuring: its plans may still change.
+    for (const model of packages.keys()) this.states.set(model, { source: 'shipped', measuring: true });
   }
 
   onApplicationBootstrap() {
@@ -90,10 +104,12 @@ export class NodeProfiles implements OnApplicationBootstrap, OnApplicationShutdo
     }
     const shipped = readPackageJson<ProfileFile>(pkg, PROFILE_FILE);
     if (shipped?.fingerprints?.[this.engine.ep]?.id === fingerprint.id) {
+      this.states.set(model, { source: 'shipped', measuring: false });
       this.logger.log(`${model}: the package's ${PROFILE_FILE} was measured on this node's fingerprint [${fingerprint.id}]: its plans are this node's`);
       return;
     }
     if (!this.settings.selfProfile) {
+      this.states.set(model, { source: 'shipped', measuring: false });
       this.logger.warn(`${model}: no profile measured on this node's hardware (${describeFingerprint(fingerprint)}) and OUTLET_SELF_PROFILE=off: it plans with the package's`);
       return;
     }
@@ -159,7 +175,7 @@ export class NodeProfiles implements OnApplicationBootstrap, OnApplicationShutdo
     this.logger.log(`${model}: no profile for this node's hardware (${describeFingerprint(fingerprint)}): measuring one (quick protocol, at most ${MEASURE_LIMIT_MS / 1000} s); plans from the predictor meanwhile`);
     const started = Date.now();
     const profile = await new Promise<ProfileFile>((resolve, reject) => {
-      const child = fork(join(__dirname, 'profile-child.js'), [JSON.stringify(request)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = spawnProfiler([join(__dirname, 'profile-child.js'), JSON.stringify(request)]);
       this.child = child;
       const timer = setTimeout(() => child.kill('SIGKILL'), MEASURE_LIMIT_MS);
       let quarter = 0;

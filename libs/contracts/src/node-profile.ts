@@ -24,7 +24,7 @@ export type NodeProfileSource = 'measured' | 'stored' | 'cache' | 'shipped' | 'p
 /** A node's own profile of one model, as its trunk reports it in its status. */
 export interface NodeProfileStatus {
   source: NodeProfileSource;
-  /** A quick profile runs now (this node's, or a peer's with its fingerprint that it waits for). */
+  /** The node is still looking for its own profile or measuring it (or waits for a peer with its fingerprint that does). */
   measuring: boolean;
   /** The node that measured the profile, when and in how many seconds. */
   measuredBy?: string;
