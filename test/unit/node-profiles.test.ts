@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StageTimeDrift, scaleSegments } from '@outlet/planner';
+import { StageTimeDrift, scaleStageTimes } from '@outlet/planner';
 import { StoredProfile, cachedProfilePath, packageDigest, parseStoredProfile, readCachedProfile, writeCachedProfile } from '@outlet/profiler';
 import { loadModelPackage, readPackageJson } from '@outlet/model-package';
 import { MODELS_DIR } from '../support/direct';
@@ -24,9 +24,10 @@ describe('observed stage times against the plans\' (StageTimeDrift)', () => {
     assert.deepEqual(drift.beyond(1.5), []);
   });
 
-  test('scaleSegments scales each segment and the fused and inline heads that run with it, not the branch heads', () => {
+  test('scaleStageTimes scales each segment with the fused and inline heads that run with it, and the branch heads apart', () => {
     const times = { segments: [1, 2], trunkHeads: [0.5, 0.5], branchHeads: [0.4], fusedHeads: [0.2, 0.3] };
-    assert.deepEqual(scaleSegments(times, [2, 1], [0, 1]), { segments: [2, 2], trunkHeads: [1, 0.5], branchHeads: [0.4], fusedHeads: [0.4, 0.3] });
+    assert.deepEqual(scaleStageTimes(times, { segments: [2, 1] }, [0, 1]), { segments: [2, 2], trunkHeads: [1, 0.5], branchHeads: [0.4], fusedHeads: [0.4, 0.3] });
+    assert.deepEqual(scaleStageTimes(times, { branchHeads: [3] }, [0, 1]), { ...times, branchHeads: [1.2000000000000002] });
   });
 });
 

@@ -10,6 +10,7 @@ import { TrunkTaskRunner } from '../../apps/trunk-worker/src/trunk-task.runner';
 import { ExitHeadRunner } from '../../apps/branch-worker/src/exit-head.runner';
 import { DeadlineExpiredError } from '../../apps/trunk-worker/src/infer-job';
 import { PendingAudit } from '../../apps/trunk-worker/src/audit-runner.service';
+import { HeadTimes } from '../../apps/branch-worker/src/head-times';
 
 /**
  * The two runners with fake collaborators (no Redis, no onnxruntime): each fake implements just
@@ -273,7 +274,7 @@ const subjob = (over: Partial<BranchJobData> = {}) => ({
   } as BranchJobData,
 });
 
-const headRunner = (transport: FakeBranchTransport, heads: FakeHeads) => new ExitHeadRunner({ nodeId: 'n1' } as any, packages, heads as any, transport as any);
+const headRunner = (transport: FakeBranchTransport, heads: FakeHeads) => new ExitHeadRunner({ nodeId: 'n1' } as any, packages, heads as any, transport as any, new HeadTimes());
 
 test('ExitHeadRunner: dropped when the task is already answered (takeFeature says so); the head never runs', async () => {
   const heads = new FakeHeads(SURE);

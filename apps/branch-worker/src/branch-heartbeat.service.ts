@@ -6,6 +6,7 @@ import { BranchWorkerBeat, NodeStatus, branchWorkersKey, nodeStatusKey } from '@
 import { BranchSettings } from '@outlet/config';
 import { InjectRedis } from '@outlet/transport';
 import { BRANCH_QUEUE, BRANCH_SETTINGS } from './tokens';
+import { HeadTimes } from './head-times';
 
 /** How long a leaving branch worker waits for its queue's waiting subjobs to run (each ends 'dropped' at once: its task is answered). */
 const LEAVE_WAIT_MS = 30_000;
@@ -30,6 +31,7 @@ export class BranchHeartbeat implements OnApplicationBootstrap, OnApplicationShu
     @Inject(BRANCH_SETTINGS) private readonly settings: BranchSettings,
     @Inject(BRANCH_QUEUE) private readonly queue: Queue,
     @InjectRedis() private readonly redis: Redis,
+    private readonly headTimes: HeadTimes,
   ) {}
 
   async onApplicationBootstrap() {
@@ -38,7 +40,8 @@ export class BranchHeartbeat implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private async beat() {
-    const beat: BranchWorkerBeat = { at: Date.now(), threads: this.settings.threads, heartbeatMs: this.settings.heartbeatMs, ...(this.draining ? { draining: true } : {}) };
+    const headMs = this.headTimes.take();
+    const beat: BranchWorkerBeat = { at: Date.now(), threads: this.settings.threads, heartbeatMs: this.settings.heartbeatMs, ...(headMs && { headMs }), ...(this.draining ? { draining: true } : {}) };
     const replies = await this.redis.multi().hset(branchWorkersKey(this.settings.nodeId), this.me, JSON.stringify(beat)).get(nodeStatusKey(this.settings.nodeId)).exec();
     const text = replies?.[1]?.[1];
     const node = typeof text === 'string' ? (JSON.parse(text) as NodeStatus) : undefined;

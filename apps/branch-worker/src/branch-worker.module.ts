@@ -11,6 +11,7 @@ import { ExitHeadRunner } from './exit-head.runner';
 import { exitHeadProcessorFor } from './exit-head.processor';
 import { BranchHeartbeat } from './branch-heartbeat.service';
 import { BRANCH_ENGINE, BRANCH_PACKAGES, BRANCH_QUEUE, BRANCH_SETTINGS } from './tokens';
+import { HeadTimes } from './head-times';
 
 /** Open every model's early exit heads on the CPU, in a thread of their own (the final exit always runs on the trunk). */
 async function startHeads(settings: BranchSettings, packages: Map<string, ModelPackage>): Promise<ModelThread> {
@@ -39,6 +40,7 @@ export class BranchWorkerModule {
         { provide: BRANCH_QUEUE, useExisting: getQueueToken(branchQueueName(settings.nodeId)) },
         BranchTransport,
         BranchHeartbeat,
+        HeadTimes,
         ExitHeadRunner,
         exitHeadProcessorFor(settings.nodeId, settings.concurrency, subjobLockOptions(settings.lockMs)),
       ],

@@ -6,6 +6,7 @@ import { ModelThread, isConfident, maxProbability, nonFiniteOutputProblem } from
 import { ModelPackage } from '@outlet/model-package';
 import { BranchTransport } from './branch-transport.service';
 import { BRANCH_ENGINE, BRANCH_PACKAGES, BRANCH_SETTINGS } from './tokens';
+import { HeadTimes } from './head-times';
 
 /** Runs one exit-head subjob on the CPU; a confident head answers the task itself. */
 @Injectable()
@@ -15,6 +16,7 @@ export class ExitHeadRunner {
     @Inject(BRANCH_PACKAGES) private readonly packages: Map<string, ModelPackage>,
     @Inject(BRANCH_ENGINE) private readonly engine: ModelThread,
     private readonly transport: BranchTransport,
+    private readonly headTimes: HeadTimes,
   ) {}
 
   async run(job: Job<BranchJobData, BranchResult>): Promise<BranchResult> {
@@ -48,6 +50,7 @@ export class ExitHeadRunner {
     const problem = nonFiniteOutputProblem(probabilities, d.exitIndex, m.name);
     if (problem) throw new UnrecoverableError(`subjob ${job.id}: ${problem}`);
     const confidence = maxProbability(probabilities);
+    this.headTimes.record(m.name, d.exitIndex, ranMs);
     const base = { ...record, confidence, headMs: ranMs, handoffMs };
     if (!isConfident(probabilities, d.threshold)) return { ...base, outcome: 'continue' };
     const answer = buildAnswer(

@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { HEARTBEAT_INTERVAL_MS, HardwareFingerprint, LiveThresholds, Placement, PlanRowSummary, describeFingerprint, formatPlan, parsePlan } from '@outlet/contracts';
+import { BranchWorkerBeat, HEARTBEAT_INTERVAL_MS, HardwareFingerprint, LiveThresholds, Placement, PlanRowSummary, describeFingerprint, formatPlan, parsePlan } from '@outlet/contracts';
 import { TrunkSettings } from '@outlet/config';
 import { CpuMonitor, hardwareFingerprint } from '@outlet/edge-node';
 import { ModelThread, onnxruntimeVersion } from '@outlet/inference';
 import { ModelPackage, PlanChoice, PlanTable, earlyExitCount, exitAfterSegment, planFor, planTableFile, readPackageJson } from '@outlet/model-package';
-import { CALIBRATION_FILE, CalibrationFile, StageTimeDrift, StageTimesMs, TRANSFER_FILE, inlineHeadMs, planModel, scaleSegments, transferModelFrom } from '@outlet/planner';
+import { CALIBRATION_FILE, CalibrationFile, ObservedScales, StageTimeDrift, StageTimesMs, TRANSFER_FILE, inlineHeadMs, planModel, scaleStageTimes, transferModelFrom } from '@outlet/planner';
 import { stageTimes } from '@outlet/predictor';
 import { TrunkTransport } from './trunk-transport.service';
 import { TRUNK_ENGINE, TRUNK_PACKAGES, TRUNK_SETTINGS } from './tokens';
@@ -54,9 +54,12 @@ export class PlanSelector implements OnModuleInit, OnApplicationShutdown {
   private readonly live = new Map<string, LiveThresholds>();
   /** Per model: the node's own stage times (profile or predictor), where it has them; else the package's profile.json. */
   private readonly baseTimes = new Map<string, (u: number) => StageTimesMs>();
-  /** Per model and trunk segment: how much slower (or faster) than its stage times the node has seen it run. */
-  private readonly segmentScales = new Map<string, number[]>();
-  private readonly drift = new Map<string, StageTimeDrift>();
+  /** Per model: how much slower (or faster) than its stage times the node has seen each segment and branch head run. */
+  private readonly scales = new Map<string, ObservedScales>();
+  private readonly segmentDrift = new Map<string, StageTimeDrift>();
+  private readonly headDrift = new Map<string, StageTimeDrift>();
+  /** Per branch worker pid: the beat whose head times were taken last. */
+  private readonly lastBeatAt = new Map<number, number>();
   private readonly observed = new Map<string, number>();
   private readonly assumedCache = new Map<string, Map<number, StageTimesMs | undefined>>();
   private readonly replanned = new Map<string, { at: number; reason: string }>();
@@ -102,7 +105,14 @@ export class PlanSelector implements OnModuleInit, OnApplicationShutdown {
       }
     };
     this.sampler = setInterval(sample, BACKLOG_SAMPLE_MS).unref();
-    const lookUp = () => this.transport.branchWorkerPids().then((pids) => (this.branchPids = pids), () => undefined);
+    const lookUp = () =>
+      this.transport.branchWorkers().then(
+        (workers) => {
+          this.branchPids = workers.map((w) => w.pid);
+          for (const w of workers) this.observeBeat(w.pid, w.beat);
+        },
+        () => undefined,
+      );
     void lookUp();
     this.branchLookup = setInterval(lookUp, HEARTBEAT_INTERVAL_MS).unref();
   }
@@ -130,8 +140,9 @@ export class PlanSelector implements OnModuleInit, OnApplicationShutdown {
    */
   useStageTimes(model: string, times: (cpuUtil: number) => StageTimesMs, why: string): boolean {
     this.baseTimes.set(model, times);
-    this.segmentScales.delete(model);
-    this.drift.get(model)?.clear();
+    this.scales.delete(model);
+    this.segmentDrift.get(model)?.clear();
+    this.headDrift.get(model)?.clear();
     return this.replan(model, why);
   }
 
@@ -147,21 +158,51 @@ export class PlanSelector implements OnModuleInit, OnApplicationShutdown {
     if (!pkg || !times) return;
     const exit = withExit ? exitAfterSegment(pkg.manifest, segment) : undefined;
     const expected = times.segments[segment] + (exit === undefined ? 0 : inlineHeadMs(times, exit));
-    let drift = this.drift.get(model);
-    if (!drift) this.drift.set(model, (drift = new StageTimeDrift(DRIFT_WINDOW, DRIFT_MIN_SAMPLES)));
+    const drift = this.driftOf(this.segmentDrift, model);
     drift.record(segment, ranMs, expected);
     const seen = (this.observed.get(model) ?? 0) + 1;
     this.observed.set(model, seen);
-    if (seen % DRIFT_CHECK_EVERY !== 0) return;
+    if (seen % DRIFT_CHECK_EVERY === 0) this.judge(model, drift, 'segments', 'segment');
+  }
+
+  private driftOf(drifts: Map<string, StageTimeDrift>, model: string): StageTimeDrift {
+    let drift = drifts.get(model);
+    if (!drift) drifts.set(model, (drift = new StageTimeDrift(DRIFT_WINDOW, DRIFT_MIN_SAMPLES)));
+    return drift;
+  }
+
+  /**
+   * Where a stage's median over the window left [1/replanRatio, replanRatio] of what the plans
+   * assumed: scale it by what was observed, make the plans again, and say why.
+   */
+  private judge(model: string, drift: StageTimeDrift, kind: keyof ObservedScales, what: string): void {
     const beyond = drift.beyond(this.settings.replanRatio);
     if (beyond.length === 0) return;
-    const scales = [...(this.segmentScales.get(model) ?? pkg.manifest.segments.map(() => 1))];
-    for (const d of beyond) scales[d.stage] *= d.ratio;
-    this.segmentScales.set(model, scales);
+    const pkg = this.packages.get(model)!;
+    const scales = { ...this.scales.get(model) };
+    const list = [...(scales[kind] ?? (kind === 'segments' ? pkg.manifest.segments : pkg.manifest.exits).map(() => 1))];
+    for (const d of beyond) list[d.stage] *= d.ratio;
+    scales[kind] = list;
+    this.scales.set(model, scales);
     drift.clear();
     const u = this.cpu.utilization();
-    const reason = `observed stage times at cpu_util ${u.toFixed(2)}: ${beyond.map((d) => `segment ${d.stage} ran ${d.ratio.toFixed(2)}× what its plans assumed (median of ${d.samples})`).join('; ')}, beyond the bound ${this.settings.replanRatio}× (OUTLET_REPLAN_RATIO)`;
+    const reason = `observed stage times at cpu_util ${u.toFixed(2)}: ${beyond.map((d) => `${what} ${d.stage} ran ${d.ratio.toFixed(2)}× what its plans assumed (median of ${d.samples})`).join('; ')}, beyond the bound ${this.settings.replanRatio}× (OUTLET_REPLAN_RATIO)`;
     if (this.replan(model, reason)) this.replanned.set(model, { at: Date.now(), reason });
+  }
+
+  /** The head times a branch worker's beat carries (each beat once): judged like segments, against the branch heads' stage times. */
+  private observeBeat(pid: number, beat: BranchWorkerBeat): void {
+    if (this.lastBeatAt.get(pid) === beat.at) return;
+    this.lastBeatAt.set(pid, beat.at);
+    for (const [model, byExit] of Object.entries(beat.headMs ?? {})) {
+      const times = this.packages.has(model) ? this.assumedTimes(model, this.cpu.utilization()) : undefined;
+      if (!times) continue;
+      const drift = this.driftOf(this.headDrift, model);
+      for (const [exit, samples] of Object.entries(byExit)) {
+        for (const ms of samples) drift.record(Number(exit), ms, times.branchHeads[Number(exit)]);
+      }
+      this.judge(model, drift, 'branchHeads', 'head on the branch worker');
+    }
   }
 
   /** When the model's plans were last made again from observed stage times, and why. */
@@ -198,10 +239,10 @@ export class PlanSelector implements OnModuleInit, OnApplicationShutdown {
   private timesFor(model: string): (u: number) => StageTimesMs {
     const pkg = this.packages.get(model)!;
     const base = this.baseTimes.get(model) ?? ((u: number) => stageTimes(pkg, this.engine.ep, u));
-    const scales = this.segmentScales.get(model);
+    const scales = this.scales.get(model);
     if (!scales) return base;
     const exitsAfter = pkg.manifest.exits.map((e) => e.after_segment);
-    return (u) => scaleSegments(base(u), scales, exitsAfter);
+    return (u) => scaleStageTimes(base(u), scales, exitsAfter);
   }
 
   /** Make the model's plan table again from its stage times, live thresholds and transfer model; false (and the old table kept) when it cannot. */

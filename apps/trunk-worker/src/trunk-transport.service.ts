@@ -3,6 +3,7 @@ import { Job, Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { hostname } from 'node:os';
 import {
+  BranchWorkerBeat,
   AnswerMessage,
   BranchJobData,
   HANDOFF_TTL_MS,
@@ -137,8 +138,8 @@ export class TrunkTransport implements OnModuleInit, OnApplicationShutdown {
     this.redis.del(key).catch(() => undefined);
   }
 
-  /** Pids of this node's live branch workers on this host (their heartbeats are in Redis); remembers their threads. */
-  async branchWorkerPids(): Promise<number[]> {
+  /** This node's live branch workers on this host (their heartbeats are in Redis), by pid; remembers their threads. */
+  async branchWorkers(): Promise<{ pid: number; beat: BranchWorkerBeat }[]> {
     const entries = await this.redis.hgetall(branchWorkersKey(this.settings.nodeId));
     const host = hostname();
     const now = Date.now();
@@ -146,7 +147,7 @@ export class TrunkTransport implements OnModuleInit, OnApplicationShutdown {
       .map(([who, text]) => ({ who, beat: parseBranchWorkerBeat(text) }))
       .filter(({ who, beat }) => who.startsWith(`${host}:`) && beat !== undefined && now - beat.at < heartbeatLifetimeMs(beat.heartbeatMs));
     if (live.length) this.lastBranchThreads = Math.max(...live.map(({ beat }) => beat!.threads));
-    return live.map(({ who }) => Number(who.slice(host.length + 1)));
+    return live.map(({ who, beat }) => ({ pid: Number(who.slice(host.length + 1)), beat: beat! }));
   }
 
   /** The threads of this node's branch worker, as its heartbeat last said (undefined until heard). */

@@ -70,6 +70,8 @@ export interface BranchWorkerBeat {
   threads: number;
   /** Its heartbeat period (ms). */
   heartbeatMs: number;
+  /** Per model and exit: how long its heads ran (ms) since its previous beat (the last 20 runs at most). */
+  headMs?: Record<string, Record<number, number[]>>;
   /** It is leaving: its node was drained. */
   draining?: boolean;
 }

@@ -1,6 +1,6 @@
 import { StageTimesMs } from './stage-times';
 
-/** A stage whose observed times left the bound: its median observed / expected ratio over the window. */
+/** A stage (a segment index, or an exit index for heads) whose observed times left the bound: its median observed / expected ratio over the window. */
 export interface StageDrift {
   stage: number;
   ratio: number;
@@ -46,16 +46,22 @@ export class StageTimeDrift {
   }
 }
 
+/** What a node observed, per trunk segment and per branch head: factors on the stage times its plans assumed. */
+export interface ObservedScales {
+  segments?: readonly number[];
+  branchHeads?: readonly number[];
+}
+
 /**
- * Stage times with each trunk segment (and the fused head that runs with it) scaled by what the
- * node observed; heads on the branch worker are left as they are.
+ * Stage times scaled by what the node observed: each trunk segment with the inline and fused
+ * heads that run with it, and each head on the branch worker.
  */
-export function scaleSegments(times: StageTimesMs, segmentScales: readonly number[], exitAfterSegment: readonly number[]): StageTimesMs {
-  const scale = (s: number) => segmentScales[s] ?? 1;
+export function scaleStageTimes(times: StageTimesMs, scales: ObservedScales, exitAfterSegment: readonly number[]): StageTimesMs {
+  const segment = (s: number) => scales.segments?.[s] ?? 1;
   return {
-    ...times,
-    segments: times.segments.map((ms, s) => ms * scale(s)),
-    trunkHeads: times.trunkHeads.map((ms, i) => ms * scale(exitAfterSegment[i])),
-    ...(times.fusedHeads && { fusedHeads: times.fusedHeads.map((ms, i) => ms * scale(exitAfterSegment[i])) }),
+    segments: times.segments.map((ms, s) => ms * segment(s)),
+    trunkHeads: times.trunkHeads.map((ms, i) => ms * segment(exitAfterSegment[i])),
+    branchHeads: times.branchHeads.map((ms, i) => ms * (scales.branchHeads?.[i] ?? 1)),
+    ...(times.fusedHeads && { fusedHeads: times.fusedHeads.map((ms, i) => ms * segment(exitAfterSegment[i])) }),
   };
 }
