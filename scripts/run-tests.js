@@ -9,9 +9,10 @@ const targets = (dirs.length ? dirs : ['test/unit', 'test/e2e']).map((d) => join
 // The systems the tests start keep their exit thresholds fixed and audit nothing unless a test asks:
 // the fixtures' exits are not trained to agree with their final exits, and online tuning would
 // move thresholds under tests that count on them (test/e2e/thresholds.e2e.test.ts turns it on).
-// Nor do their nodes profile themselves on start (a load generator on both cores for seconds):
-// test/e2e/node-profiles.e2e.test.ts turns it on.
-const env = { OUTLET_ADAPT: 'off', OUTLET_AUDIT_RATE: '0', OUTLET_SELF_PROFILE: 'off', ...process.env };
+// Nor do their nodes profile themselves on start (a load generator on both cores for seconds) or
+// re-plan from what they observe (tests that count on the package's plan table):
+// test/e2e/node-profiles.e2e.test.ts turns both on.
+const env = { OUTLET_ADAPT: 'off', OUTLET_AUDIT_RATE: '0', OUTLET_SELF_PROFILE: 'off', OUTLET_REPLAN_RATIO: '100', ...process.env };
 const child = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=1', ...targets], {
   stdio: ['ignore', 'pipe', 'inherit'],
   env,

@@ -159,7 +159,7 @@ describe('a node whose segments run slower than its profile (load pinned to its 
       quiet: true,
       // Its own profile first (or the package's, where measured on this fingerprint): the shipped
       // one may be another CPU's, and the node would rightly re-plan from that alone.
-      env: { OUTLET_MODELS_DIR: MODELS_DIR, OUTLET_TRUNK_EP: 'cpu', OUTLET_SELF_PROFILE: 'on', OUTLET_CACHE_DIR: join(root, 'cache') },
+      env: { OUTLET_MODELS_DIR: MODELS_DIR, OUTLET_TRUNK_EP: 'cpu', OUTLET_SELF_PROFILE: 'on', OUTLET_REPLAN_RATIO: '1.5', OUTLET_CACHE_DIR: join(root, 'cache') },
       nodes: [{ nodeId: 'pinned', trunkCpus: '0', branchCpus: '1', env: { OUTLET_TRUNK_THREADS: '1', OUTLET_BRANCH_THREADS: '1' } }],
     });
   });
@@ -182,26 +182,34 @@ describe('a node whose segments run slower than its profile (load pinned to its 
     const profile = all[BENCH];
     const seen: string[] = [];
     system.nodes[0].trunk.tap((line) => seen.push(line));
+    /** The node's re-plans for a segment so far (a head may run slower beside the trunk than alone: that re-plan is not this test's). */
+    const segmentReplans = () => seen.filter((line) => /plans made again \(observed stage times at cpu_util .*segment \d+ ran/.test(line));
     // Unloaded, its segments run as profiled: 60 tasks change nothing.
     for (let i = 0; i < 60; i++) {
       const res = await post(`${system.baseUrl}/v2/models/${BENCH}/infer`, benchBody(i));
       assert.equal(res.status, 200, JSON.stringify(res.body));
     }
-    assert.deepEqual((await profileOf()).replanned, profile.replanned, `re-planned without extra load:\n${seen.join('\n')}`);
+    assert.deepEqual(segmentReplans(), [], 'no segment re-plan without extra load');
     // Two separate sessions (two autogroups), both on core 0: the trunk gets a third of it.
     for (let i = 0; i < 2; i++) {
       hogs.push(spawn('taskset', ['-c', '0', process.execPath, '-e', 'for (;;) {}'], { stdio: 'ignore', detached: true }));
     }
-    let replanned = profile.replanned;
-    for (let i = 0; i < 400 && replanned?.at === profile.replanned?.at; i++) {
+    for (let i = 0; i < 400 && segmentReplans().length === 0; i++) {
       const res = await post(`${system.baseUrl}/v2/models/${BENCH}/infer`, benchBody(i));
       assert.equal(res.status, 200, JSON.stringify(res.body));
-      if (i % 10 === 9) replanned = (await profileOf()).replanned;
     }
-    assert.ok(replanned && replanned.at !== profile.replanned?.at, `no re-plan after 400 tasks with the trunk's core loaded; log:\n${seen.slice(-10).join('\n')}`);
-    const ratio = Number(/segment \d+ ran ([\d.]+)×/.exec(replanned.reason)?.[1]);
-    assert.ok(ratio > 1.5, `the reason names a segment slower than the bound: ${replanned.reason}`);
-    assert.match(seen.join('\n'), /plans made again \(observed stage times at cpu_util/, 'and the log says so');
-    t.diagnostic(`stage times from ${profile.source}; re-planned: ${replanned.reason}`);
+    const [line] = segmentReplans();
+    assert.ok(line, `no segment re-plan after 400 tasks with the trunk's core loaded; log:\n${seen.slice(-10).join('\n')}`);
+    const ratio = Number(/segment \d+ ran ([\d.]+)×/.exec(line)?.[1]);
+    assert.ok(ratio > 1.5, `the reason names a segment slower than the bound: ${line}`);
+    // GET /v1/nodes shows it from the node's next heartbeat on (or a later re-plan, once superseded).
+    const sawAt = Date.now();
+    const shownBy = sawAt + 10_000;
+    const shown = (r: NodeView['profiles'][string]['replanned']) => r !== null && (r.reason.includes('segment') || Date.parse(r.at) >= sawAt);
+    while (!shown((await profileOf()).replanned)) {
+      assert.ok(Date.now() < shownBy, 'GET /v1/nodes shows the re-plan and its reason within a few heartbeats');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    t.diagnostic(`stage times from ${profile.source}; ${line.slice(line.indexOf('plans made again'))}`);
   });
 });

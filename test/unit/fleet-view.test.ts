@@ -72,15 +72,20 @@ test('outlet nodes prints one aligned row per node', () => {
   const rows = [
     nodeView(status(), {}, false, NOW),
     nodeView(status({ nodeId: 'edge-22', leftAt: NOW, leftBecause: 'drained', cpuUtil: undefined }), {}, false, NOW),
-    nodeView(status({ nodeId: 'edge-3', hardware }), {}, false, NOW),
+    nodeView(status({ nodeId: 'edge-3', hardware, profiles: { 'branchy-mnist': { source: 'stored', measuring: false, measuredBy: 'edge-1', planAtIdle: 'trunk,trunk', plans: [{ cpuUtilMax: 1, plan: 'trunk,trunk', backlogPlan: 'skip,skip' }] } } }), {}, false, NOW),
   ];
+  assert.deepEqual(rows[2].profiles['branchy-mnist'], {
+    source: 'stored', measuring: false, measured_by: 'edge-1', measured_at: null, measure_s: null, plan_at_idle: 'trunk,trunk',
+    plans: [{ cpu_util_max: 1, plan: 'trunk,trunk', backlog_plan: 'skip,skip' }], replanned: null, error: null,
+  });
+  assert.deepEqual(rows[0].profiles, {}, 'a node that reports none');
   assert.deepEqual(rows[2].hardware, { id: 'a1b2c3d4e5f6', cpu_model: 'AMD EPYC 7B13', isa: 'avx2', cores: 2, trunk_ep: 'cpu', trunk_threads: 2, onnxruntime: '1.30.0' });
   assert.equal(rows[0].hardware, null, 'a node that does not report one');
   const lines = nodesTable(rows).split('\n');
   assert.equal(lines.length, 4);
-  assert.match(lines[1], /^edge-1 +live +branchy-mnist +cpu +2\/- +- +25% +0\.1s ago +1 +0$/);
-  assert.match(lines[2], /^edge-22 +gone \(drained\) +branchy-mnist +cpu +2\/- +- +- +0\.1s ago +0 +0$/);
-  assert.match(lines[3], /^edge-3 +live +branchy-mnist +cpu +2\/- +a1b2c3d4e5f6 \(AMD EPYC 7B13, avx2, 2 cores, onnxruntime 1\.30\.0\) +25% /);
+  assert.match(lines[1], /^edge-1 +live +branchy-mnist +cpu +2\/- +- +- +25% +0\.1s ago +1 +0$/);
+  assert.match(lines[2], /^edge-22 +gone \(drained\) +branchy-mnist +cpu +2\/- +- +- +- +0\.1s ago +0 +0$/);
+  assert.match(lines[3], /^edge-3 +live +branchy-mnist +cpu +2\/- +a1b2c3d4e5f6 \(AMD EPYC 7B13, avx2, 2 cores, onnxruntime 1\.30\.0\) +branchy-mnist stored trunk,trunk +25% /);
   assert.equal(lines[0].indexOf('STATUS'), lines[1].indexOf('live'), 'columns line up');
 });
 

@@ -9,9 +9,16 @@ function statusText(n: NodeView): string {
   return n.drain_ordered && n.status === 'live' ? 'live (drain ordered)' : n.status;
 }
 
+/** Per model, where the node's stage times come from and its plan at idle: `branchy-mnist measured trunk,trunk`. */
+function profilesText(n: NodeView): string {
+  const entries = Object.entries(n.profiles ?? {});
+  if (entries.length === 0) return '-';
+  return entries.map(([model, p]) => `${model} ${p.source}${p.measuring ? ' (measuring)' : ''} ${dash(p.plan_at_idle)}`).join('; ');
+}
+
 /** The nodes as a text table, one row each. */
 export function nodesTable(nodes: NodeView[]): string {
-  const header = ['NODE', 'STATUS', 'MODELS', 'EP', 'THREADS T/B', 'HARDWARE', 'CPU', 'HEARTBEAT', 'TASKS', 'BRANCH WORKERS'];
+  const header = ['NODE', 'STATUS', 'MODELS', 'EP', 'THREADS T/B', 'HARDWARE', 'PROFILES', 'CPU', 'HEARTBEAT', 'TASKS', 'BRANCH WORKERS'];
   const rows = nodes.map((n) => [
     n.id,
     statusText(n),
@@ -19,6 +26,7 @@ export function nodesTable(nodes: NodeView[]): string {
     n.trunk_ep,
     `${dash(n.threads.trunk)}/${dash(n.threads.branch)}`,
     n.hardware ? `${n.hardware.id} (${n.hardware.cpu_model}, ${n.hardware.isa}, ${n.hardware.cores} cores, onnxruntime ${n.hardware.onnxruntime})` : '-',
+    profilesText(n),
     n.cpu_util === null ? '-' : `${Math.round(n.cpu_util * 100)}%`,
     `${(n.heartbeat_age_ms / 1000).toFixed(1)}s ago`,
     dash(n.tasks_in_flight),
@@ -32,7 +40,7 @@ export function nodesTable(nodes: NodeView[]): string {
 export function registerNodes(program: Command): void {
   const nodes = program
     .command('nodes')
-    .description("list the fleet's nodes from a gateway: status (live, draining, stale, gone), models, execution provider, threads, CPU, heartbeat age, tasks in flight, branch workers")
+    .description("list the fleet's nodes from a gateway: status (live, draining, stale, gone), models, execution provider, threads, hardware fingerprint, where each model's stage times come from (measured, stored, cache, shipped, predicted) and its plan at idle, CPU, heartbeat age, tasks in flight, branch workers")
     .option('--url <url>', 'the gateway', DEFAULT_URL)
     .option('--api-key <key>', 'one of the gateway\'s OUTLET_API_KEYS (default: $OUTLET_API_KEY)', process.env.OUTLET_API_KEY)
     .option('--json', 'print the JSON the gateway answered')
