@@ -42,7 +42,9 @@ export function startPlacedSystem(placement: SystemPlacement, modelsDir: string,
     quiet: true,
     gatewayCpus: o.supportCpus,
     redisCpus: o.supportCpus,
-    env: { OUTLET_MODELS_DIR: modelsDir, OUTLET_TRUNK_EP: o.trunkEp, ...env },
+    // The node plans from the package's profile and plan table, the ones the harness predicts
+    // from: no self-profiling load during a run, no re-plan from observed times mid-run.
+    env: { OUTLET_MODELS_DIR: modelsDir, OUTLET_TRUNK_EP: o.trunkEp, OUTLET_SELF_PROFILE: 'off', OUTLET_REPLAN_RATIO: '100', ...env },
     gatewayEnv: { OUTLET_DEFAULT_PLAN: 'auto', OUTLET_BODY_LIMIT: '4mb', OUTLET_API_KEYS: '', OUTLET_RATE_LIMIT: '' },
     nodes: [
       {
