@@ -117,7 +117,7 @@ export class PlanSelector implements OnModuleInit, OnApplicationShutdown {
     this.branchLookup = setInterval(lookUp, HEARTBEAT_INTERVAL_MS).unref();
   }
 
-    /**
+  /**
    * Plans follow the live thresholds: when they change (or the tuner measures new exit
    * probabilities), the model's table is made again from its stage times and transfer model, with
    * the exit probabilities of the audit window (or, before any are measured, the calibration's
@@ -210,7 +210,7 @@ export class PlanSelector implements OnModuleInit, OnApplicationShutdown {
     return this.replanned.get(model);
   }
 
-  /** The plan `auto` picks for a model at no load and no backlog (as `T,B,…`). */
+  /** The plan `auto` picks for a model at no load and no backlog (as `trunk,branch,…`). */
   planAtIdle(model: string): string | undefined {
     const planner = this.planners.get(model);
     return planner ? formatPlan(planner(0, false).plan) : undefined;
