@@ -97,8 +97,8 @@ describe('the fleet view: GET /v1/nodes, draining a node, a node that dies', () 
     const cli = spawnSync(process.execPath, [appEntry('cli'), 'nodes', '--url', system.baseUrl], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(cli.status, 0, cli.stderr);
     const lines = cli.stdout.trim().split('\n');
-    assert.match(lines[0], /^NODE +STATUS +MODELS +EP +THREADS T\/B +HARDWARE +CPU +HEARTBEAT +TASKS +BRANCH WORKERS$/);
-    for (const id of NODES) assert.match(cli.stdout, new RegExp(`^${id} +live +\\S*${MODEL}\\S* +cpu +1/1 +[0-9a-f]{12} \\(.+, \\d+ cores, onnxruntime .+\\) +\\d+% +\\d+\\.\\ds ago +0 +1$`, 'm'));
+    assert.match(lines[0], /^NODE +STATUS +MODELS +EP +THREADS T\/B +HARDWARE +PROFILES +CPU +HEARTBEAT +TASKS +BRANCH WORKERS$/);
+    for (const id of NODES) assert.match(cli.stdout, new RegExp(`^${id} +live +\\S*${MODEL}\\S* +cpu +1/1 +[0-9a-f]{12} \\(.+, \\d+ cores, onnxruntime .+\\) +shipped \\d+ +\\d+% +\\d+\\.\\ds ago +0 +1$`, 'm'));
   });
 
   test('a node drained with a task in flight shows draining, answers that task, takes no new one, exits 0 and shows gone', async () => {

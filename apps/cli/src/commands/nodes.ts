@@ -9,11 +9,14 @@ function statusText(n: NodeView): string {
   return n.drain_ordered && n.status === 'live' ? 'live (drain ordered)' : n.status;
 }
 
-/** Per model, where the node's stage times come from and its plan at idle: `branchy-mnist measured trunk,trunk`. */
+/** Where the node's stage times come from, models counted per source: `measured 1, shipped 2 (1 measuring)`. */
 function profilesText(n: NodeView): string {
-  const entries = Object.entries(n.profiles ?? {});
-  if (entries.length === 0) return '-';
-  return entries.map(([model, p]) => `${model} ${p.source}${p.measuring ? ' (measuring)' : ''} ${dash(p.plan_at_idle)}`).join('; ');
+  const profiles = Object.values(n.profiles ?? {});
+  if (profiles.length === 0) return '-';
+  const bySource = new Map<string, number>();
+  for (const p of profiles) bySource.set(p.source, (bySource.get(p.source) ?? 0) + 1);
+  const measuring = profiles.filter((p) => p.measuring).length;
+  return [...bySource].map(([source, count]) => `${source} ${count}`).join(', ') + (measuring ? ` (${measuring} measuring)` : '');
 }
 
 /** The nodes as a text table, one row each. */
@@ -40,7 +43,7 @@ export function nodesTable(nodes: NodeView[]): string {
 export function registerNodes(program: Command): void {
   const nodes = program
     .command('nodes')
-    .description("list the fleet's nodes from a gateway: status (live, draining, stale, gone), models, execution provider, threads, hardware fingerprint, where each model's stage times come from (measured, stored, cache, shipped, predicted) and its plan at idle, CPU, heartbeat age, tasks in flight, branch workers")
+    .description("list the fleet's nodes from a gateway: status (live, draining, stale, gone), models, execution provider, threads, hardware fingerprint, where its models' stage times come from (measured, stored, cache, shipped, predicted: --json has each model's plan table), CPU, heartbeat age, tasks in flight, branch workers")
     .option('--url <url>', 'the gateway', DEFAULT_URL)
     .option('--api-key <key>', 'one of the gateway\'s OUTLET_API_KEYS (default: $OUTLET_API_KEY)', process.env.OUTLET_API_KEY)
     .option('--json', 'print the JSON the gateway answered')
