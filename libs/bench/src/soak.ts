@@ -6,7 +6,7 @@ import { HANDOFF_TTL_MS } from '@outlet/contracts';
 import { loadModelPackage } from '@outlet/model-package';
 import { quantile } from '@outlet/profiler';
 import { OutletSystem } from '@outlet/supervisor';
-import { listFeatureFiles } from '@outlet/transport';
+import { createRedisClient, listFeatureFiles } from '@outlet/transport';
 import { ReferenceAnswers } from './answer-check';
 import { LinePanel, lineChartSvg } from './line-chart';
 import { heldOutRequests } from './request-set';
@@ -140,7 +140,7 @@ export class SoakRun {
         nodes: [{ nodeId: NODE }],
       });
       await waitUntilModelReady(this.system.baseUrl, o.model, 60_000);
-      this.redis = new Redis(this.system.redisUrl, { maxRetriesPerRequest: 3 });
+      this.redis = createRedisClient(this.system.redisUrl, { maxRetriesPerRequest: 3 });
       this.load = new TaskLoad({ baseUrl: this.system.baseUrl, manifest: pkg.manifest, inputs, reference, ratePerS: o.ratePerS, asyncShare: o.asyncShare, plans: o.plans });
       return await this.drive();
     } finally {

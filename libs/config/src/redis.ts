@@ -1,24 +1,23 @@
 import { ConnectionOptions } from 'bullmq';
 import { maskRedisUrl } from './env';
+import { RedisTarget, createRedisClient, parseRedisTarget, redisAddress } from '@outlet/transport';
 
-/** BullMQ connection options from a redis:// URL (BullMQ needs maxRetriesPerRequest null for workers). */
-export function bullConnection(redisUrl: string): ConnectionOptions {
-  const url = new URL(redisUrl);
-  return {
-    host: url.hostname,
-    port: url.port ? Number(url.port) : 6379,
-    username: url.username || undefined,
-    password: url.password ? decodeURIComponent(url.password) : undefined,
-    db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : undefined,
-    tls: url.protocol === 'rediss:' ? {} : undefined,
-    maxRetriesPerRequest: null,
-  };
+/**
+ * BullMQ connection options for a target (BullMQ needs maxRetriesPerRequest null for workers):
+ * options for one server or a Sentinel set; for a cluster, a Cluster client of its own (BullMQ
+ * takes one as its connection and duplicates it where it blocks).
+ */
+export function bullConnection(target: RedisTarget): ConnectionOptions {
+  const t = parseRedisTarget(target);
+  if (t.mode === 'cluster') return createRedisClient(target, { maxRetriesPerRequest: null });
+  const auth = { username: t.username, password: t.password, tls: t.tls ? {} : undefined, maxRetriesPerRequest: null };
+  if (t.mode === 'sentinel') return { ...auth, sentinels: t.nodes, name: t.name, sentinelPassword: t.password };
+  return { host: t.nodes[0].host, port: t.nodes[0].port, db: t.db, ...auth };
 }
 
-/** Why Redis at `redisUrl` does not answer a PING, or undefined when it does. */
-export async function redisProblem(redisUrl: string): Promise<string | undefined> {
-  const { default: Redis } = await import('ioredis');
-  const probe = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: 5_000 });
+/** Why Redis at the target does not answer a PING, or undefined when it does. */
+export async function redisProblem(target: RedisTarget): Promise<string | undefined> {
+  const probe = createRedisClient(target, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: 5_000 });
   // The cause (a wrong password, a TLS failure, a refused connection) comes as an 'error' event;
   // the command itself then fails only with "Connection is closed".
   let cause: Error | undefined;
@@ -34,10 +33,12 @@ export async function redisProblem(redisUrl: string): Promise<string | undefined
   }
 }
 
-/** Fail fast with a message naming REDIS_URL when Redis does not answer at start-up. */
-export async function assertRedisReachable(redisUrl: string, processName: string): Promise<void> {
-  const problem = await redisProblem(redisUrl);
+/** Fail fast with a message naming the setting when Redis does not answer at start-up. */
+export async function assertRedisReachable(target: RedisTarget, processName: string): Promise<void> {
+  const problem = await redisProblem(target);
   if (problem === undefined) return;
-  console.error(`${processName}: Redis at REDIS_URL=${maskRedisUrl(redisUrl)} does not answer (${problem}); start Redis or set REDIS_URL`);
+  const mode = parseRedisTarget(target).mode;
+  const setting = mode === 'single' ? `REDIS_URL=${maskRedisUrl(target)}` : mode === 'cluster' ? `REDIS_CLUSTER_NODES (${redisAddress(target)})` : `REDIS_SENTINELS (${redisAddress(target)})`;
+  console.error(`${processName}: Redis at ${setting} does not answer (${problem}); start Redis or set REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS`);
   process.exit(1);
 }

@@ -1,7 +1,7 @@
 import { availableParallelism, homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FEATURE_TRANSPORTS, FeatureTransport, HEARTBEAT_INTERVAL_MS } from '@outlet/contracts';
-import { defaultFeatureRoot } from '@outlet/transport';
+import { RedisTargetError, defaultFeatureRoot, redisTargetFromEnv } from '@outlet/transport';
 import { ConfigError, envChoice, envInt, envNodeId, envNumber, envOptional, envRedisUrl, envString } from './env';
 import { AccessSettings, readAccessSettings } from './access';
 
@@ -17,6 +17,16 @@ type Env = Record<string, string | undefined>;
 
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
+/** REDIS_CLUSTER_NODES, else REDIS_SENTINELS, else REDIS_URL (checked as a URL), else the default. */
+function redisTarget(env: Env): string {
+  try {
+    return redisTargetFromEnv({ ...env, REDIS_URL: envRedisUrl(env, DEFAULT_REDIS_URL) })!;
+  } catch (err) {
+    if (err instanceof RedisTargetError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
+
 export interface CommonSettings {
   redisUrl: string;
   modelsDir: string;
@@ -26,7 +36,8 @@ export interface CommonSettings {
 
 export function readCommonSettings(env: Env = process.env): CommonSettings {
   return {
-    redisUrl: envRedisUrl(env, DEFAULT_REDIS_URL),
+    // REDIS_URL is checked as a URL; a cluster or Sentinel set comes as a composite target (redis-target.ts).
+    redisUrl: redisTarget(env),
     modelsDir: resolve(envString(env, 'OUTLET_MODELS_DIR', 'models')),
     jobRetention: envInt(env, 'OUTLET_JOB_RETENTION', 1000, 1, 1_000_000),
   };

@@ -2,3 +2,4 @@ export * from './free-port';
 export * from './managed-process';
 export * from './redis-server';
 export * from './system';
+export * from './redis-cluster';

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { ManagedProcess } from './managed-process';
 import { PrivateRedis, PrivateRedisOptions, startPrivateRedis } from './redis-server';
 import { freePort } from './free-port';
+import { redisEnv } from '@outlet/transport';
 
 /** The compiled entry point of an app (dist/apps/<app>/src/main.js). */
 export function appEntry(app: 'gateway' | 'trunk-worker' | 'branch-worker' | 'cli'): string {
@@ -19,7 +20,7 @@ export interface NodeSpec {
 }
 
 export interface SystemSpec {
-  /** Use this Redis; otherwise a private redis-server is started. */
+  /** Use this Redis (a URL, or a cluster or Sentinel target: see redis-target.ts); otherwise a private redis-server is started. */
   redisUrl?: string;
   /** Gateway port; 0 or unset picks a free one. */
   port?: number;
@@ -77,7 +78,7 @@ export class OutletSystem {
         name: 'gateway',
         command: process.execPath,
         args: [appEntry('gateway')],
-        env: { ...spec.env, ...spec.gatewayEnv, REDIS_URL: redisUrl, PORT: String(port), OUTLET_GRPC_PORT: String(grpcPort) },
+        env: { ...spec.env, ...spec.gatewayEnv, ...redisEnv(redisUrl), PORT: String(port), OUTLET_GRPC_PORT: String(grpcPort) },
         readyPattern: /serving .* API http/,
         cpus: spec.gatewayCpus,
         onLine: spec.quiet ? null : undefined,
@@ -108,7 +109,7 @@ export class OutletSystem {
         ...spec.env,
         ...node.env,
         ...(role === 'trunk' ? node.trunkEnv : node.branchEnv),
-        REDIS_URL: redisUrl,
+        ...redisEnv(redisUrl),
         NODE_ID: node.nodeId,
       },
       readyPattern: /node .* ready/,

@@ -4,3 +4,4 @@ export * from './feature-files';
 export * from './stats-counters';
 export * from './redis-watch';
 export * from './threshold-store';
+export * from './redis-target';

@@ -97,8 +97,3 @@ export class RedisConnectionWatch {
   }
 }
 
-/** host:port of a redis:// URL, without credentials, for log lines. */
-export function redisAddress(redisUrl: string): string {
-  const url = new URL(redisUrl);
-  return `${url.hostname}:${url.port || '6379'}`;
-}

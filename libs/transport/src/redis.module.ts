@@ -4,15 +4,16 @@ import { WorkerHost } from '@nestjs/bullmq';
 import { Queue, Worker } from 'bullmq';
 import { EventEmitter, once } from 'node:events';
 import Redis from 'ioredis';
-import { RedisConnectionWatch, redisAddress, reportErrorsBesidesOutages } from './redis-watch';
+import { RedisTarget, createRedisClient, redisAddress } from './redis-target';
+import { RedisConnectionWatch, reportErrorsBesidesOutages } from './redis-watch';
 
 export const REDIS = Symbol('REDIS');
 /** The process's one Redis connection; subscribers are made from it with duplicate(). */
 export const InjectRedis = () => Inject(REDIS);
 
-/** A Redis connection fit for BullMQ workers too (they need maxRetriesPerRequest null). */
-function connectRedis(redisUrl: string): Redis {
-  return new Redis(redisUrl, { maxRetriesPerRequest: null });
+/** A Redis connection fit for BullMQ workers too (they need maxRetriesPerRequest null): one server, a Sentinel primary or a cluster. */
+function connectRedis(target: RedisTarget): Redis {
+  return createRedisClient(target, { maxRetriesPerRequest: null });
 }
 
 @Injectable()
@@ -71,7 +72,7 @@ class BullThroughOutages implements OnApplicationBootstrap, BeforeApplicationShu
 @Global()
 @Module({})
 export class RedisModule {
-  static forRoot(redisUrl: string, whileAway: string): DynamicModule {
+  static forRoot(redisUrl: RedisTarget, whileAway: string): DynamicModule {
     return {
       module: RedisModule,
       imports: [DiscoveryModule],

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError, envInt, envNodeId, envOptional, envRedisUrl, maskRedisUrl, redisProblem } from '@outlet/config';
+import { RedisTargetError, redisAddress, redisTargetFromEnv } from '@outlet/transport';
 import { HOW_TO_GET_REDIS, ManagedProcess, OutletSystem, findRedisServer } from '@outlet/supervisor';
 
 /**
@@ -19,18 +20,19 @@ export async function startCommand(): Promise<void> {
     port = envInt(process.env, 'PORT', 3000, 0, 65535);
     grpcPort = envInt(process.env, 'OUTLET_GRPC_PORT', 8001, 0, 65535);
     nodeId = envNodeId(process.env, hostname());
-    redisUrl = process.env.REDIS_URL ? envRedisUrl(process.env, '') : undefined;
+    if (process.env.REDIS_URL) envRedisUrl(process.env, '');
+    redisUrl = redisTargetFromEnv(process.env);
     redisDir = envOptional(process.env, 'OUTLET_REDIS_DIR');
     if (redisDir && redisUrl) {
-      throw new ConfigError(`OUTLET_REDIS_DIR is for the private redis-server, but REDIS_URL is set: give that Redis its own persistence (appendonly yes) and unset OUTLET_REDIS_DIR`);
+      throw new ConfigError(`OUTLET_REDIS_DIR is for the private redis-server, but REDIS_URL (or REDIS_CLUSTER_NODES, REDIS_SENTINELS) is set: give that Redis its own persistence (appendonly yes) and unset OUTLET_REDIS_DIR`);
     }
   } catch (err) {
-    if (err instanceof ConfigError) return fail(`bad setting: ${err.message}`);
+    if (err instanceof ConfigError || err instanceof RedisTargetError) return fail(`bad setting: ${err.message}`);
     throw err;
   }
   if (redisUrl) {
     const problem = await redisProblem(redisUrl);
-    if (problem !== undefined) return fail(`REDIS_URL=${maskRedisUrl(redisUrl)} does not answer (${problem}). ${HOW_TO_GET_REDIS}`);
+    if (problem !== undefined) return fail(`Redis at ${redisUrl.includes('+') ? redisAddress(redisUrl) : `REDIS_URL=${maskRedisUrl(redisUrl)}`} does not answer (${problem}). ${HOW_TO_GET_REDIS}`);
   } else if (!findRedisServer()) {
     return fail(`REDIS_URL is not set and redis-server is not installed. ${HOW_TO_GET_REDIS}`);
   }
@@ -44,7 +46,7 @@ export async function startCommand(): Promise<void> {
     }
   }
 
-  if (redisUrl) console.log(`outlet: using Redis at ${maskRedisUrl(redisUrl)}`);
+  if (redisUrl) console.log(`outlet: using Redis at ${maskRedisUrl(redisUrl)}${redisUrl.includes('+') ? ` (${redisAddress(redisUrl)})` : ''}`);
   else if (redisDir) console.log(`outlet: starting a private redis-server with an append-only file in ${redisDir} (appendfsync always: accepted jobs survive a crash)`);
   else console.log('outlet: starting a private redis-server without persistence (set OUTLET_REDIS_DIR to keep jobs across a crash, or REDIS_URL to use your own)');
   let system: OutletSystem;

@@ -9,7 +9,7 @@ import { Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { BranchJobData, answerChannel, answerKey, bufferToFloat32, buildAnswer, earlyExitChannel, nowMs } from '@outlet/contracts';
 import { bullConnection } from '@outlet/config';
-import { claimAnswer, featureFilePath, takeFeatureFile } from '@outlet/transport';
+import { claimAnswer, createRedisClient, featureFilePath, takeFeatureFile } from '@outlet/transport';
 
 export type ProbeParentMessage =
   | { type: 'ping' }
@@ -39,7 +39,7 @@ async function takeFeature(redis: Redis, d: BranchJobData): Promise<Float32Array
 }
 
 async function main(): Promise<void> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const redis = createRedisClient(redisUrl, { maxRetriesPerRequest: null });
   const worker = new Worker<BranchJobData>(
     queueName,
     async (job) => {

@@ -8,7 +8,7 @@ import { BranchJobData, HANDOFF_TTL_MS, JobName, answerChannel, branchQueueName,
 import { bullConnection } from '@outlet/config';
 import { HANDOFF_TRANSPORTS, HandoffCost, HandoffTransport, TransferFile, TransferPoint, fitLinear } from '@outlet/planner';
 import { startPrivateRedis } from '@outlet/supervisor';
-import { defaultFeatureRoot, featureFileName, nodeFeatureDir, parseAnswerMessage, writeFeatureFile } from '@outlet/transport';
+import { createRedisClient, defaultFeatureRoot, featureFileName, nodeFeatureDir, parseAnswerMessage, writeFeatureFile } from '@outlet/transport';
 import type { ProbeChildMessage } from './handoff-probe-worker';
 
 export interface ProbeOptions {
@@ -69,7 +69,7 @@ export async function measureHandoff(options: ProbeOptions): Promise<ProbeResult
   const gatewayId = `transfer-probe-gw-${process.pid}`;
   const queueName = branchQueueName(nodeId);
   const featureDir = nodeFeatureDir(options.featureRoot ?? defaultFeatureRoot(), nodeId);
-  const redis = new Redis(url, { maxRetriesPerRequest: null });
+  const redis = createRedisClient(url, { maxRetriesPerRequest: null });
   const sub = redis.duplicate();
   const queue = new Queue<BranchJobData>(queueName, { connection: bullConnection(url) });
   let child: ChildProcess | undefined;
