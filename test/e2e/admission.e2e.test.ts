@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { Job, Queue } from 'bullmq';
 import Redis from 'ioredis';
-import { bullConnection } from '@outlet/config';
-import { TrunkTelemetry, inferQueueName, nowMs } from '@outlet/contracts';
+import { queueOptions } from '@outlet/config';
+import { TrunkTelemetry, inferQueueName, inputKey, nowMs } from '@outlet/contracts';
 import { OutletSystem } from '@outlet/supervisor';
 import { heldOutDigit, inferBody } from '../support/digits';
 import { FIXTURE_MODELS_DIR } from '../support/direct';
@@ -84,7 +84,7 @@ describe('admission control, deadlines and priorities', () => {
     });
     infer = `${system.baseUrl}/v2/models/${MODEL}/infer`;
     jobs = `${system.baseUrl}/v1/jobs`;
-    queue = new Queue(inferQueueName(MODEL), { connection: bullConnection(system.redisUrl) });
+    queue = new Queue(inferQueueName(MODEL), queueOptions(inferQueueName(MODEL), system.redisUrl));
     redis = new Redis(system.redisUrl);
     const Service = loadGrpcInferenceService();
     client = new Service(system.grpcAddress, grpc.credentials.createInsecure());
@@ -123,7 +123,7 @@ describe('admission control, deadlines and priorities', () => {
     const counts = await queue.getJobCounts();
     assert.equal(counts.completed, accepted.length, JSON.stringify(counts));
     assert.equal(counts.failed, 0);
-    await until('refused inputs are removed', async () => (await redis.keys('outlet:input:*')).length === 0);
+    await until('refused inputs are removed', async () => (await redis.keys(inputKey('*'))).length === 0);
 
     // Room again: accepted.
     assert.equal((await post(infer, body({ plan: 'serial' }))).status, 200);

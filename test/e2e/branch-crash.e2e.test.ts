@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Job, Queue } from 'bullmq';
 import Redis from 'ioredis';
-import { bullConnection } from '@outlet/config';
+import { queueOptions } from '@outlet/config';
 import { BranchJobData, JobName, branchQueueName, featureKey, float32ToBuffer, inferQueueName, nowMs } from '@outlet/contracts';
 import { OutletSystem } from '@outlet/supervisor';
 import { listFeatureFiles } from '@outlet/transport';
@@ -47,8 +47,8 @@ describe('a branch worker killed mid-task', () => {
       nodes: [{ nodeId: NODE }],
     });
     records = await new TrunkRecords(system.redisUrl, MODEL).ready();
-    queue = new Queue(inferQueueName(MODEL), { connection: bullConnection(system.redisUrl) });
-    branchQueue = new Queue(branchQueueName(NODE), { connection: bullConnection(system.redisUrl) });
+    queue = new Queue(inferQueueName(MODEL), queueOptions(inferQueueName(MODEL), system.redisUrl));
+    branchQueue = new Queue(branchQueueName(NODE), queueOptions(branchQueueName(NODE), system.redisUrl));
   });
 
   after(async () => {

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Queue } from 'bullmq';
-import { bullConnection } from '@outlet/config';
+import { queueOptions } from '@outlet/config';
 import { BranchJobData, BranchResult, branchQueueName } from '@outlet/contracts';
 import { OutletSystem } from '@outlet/supervisor';
 import { FIXTURE_MODELS_DIR } from '../support/direct';
@@ -23,7 +23,7 @@ describe('early exit across processes', () => {
       nodes: [{ nodeId: 'edge-x' }],
     });
     records = await new TrunkRecords(system.redisUrl, 'slow-exit').ready();
-    branch = new Queue(branchQueueName('edge-x'), { connection: bullConnection(system.redisUrl) });
+    branch = new Queue(branchQueueName('edge-x'), queueOptions(branchQueueName('edge-x'), system.redisUrl));
   });
 
   after(async () => {

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Queue } from 'bullmq';
-import { bullConnection } from '@outlet/config';
-import { branchQueueName } from '@outlet/contracts';
+import { queueOptions } from '@outlet/config';
+import { branchQueueName, featureKey } from '@outlet/contracts';
 import { OutletSystem } from '@outlet/supervisor';
 import { listFeatureFiles } from '@outlet/transport';
 import { maxProbability } from '@outlet/inference';
@@ -66,7 +66,7 @@ describe('feature hand-off: shared memory vs Redis', () => {
         featureRoot,
         redis: new Redis(system.redisUrl),
         records,
-        branch: new Queue(branchQueueName(NODE), { connection: bullConnection(system.redisUrl) }),
+        branch: new Queue(branchQueueName(NODE), queueOptions(branchQueueName(NODE), system.redisUrl)),
       });
     }
     for (const name of ['branchy-mnist', 'slow-exit', 'slow-segment']) direct.set(name, await DirectModel.open(join(modelsDir, name)));
@@ -196,7 +196,7 @@ describe('feature hand-off: shared memory vs Redis', () => {
       const folder = join(r.featureRoot, NODE);
       await until(() => listFeatureFiles(folder).length === 0, () => `${transport}: feature files left in ${folder}: ${listFeatureFiles(folder).join(', ')}`);
       let keys: string[] = [];
-      await until(async () => (keys = await r.redis.keys('outlet:feature:*')).length === 0, () => `${transport}: feature keys left in Redis: ${keys.join(', ')}`);
+      await until(async () => (keys = await r.redis.keys(featureKey('*', 0).replace(/:0$/, ':*'))).length === 0, () => `${transport}: feature keys left in Redis: ${keys.join(', ')}`);
     }
   });
 });

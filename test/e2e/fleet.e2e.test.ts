@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Queue } from 'bullmq';
-import { bullConnection } from '@outlet/config';
+import { queueOptions } from '@outlet/config';
 import { BranchJobData, BranchResult, branchQueueName } from '@outlet/contracts';
 import { OutletSystem } from '@outlet/supervisor';
 import { heldOutDigit, inferBody } from '../support/digits';
@@ -34,7 +34,7 @@ describe('a fleet of two nodes', () => {
 
     let subjobs = 0;
     for (const nodeId of ['node-a', 'node-b']) {
-      const queue = new Queue<BranchJobData, BranchResult>(branchQueueName(nodeId), { connection: bullConnection(system.redisUrl) });
+      const queue = new Queue<BranchJobData, BranchResult>(branchQueueName(nodeId), queueOptions(branchQueueName(nodeId), system.redisUrl));
       try {
         for (const job of await queue.getJobs(['completed'], 0, 1000)) {
           const record = job.returnvalue as BranchResult;

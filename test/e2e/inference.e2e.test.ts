@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Job, Queue } from 'bullmq';
-import { bullConnection } from '@outlet/config';
+import { queueOptions } from '@outlet/config';
 import { BranchJobData, BranchResult, branchQueueName, inferQueueName } from '@outlet/contracts';
 import { isConfident } from '@outlet/inference';
 import { PlanTable, loadModelPackage, planForUtilization, readPackageJson } from '@outlet/model-package';
@@ -109,7 +109,7 @@ describe('branchy-mnist through gateway, Redis and worker processes', () => {
   test('the race between a branch head and the trunk\'s inline exit: the HTTP answer, the job record and GET /v1/jobs/:id agree with the branch subjobs\' outcomes', async () => {
     // Threshold 0 makes every exit confident: with `branch,trunk`, exit 0's branch head and the trunk's
     // fused segment 1 + exit 1 both decide, close in time; with `parallel`, both heads and the final exit.
-    const branch = new Queue<BranchJobData, BranchResult>(branchQueueName('edge-1'), { connection: bullConnection(system.redisUrl) });
+    const branch = new Queue<BranchJobData, BranchResult>(branchQueueName('edge-1'), queueOptions(branchQueueName('edge-1'), system.redisUrl));
     try {
       const seen = { branch: 0, trunk: 0 };
       for (const plan of ['branch,trunk', 'parallel', 'trunk,branch']) {
@@ -210,7 +210,7 @@ describe('branchy-mnist through gateway, Redis and worker processes', () => {
   });
 
   test('a malformed job that bypasses the gateway fails alone; the worker keeps serving', async () => {
-    const queue = new Queue(inferQueueName(MODEL), { connection: bullConnection(system.redisUrl) });
+    const queue = new Queue(inferQueueName(MODEL), queueOptions(inferQueueName(MODEL), system.redisUrl));
     try {
       const bad = await queue.add('infer', { model: MODEL, input: { shape: [1, 2] }, plan: 'serial' } as any);
       const failed = await waitForJob(system.baseUrl, bad.id!);

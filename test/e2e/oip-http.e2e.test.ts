@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Queue } from 'bullmq';
-import { bullConnection } from '@outlet/config';
+import { queueOptions } from '@outlet/config';
 import { inferQueueName } from '@outlet/contracts';
 import { OutletSystem } from '@outlet/supervisor';
 import { heldOutDigit, inferBody } from '../support/digits';
@@ -42,7 +42,7 @@ describe('HTTP as tritonclient.http sends it: no content-type, binary tensor dat
     });
     direct = await DirectModel.open(join(MODELS_DIR, MODEL));
     infer = `${system.baseUrl}/v2/models/${MODEL}/infer`;
-    queue = new Queue(inferQueueName(MODEL), { connection: bullConnection(system.redisUrl) });
+    queue = new Queue(inferQueueName(MODEL), queueOptions(inferQueueName(MODEL), system.redisUrl));
   });
 
   after(async () => {

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Queue } from 'bullmq';
-import { bullConnection } from '@outlet/config';
+import { queueOptions } from '@outlet/config';
 import { inferQueueName } from '@outlet/contracts';
 import { OutletSystem } from '@outlet/supervisor';
 import { heldOutDigit, inferBody } from '../support/digits';
@@ -136,7 +136,7 @@ describe('statistics, model configuration and /metrics across gateway, trunk and
 
   test('a malformed job is counted as a failure; the next request still succeeds and counts', async () => {
     const before = await stats();
-    const queue = new Queue(inferQueueName(MODEL), { connection: bullConnection(system.redisUrl) });
+    const queue = new Queue(inferQueueName(MODEL), queueOptions(inferQueueName(MODEL), system.redisUrl));
     try {
       const bad = await queue.add('infer', { model: MODEL, input: { shape: [1, 2] }, plan: 'serial' } as any);
       assert.equal((await waitForJob(system.baseUrl, bad.id!)).state, 'failed');

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Job, Queue } from 'bullmq';
-import { bullConnection } from '@outlet/config';
+import { queueOptions } from '@outlet/config';
 import { TaskAnswer, inferQueueName, nowMs } from '@outlet/contracts';
 import { OutletSystem } from '@outlet/supervisor';
 import { heldOutDigit, inferBody } from '../support/digits';
@@ -34,7 +34,7 @@ describe('recovery of the tasks of a killed trunk worker', () => {
       nodes: NODES.map((nodeId) => ({ nodeId })),
     });
     records = await new TrunkRecords(system.redisUrl, MODEL).ready();
-    queue = new Queue(inferQueueName(MODEL), { connection: bullConnection(system.redisUrl) });
+    queue = new Queue(inferQueueName(MODEL), queueOptions(inferQueueName(MODEL), system.redisUrl));
   });
 
   after(async () => {

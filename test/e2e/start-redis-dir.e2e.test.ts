@@ -27,7 +27,7 @@ test('`outlet start` refuses OUTLET_REDIS_DIR together with REDIS_URL, by name',
     timeout: 30_000,
   });
   assert.equal(res.status, 1);
-  assert.match(res.stderr, /OUTLET_REDIS_DIR is for the private redis-server, but REDIS_URL is set/);
+  assert.match(res.stderr, /OUTLET_REDIS_DIR is for the private redis-server, but REDIS_URL \(or REDIS_CLUSTER_NODES, REDIS_SENTINELS\) is set/);
 });
 
 test('`outlet start` with OUTLET_REDIS_DIR: a job survives a kill -9 of its Redis (restarted by start) and a restart of the whole system', async () => {

@@ -1,6 +1,6 @@
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { TaskAnswer, TrunkTelemetry, inferQueueName } from '@outlet/contracts';
-import { bullConnection } from '@outlet/config';
+import { queueOptions } from '@outlet/config';
 
 /**
  * Reads what the trunk worker recorded of a task: the job's answer and its telemetry log line. The
@@ -11,8 +11,8 @@ export class TrunkRecords {
   private readonly events: QueueEvents;
 
   constructor(redisUrl: string, model: string) {
-    this.queue = new Queue(inferQueueName(model), { connection: bullConnection(redisUrl) });
-    this.events = new QueueEvents(inferQueueName(model), { connection: bullConnection(redisUrl) });
+    this.queue = new Queue(inferQueueName(model), queueOptions(inferQueueName(model), redisUrl));
+    this.events = new QueueEvents(inferQueueName(model), queueOptions(inferQueueName(model), redisUrl));
   }
 
   async ready(): Promise<this> {

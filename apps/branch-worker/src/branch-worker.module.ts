@@ -1,7 +1,7 @@
 import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import { BranchSettings, subjobLockOptions } from '@outlet/config';
-import { branchQueueName } from '@outlet/contracts';
+import { branchQueueName, queuePrefix } from '@outlet/contracts';
 import { ModelThread } from '@outlet/inference';
 import { exitOnEngineFailure } from '@outlet/edge-node';
 import { ModelPackage } from '@outlet/model-package';
@@ -31,7 +31,7 @@ export class BranchWorkerModule {
       imports: [
         RedisModule.forRoot(settings.redisUrl, 'subjobs wait until it is back'),
         BullModule.forRootAsync({ useFactory: (redis) => ({ connection: redis }), inject: [REDIS] }),
-        BullModule.registerQueue({ name: branchQueueName(settings.nodeId) }),
+        BullModule.registerQueue({ name: branchQueueName(settings.nodeId), prefix: queuePrefix(branchQueueName(settings.nodeId)) }),
       ],
       providers: [
         { provide: BRANCH_SETTINGS, useValue: settings },

@@ -2,7 +2,7 @@ import { Inject, Type } from '@nestjs/common';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Job } from 'bullmq';
 import { JobLockOptions } from '@outlet/config';
-import { BranchJobData, BranchResult, branchQueueName } from '@outlet/contracts';
+import { BranchJobData, BranchResult, branchQueueName, queuePrefix } from '@outlet/contracts';
 import { ExitHeadRunner } from './exit-head.runner';
 import { BranchTransport } from './branch-transport.service';
 
@@ -13,7 +13,7 @@ import { BranchTransport } from './branch-transport.service';
  * the queue's stalled check too, drops it when none is left; its task is answered by the trunk.
  */
 export function exitHeadProcessorFor(nodeId: string, concurrency: number, locks: JobLockOptions): Type<WorkerHost> {
-  @Processor(branchQueueName(nodeId), { concurrency, ...locks })
+  @Processor(branchQueueName(nodeId), { concurrency, ...locks, prefix: queuePrefix(branchQueueName(nodeId)) })
   class ExitHeadProcessor extends WorkerHost {
     constructor(
       @Inject(ExitHeadRunner) private readonly runner: ExitHeadRunner,

@@ -7,7 +7,7 @@ import basicAuth from 'express-basic-auth';
 import { NextFunction, Request, Response } from 'express';
 import Redis from 'ioredis';
 import { InjectRedis, reportErrorsBesidesOutages } from '@outlet/transport';
-import { branchQueueName, inferQueueName } from '@outlet/contracts';
+import { branchQueueName, inferQueueName, queuePrefix } from '@outlet/contracts';
 import { NodeRegistry } from './node-registry.service';
 
 export const ADMIN_ROUTE = '/admin/queues';
@@ -35,7 +35,7 @@ export class BranchQueueSync implements OnModuleInit, OnApplicationShutdown {
     for (const node of await this.nodes.liveNodes()) {
       const name = branchQueueName(node.nodeId);
       if (this.queues.has(name)) continue;
-      const queue = new Queue(name, { connection: this.redis });
+      const queue = new Queue(name, { connection: this.redis, prefix: queuePrefix(name) });
       reportErrorsBesidesOutages(queue, `queue ${name}`);
       this.queues.set(name, queue);
       this.board.addQueue(new BullMQAdapter(queue, { readOnlyMode: false }));

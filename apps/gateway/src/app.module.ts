@@ -2,7 +2,7 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
 import { GatewaySettings } from '@outlet/config';
 import { REDIS, RedisModule } from '@outlet/transport';
-import { inferQueueName } from '@outlet/contracts';
+import { inferQueueName, queuePrefix } from '@outlet/contracts';
 import { ModelCatalog } from './model-catalog.service';
 import { NodeRegistry } from './node-registry.service';
 import { GatewayTransport } from './gateway-transport.service';
@@ -30,7 +30,7 @@ import { AccessModule } from './access/access.module';
 @Module({})
 class GatewayCoreModule {
   static forRoot(settings: GatewaySettings, catalog: ModelCatalog): DynamicModule {
-    const queues = BullModule.registerQueue(...catalog.names().map((m) => ({ name: inferQueueName(m) })));
+    const queues = BullModule.registerQueue(...catalog.names().map((m) => ({ name: inferQueueName(m), prefix: queuePrefix(inferQueueName(m)) })));
     return {
       module: GatewayCoreModule,
       imports: [RedisModule.forRoot(settings.redisUrl, 'inference and job requests get 503 until it is back'), BullModule.forRootAsync({ useFactory: (redis) => ({ connection: redis }), inject: [REDIS] }), queues],

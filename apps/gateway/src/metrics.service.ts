@@ -2,7 +2,7 @@ import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { branchQueueName, inferQueueName } from '@outlet/contracts';
+import { branchQueueName, inferQueueName, queuePrefix } from '@outlet/contracts';
 import { InjectRedis, ThresholdStore, reportErrorsBesidesOutages } from '@outlet/transport';
 import { agreementByExit } from '@outlet/adaptation';
 import { ModelCatalog } from './model-catalog.service';
@@ -86,7 +86,7 @@ export class MetricsService implements OnApplicationShutdown {
   private branchQueue(nodeId: string): Queue {
     let q = this.branchQueues.get(nodeId);
     if (!q) {
-      q = new Queue(branchQueueName(nodeId), { connection: this.redis });
+      q = new Queue(branchQueueName(nodeId), { connection: this.redis, prefix: queuePrefix(branchQueueName(nodeId)) });
       reportErrorsBesidesOutages(q, `queue ${q.name}`);
       this.branchQueues.set(nodeId, q);
     }

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { Queue, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { TrunkSettings, subjobLockOptions } from '@outlet/config';
-import { branchQueueName } from '@outlet/contracts';
+import { branchQueueName, queuePrefix } from '@outlet/contracts';
 import { InjectRedis, reportErrorsBesidesOutages } from '@outlet/transport';
 import { BRANCH_QUEUE } from './trunk-transport.service';
 import { TRUNK_SETTINGS } from './tokens';
@@ -29,7 +29,7 @@ export class BranchStallCheck implements OnApplicationBootstrap, OnApplicationSh
   ) {}
 
   async onApplicationBootstrap() {
-    this.checker = new Worker(branchQueueName(this.settings.nodeId), undefined, { connection: this.redis, autorun: false, ...subjobLockOptions(this.settings.lockMs) });
+    this.checker = new Worker(branchQueueName(this.settings.nodeId), undefined, { connection: this.redis, prefix: queuePrefix(branchQueueName(this.settings.nodeId)), autorun: false, ...subjobLockOptions(this.settings.lockMs) });
     // While Redis is away the process's one lost/back line says so; other errors are a line each.
     reportErrorsBesidesOutages(this.checker, 'stalled check of the branch queue', this.logger);
     this.checker.on('stalled', (id) => void this.drop(id));

@@ -2,7 +2,7 @@ import { Inject, Type } from '@nestjs/common';
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Job } from 'bullmq';
 import { JobLockOptions } from '@outlet/config';
-import { InferJobData, TaskAnswer, inferQueueName } from '@outlet/contracts';
+import { InferJobData, TaskAnswer, inferQueueName, queuePrefix } from '@outlet/contracts';
 import { ModelPackage } from '@outlet/model-package';
 import { TRUNK_PACKAGES } from './tokens';
 import { TrunkTaskRunner } from './trunk-task.runner';
@@ -16,7 +16,7 @@ import { InFlightTasks } from './in-flight-tasks';
  * a live trunk takes over the tasks of a dead one (see jobLockOptions).
  */
 export function inferProcessorFor(model: string, concurrency: number, locks: JobLockOptions): Type<WorkerHost> {
-  @Processor(inferQueueName(model), { concurrency, ...locks })
+  @Processor(inferQueueName(model), { concurrency, ...locks, prefix: queuePrefix(inferQueueName(model)) })
   class InferProcessor extends WorkerHost {
     constructor(
       @Inject(TrunkTaskRunner) private readonly runner: TrunkTaskRunner,

@@ -4,6 +4,7 @@ import Redis from 'ioredis';
 import { hostname } from 'node:os';
 import {
   BranchWorkerBeat,
+  isInputKey,
   AnswerMessage,
   BranchJobData,
   HANDOFF_TTL_MS,
@@ -127,7 +128,7 @@ export class TrunkTransport implements OnModuleInit, OnApplicationShutdown {
 
   /** A task's input values, as the gateway stored them beside its job; undefined when gone or not FP32. */
   async readInput(key: unknown): Promise<Float32Array | undefined> {
-    if (typeof key !== 'string' || !key.startsWith('outlet:input:')) return undefined;
+    if (!isInputKey(key)) return undefined;
     const bytes = await this.redis.getBuffer(key);
     if (!bytes || bytes.byteLength % 4 !== 0) return undefined;
     return bufferToFloat32(bytes);

@@ -2,7 +2,7 @@ import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { BullModule, WorkerHost, getQueueToken } from '@nestjs/bullmq';
 import { Queue } from 'bullmq';
 import { TrunkSettings, jobLockOptions } from '@outlet/config';
-import { branchQueueName, inferQueueName } from '@outlet/contracts';
+import { branchQueueName, inferQueueName, queuePrefix } from '@outlet/contracts';
 import { ModelThread } from '@outlet/inference';
 import { exitOnEngineFailure } from '@outlet/edge-node';
 import { ModelPackage } from '@outlet/model-package';
@@ -48,7 +48,7 @@ export class TrunkWorkerModule {
         RedisModule.forRoot(settings.redisUrl, 'tasks in flight and queued wait until it is back'),
         BullModule.forRootAsync({ useFactory: (redis) => ({ connection: redis }), inject: [REDIS] }),
         // The queues this worker takes tasks from, and its own node's branch queue it hands off to.
-        BullModule.registerQueue(...models.map((m) => ({ name: inferQueueName(m) })), { name: branchQueue }),
+        BullModule.registerQueue(...models.map((m) => ({ name: inferQueueName(m), prefix: queuePrefix(inferQueueName(m)) })), { name: branchQueue, prefix: queuePrefix(branchQueue) }),
       ],
       providers: [
         { provide: TRUNK_SETTINGS, useValue: settings },

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Job, Queue } from 'bullmq';
-import { bullConnection } from '@outlet/config';
+import { queueOptions } from '@outlet/config';
 import { branchQueueName, inferQueueName } from '@outlet/contracts';
 import { loadModelPackage } from '@outlet/model-package';
 import { quantile } from '@outlet/profiler';
@@ -126,9 +126,9 @@ export class ChaosRun {
         nodes: [{ nodeId: 'chaos-a' }, { nodeId: 'chaos-b' }],
       });
       await waitUntilModelReady(this.system.baseUrl, o.model, 60_000);
-      const connection = bullConnection(this.system.redisUrl);
-      this.inferQueue = new Queue(inferQueueName(o.model), { connection });
-      for (const n of this.system.nodes) this.branchQueues.set(n.nodeId, new Queue(branchQueueName(n.nodeId), { connection }));
+      const url = this.system.redisUrl;
+      this.inferQueue = new Queue(inferQueueName(o.model), queueOptions(inferQueueName(o.model), url));
+      for (const n of this.system.nodes) this.branchQueues.set(n.nodeId, new Queue(branchQueueName(n.nodeId), queueOptions(branchQueueName(n.nodeId), url)));
       this.load = new TaskLoad({ baseUrl: this.system.baseUrl, manifest: pkg.manifest, inputs, reference, ratePerS: o.ratePerS, asyncShare: o.asyncShare, plans: o.plans });
       return await this.drive(started);
     } finally {

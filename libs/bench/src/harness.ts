@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus, hostname } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import { bullConnection } from '@outlet/config';
+import { queueOptions } from '@outlet/config';
 import { BranchResult, Placement, TrunkTelemetry, branchQueueName, formatPlan, inferQueueName, parsePlan } from '@outlet/contracts';
 import { ExecutionProvider } from '@outlet/inference';
 import { ModelPackage, PlanTable, earlyExitCount, loadModelPackage, planForUtilization, planTableFile, readPackageJson } from '@outlet/model-package';
@@ -280,8 +280,8 @@ export class BenchHarness {
     );
     const system = await startPlacedSystem(o, o.modelsDir, 'bench-node', { OUTLET_JOB_RETENTION: '100000' });
     const load = new BackgroundLoad();
-    const inferQueue = new Queue(inferQueueName(m.name), { connection: bullConnection(system.redisUrl) });
-    const branchQueue = new Queue(branchQueueName('bench-node'), { connection: bullConnection(system.redisUrl) });
+    const inferQueue = new Queue(inferQueueName(m.name), queueOptions(inferQueueName(m.name), system.redisUrl));
+    const branchQueue = new Queue(branchQueueName('bench-node'), queueOptions(branchQueueName('bench-node'), system.redisUrl));
     try {
       const scenarios: ScenarioReport[] = [];
       for (const scenario of o.scenarios) {

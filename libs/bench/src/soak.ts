@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Redis from 'ioredis';
-import { HANDOFF_TTL_MS } from '@outlet/contracts';
+import { HANDOFF_TTL_MS, answerKey, featureKey, inputKey } from '@outlet/contracts';
 import { loadModelPackage } from '@outlet/model-package';
 import { quantile } from '@outlet/profiler';
 import { OutletSystem } from '@outlet/supervisor';
@@ -200,7 +200,7 @@ export class SoakRun {
   }
 
   private async leftovers(): Promise<Leftovers> {
-    const [inputs, features, answers] = await Promise.all(['outlet:input:*', 'outlet:feature:*', 'outlet:answer:*'].map((p) => countKeys(this.redis, p)));
+    const [inputs, features, answers] = await Promise.all([inputKey('*'), featureKey('*', 0).replace(/:0$/, ':*'), answerKey('*')].map((p) => countKeys(this.redis, p)));
     return { inputs, features, answers, featureFiles: listFeatureFiles(this.featureDir).length };
   }
 
@@ -306,9 +306,9 @@ export function soakChartSvg(r: SoakReport): string {
     yLabel: 'count',
     markers,
     series: [
-      { name: 'outlet:answer:* keys', points: r.samples.map((s) => [minutes(s.tS), s.answers]) },
-      { name: 'outlet:input:* keys', points: r.samples.map((s) => [minutes(s.tS), s.inputs]) },
-      { name: 'outlet:feature:* keys', points: r.samples.map((s) => [minutes(s.tS), s.features]) },
+      { name: 'answer keys', points: r.samples.map((s) => [minutes(s.tS), s.answers]) },
+      { name: 'input keys', points: r.samples.map((s) => [minutes(s.tS), s.inputs]) },
+      { name: 'feature keys', points: r.samples.map((s) => [minutes(s.tS), s.features]) },
       { name: 'feature files', points: r.samples.map((s) => [minutes(s.tS), s.featureFiles]) },
       { name: 'tasks in flight', dashed: true, points: r.samples.map((s) => [minutes(s.tS), s.inFlight]) },
     ],

@@ -1,4 +1,5 @@
-import { ConnectionOptions } from 'bullmq';
+import { ConnectionOptions, QueueBaseOptions } from 'bullmq';
+import { queuePrefix } from '@outlet/contracts';
 import { maskRedisUrl } from './env';
 import { RedisTarget, createRedisClient, parseRedisTarget, redisAddress } from '@outlet/transport';
 
@@ -13,6 +14,11 @@ export function bullConnection(target: RedisTarget): ConnectionOptions {
   const auth = { username: t.username, password: t.password, tls: t.tls ? {} : undefined, maxRetriesPerRequest: null };
   if (t.mode === 'sentinel') return { ...auth, sentinels: t.nodes, name: t.name, sentinelPassword: t.password };
   return { host: t.nodes[0].host, port: t.nodes[0].port, db: t.db, ...auth };
+}
+
+/** A Queue, Worker or QueueEvents of `queueName` on the target: its connection and its hash-tagged prefix (queuePrefix). */
+export function queueOptions(queueName: string, target: RedisTarget): QueueBaseOptions & { connection: ConnectionOptions; prefix: string } {
+  return { connection: bullConnection(target), prefix: queuePrefix(queueName) };
 }
 
 /** Why Redis at the target does not answer a PING, or undefined when it does. */

@@ -9,3 +9,4 @@ export * from './echo';
 export * from './thresholds';
 export * from './hardware';
 export * from './node-profile';
+export * from './redis-keys';

@@ -1,17 +1,4 @@
 /**
- * Redis key of a model package's profile measured on one hardware fingerprint (a StoredProfile,
- * JSON): any node with that fingerprint and that package (same digest) uses it without measuring.
- */
-export function storedProfileKey(model: string, packageDigest: string, fingerprintId: string): string {
-  return `outlet:profiles:${model}:${packageDigest}:${fingerprintId}`;
-}
-
-/** Held (SET NX, with an expiry) by the one node measuring a key's profile; its peers wait for the result. */
-export function profileMeasuringKey(model: string, packageDigest: string, fingerprintId: string): string {
-  return `${storedProfileKey(model, packageDigest, fingerprintId)}:measuring`;
-}
-
-/**
  * Where the stage times behind a node's plans for a model come from:
  * - `measured`: this node profiled the package (quick protocol) since it started;
  * - `stored`: a node with the same fingerprint did, read from Redis;

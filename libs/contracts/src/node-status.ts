@@ -1,15 +1,5 @@
 import { HardwareFingerprint } from './hardware';
 import { NodeProfileStatus, NodeProfileView } from './node-profile';
-/** Redis key of a node's status, written by its trunk worker on every heartbeat (a TTL drops it at last). */
-export function nodeStatusKey(nodeId: string): string {
-  return `outlet:node:${nodeId}`;
-}
-
-/** Redis key of a drain order for a node (set by a gateway, read by the node's trunk on its heartbeat tick). */
-export function nodeDrainKey(nodeId: string): string {
-  return `outlet:node:${nodeId}:drain`;
-}
-
 /** The default heartbeat period of a node's workers (OUTLET_HEARTBEAT_MS). */
 export const HEARTBEAT_INTERVAL_MS = 2_000;
 /** A node whose last heartbeat is older than this many of its periods is stale. */
@@ -53,14 +43,6 @@ export interface NodeStatus {
   heartbeatAt: number;
   /** The heartbeat period this node beats at (ms): its staleness is judged against it. */
   heartbeatMs?: number;
-}
-
-/**
- * Hash of a node's branch workers: field `<hostname>:<pid>`, value a BranchWorkerBeat (JSON).
- * The node's trunk leaves their CPU time out of its load reading.
- */
-export function branchWorkersKey(nodeId: string): string {
-  return `outlet:node:${nodeId}:branch-workers`;
 }
 
 /** A branch worker's heartbeat, the value of its field in branchWorkersKey. */

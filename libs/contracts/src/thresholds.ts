@@ -1,29 +1,6 @@
 // Live exit thresholds, audits and the fleet's one tuner per model (accuracy under drift).
 // WARNING: these keys are wire contracts between processes of different versions, like queues.ts.
 
-/**
- * Redis key of a model version's live thresholds (JSON LiveThresholds). Keyed by version: a new
- * model version starts again from its own offline calibration.
- */
-export function thresholdsKey(model: string, version: string): string {
-  return `outlet:thresholds:${model}:${version}`;
-}
-
-/** Redis list of a model version's threshold changes (JSON ThresholdChange), newest first, capped. */
-export function thresholdHistoryKey(model: string, version: string): string {
-  return `outlet:thresholds:${model}:${version}:history`;
-}
-
-/** Redis list of a model version's audit records (JSON AuditRecord), newest first, capped at AUDIT_RECORDS_KEPT. */
-export function auditRecordsKey(model: string, version: string): string {
-  return `outlet:audit:${model}:${version}`;
-}
-
-/** Redis key held (SET NX PX) by the one process that tunes a model version's thresholds for the fleet. */
-export function tunerLeaseKey(model: string, version: string): string {
-  return `outlet:tuner:${model}:${version}`;
-}
-
 /** Audit records kept per model version (the tuner's longest window). */
 export const AUDIT_RECORDS_KEPT = 4_000;
 /** Threshold changes kept per model version. */

@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
+import { statsKey } from '@outlet/contracts';
 
-/**
+/*
  * Inference statistics, counted across every gateway and node: one Redis hash per model version,
  * incremented (HINCRBY) by whichever process saw the event, fire and forget — never on a task's
  * answer path. The gateway renders them as Triton's statistics extension and as Prometheus metrics.
@@ -15,10 +16,10 @@ import Redis from 'ioredis';
  *   jobs, e.g. malformed), `async_success_*` (tasks nobody waited on: enqueued → decided),
  *   `last_inference` (ms since epoch);
  * - branch worker: `branch:run`, `branch:dropped`, `branch:<outcome>`, `handoff_count`/`handoff_ns`.
+ *
+ * The counters live in statsKey(model, version) (@outlet/contracts' key map).
  */
-export function statsKey(model: string, version: string): string {
-  return `outlet:stats:${model}:${version}`;
-}
+export { statsKey };
 
 /** Field of a per-exit answer count. */
 export function exitField(exitIndex: number, worker: 'branch' | 'trunk'): string {
@@ -45,16 +46,12 @@ export function countStats(redis: Redis, model: string, version: string, increme
   pipe.exec().catch(() => undefined);
 }
 
-/** Every model version's counters as numbers (absent hashes are empty). */
+/** Every model version's counters as numbers (absent hashes are empty): one read per model, each in its model's slot. */
 export async function readStats(redis: Redis, versions: { model: string; version: string }[]): Promise<Record<string, number>[]> {
-  if (versions.length === 0) return [];
-  const pipe = redis.pipeline();
-  for (const v of versions) pipe.hgetall(statsKey(v.model, v.version));
-  const replies = (await pipe.exec()) ?? [];
-  return replies.map(([err, hash]) => {
-    if (err) throw err;
+  const hashes = await Promise.all(versions.map((v) => redis.hgetall(statsKey(v.model, v.version))));
+  return hashes.map((hash) => {
     const out: Record<string, number> = {};
-    for (const [k, v] of Object.entries((hash ?? {}) as Record<string, string>)) out[k] = Number(v);
+    for (const [k, v] of Object.entries(hash ?? {})) out[k] = Number(v);
     return out;
   });
 }

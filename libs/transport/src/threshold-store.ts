@@ -59,15 +59,14 @@ return 1`;
 
 /**
  * The one home of the live thresholds, their history and the audit records in Redis (keys in
- * @outlet/contracts thresholds.ts). Every process that reads or writes them goes through here.
+ * @outlet/contracts redis-keys.ts). Every process that reads or writes them goes through here.
  */
 export class ThresholdStore {
   constructor(private readonly redis: Redis) {}
 
-  /** Every given model version's live thresholds (undefined where none are stored yet), in one round trip. */
+  /** Every given model version's live thresholds (undefined where none are stored yet): one GET per model, each in its model's slot. */
   async read(models: readonly ModelVersion[]): Promise<(LiveThresholds | undefined)[]> {
-    if (models.length === 0) return [];
-    const texts = await this.redis.mget(models.map((m) => thresholdsKey(m.model, m.version)));
+    const texts = await Promise.all(models.map((m) => this.redis.get(thresholdsKey(m.model, m.version))));
     return texts.map(parseLiveThresholds);
   }
 

@@ -8,7 +8,7 @@
 import { Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { BranchJobData, answerChannel, answerKey, bufferToFloat32, buildAnswer, earlyExitChannel, nowMs } from '@outlet/contracts';
-import { bullConnection } from '@outlet/config';
+import { queueOptions } from '@outlet/config';
 import { claimAnswer, createRedisClient, featureFilePath, takeFeatureFile } from '@outlet/transport';
 
 export type ProbeParentMessage =
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
       send({ type: 'held', id: d.taskId, pickedAt, heldAt, values: feature.length });
       return { values: feature.length };
     },
-    { connection: bullConnection(redisUrl), concurrency: 1 },
+    { ...queueOptions(queueName, redisUrl), concurrency: 1 },
   );
   worker.on('failed', (_job, err) => send({ type: 'error', message: err.message }));
   await worker.waitUntilReady();

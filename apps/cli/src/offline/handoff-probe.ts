@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { BranchJobData, HANDOFF_TTL_MS, JobName, answerChannel, branchQueueName, earlyExitChannel, featureKey, float32ToBuffer, nowMs } from '@outlet/contracts';
-import { bullConnection } from '@outlet/config';
+import { queueOptions } from '@outlet/config';
 import { HANDOFF_TRANSPORTS, HandoffCost, HandoffTransport, TransferFile, TransferPoint, fitLinear } from '@outlet/planner';
 import { startPrivateRedis } from '@outlet/supervisor';
 import { createRedisClient, defaultFeatureRoot, featureFileName, nodeFeatureDir, parseAnswerMessage, writeFeatureFile } from '@outlet/transport';
@@ -71,7 +71,7 @@ export async function measureHandoff(options: ProbeOptions): Promise<ProbeResult
   const featureDir = nodeFeatureDir(options.featureRoot ?? defaultFeatureRoot(), nodeId);
   const redis = createRedisClient(url, { maxRetriesPerRequest: null });
   const sub = redis.duplicate();
-  const queue = new Queue<BranchJobData>(queueName, { connection: bullConnection(url) });
+  const queue = new Queue<BranchJobData>(queueName, queueOptions(queueName, url));
   let child: ChildProcess | undefined;
   try {
     const redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
