@@ -125,5 +125,8 @@ export function createRedisClient(target: RedisTarget, options: RedisOptions = {
     return new Redis({ ...options, ...auth, sentinels: t.nodes, name: t.name, sentinelPassword: t.password, ...(t.tls ? { sentinelTLS: {}, enableTLSForSentinelMode: true } : {}) });
   }
   const { lazyConnect, ...nodeOptions } = options;
-  return new Cluster(t.nodes, { lazyConnect, redisOptions: { ...nodeOptions, ...auth } }) as unknown as Redis;
+  // Through a fail-over (a master's death to its replica's promotion: about cluster-node-timeout
+  // and a second or two) commands are redirected and retried for up to ~10 s instead of failing.
+  const failover = { retryDelayOnMoved: 100, maxRedirections: 100, retryDelayOnFailover: 200, retryDelayOnClusterDown: 200, retryDelayOnTryAgain: 200 };
+  return new Cluster(t.nodes, { lazyConnect, ...failover, redisOptions: { ...nodeOptions, ...auth } }) as unknown as Redis;
 }
