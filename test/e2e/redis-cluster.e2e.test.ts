@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { branchQueueName, inferQueueName, inputKey, queuePrefix } from '@outlet/contracts';
-import { OutletSystem, PrivateCluster, startPrivateCluster } from '@outlet/supervisor';
+import { OutletSystem, PrivateCluster, PrivateRedis, PrivateSentinelSet, startPrivateCluster, startPrivateSentinelSet } from '@outlet/supervisor';
 import { heldOutDigit, inferBody } from '../support/digits';
 import { MODELS_DIR } from '../support/direct';
 import { get, post } from '../support/http';
@@ -15,6 +15,56 @@ const INFER_TIMEOUT_MS = 20_000;
 /** The slot a key hashes to (its hash tag), as the cluster computes it. */
 function slotOf(port: number, key: string): number {
   return Number(execFileSync('redis-cli', ['-p', String(port), 'cluster', 'keyslot', key], { encoding: 'utf8' }).trim());
+}
+
+/**
+ * Async tasks of two models (and sync callers of the first) at ~20/s; after 40, kill -9 `victim`.
+ * Every accepted task must complete, refusals are 503 only, no sync caller waits past its deadline,
+ * and `current()` must name another server. Returns a line of figures.
+ */
+async function killUnderLoad(system: OutletSystem, victim: PrivateRedis, current: () => Promise<PrivateRedis>): Promise<string> {
+  const accepted: { id: string; at: number }[] = [];
+  const syncResults: { status: number; ms: number; started: number; ended: number }[] = [];
+  let killedAt = 0;
+  const sync: Promise<void>[] = [];
+  for (let i = 0; i < 120; i++) {
+    if (i === 40) {
+      killedAt = Date.now();
+      await victim.server.stop('SIGKILL');
+    }
+    const model = MODELS[i % 2];
+    const res = await post(`${system.baseUrl}/v1/jobs`, { model, ...inferBody(heldOutDigit(i % 10, 3)) }).catch(() => ({ status: 0, body: {} as any }));
+    if (res.status === 202) accepted.push({ id: res.body.id, at: Date.now() });
+    else assert.ok(res.status === 503 || res.status === 0, `refused with ${res.status}: ${JSON.stringify(res.body)}`);
+    if (i % 5 === 2) {
+      // Sync callers of the model whose queue's server is killed.
+      const started = Date.now();
+      sync.push(post(`${system.baseUrl}/v2/models/${MODELS[0]}/infer`, inferBody(heldOutDigit(i % 10, 4))).then((r) => void syncResults.push({ status: r.status, ms: Date.now() - started, started, ended: Date.now() })));
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await Promise.all(sync);
+  for (const r of syncResults) {
+    assert.ok([200, 503, 504].includes(r.status), `sync caller got ${r.status}`);
+    assert.ok(r.ms <= INFER_TIMEOUT_MS + 5_000, `a sync caller waited ${r.ms} ms, past its deadline`);
+  }
+  // Recovery: from the kill to the first answer to a sync caller of that model who came after it.
+  const recoveryMs = Math.min(...syncResults.filter((r) => r.status === 200 && r.started > killedAt).map((r) => r.ended - killedAt));
+  assert.ok(Number.isFinite(recoveryMs), `no sync caller of ${MODELS[0]} was answered after the kill`);
+  for (const job of accepted) {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const res = await get(`${system.baseUrl}/v1/jobs/${job.id}`);
+      if (res.status === 200 && res.body.state === 'completed') break;
+      assert.ok(Date.now() < deadline, `accepted job ${job.id} (${job.at - killedAt} ms after the kill) not completed: ${res.status} ${JSON.stringify(res.body)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  const after = accepted.filter((j) => j.at > killedAt).length;
+  assert.ok(after > 0, 'tasks were accepted after the kill');
+  const promoted = await current();
+  assert.notEqual(promoted.port, victim.port, 'a replica serves now');
+  return `${accepted.length} tasks accepted (${after} after the kill), all completed; recovery (kill → first answer to a later sync caller of ${MODELS[0]}) ${recoveryMs} ms; sync: ${syncResults.map((r) => `${r.status}/${r.ms}ms`).join(' ')}; ${victim.port} → ${promoted.port}`;
 }
 
 describe('a real Redis Cluster (3 masters, 3 replicas): the whole system on it, and a master killed under load', () => {
@@ -65,47 +115,31 @@ describe('a real Redis Cluster (3 masters, 3 replicas): the whole system on it, 
 
   test('kill -9 of the master holding a model\'s queue under load: its replica takes over, no accepted task is lost, sync callers never hang', async (t) => {
     const port = cluster.servers[0].port;
-    const victim = await cluster.masterOf(slotOf(port, `${queuePrefix(inferQueueName(MODELS[0]))}:wait`));
-    const accepted: { id: string; at: number }[] = [];
-    const syncResults: { status: number; ms: number; started: number; ended: number }[] = [];
-    let killedAt = 0;
-    const sync: Promise<void>[] = [];
-    for (let i = 0; i < 120; i++) {
-      if (i === 40) {
-        killedAt = Date.now();
-        await victim.server.stop('SIGKILL');
-      }
-      const model = MODELS[i % 2];
-      const res = await post(`${system.baseUrl}/v1/jobs`, { model, ...inferBody(heldOutDigit(i % 10, 3)) }).catch(() => ({ status: 0, body: {} as any }));
-      if (res.status === 202) accepted.push({ id: res.body.id, at: Date.now() });
-      else assert.ok(res.status === 503 || res.status === 0, `refused with ${res.status}: ${JSON.stringify(res.body)}`);
-      if (i % 5 === 2) {
-        // Sync callers of the model whose queue's master is killed.
-        const started = Date.now();
-        sync.push(post(`${system.baseUrl}/v2/models/${MODELS[0]}/infer`, inferBody(heldOutDigit(i % 10, 4))).then((r) => void syncResults.push({ status: r.status, ms: Date.now() - started, started, ended: Date.now() })));
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    await Promise.all(sync);
-    for (const r of syncResults) {
-      assert.ok([200, 503, 504].includes(r.status), `sync caller got ${r.status}`);
-      assert.ok(r.ms <= INFER_TIMEOUT_MS + 5_000, `a sync caller waited ${r.ms} ms, past its deadline`);
-    }
-    // Recovery: from the kill to the first answer to a sync caller of that model who came after it.
-    const recoveryMs = Math.min(...syncResults.filter((r) => r.status === 200 && r.started > killedAt).map((r) => r.ended - killedAt));
-    assert.ok(Number.isFinite(recoveryMs), `no sync caller of ${MODELS[0]} was answered after the kill`);
-    for (const job of accepted) {
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        const res = await get(`${system.baseUrl}/v1/jobs/${job.id}`);
-        if (res.status === 200 && res.body.state === 'completed') break;
-        assert.ok(Date.now() < deadline, `accepted job ${job.id} (${job.at - killedAt} ms after the kill) not completed: ${res.status} ${JSON.stringify(res.body)}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-    assert.ok(accepted.filter((j) => j.at > killedAt).length > 0, 'tasks were accepted after the kill');
-    const promoted = await cluster.masterOf(slotOf(port, `${queuePrefix(inferQueueName(MODELS[0]))}:wait`));
-    assert.notEqual(promoted.port, victim.port, 'a replica is master of the slot now');
-    t.diagnostic(`${accepted.length} tasks accepted (${accepted.filter((j) => j.at > killedAt).length} after the kill), all completed; recovery (kill → first answer to a later sync caller of ${MODELS[0]}) ${recoveryMs} ms; sync: ${syncResults.map((r) => `${r.status}/${r.ms}ms`).join(' ')}; master ${victim.port} → ${promoted.port}`);
+    const slot = slotOf(port, `${queuePrefix(inferQueueName(MODELS[0]))}:wait`);
+    t.diagnostic(await killUnderLoad(system, await cluster.masterOf(slot), () => cluster.masterOf(slot)));
+  });
+});
+
+describe('a real Sentinel set (a primary, a replica, 3 Sentinels): the whole system on it, and the primary killed under load', () => {
+  let sentinels: PrivateSentinelSet;
+  let system: OutletSystem;
+
+  before(async () => {
+    sentinels = await startPrivateSentinelSet({ replicas: 1, sentinels: 3 });
+    system = await OutletSystem.start({
+      quiet: !process.env.OUTLET_TEST_VERBOSE,
+      redisUrl: sentinels.target,
+      env: { OUTLET_MODELS_DIR: MODELS_DIR, OUTLET_TRUNK_EP: 'cpu', OUTLET_INFER_TIMEOUT_MS: String(INFER_TIMEOUT_MS) },
+      nodes: NODES.map((nodeId) => ({ nodeId })),
+    });
+  });
+
+  after(async () => {
+    await system?.stop();
+    await sentinels?.stop();
+  });
+
+  test('kill -9 of the primary under load: the Sentinels promote the replica, no accepted task is lost, sync callers never hang', async (t) => {
+    t.diagnostic(await killUnderLoad(system, await sentinels.primary(), () => sentinels.primary()));
   });
 });

@@ -154,6 +154,10 @@ export class GatewayTransport implements OnModuleInit, OnApplicationShutdown {
           removeOnComplete: { count: options.retention },
           removeOnFail: { count: options.retention },
         });
+      // On a cluster the input (its task's slot) and the job (its queue's slot) are on different
+      // masters, unordered: a trunk could take the job before a retried SET lands. Input first there;
+      // on one server (or a Sentinel primary) one connection keeps them in order already.
+      if ((this.redis as Redis & { isCluster?: boolean }).isCluster) await stored;
       if (options.maxQueued <= 0) {
         await Promise.all([stored, add()]);
         return { queued: true };

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { PrivateRedis, startPrivateRedis } from './redis-server';
+import { PrivateRedis, startPrivateRedis, waitForReplicaLink } from './redis-server';
 
 const run = promisify(execFile);
 
@@ -47,6 +47,7 @@ export async function startPrivateCluster(options: { masters?: number; replicas?
         await new Promise((r) => setTimeout(r, 100));
       }
     }
+    for (const s of servers) if ((await cli(s.port, 'info', 'replication')).includes('role:slave')) await waitForReplicaLink(s.port);
   } catch (err) {
     await Promise.all(servers.map((s) => s.server.stop()));
     rmSync(root, { recursive: true, force: true });

@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { freePort } from './free-port';
 import { ManagedProcess } from './managed-process';
 
@@ -72,4 +73,18 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
     },
   };
   return redis;
+}
+
+/**
+ * Until the replica on `port` has finished its first sync with its primary (master_link_status:up,
+ * a few seconds after it starts): before that a write the primary acknowledged exists nowhere else.
+ */
+export async function waitForReplicaLink(port: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const info = (await promisify(execFile)('redis-cli', ['-p', String(port), 'info', 'replication'], { encoding: 'utf8' })).stdout;
+    if (/master_link_status:up/.test(info)) return;
+    if (Date.now() > deadline) throw new Error(`replica on port ${port} not in sync with its primary after ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -14,7 +14,7 @@ const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABOR
  * ioredis's and BullMQ's words for a command that met a closed or unreachable connection, or a
  * cluster between a master's death and its replica's promotion.
  */
-const CONNECTION_ERROR_TEXT = /Connection is closed|Stream isn't writeable|Too many Cluster redirections|CLUSTERDOWN|TRYAGAIN|Failed to refresh slots cache|None of startup nodes is available/;
+const CONNECTION_ERROR_TEXT = /Connection is closed|Stream isn't writeable|Too many Cluster redirections|CLUSTERDOWN|TRYAGAIN|Failed to refresh slots cache|None of startup nodes is available|All sentinels are unreachable/;
 
 /** Whether an error only says the Redis connection is down: the process's RedisConnectionWatch reports that, once. */
 export function isConnectionError(err: unknown): boolean {
