@@ -143,3 +143,36 @@ describe('a real Sentinel set (a primary, a replica, 3 Sentinels): the whole sys
     t.diagnostic(await killUnderLoad(system, await sentinels.primary(), () => sentinels.primary()));
   });
 });
+
+describe('OUTLET_REDIS_WAIT_REPLICAS: a task counts as accepted once that many replicas hold it', () => {
+  let sentinels: PrivateSentinelSet;
+  let system: OutletSystem;
+
+  before(async () => {
+    sentinels = await startPrivateSentinelSet({ replicas: 1, sentinels: 3 });
+    system = await OutletSystem.start({
+      quiet: true,
+      redisUrl: sentinels.target,
+      env: { OUTLET_MODELS_DIR: MODELS_DIR, OUTLET_TRUNK_EP: 'cpu', OUTLET_REDIS_WAIT_MS: '500' },
+      gatewayEnv: { OUTLET_REDIS_WAIT_REPLICAS: '1' },
+      nodes: [{ nodeId: 'wait-a' }],
+    });
+  });
+
+  after(async () => {
+    await system?.stop();
+    await sentinels?.stop();
+  });
+
+  test('with its one replica up, tasks are accepted and answered; with it stopped, 503 names the setting and Retry-After', async () => {
+    const ok = await post(`${system.baseUrl}/v2/models/${MODELS[0]}/infer`, inferBody(heldOutDigit(1, 5)));
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    const job = await post(`${system.baseUrl}/v1/jobs`, { model: MODELS[1], ...inferBody(heldOutDigit(2, 5)) });
+    assert.equal(job.status, 202, JSON.stringify(job.body));
+    await sentinels.servers[1].server.stop('SIGKILL');
+    const refused = await post(`${system.baseUrl}/v1/jobs`, { model: MODELS[1], ...inferBody(heldOutDigit(3, 5)) });
+    assert.equal(refused.status, 503, JSON.stringify(refused.body));
+    assert.match(refused.body.error, /0 of 1 replica\(s\) confirmed it within 500 ms \(OUTLET_REDIS_WAIT_REPLICAS\)/);
+    assert.equal(refused.headers.get('retry-after'), '1');
+  });
+});

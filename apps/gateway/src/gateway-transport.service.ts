@@ -177,6 +177,18 @@ export class GatewayTransport implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
+   * Redis WAIT: how many replicas confirmed every write this gateway made so far (a task's input
+   * and job among them), within `timeoutMs`. On a cluster, the least over its masters (each has
+   * its own replicas; the task's input and job may be on two of them).
+   */
+  async confirmedReplicas(replicas: number, timeoutMs: number): Promise<number> {
+    const redis = this.redis as Redis & { isCluster?: boolean; nodes?: (role: 'master') => Redis[] };
+    const masters = redis.isCluster && redis.nodes ? redis.nodes('master') : [redis];
+    const counts = await Promise.all(masters.map((m) => m.call('WAIT', replicas, timeoutMs) as Promise<number>));
+    return Math.min(...counts.map(Number));
+  }
+
+  /**
    * Expect a task's outcome on this gateway's answer channel (call before enqueueing it: the answer
    * may come back before the enqueue call returns). Resolves undefined after `timeoutMs`.
    */

@@ -62,6 +62,14 @@ export class InferenceService {
     if (!result.queued) {
       throw new RequestError(429, `model '${data.model}' has ${result.waiting} tasks waiting, at its bound OUTLET_MAX_QUEUED=${maxQueued}: retry later`, RETRY_AFTER_S);
     }
+    const { redisWaitReplicas: replicas, redisWaitMs } = this.settings;
+    if (replicas > 0) {
+      // Replication is asynchronous: without this, a fail-over right after the 202 may lose the task.
+      const confirmed = await this.transport.confirmedReplicas(replicas, redisWaitMs).catch(() => 0);
+      if (confirmed < replicas) {
+        throw new RequestError(503, `task ${taskId} is queued on the Redis primary, but ${confirmed} of ${replicas} replica(s) confirmed it within ${redisWaitMs} ms (OUTLET_REDIS_WAIT_REPLICAS): a fail-over now could lose it, and it may still run; retry later`, RETRY_AFTER_S);
+      }
+    }
   }
 
   /** Enqueue one task without waiting for it (`/v1/jobs`). */

@@ -79,6 +79,10 @@ export interface GatewaySettings extends CommonSettings, AccessSettings, Accurac
   maxQueued: number;
   /** The BullMQ priority of a request that names none (or priority 0). */
   defaultPriority: number;
+  /** Replicas that must confirm a task's writes (Redis WAIT) before it counts as accepted (OUTLET_REDIS_WAIT_REPLICAS; 0: none). */
+  redisWaitReplicas: number;
+  /** How long that confirmation may take (OUTLET_REDIS_WAIT_MS). */
+  redisWaitMs: number;
   admin?: { user: string; password: string };
 }
 
@@ -109,6 +113,8 @@ export function readGatewaySettings(env: Env = process.env): GatewaySettings {
     maxQueued: envInt(env, 'OUTLET_MAX_QUEUED', 1000, 0, 10_000_000),
     // In the middle of the range, so a request can go ahead of default traffic (1-99) or behind it.
     defaultPriority: envInt(env, 'OUTLET_DEFAULT_PRIORITY', 100, 1, MAX_PRIORITY),
+    redisWaitReplicas: envInt(env, 'OUTLET_REDIS_WAIT_REPLICAS', 0, 0, 16),
+    redisWaitMs: envInt(env, 'OUTLET_REDIS_WAIT_MS', 1000, 1, 60_000),
     admin: user !== undefined && password !== undefined ? { user, password } : undefined,
     ...readAccessSettings(env),
     ...readAccuracySettings(env),
