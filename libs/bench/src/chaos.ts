@@ -1,13 +1,15 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Job, Queue } from 'bullmq';
 import { queueOptions } from '@outlet/config';
-import { branchQueueName, inferQueueName } from '@outlet/contracts';
+import { branchQueueName, inferQueueName, queuePrefix } from '@outlet/contracts';
 import { loadModelPackage } from '@outlet/model-package';
+import { reportErrorsBesidesOutages } from '@outlet/transport';
 import { quantile } from '@outlet/profiler';
-import { ManagedProcess, OutletSystem } from '@outlet/supervisor';
+import { ManagedProcess, OutletSystem, PrivateCluster, PrivateRedis, PrivateSentinelSet, startPrivateCluster, startPrivateSentinelSet, waitForReplicaLink } from '@outlet/supervisor';
 import { ReferenceAnswers } from './answer-check';
 import { heldOutRequests } from './request-set';
 import { LoadSummary, TaskLoad, TaskRecord } from './task-load';
@@ -15,6 +17,9 @@ import { featureRoot, waitUntilModelReady } from './system-setup';
 
 export const KILL_KINDS = ['trunk', 'branch', 'redis'] as const;
 export type KillKind = (typeof KILL_KINDS)[number];
+/** What Redis the run starts: one server with an append-only file, a cluster (3 masters + 3 replicas) or a Sentinel set (a primary, a replica, 3 Sentinels). */
+export const CHAOS_REDIS = ['single', 'cluster', 'sentinel'] as const;
+export type ChaosRedis = (typeof CHAOS_REDIS)[number];
 
 export interface ChaosOptions {
   model: string;
@@ -35,6 +40,8 @@ export interface ChaosOptions {
   recoveryDeadlineMs: number;
   /** After the load stops, how long accepted tasks may take to be answered. */
   drainDeadlineMs: number;
+  /** single (default): a redis kill restarts the server from its append-only file; cluster, sentinel: it kills the server holding the model's queue, a replica takes over, and the killed one comes back as a replica. */
+  redis?: ChaosRedis;
   log: (line: string) => void;
 }
 
@@ -99,6 +106,10 @@ const WARM_TASKS = 20;
  */
 export class ChaosRun {
   private system!: OutletSystem;
+  private cluster?: PrivateCluster;
+  /** The last killed server back and in sync as a replica (cluster, sentinel). */
+  private replicaBack: Promise<void> = Promise.resolve();
+  private sentinels?: PrivateSentinelSet;
   private load!: TaskLoad;
   private inferQueue!: Queue;
   private branchQueues = new Map<string, Queue>();
@@ -118,9 +129,14 @@ export class ChaosRun {
     const redisDir = mkdtempSync(join(tmpdir(), 'outlet-chaos-redis-'));
     const features = mkdtempSync(join(featureRoot(), 'chaos-'));
     try {
-      o.log('starting Redis (append-only file, fsync always), a gateway and nodes chaos-a and chaos-b');
+      const mode = o.redis ?? 'single';
+      if (mode === 'cluster') this.cluster = await startPrivateCluster({ masters: 3, replicas: 1 });
+      if (mode === 'sentinel') this.sentinels = await startPrivateSentinelSet({ replicas: 1, sentinels: 3 });
+      const where = { single: 'Redis (append-only file, fsync always)', cluster: 'a Redis Cluster (3 masters + 3 replicas)', sentinel: 'a Sentinel set (a primary, a replica, 3 Sentinels)' }[mode];
+      o.log(`starting ${where}, a gateway and nodes chaos-a and chaos-b`);
       this.system = await OutletSystem.start({
         quiet: true,
+        redisUrl: this.cluster?.target ?? this.sentinels?.target,
         redis: { dataDir: redisDir },
         env: { OUTLET_MODELS_DIR: o.modelsDir, OUTLET_JOB_RETENTION: '1000000', OUTLET_TRUNK_EP: 'cpu', OUTLET_FEATURE_DIR: features },
         nodes: [{ nodeId: 'chaos-a' }, { nodeId: 'chaos-b' }],
@@ -129,11 +145,17 @@ export class ChaosRun {
       const url = this.system.redisUrl;
       this.inferQueue = new Queue(inferQueueName(o.model), queueOptions(inferQueueName(o.model), url));
       for (const n of this.system.nodes) this.branchQueues.set(n.nodeId, new Queue(branchQueueName(n.nodeId), queueOptions(branchQueueName(n.nodeId), url)));
+      // Redis goes away on purpose here: its connection errors are expected, anything else is a line.
+      for (const q of [this.inferQueue, ...this.branchQueues.values()]) reportErrorsBesidesOutages(q, `queue ${q.name}`);
       this.load = new TaskLoad({ baseUrl: this.system.baseUrl, manifest: pkg.manifest, inputs, reference, ratePerS: o.ratePerS, asyncShare: o.asyncShare, plans: o.plans });
       return await this.drive(started);
     } finally {
-      await Promise.all([this.inferQueue, ...this.branchQueues.values()].map((q) => q?.close()));
+      // On a cluster each queue has a client of its own, which close() leaves open.
+      await Promise.all([this.inferQueue, ...this.branchQueues.values()].map(async (q) => (await q?.close(), await q?.disconnect())));
       await this.system?.stop();
+      await this.replicaBack;
+      await this.cluster?.stop();
+      await this.sentinels?.stop();
       rmSync(redisDir, { recursive: true, force: true });
       rmSync(features, { recursive: true, force: true });
     }
@@ -187,13 +209,16 @@ export class ChaosRun {
     const node = this.system.nodes[round % this.system.nodes.length];
     this.load.burst(BURST, 'parallel');
     const victimBusy = await this.waitBusy(kind, node.nodeId);
-    const victim: ManagedProcess = kind === 'redis' ? this.system.privateRedis!.server : node[kind];
+    // A replica that has not finished its first sync cannot take over: the last victim must be one again.
+    if (kind === 'redis') await this.replicaBack;
+    const redis = kind === 'redis' ? await this.redisVictim() : undefined;
+    const victim: ManagedProcess = redis ? redis.server : node[kind as 'trunk' | 'branch'];
     const killedAt = performance.now();
     victim.child.kill('SIGKILL');
     const inFlight = this.load.unsettledAt(killedAt);
     const deadline = killedAt + this.o.recoveryDeadlineMs;
     await victim.exited;
-    const restarted = (kind === 'redis' ? this.system.privateRedis!.restart() : this.system.respawn(node.nodeId, kind)).then(() => performance.now());
+    const restarted = (redis ? this.redisBack(redis) : this.system.respawn(node.nodeId, kind as 'trunk' | 'branch')).then(() => performance.now());
     const [readyAt] = await Promise.all([restarted, this.load.waitFor(() => inFlight.every(TaskLoad.settled), deadline)]);
     const record: KillRecord = {
       kind,
@@ -211,6 +236,40 @@ export class ChaosRun {
     }
     if (kind === 'trunk') this.trunkKills.set(record, inFlight);
     return record;
+  }
+
+  /** The Redis server a redis kill hits: the one server, or the one serving the model's queue (cluster master, Sentinel primary). */
+  private async redisVictim(): Promise<PrivateRedis> {
+    if (this.cluster) return this.cluster.masterOf(this.queueSlot());
+    if (this.sentinels) return this.sentinels.primary();
+    return this.system.privateRedis!;
+  }
+
+  /**
+   * Redis serves again: the one server restarted from its append-only file; with replicas, once a
+   * replica serves in the victim's place (fail-over; then the victim restarts, as a replica).
+   */
+  private async redisBack(victim: PrivateRedis): Promise<void> {
+    if (!this.cluster && !this.sentinels) {
+      await victim.restart();
+      return;
+    }
+    const current = () => (this.cluster ? this.cluster.masterOf(this.queueSlot()) : this.sentinels!.primary());
+    for (;;) {
+      const now = await current().catch(() => victim);
+      if (now !== victim) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    this.replicaBack = victim
+      .restart()
+      .then(() => waitForReplicaLink(victim.port))
+      .catch((err: Error) => this.o.log(`the killed Redis server did not come back as a replica: ${err.message}`));
+  }
+
+  /** The slot of the model's inference queue on the cluster. */
+  private queueSlot(): number {
+    const port = this.cluster!.servers.find((s) => s.server.running)!.port;
+    return Number(execFileSync('redis-cli', ['-p', String(port), 'cluster', 'keyslot', `${queuePrefix(inferQueueName(this.o.model))}:wait`], { encoding: 'utf8' }).trim());
   }
 
   /** Trunk kills: how many of their affected tasks BullMQ recovered from the dead worker (the job's stalled counter). */
@@ -320,7 +379,7 @@ export function chaosText(r: ChaosReport): string {
   lines.push(
     '',
     'recovery = from the kill until the last task that was in flight at the kill (sent, then accepted) is answered;',
-    'restart = from the kill until the replacement is ready (worker respawned, or Redis reloaded from its append-only file);',
+    'restart = from the kill until the replacement is ready (worker respawned, Redis reloaded from its append-only file, or a replica serving in its place);',
     'wrong = an answer that is not what an exit allowed to answer gives for that digit (onnxruntime in this process), or another',
     "request's answer, or a synchronous answer that differs from the job's stored one; lost = accepted (200/202/504) and not",
     'answered by the end; refused (503, 429, ...) requests were not accepted. Job answers are polled every 100 ms.',

@@ -6,11 +6,17 @@ import { RedisTarget, createRedisClient, parseRedisTarget, redisAddress } from '
 /**
  * BullMQ connection options for a target (BullMQ needs maxRetriesPerRequest null for workers):
  * options for one server or a Sentinel set; for a cluster, a Cluster client of its own (BullMQ
- * takes one as its connection and duplicates it where it blocks).
+ * takes one as its connection and duplicates it where it blocks). BullMQ does not close a client
+ * it was given: `queue.disconnect()` after `queue.close()` does.
  */
 export function bullConnection(target: RedisTarget): ConnectionOptions {
   const t = parseRedisTarget(target);
-  if (t.mode === 'cluster') return createRedisClient(target, { maxRetriesPerRequest: null });
+  if (t.mode === 'cluster') {
+    // The Queue or Worker reports its own errors; a cluster that is away must not print a stack per retry.
+    const cluster = createRedisClient(target, { maxRetriesPerRequest: null });
+    cluster.on('error', () => undefined);
+    return cluster;
+  }
   const auth = { username: t.username, password: t.password, tls: t.tls ? {} : undefined, maxRetriesPerRequest: null };
   if (t.mode === 'sentinel') return { ...auth, sentinels: t.nodes, name: t.name, sentinelPassword: t.password };
   return { host: t.nodes[0].host, port: t.nodes[0].port, db: t.db, ...auth };

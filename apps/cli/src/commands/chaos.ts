@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ChaosRun, KILL_KINDS, KillKind, chaosText } from '@outlet/bench';
+import { CHAOS_REDIS, ChaosRedis, ChaosRun, KILL_KINDS, KillKind, chaosText } from '@outlet/bench';
 import { commaList, numberIn, positiveInteger, positiveNumber } from '../offline/option-parsers';
 
 
@@ -26,11 +26,13 @@ export function registerChaos(program: Command): void {
     .option('--gap-s <s>', 'load-only seconds between one kill\'s recovery and the next kill', positiveNumber, 2)
     .option('--recovery-deadline-s <s>', 'a kill whose tasks are not all answered this long after it counts as not recovered', positiveNumber, 60)
     .option('--drain-s <s>', 'after the load stops, how long accepted tasks may take to be answered', positiveNumber, 90)
+    .option('--redis <mode>', `${CHAOS_REDIS.join(' | ')}: one server (a redis kill restarts it from its append-only file), a Redis Cluster of 3 masters + 3 replicas or a Sentinel set (a redis kill hits the server of the model's queue; a replica takes over)`, 'single')
     .option('--out <dir>', 'where the JSON and text reports go', 'chaos-results')
     .action(async (opts) => {
       const kinds = commaList(opts.kinds) as KillKind[];
       const unknown = kinds.filter((k) => !KILL_KINDS.includes(k));
       if (!kinds.length || unknown.length) throw new Error(`--kinds must list some of ${KILL_KINDS.join(', ')}`);
+      if (!(CHAOS_REDIS as readonly string[]).includes(opts.redis)) throw new Error(`--redis must be one of ${CHAOS_REDIS.join(', ')}, not '${opts.redis}'`);
       const started = new Date();
       const report = await new ChaosRun({
         model: opts.model,
@@ -45,6 +47,7 @@ export function registerChaos(program: Command): void {
         gapMs: opts.gapS * 1000,
         recoveryDeadlineMs: opts.recoveryDeadlineS * 1000,
         drainDeadlineMs: opts.drainS * 1000,
+        redis: opts.redis as ChaosRedis,
         log: (line) => console.log(`chaos: ${line}`),
       }).run();
       const text = `${chaosText(report)}\n`;
