@@ -67,18 +67,23 @@ async function killUnderLoad(system: OutletSystem, victim: PrivateRedis, current
   return `${accepted.length} tasks accepted (${after} after the kill), all completed; recovery (kill → first answer to a later sync caller of ${MODELS[0]}) ${recoveryMs} ms; sync: ${syncResults.map((r) => `${r.status}/${r.ms}ms`).join(' ')}; ${victim.port} → ${promoted.port}`;
 }
 
+/** Two nodes serving MODELS_DIR on `redisUrl` (OUTLET_TEST_VERBOSE=1 shows their output). */
+function systemOn(redisUrl: string): Promise<OutletSystem> {
+  return OutletSystem.start({
+    quiet: !process.env.OUTLET_TEST_VERBOSE,
+    redisUrl,
+    env: { OUTLET_MODELS_DIR: MODELS_DIR, OUTLET_TRUNK_EP: 'cpu', OUTLET_INFER_TIMEOUT_MS: String(INFER_TIMEOUT_MS) },
+    nodes: NODES.map((nodeId) => ({ nodeId })),
+  });
+}
+
 describe('a real Redis Cluster (3 masters, 3 replicas): the whole system on it, and a master killed under load', () => {
   let cluster: PrivateCluster;
   let system: OutletSystem;
 
   before(async () => {
     cluster = await startPrivateCluster({ masters: 3, replicas: 1 });
-    system = await OutletSystem.start({
-      quiet: !process.env.OUTLET_TEST_VERBOSE,
-      redisUrl: cluster.target,
-      env: { OUTLET_MODELS_DIR: MODELS_DIR, OUTLET_TRUNK_EP: 'cpu', OUTLET_INFER_TIMEOUT_MS: String(INFER_TIMEOUT_MS) },
-      nodes: NODES.map((nodeId) => ({ nodeId })),
-    });
+    system = await systemOn(cluster.target);
   });
 
   after(async () => {
@@ -126,12 +131,7 @@ describe('a real Sentinel set (a primary, a replica, 3 Sentinels): the whole sys
 
   before(async () => {
     sentinels = await startPrivateSentinelSet({ replicas: 1, sentinels: 3 });
-    system = await OutletSystem.start({
-      quiet: !process.env.OUTLET_TEST_VERBOSE,
-      redisUrl: sentinels.target,
-      env: { OUTLET_MODELS_DIR: MODELS_DIR, OUTLET_TRUNK_EP: 'cpu', OUTLET_INFER_TIMEOUT_MS: String(INFER_TIMEOUT_MS) },
-      nodes: NODES.map((nodeId) => ({ nodeId })),
-    });
+    system = await systemOn(sentinels.target);
   });
 
   after(async () => {
