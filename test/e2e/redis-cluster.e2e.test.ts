@@ -176,3 +176,37 @@ describe('OUTLET_REDIS_WAIT_REPLICAS: a task counts as accepted once that many r
     assert.equal(refused.headers.get('retry-after'), '1');
   });
 });
+
+describe('a password-protected cluster: every process authenticates with REDIS_PASSWORD', () => {
+  let cluster: PrivateCluster;
+  let system: OutletSystem;
+
+  before(async () => {
+    cluster = await startPrivateCluster({ masters: 3, replicas: 0, password: 's3cret pass' });
+    system = await OutletSystem.start({
+      quiet: true,
+      redisUrl: cluster.target,
+      env: { OUTLET_MODELS_DIR: MODELS_DIR, OUTLET_TRUNK_EP: 'cpu' },
+      nodes: [{ nodeId: 'auth-a' }],
+    });
+  });
+
+  after(async () => {
+    await system?.stop();
+    await cluster?.stop();
+  });
+
+  test('sync and async tasks are answered; the password is never in a log line', async () => {
+    assert.match(cluster.target, /^redis\+cluster:\/\/:s3cret%20pass@/);
+    const res = await post(`${system.baseUrl}/v2/models/${MODELS[0]}/infer`, inferBody(heldOutDigit(7, 6)));
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const job = await post(`${system.baseUrl}/v1/jobs`, { model: MODELS[1], ...inferBody(heldOutDigit(8, 6)) });
+    assert.equal(job.status, 202, JSON.stringify(job.body));
+    const deadline = Date.now() + 20_000;
+    while ((await get(`${system.baseUrl}/v1/jobs/${job.body.id}`)).body.state !== 'completed') {
+      assert.ok(Date.now() < deadline, 'the job completes');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    for (const p of system.processes()) assert.ok(!p.lines().some((l) => l.includes('s3cret')), `${p.spec.name} logs no password`);
+  });
+});

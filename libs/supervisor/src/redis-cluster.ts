@@ -18,9 +18,9 @@ export interface PrivateCluster {
   stop(): Promise<void>;
 }
 
-/** Ask one server for CLUSTER INFO / CLUSTER SHARDS-like facts through redis-cli. */
-async function cli(port: number, ...args: string[]): Promise<string> {
-  return (await run('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' })).stdout;
+/** redis-cli against one server (with the cluster's password, through REDISCLI_AUTH). */
+async function cli(port: number, password: string | undefined, ...args: string[]): Promise<string> {
+  return (await run('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8', env: { ...process.env, ...(password ? { REDISCLI_AUTH: password } : {}) } })).stdout;
 }
 
 /**
@@ -29,37 +29,38 @@ async function cli(port: number, ...args: string[]): Promise<string> {
  * --cluster create), every server with an append-only file (appendfsync always) in a folder of its
  * own; resolves once every node reports cluster_state:ok.
  */
-export async function startPrivateCluster(options: { masters?: number; replicas?: number; nodeTimeoutMs?: number } = {}): Promise<PrivateCluster> {
-  const { masters = 3, replicas = 1, nodeTimeoutMs = 2000 } = options;
+export async function startPrivateCluster(options: { masters?: number; replicas?: number; nodeTimeoutMs?: number; password?: string } = {}): Promise<PrivateCluster> {
+  const { masters = 3, replicas = 1, nodeTimeoutMs = 2000, password } = options;
+  const auth = password ? ['--requirepass', password, '--masterauth', password] : [];
   const root = mkdtempSync(join(tmpdir(), 'outlet-cluster-'));
   const servers: PrivateRedis[] = [];
   try {
     for (let i = 0; i < masters * (1 + replicas); i++) {
       const dir = join(root, `n${i}`);
       mkdirSync(dir);
-      servers.push(await startPrivateRedis({ dataDir: dir, args: ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-node-timeout', String(nodeTimeoutMs)] }));
+      servers.push(await startPrivateRedis({ dataDir: dir, args: ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-node-timeout', String(nodeTimeoutMs), ...auth] }));
     }
     const addresses = servers.map((s) => `127.0.0.1:${s.port}`);
-    await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes'], { encoding: 'utf8' });
+    await cli(servers[0].port, password, '--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes');
     for (const s of servers) {
-      for (let tries = 0; !(await cli(s.port, 'cluster', 'info')).includes('cluster_state:ok'); tries++) {
+      for (let tries = 0; !(await cli(s.port, password, 'cluster', 'info')).includes('cluster_state:ok'); tries++) {
         if (tries > 200) throw new Error(`cluster node ${s.port} not ok after 20 s`);
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    for (const s of servers) if ((await cli(s.port, 'info', 'replication')).includes('role:slave')) await waitForReplicaLink(s.port);
+    for (const s of servers) if ((await cli(s.port, password, 'info', 'replication')).includes('role:slave')) await waitForReplicaLink(s.port, 30_000, password);
   } catch (err) {
     await Promise.all(servers.map((s) => s.server.stop()));
     rmSync(root, { recursive: true, force: true });
     throw err;
   }
   return {
-    target: `redis+cluster://${servers.slice(0, masters).map((s) => `127.0.0.1:${s.port}`).join(',')}`,
+    target: `redis+cluster://${password ? `:${encodeURIComponent(password)}@` : ''}${servers.slice(0, masters).map((s) => `127.0.0.1:${s.port}`).join(',')}`,
     servers,
     async masterOf(slot: number) {
       for (const s of servers) {
         if (!s.server.running) continue;
-        const lines = (await cli(s.port, 'cluster', 'nodes')).split('\n');
+        const lines = (await cli(s.port, password, 'cluster', 'nodes')).split('\n');
         for (const line of lines) {
           const [, address, flags, , , , , , ...ranges] = line.split(' ');
           if (!flags?.includes('master') || flags.includes('fail')) continue;

@@ -79,10 +79,11 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
  * Until the replica on `port` has finished its first sync with its primary (master_link_status:up,
  * a few seconds after it starts): before that a write the primary acknowledged exists nowhere else.
  */
-export async function waitForReplicaLink(port: number, timeoutMs = 30_000): Promise<void> {
+export async function waitForReplicaLink(port: number, timeoutMs = 30_000, password?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const env = { ...process.env, ...(password ? { REDISCLI_AUTH: password } : {}) };
   for (;;) {
-    const info = (await promisify(execFile)('redis-cli', ['-p', String(port), 'info', 'replication'], { encoding: 'utf8' })).stdout;
+    const info = (await promisify(execFile)('redis-cli', ['-p', String(port), 'info', 'replication'], { encoding: 'utf8', env })).stdout;
     if (/master_link_status:up/.test(info)) return;
     if (Date.now() > deadline) throw new Error(`replica on port ${port} not in sync with its primary after ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 100));
