@@ -6,9 +6,11 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import Redis from 'ioredis';
 import { HardwareFingerprint, NodeProfileStatus, describeFingerprint, profileMeasuringKey, storedProfileKey } from '@outlet/contracts';
 import { TrunkSettings } from '@outlet/config';
-import { ExecutionProvider, ModelThread } from '@outlet/inference';
+import { ExecutionProvider, ModelThread, onnxruntimeVersion } from '@outlet/inference';
 import { ModelPackage, readPackageJson } from '@outlet/model-package';
-import { PROFILE_FILE, ProfileFile, StoredProfile, packageDigest, parseStoredProfile, readCachedProfile, writeCachedProfile } from '@outlet/profiler';
+import { PROFILE_FILE, ProfileFile, StoredProfile, cachedTransferPath, packageDigest, parseStoredProfile, readCachedProfile, readCachedTransfer, writeCachedProfile } from '@outlet/profiler';
+import { TRANSFER_FILE } from '@outlet/planner';
+import { hardwareFingerprint } from '@outlet/edge-node';
 import { kernelPieceTimes, kernelPredictorPathFor, loadKernelPredictor, stageTimes } from '@outlet/predictor';
 import { InjectRedis } from '@outlet/transport';
 import { PlanSelector, nodeFingerprint } from './plan-selector.service';
@@ -76,7 +78,12 @@ export class NodeProfiles implements OnApplicationBootstrap, OnApplicationShutdo
 
   private async findAll(): Promise<void> {
     const fingerprint = nodeFingerprint(this.engine, this.settings);
+    // This machine's own hand-off model (outlet transfer), keyed as a cpu trunk with these thread budgets.
+    const transferKey = hardwareFingerprint({ trunkEp: 'cpu', trunkThreads: this.settings.threads, branchThreads: this.settings.branchThreads, onnxruntime: onnxruntimeVersion() });
+    const transfer = readCachedTransfer(this.settings.cacheDir, transferKey.id);
+    if (transfer) this.logger.log(`hand-off model: this machine's own (${cachedTransferPath(this.settings.cacheDir, transferKey.id)}) in place of the packages' ${TRANSFER_FILE}`);
     for (const [model, pkg] of this.packages) {
+      if (transfer) pkg.own = { ...pkg.own, [TRANSFER_FILE]: transfer };
       if (this.closed) return;
       try {
         await this.find(model, pkg, fingerprint);
@@ -106,12 +113,12 @@ export class NodeProfiles implements OnApplicationBootstrap, OnApplicationShutdo
     if (shipped?.fingerprints?.[this.engine.ep]?.id === fingerprint.id) {
       this.states.set(model, { source: 'shipped', measuring: false });
       this.logger.log(`${model}: the package's ${PROFILE_FILE} was measured on this node's fingerprint [${fingerprint.id}]: its plans are this node's`);
-      return;
+      return this.useOwnTransfer(model, pkg);
     }
     if (!this.settings.selfProfile) {
       this.states.set(model, { source: 'shipped', measuring: false });
       this.logger.warn(`${model}: no profile measured on this node's hardware (${describeFingerprint(fingerprint)}) and OUTLET_SELF_PROFILE=off: it plans with the package's`);
-      return;
+      return this.useOwnTransfer(model, pkg);
     }
     await this.usePredictor(model, pkg);
     const found = await this.measureOrWait(model, pkg, digest, fingerprint);
@@ -198,6 +205,13 @@ export class NodeProfiles implements OnApplicationBootstrap, OnApplicationShutdo
     const measureSeconds = Math.round((Date.now() - started) / 100) / 10;
     this.logger.log(`${model}: profiled this node in ${measureSeconds} s; stored for fingerprint [${fingerprint.id}]`);
     return { format: 1, model, packageDigest: digest, fingerprint, measuredBy: this.settings.nodeId, measuredAt: new Date().toISOString(), measureSeconds, profile };
+  }
+
+  /** With the package's stage times but this machine's own hand-off model: the shipped table was made with another one. */
+  private useOwnTransfer(model: string, pkg: ModelPackage): void {
+    if (pkg.own?.[TRANSFER_FILE] === undefined) return;
+    const ep = this.engine.ep;
+    this.plans.useStageTimes(model, (u) => stageTimes(pkg, ep, u), "the package's profile, this machine's own hand-off model");
   }
 
   /** From now on the node's stage times are this profile's. */

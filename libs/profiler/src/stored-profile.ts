@@ -75,3 +75,23 @@ export function cachedProfileHere(pkg: ModelPackage, cacheDir: string, ep: strin
   const fingerprint = machineFingerprint(describeMachine(), ep, threads, branchThreads);
   return readCachedProfile(cacheDir, pkg.manifest.name, packageDigest(pkg), fingerprint.id);
 }
+
+/**
+ * This machine's own hand-off model (`outlet transfer`): <cacheDir>/transfer/<fingerprint id>.json,
+ * keyed like a node's profiles (its CPU, a cpu trunk and its thread budgets); a node with that
+ * fingerprint plans with it in place of its package's transfer.json.
+ */
+export function cachedTransferPath(cacheDir: string, fingerprintId: string): string {
+  return join(cacheDir, 'transfer', `${fingerprintId}.json`);
+}
+
+/** This machine's own transfer.json for a fingerprint, if `outlet transfer` stored one. */
+export function readCachedTransfer(cacheDir: string, fingerprintId: string): unknown | undefined {
+  const path = cachedTransferPath(cacheDir, fingerprintId);
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}

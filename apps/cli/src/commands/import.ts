@@ -151,7 +151,7 @@ async function followOn(pkg: ModelPackage, options: ImportCommandOptions): Promi
   }
   if (options.plan) {
     console.log('');
-    await measureTransfer(pkg, { quick: true, gapMs: 3, transports: [...HANDOFF_TRANSPORTS] });
+    await measureTransfer(pkg, { quick: true, gapMs: 3, transports: [...HANDOFF_TRANSPORTS], write: true });
     console.log('');
     await planPackage(pkg, { json: false, write: true, trunkEp: 'cpu', answerAt: 'decision', transport: 'shm' });
   }

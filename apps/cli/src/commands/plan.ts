@@ -17,7 +17,7 @@ import {
 } from '@outlet/planner';
 import { readBranchSettings, readTrunkSettings } from '@outlet/config';
 import { kernelPieceTimes, kernelPredictorPathFor, loadKernelPredictor, loadPredictor, stageTimes } from '@outlet/predictor';
-import { PROFILE_FILE, ProfileFile, cachedProfileHere, machineFingerprint, otherMachineWarning } from '@outlet/profiler';
+import { PROFILE_FILE, ProfileFile, cachedProfileHere, describeMachine, machineFingerprint, otherMachineWarning, readCachedTransfer } from '@outlet/profiler';
 import { numberIn } from '../offline/option-parsers';
 import { defaultModelsDir, resolveModelPackage } from '../offline/model-arg';
 
@@ -111,7 +111,6 @@ export interface PlanOptions {
 /** Plan a package (see the command's help): print the plans and, with `write`, store the plan table. */
 export async function planPackage(pkg: ModelPackage, opts: PlanOptions): Promise<void> {
   const calibration = needed<CalibrationFile>(pkg, CALIBRATION_FILE, `outlet calibrate ${pkg.manifest.name} --data mnist:val --holdout mnist:test`);
-  const transfer = transferModelFrom(needed<unknown>(pkg, TRANSFER_FILE, `outlet transfer ${pkg.manifest.name}`));
   const predictor = loadPredictor(opts.predictor);
   // Pieces on the trunk's provider run with the trunk's thread budget, heads on the CPU with the branch worker's.
   const threads = { cpu: readBranchSettings().threads, [opts.trunkEp]: readTrunkSettings().threads };
@@ -119,10 +118,17 @@ export async function planPackage(pkg: ModelPackage, opts: PlanOptions): Promise
   const ignoreProfile = opts.profile === false;
   // This machine's own profile (outlet profile, or a node started here) before the package's example.
   const own = ignoreProfile ? undefined : cachedProfileHere(pkg, readTrunkSettings().cacheDir, opts.trunkEp, threads[opts.trunkEp], readBranchSettings().threads);
+  // And its own hand-off model (outlet transfer: keyed as a cpu trunk with this machine's thread budgets).
+  const ownTransfer = readCachedTransfer(readTrunkSettings().cacheDir, machineFingerprint(describeMachine(), 'cpu', readTrunkSettings().threads, readBranchSettings().threads).id);
+  if (ownTransfer) {
+    pkg.own = { ...pkg.own, [TRANSFER_FILE]: ownTransfer };
+    console.error(`hand-off model from this machine's own ${TRANSFER_FILE} (outlet transfer) in place of the package's`);
+  }
   if (own) {
     pkg.own = { ...pkg.own, [PROFILE_FILE]: own.profile };
     console.error(`stage times from this machine's own profile of ${pkg.manifest.name} (measured by ${own.measuredBy} at ${own.measuredAt}) in place of the package's ${PROFILE_FILE}`);
   }
+  const transfer = transferModelFrom(needed<unknown>(pkg, TRANSFER_FILE, `outlet transfer ${pkg.manifest.name}`));
   const kernels = kernelPredictor ? await kernelPieceTimes(pkg, kernelPredictor, threads, ignoreProfile) : undefined;
   let source = '';
   const times = (u: number) => {

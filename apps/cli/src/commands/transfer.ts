@@ -1,8 +1,9 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { maskRedisUrl } from '@outlet/config';
+import { maskRedisUrl, readBranchSettings, readTrunkSettings } from '@outlet/config';
+import { cachedTransferPath, describeMachine, machineFingerprint } from '@outlet/profiler';
 import { HANDOFF_TRANSPORTS, HandoffTransport, TRANSFER_FILE, TransferFile, featureBytes, handoffMs, handoffTrunkMs } from '@outlet/planner';
 import { ProbeOptions, measureHandoff } from '../offline/handoff-probe';
 import { integerIn } from '../offline/option-parsers';
@@ -54,7 +55,7 @@ export function registerTransfer(program: Command): void {
         'redis: SET PX + subjob; taken by a worker in another process) for feature sizes 1 KB..4 MB, and the answer path (claim → heard); ' +
         'fit fixed + per-byte ms per transport; write transfer.json (version 2)',
     )
-    .argument('[model]', "model package (name or folder): write <package>/transfer.json and show its exits' predicted hand-off")
+    .argument('[model]', "model package (name or folder): show its exits' predicted hand-off (and with --write, write <package>/transfer.json)")
     .option('--sizes <list>', `feature sizes in bytes (k = 1024, m = 1024²) (default ${DEFAULT_SIZES}; --quick ${QUICK.sizes})`, parseSizes)
     .option('--transports <list>', `transports to measure, side by side (${HANDOFF_TRANSPORTS.join(',')})`, parseTransports, [...HANDOFF_TRANSPORTS])
     .option('--reps <n>', `timed rounds (one hand-off of every size and transport per round) (default 40; --quick ${QUICK.reps})`, integerIn(3, 100_000))
@@ -64,8 +65,8 @@ export function registerTransfer(program: Command): void {
     .option('--quick', 'fewer sizes, rounds and claims: a few seconds', false)
     .option('--feature-dir <dir>', "root of the nodes' shared-memory feature folders (default: OUTLET_FEATURE_DIR, else /dev/shm/outlet)", process.env.OUTLET_FEATURE_DIR)
     .option('--redis-url <url>', 'measure on this Redis instead of a private redis-server')
-    .option('--out <file>', 'write here instead of <package>/transfer.json')
-    .option('--write', 'write transfer.json (the default when a model or --out is given; kept for symmetry with outlet plan --write)', false)
+    .option('--out <file>', "write here instead of this machine's own hand-off model (the local cache, OUTLET_CACHE_DIR/transfer/<fingerprint id>.json)")
+    .option('--write', "also write the package's transfer.json (the shipped example every node without its own falls back to)", false)
     .option('--models-dir <dir>', 'models folder (default: OUTLET_MODELS_DIR or ./models)', defaultModelsDir())
     .option('--dry-run', 'print only')
     .addHelpText(
@@ -87,8 +88,9 @@ Fit: least squares of the per-size medians, weighted by 1/y² (relative error), 
 fixed_ms + per_byte_ms × bytes, for the hand-off and for the trunk cost, per transport.
 
 transfer.json (version 2: model.transports.<shm|redis>, main model = shm) is a property of the
-machine and its Redis, not of the model: it lives in the model package (the planner reads it
-there) or where --out says. The planner uses, for the transport it plans for,
+machine and its Redis, not of the model: it is stored as this machine's own (the local cache, by
+hardware fingerprint; a node with that fingerprint and outlet plan use it in place of the
+package's), in the package with --write, or where --out says. The planner uses, for the transport it plans for,
 handoffMs(bytes) = transfer.fixed_ms + transfer.per_byte_ms × bytes (head runnable after the
 segment ends), handoffTrunkMs(bytes) likewise from 'trunk', abortMs = notify_ms.
 
@@ -104,8 +106,12 @@ Examples:
 
 /** Measure the hand-off (see the command's help), print it and write transfer.json (to --out, else into the package). */
 export async function measureTransfer(pkg: ModelPackage | undefined, options: Omit<TransferOptions, 'modelsDir'>): Promise<void> {
-  const out = options.out ?? (pkg ? join(pkg.dir, TRANSFER_FILE) : undefined);
-  if (options.write && !out) throw new InvalidArgumentError('--write needs a model package or --out');
+  // By default this machine's own hand-off model (the local cache, by fingerprint); --write: the package's too.
+  const here = machineFingerprint(describeMachine(), 'cpu', readTrunkSettings().threads, readBranchSettings().threads);
+  const own = cachedTransferPath(readTrunkSettings().cacheDir, here.id);
+  const out = options.out ?? own;
+  const packageFile = options.write && !options.out && pkg ? join(pkg.dir, TRANSFER_FILE) : undefined;
+  if (options.write && !options.out && !pkg) throw new InvalidArgumentError('--write needs a model package or --out');
   const q = options.quick;
   const probe: ProbeOptions = {
     ...options,
@@ -136,12 +142,14 @@ export async function measureTransfer(pkg: ModelPackage | undefined, options: Om
     );
   }
   console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (${cpus().length} cores)`);
-  if (options.dryRun || !out) {
-    if (!out) console.log(compactJson(file));
-    return;
-  }
+  if (options.dryRun) return;
+  mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${compactJson(file)}\n`);
-  console.log(`wrote ${out}`);
+  console.log(out === own ? `stored as this machine's own hand-off model [${here.id}]: ${out}` : `wrote ${out}`);
+  if (packageFile) {
+    writeFileSync(packageFile, `${compactJson(file)}\n`);
+    console.log(`wrote ${packageFile}`);
+  }
 }
 
 /** Per transport: its fit and, per size, measured p50 / p90, the fit, the trunk's cost and the job pickup. */
