@@ -211,7 +211,7 @@ export const SCHEMAS: Record<string, Schema> = {
           trunk_ep: { type: 'string' },
           adapter: { type: 'string', description: "The GPU adapter of the trunk's provider, where it names one." },
           trunk_threads: { type: 'integer' },
-          branch_threads: { type: 'integer', description: "Absent until the trunk has heard its branch worker." },
+          branch_threads: { type: 'integer', description: "The node's branch workers' threads (OUTLET_BRANCH_THREADS)." },
           onnxruntime: { type: 'string', example: '1.30.0' },
         },
       },

@@ -2,16 +2,14 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { WorkerHost } from '@nestjs/bullmq';
 import Redis from 'ioredis';
 import { IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
-import { GONE_NODE_KEPT_MS, HardwareFingerprint, LeftBecause, NODES_KEY, NodeStatus, nodeDrainKey, nodeStatusKey } from '@outlet/contracts';
-import { hardwareFingerprint } from '@outlet/edge-node';
+import { GONE_NODE_KEPT_MS, LeftBecause, NODES_KEY, NodeStatus, nodeDrainKey, nodeStatusKey } from '@outlet/contracts';
 import { TrunkSettings } from '@outlet/config';
-import { ModelThread, onnxruntimeVersion } from '@outlet/inference';
+import { ModelThread } from '@outlet/inference';
 import { ModelPackage } from '@outlet/model-package';
 import { InjectRedis } from '@outlet/transport';
 import { InFlightTasks } from './in-flight-tasks';
 import { PlanSelector } from './plan-selector.service';
 import { NodeProfiles } from './node-profiles.service';
-import { TrunkTransport } from './trunk-transport.service';
 import { INFER_PROCESSORS, TRUNK_ENGINE, TRUNK_PACKAGES, TRUNK_SETTINGS } from './tokens';
 
 /**
@@ -28,7 +26,6 @@ export class NodeHeartbeat implements OnApplicationBootstrap, OnApplicationShutd
   private timer?: NodeJS.Timeout;
   private draining = false;
   private leftBecause: LeftBecause = 'stopped';
-  private fingerprint?: HardwareFingerprint;
   private markDrained!: () => void;
   /** Settles once a drain order is carried out (no task in flight, none taken any more): time to leave. */
   readonly drained = new Promise<void>((resolve) => (this.markDrained = resolve));
@@ -42,7 +39,6 @@ export class NodeHeartbeat implements OnApplicationBootstrap, OnApplicationShutd
     private readonly plans: PlanSelector,
     private readonly profiles: NodeProfiles,
     private readonly inFlight: InFlightTasks,
-    private readonly transport: TrunkTransport,
   ) {}
 
   async onApplicationBootstrap() {
@@ -59,7 +55,7 @@ export class NodeHeartbeat implements OnApplicationBootstrap, OnApplicationShutd
       models: [...this.packages.keys()],
       trunkEp: this.engine.ep,
       trunkThreads: this.settings.threads,
-      hardware: this.hardware(),
+      hardware: this.plans.fingerprint,
       profiles: this.profiles.status(),
       cpuUtil: this.plans.cpuUtilization(),
       eventLoopDelayMaxMs: this.loopDelay.max / 1e6,
@@ -69,15 +65,6 @@ export class NodeHeartbeat implements OnApplicationBootstrap, OnApplicationShutd
       heartbeatAt: Date.now(),
       heartbeatMs: this.settings.heartbeatMs,
     };
-  }
-
-  /** The fingerprint, with the branch worker's threads once it has beaten (computed again only when they change). */
-  private hardware(): HardwareFingerprint {
-    const branchThreads = this.transport.branchThreads();
-    if (!this.fingerprint || this.fingerprint.branchThreads !== branchThreads) {
-      this.fingerprint = hardwareFingerprint({ trunkEp: this.engine.ep, trunkThreads: this.settings.threads, branchThreads, onnxruntime: onnxruntimeVersion() });
-    }
-    return this.fingerprint;
   }
 
   private async beat() {

@@ -6,14 +6,14 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import Redis from 'ioredis';
 import { HardwareFingerprint, NodeProfileStatus, describeFingerprint, profileMeasuringKey, storedProfileKey } from '@outlet/contracts';
 import { TrunkSettings } from '@outlet/config';
-import { ExecutionProvider, ModelThread, onnxruntimeVersion } from '@outlet/inference';
+import { ExecutionProvider, ModelThread } from '@outlet/inference';
 import { ModelPackage, readPackageJson } from '@outlet/model-package';
 import { PROFILE_FILE, ProfileFile, StoredProfile, cachedTransferPath, packageDigest, parseStoredProfile, readCachedProfile, readCachedTransfer, writeCachedProfile } from '@outlet/profiler';
 import { TRANSFER_FILE } from '@outlet/planner';
 import { hardwareFingerprint } from '@outlet/edge-node';
 import { kernelPieceTimes, kernelPredictorPathFor, loadKernelPredictor, stageTimes } from '@outlet/predictor';
 import { InjectRedis } from '@outlet/transport';
-import { PlanSelector, nodeFingerprint } from './plan-selector.service';
+import { PlanSelector } from './plan-selector.service';
 import type { ProfileChildRequest } from './profile-child';
 import { TRUNK_ENGINE, TRUNK_PACKAGES, TRUNK_SETTINGS } from './tokens';
 
@@ -77,9 +77,9 @@ export class NodeProfiles implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   private async findAll(): Promise<void> {
-    const fingerprint = nodeFingerprint(this.engine, this.settings);
+    const fingerprint = this.plans.fingerprint;
     // This machine's own hand-off model (outlet transfer), keyed as a cpu trunk with these thread budgets.
-    const transferKey = hardwareFingerprint({ trunkEp: 'cpu', trunkThreads: this.settings.threads, branchThreads: this.settings.branchThreads, onnxruntime: onnxruntimeVersion() });
+    const transferKey = fingerprint.trunkEp === 'cpu' ? fingerprint : hardwareFingerprint({ ...fingerprint, trunkEp: 'cpu', adapter: undefined });
     const transfer = readCachedTransfer(this.settings.cacheDir, transferKey.id);
     if (transfer) this.logger.log(`hand-off model: this machine's own (${cachedTransferPath(this.settings.cacheDir, transferKey.id)}) in place of the packages' ${TRANSFER_FILE}`);
     for (const [model, pkg] of this.packages) {

@@ -63,6 +63,8 @@ export class PlanSelector implements OnModuleInit, OnApplicationShutdown {
   private readonly observed = new Map<string, number>();
   private readonly assumedCache = new Map<string, Map<number, StageTimesMs | undefined>>();
   private readonly replanned = new Map<string, { at: number; reason: string }>();
+  /** This node's fingerprint (its status, its own profiles and plan tables name it); /proc/cpuinfo read once. */
+  readonly fingerprint: HardwareFingerprint;
 
   constructor(
     @Inject(TRUNK_PACKAGES) private readonly packages: Map<string, ModelPackage>,
@@ -70,6 +72,7 @@ export class PlanSelector implements OnModuleInit, OnApplicationShutdown {
     @Inject(TRUNK_SETTINGS) private readonly settings: TrunkSettings,
     private readonly transport: TrunkTransport,
   ) {
+    this.fingerprint = nodeFingerprint(engine, settings);
     for (const [name, pkg] of packages) {
       const file = planTableFile(engine.ep);
       const table = readPackageJson<PlanTable>(pkg, file);
@@ -86,7 +89,7 @@ export class PlanSelector implements OnModuleInit, OnApplicationShutdown {
   /** A plan table measured on other hardware than this node's still serves, with a warning that says so. */
   private checkHardware(model: string, file: string, table: PlanTable): void {
     const measured = table.hardware;
-    const here = nodeFingerprint(this.engine, this.settings);
+    const here = this.fingerprint;
     if (!measured) {
       this.logger.warn(`${model}: ${file} does not say which hardware it was measured on; this node: ${describeFingerprint(here)}`);
     } else if (measured.id !== here.id) {
@@ -262,7 +265,7 @@ export class PlanSelector implements OnModuleInit, OnApplicationShutdown {
         exitProbabilities: live?.exitProbabilities,
         thresholds: live?.thresholds,
       });
-      table.hardware = nodeFingerprint(this.engine, this.settings);
+      table.hardware = this.fingerprint;
       const before = this.planAtIdle(model);
       this.planners.set(model, (u, backlog) => planFor(table, u, backlog));
       this.tables.set(model, table);

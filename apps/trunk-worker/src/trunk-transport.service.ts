@@ -41,7 +41,6 @@ export type HandedFeature = { file: string } | { values: Float32Array };
 @Injectable()
 export class TrunkTransport implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(TrunkTransport.name);
-  private lastBranchThreads?: number;
   private readonly listeners = new Map<string, (answer: TaskAnswer) => void>();
   private subscriber?: Redis;
   private sweeper?: NodeJS.Timeout;
@@ -139,7 +138,7 @@ export class TrunkTransport implements OnModuleInit, OnApplicationShutdown {
     this.redis.del(key).catch(() => undefined);
   }
 
-  /** This node's live branch workers on this host (their heartbeats are in Redis), by pid; remembers their threads. */
+  /** This node's live branch workers on this host (their heartbeats are in Redis), by pid. */
   async branchWorkers(): Promise<{ pid: number; beat: BranchWorkerBeat }[]> {
     const entries = await this.redis.hgetall(branchWorkersKey(this.settings.nodeId));
     const host = hostname();
@@ -147,14 +146,9 @@ export class TrunkTransport implements OnModuleInit, OnApplicationShutdown {
     const live = Object.entries(entries)
       .map(([who, text]) => ({ who, beat: parseBranchWorkerBeat(text) }))
       .filter(({ who, beat }) => who.startsWith(`${host}:`) && beat !== undefined && now - beat.at < heartbeatLifetimeMs(beat.heartbeatMs));
-    if (live.length) this.lastBranchThreads = Math.max(...live.map(({ beat }) => beat!.threads));
     return live.map(({ who, beat }) => ({ pid: Number(who.slice(host.length + 1)), beat: beat! }));
   }
 
-  /** The threads of this node's branch worker, as its heartbeat last said (undefined until heard). */
-  branchThreads(): number | undefined {
-    return this.lastBranchThreads;
-  }
 
   /** Tasks waiting in a model's queue (the trunk's backlog; every task has a priority, so most are 'prioritized'). */
   async waitingTasks(model: string): Promise<number> {

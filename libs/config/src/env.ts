@@ -1,4 +1,8 @@
 /** Small, strict readers of environment variables: a bad value stops start-up with its name. */
+import { maskRedisUrl } from '@outlet/transport';
+
+// One masking for every Redis address (transport's, where targets are parsed).
+export { maskRedisUrl };
 
 export class ConfigError extends Error {}
 
@@ -46,13 +50,6 @@ export function envChoice<T extends string>(env: Env, name: string, fallback: T,
   return value as T;
 }
 
-/**
- * A Redis URL fit for logs and errors: the password, if any, replaced by ***. Works on text that
- * does not parse as a URL too (a mistyped REDIS_URL may still hold a password).
- */
-export function maskRedisUrl(redisUrl: string): string {
-  return redisUrl.replace(/(\/\/[^:/@]*:)[^/]*@/, '$1***@');
-}
 
 export function envRedisUrl(env: Env, fallback: string): string {
   const value = raw(env, 'REDIS_URL') ?? fallback;

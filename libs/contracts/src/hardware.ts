@@ -15,7 +15,7 @@ export interface HardwareFingerprint {
   /** The GPU adapter the trunk's provider runs on, where it has one and names it. */
   adapter?: string;
   trunkThreads: number;
-  /** The branch worker's threads (absent until the trunk has heard of it). */
+  /** The branch workers' threads (OUTLET_BRANCH_THREADS; absent in fingerprints made before it was part of them). */
   branchThreads?: number;
   onnxruntime: string;
 }

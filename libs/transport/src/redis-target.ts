@@ -3,8 +3,11 @@ import Redis, { Cluster, RedisOptions } from 'ioredis';
 /** A Redis address that cannot be used; the settings turn it into a configuration error. */
 export class RedisTargetError extends Error {}
 
-/** A Redis URL fit for logs and errors: the password, if any, replaced by ***. */
-function masked(target: string): string {
+/**
+ * A Redis URL (or target) fit for logs and errors: the password, if any, replaced by ***. Works on
+ * text that does not parse as a URL too (a mistyped REDIS_URL may still hold a password).
+ */
+export function maskRedisUrl(target: string): string {
   return target.replace(/(\/\/[^:/@]*:)[^/]*@/, '$1***@');
 }
 
@@ -49,7 +52,7 @@ function hostPorts(list: string, what: string): { host: string; port: number }[]
 
 export function parseRedisTarget(target: RedisTarget): ParsedRedisTarget {
   const m = SCHEME.exec(target);
-  if (!m) throw new RedisTargetError(`'${masked(target)}' is not a Redis address (redis://host:port, or REDIS_CLUSTER_NODES / REDIS_SENTINELS)`);
+  if (!m) throw new RedisTargetError(`'${maskRedisUrl(target)}' is not a Redis address (redis://host:port, or REDIS_CLUSTER_NODES / REDIS_SENTINELS)`);
   const [, scheme, kind, user, pass, hosts, path] = m;
   const mode = kind === '+cluster' ? 'cluster' : kind === '+sentinel' ? 'sentinel' : 'single';
   const auth = { username: user ? decodeURIComponent(user) : undefined, password: pass ? decodeURIComponent(pass) : undefined };

@@ -19,8 +19,6 @@ import { statsKey } from '@outlet/contracts';
  *
  * The counters live in statsKey(model, version) (@outlet/contracts' key map).
  */
-export { statsKey };
-
 /** Field of a per-exit answer count. */
 export function exitField(exitIndex: number, worker: 'branch' | 'trunk'): string {
   return `exit:${exitIndex}:${worker}`;

@@ -15,7 +15,7 @@ import {
   transferModelFrom,
   utilizationCentres,
 } from '@outlet/planner';
-import { readBranchSettings, readTrunkSettings } from '@outlet/config';
+import { readTrunkSettings } from '@outlet/config';
 import { kernelPieceTimes, kernelPredictorPathFor, loadKernelPredictor, loadPredictor, stageTimes } from '@outlet/predictor';
 import { PROFILE_FILE, ProfileFile, cachedProfileHere, describeMachine, machineFingerprint, otherMachineWarning, readCachedTransfer } from '@outlet/profiler';
 import { numberIn } from '../offline/option-parsers';
@@ -113,13 +113,14 @@ export async function planPackage(pkg: ModelPackage, opts: PlanOptions): Promise
   const calibration = needed<CalibrationFile>(pkg, CALIBRATION_FILE, `outlet calibrate ${pkg.manifest.name} --data mnist:val --holdout mnist:test`);
   const predictor = loadPredictor(opts.predictor);
   // Pieces on the trunk's provider run with the trunk's thread budget, heads on the CPU with the branch worker's.
-  const threads = { cpu: readBranchSettings().threads, [opts.trunkEp]: readTrunkSettings().threads };
+  const trunk = readTrunkSettings();
+  const threads = { cpu: trunk.branchThreads, [opts.trunkEp]: trunk.threads };
   const kernelPredictor = loadKernelPredictor(opts.kernelPredictor ?? kernelPredictorPathFor(opts.trunkEp, threads[opts.trunkEp]));
   const ignoreProfile = opts.profile === false;
   // This machine's own profile (outlet profile, or a node started here) before the package's example.
-  const own = ignoreProfile ? undefined : cachedProfileHere(pkg, readTrunkSettings().cacheDir, opts.trunkEp, threads[opts.trunkEp], readBranchSettings().threads);
+  const own = ignoreProfile ? undefined : cachedProfileHere(pkg, trunk.cacheDir, opts.trunkEp, trunk.threads, trunk.branchThreads);
   // And its own hand-off model (outlet transfer: keyed as a cpu trunk with this machine's thread budgets).
-  const ownTransfer = readCachedTransfer(readTrunkSettings().cacheDir, machineFingerprint(describeMachine(), 'cpu', readTrunkSettings().threads, readBranchSettings().threads).id);
+  const ownTransfer = readCachedTransfer(trunk.cacheDir, machineFingerprint(describeMachine(), 'cpu', trunk.threads, trunk.branchThreads).id);
   if (ownTransfer) {
     pkg.own = { ...pkg.own, [TRANSFER_FILE]: ownTransfer };
     console.error(`hand-off model from this machine's own ${TRANSFER_FILE} (outlet transfer) in place of the package's`);

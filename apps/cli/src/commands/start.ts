@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError, envInt, envNodeId, envOptional, envRedisUrl, maskRedisUrl, redisProblem } from '@outlet/config';
-import { RedisTargetError, redisAddress, redisTargetFromEnv } from '@outlet/transport';
+import { RedisTargetError, parseRedisTarget, redisAddress, redisTargetFromEnv } from '@outlet/transport';
 import { HOW_TO_GET_REDIS, ManagedProcess, OutletSystem, findRedisServer } from '@outlet/supervisor';
 
 /**
@@ -32,7 +32,8 @@ export async function startCommand(): Promise<void> {
   }
   if (redisUrl) {
     const problem = await redisProblem(redisUrl);
-    if (problem !== undefined) return fail(`Redis at ${redisUrl.includes('+') ? redisAddress(redisUrl) : `REDIS_URL=${maskRedisUrl(redisUrl)}`} does not answer (${problem}). ${HOW_TO_GET_REDIS}`);
+    const where = parseRedisTarget(redisUrl).mode === 'single' ? `REDIS_URL=${maskRedisUrl(redisUrl)}` : redisAddress(redisUrl);
+    if (problem !== undefined) return fail(`Redis at ${where} does not answer (${problem}). ${HOW_TO_GET_REDIS}`);
   } else if (!findRedisServer()) {
     return fail(`REDIS_URL is not set and redis-server is not installed. ${HOW_TO_GET_REDIS}`);
   }
@@ -46,7 +47,7 @@ export async function startCommand(): Promise<void> {
     }
   }
 
-  if (redisUrl) console.log(`outlet: using Redis at ${maskRedisUrl(redisUrl)}${redisUrl.includes('+') ? ` (${redisAddress(redisUrl)})` : ''}`);
+  if (redisUrl) console.log(`outlet: using Redis at ${parseRedisTarget(redisUrl).mode === 'single' ? maskRedisUrl(redisUrl) : redisAddress(redisUrl)}`);
   else if (redisDir) console.log(`outlet: starting a private redis-server with an append-only file in ${redisDir} (appendfsync always: accepted jobs survive a crash)`);
   else console.log('outlet: starting a private redis-server without persistence (set OUTLET_REDIS_DIR to keep jobs across a crash, or REDIS_URL to use your own)');
   let system: OutletSystem;

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { maskRedisUrl, readBranchSettings, readTrunkSettings } from '@outlet/config';
+import { maskRedisUrl, readTrunkSettings } from '@outlet/config';
 import { cachedTransferPath, describeMachine, machineFingerprint } from '@outlet/profiler';
 import { HANDOFF_TRANSPORTS, HandoffTransport, TRANSFER_FILE, TransferFile, featureBytes, handoffMs, handoffTrunkMs } from '@outlet/planner';
 import { ProbeOptions, measureHandoff } from '../offline/handoff-probe';
@@ -107,8 +107,9 @@ Examples:
 /** Measure the hand-off (see the command's help), print it and write transfer.json (to --out, else into the package). */
 export async function measureTransfer(pkg: ModelPackage | undefined, options: Omit<TransferOptions, 'modelsDir'>): Promise<void> {
   // By default this machine's own hand-off model (the local cache, by fingerprint); --write: the package's too.
-  const here = machineFingerprint(describeMachine(), 'cpu', readTrunkSettings().threads, readBranchSettings().threads);
-  const own = cachedTransferPath(readTrunkSettings().cacheDir, here.id);
+  const trunk = readTrunkSettings();
+  const here = machineFingerprint(describeMachine(), 'cpu', trunk.threads, trunk.branchThreads);
+  const own = cachedTransferPath(trunk.cacheDir, here.id);
   const out = options.out ?? own;
   const packageFile = options.write && !options.out && pkg ? join(pkg.dir, TRANSFER_FILE) : undefined;
   if (options.write && !options.out && !pkg) throw new InvalidArgumentError('--write needs a model package or --out');
