@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
-import { ConfigError, MAX_PRIORITY, readGatewaySettings } from '@outlet/config';
+import { ConfigError, readGatewaySettings } from '@outlet/config';
+import { MAX_PRIORITY, MAX_TIMEOUT_US } from '@outlet/contracts';
 import { tinyManifest } from '../support/tiny-manifest';
-import { MAX_TIMEOUT_US, RequestError, validateInferRequest } from '../../apps/gateway/src/inference-request';
+import { RequestError, validateInferRequest } from '../../apps/gateway/src/inference-request';
 import { InferParameter, grpcCode, toValidInferRequest } from '../../apps/gateway/src/grpc/messages';
 
 /** Admission settings and Triton's schedule-policy parameters (`timeout`, `priority`), parsed. */

@@ -60,10 +60,11 @@ test('binary bytes at an odd offset (unaligned) still decode', () => {
 });
 
 test('sliceBinaryInputs cuts the bytes per input, in order, JSON inputs left undefined', () => {
-  const body = { inputs: [{ name: 'a', parameters: { binary_data_size: 2 } }, { name: 'b', data: [1] }, { name: 'c', parameters: { binary_data_size: 3 } }] };
+  const tensor = (name: string, rest: object) => ({ name, shape: [1], datatype: 'FP32' as const, ...rest });
+  const body = { inputs: [tensor('a', { parameters: { binary_data_size: 2 } }), tensor('b', { data: [1] }), tensor('c', { parameters: { binary_data_size: 3 } })] };
   const parts = sliceBinaryInputs(body, Buffer.from([1, 2, 3, 4, 5]));
   assert.deepEqual(parts.map((p) => (p ? Array.from(p) : undefined)), [[1, 2], undefined, [3, 4, 5]]);
-  assert.deepEqual(sliceBinaryInputs({ inputs: [{ name: 'a', data: [] }] }, undefined), [undefined]);
+  assert.deepEqual(sliceBinaryInputs({ inputs: [tensor('a', { data: [] })] }, undefined), [undefined]);
 });
 
 test('every malformed framing is a 400 naming the problem', () => {

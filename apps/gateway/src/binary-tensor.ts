@@ -5,15 +5,10 @@
  * a response is framed the same way. Every malformed framing is a 400 `RequestError` naming it.
  */
 import { Manifest } from '@outlet/model-package';
-import { echoText, echoValue } from '@outlet/contracts';
-import { RequestError, ValidInferRequest, validateInferRequest } from './inference-request';
-
-/** The HTTP header that gives the length of the JSON part of a framed body (request or response). */
-export const INFERENCE_HEADER_CONTENT_LENGTH = 'Inference-Header-Content-Length';
+import { INFERENCE_HEADER_CONTENT_LENGTH, InferRequest, echoText, echoValue } from '@outlet/contracts';
+import { RequestError, ValidInferRequest, checkRequest, validateForModel } from './inference-request';
 
 const bad = (message: string) => new RequestError(400, message);
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Parse a JSON text as a request body; a syntax error is 400 "malformed JSON body: ...". Empty is `{}`. */
 export function parseJsonBody(text: string): unknown {
@@ -41,25 +36,13 @@ export function splitInferenceBody(body: Buffer, headerLength: string | undefine
   return { json: parseJsonBody(body.subarray(0, length).toString('utf8')), binary: body.subarray(length) };
 }
 
-/** An input's `parameters.binary_data_size`, checked; undefined when the input is JSON. */
-export function binaryDataSize(input: unknown, index: number): number | undefined {
-  if (!isObject(input) || !isObject(input.parameters) || input.parameters.binary_data_size === undefined) return undefined;
-  const size = input.parameters.binary_data_size;
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
-    const name = typeof input.name === 'string' ? `'${echoText(input.name)}'` : `#${index}`;
-    throw bad(`input ${name} parameters.binary_data_size must be a non-negative integer, not ${echoValue(size)}`);
-  }
-  return size;
-}
-
 /**
  * Cut the binary part of a request into one `Buffer` per input (undefined for JSON inputs), in the
  * order of `inputs`, checking that the declared `binary_data_size`s add up to exactly the bytes
  * given. `binary` undefined means the body had no `Inference-Header-Content-Length` header.
  */
-export function sliceBinaryInputs(body: unknown, binary: Buffer | undefined): (Buffer | undefined)[] {
-  const inputs = isObject(body) && Array.isArray(body.inputs) ? body.inputs : [];
-  const sizes = inputs.map((input, i) => binaryDataSize(input, i));
+export function sliceBinaryInputs(request: InferRequest, binary: Buffer | undefined): (Buffer | undefined)[] {
+  const sizes = request.inputs.map((input) => input.parameters?.binary_data_size);
   const declared = sizes.reduce<number>((sum, s) => sum + (s ?? 0), 0);
   const binaryCount = sizes.filter((s) => s !== undefined).length;
   if (binary === undefined) {
@@ -95,7 +78,8 @@ export function decodeInferBody(body: Buffer, headerLength: string | undefined, 
 
 /** The JSON part of a request (parsed) and the bytes after it (undefined: none) to a validated request. */
 export function decodeInferRequest(json: unknown, binary: Buffer | undefined, manifest: Manifest): ValidInferRequest {
-  return validateInferRequest(json, manifest, sliceBinaryInputs(json, binary));
+  const request = checkRequest(json, manifest);
+  return validateForModel(request, manifest, sliceBinaryInputs(request, binary));
 }
 
 /** FP32 values as little-endian bytes. */

@@ -1,5 +1,6 @@
 import { NextFunction, Request, Response, raw } from 'express';
-import { INFERENCE_HEADER_CONTENT_LENGTH, splitInferenceBody } from './binary-tensor';
+import { INFERENCE_HEADER_CONTENT_LENGTH } from '@outlet/contracts';
+import { splitInferenceBody } from './binary-tensor';
 import { RequestError } from './inference-request';
 
 /** A request whose body was framed by the binary tensor data extension keeps its bytes after the JSON here. */

@@ -1,6 +1,6 @@
 import { Manifest, earlyExitCount } from '@outlet/model-package';
-import { ConfigError, MAX_PRIORITY } from '@outlet/config';
-import { INPUT_TTL_MS, PLAN_PRESETS, PlanError, bufferToFloat32, echoText, echoValue, elementCount, parsePlan } from '@outlet/contracts';
+import { ConfigError } from '@outlet/config';
+import { ContractError, InferRequest, PLAN_PRESETS, PlanError, bufferToFloat32, checkInferRequest, echoText, echoValue, elementCount, parsePlan } from '@outlet/contracts';
 
 /** A request the gateway refuses; `status` is the HTTP status to answer with, `retryAfterS` its Retry-After. */
 export class RequestError extends Error {
@@ -29,10 +29,6 @@ export interface ValidInferRequest {
   binaryOutputs?: string[];
   /** Answer early, then again at the final exit (a stream only: SSE or gRPC ModelStreamInfer); absent: false. */
   progressive?: true;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** OUTLET_DEFAULT_PLAN must be a plan every served model accepts. */
@@ -68,10 +64,22 @@ export function fp32FromBytes(bytes: Uint8Array, count: number, name: string, sh
     throw bad(`input '${echoText(name)}' has ${bytes.byteLength} bytes of binary data but shape ${shapeText(shape)} needs ${count * 4} (${count} FP32 values of 4 bytes)`);
   }
   const data = bufferToFloat32(bytes);
+  // NaN and ±Infinity are the FP32 values whose exponent bits are all ones: one integer test per value.
+  const bits = new Uint32Array(data.buffer, data.byteOffset, count);
   for (let i = 0; i < count; i++) {
-    if (!Number.isFinite(data[i])) throw bad(`input '${echoText(name)}' value at index ${i} is ${String(data[i])}, not a finite number`);
+    if ((bits[i] & 0x7f800000) === 0x7f800000) throw bad(`input '${echoText(name)}' value at index ${i} is ${String(data[i])}, not a finite number`);
   }
   return data;
+}
+
+/** A request body's model-independent structure (the shared InferRequest schema); 400 naming the first fault. */
+export function checkRequest(body: unknown, manifest: Manifest): InferRequest {
+  try {
+    return checkInferRequest(body, { model: manifest.name, input: manifest.input.name, output: manifest.output.name });
+  } catch (err) {
+    if (err instanceof ContractError) throw bad(err.message);
+    throw err;
+  }
 }
 
 /**
@@ -83,37 +91,21 @@ export function fp32FromBytes(bytes: Uint8Array, count: number, name: string, sh
  * `raw_input_contents`); an input with raw bytes must not also have `data`.
  */
 export function validateInferRequest(body: unknown, manifest: Manifest, rawInputs?: readonly (Uint8Array | undefined)[]): ValidInferRequest {
-  if (!isObject(body)) throw bad('the request body must be a JSON object with an "inputs" array');
+  return validateForModel(checkRequest(body, manifest), manifest, rawInputs);
+}
+
+/** What a checked request must also be for this model: its input, shape, values, plan and outputs. */
+export function validateForModel(request: InferRequest, manifest: Manifest, rawInputs?: readonly (Uint8Array | undefined)[]): ValidInferRequest {
   const expected = manifest.input;
-
-  let id: string | undefined;
-  if (body.id !== undefined) {
-    if (typeof body.id !== 'string' || body.id.length > 256) throw bad('"id" must be a string of at most 256 characters');
-    id = body.id;
+  const tensor = request.inputs[0];
+  if (tensor.name !== expected.name) {
+    throw bad(`unknown input '${echoText(tensor.name)}': model '${manifest.name}' takes one input named '${expected.name}'`);
   }
-
-  if (!Array.isArray(body.inputs)) throw bad('"inputs" must be an array of tensors');
-  const unknown = body.inputs.find((t) => !isObject(t) || t.name !== expected.name);
-  if (unknown !== undefined) {
-    const name = isObject(unknown) ? unknown.name : undefined;
-    throw bad(
-      typeof name === 'string'
-        ? `unknown input '${echoText(name)}': model '${manifest.name}' takes one input named '${expected.name}'`
-        : `every input must be an object with a "name"; model '${manifest.name}' takes '${expected.name}'`,
-    );
-  }
-  if (body.inputs.length === 0) throw bad(`missing input '${expected.name}'`);
-  if (body.inputs.length > 1) throw bad(`input '${expected.name}' is given ${body.inputs.length} times`);
-  const tensor = body.inputs[0] as Record<string, unknown>;
-
   if (tensor.datatype !== expected.datatype) {
     throw bad(`input '${expected.name}' has datatype ${echoValue(tensor.datatype)}; expected '${expected.datatype}'`);
   }
 
   const shape = tensor.shape;
-  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw bad(`input '${expected.name}' shape must be an array of non-negative integers`);
-  }
   const expectedText = `[${expected.shape.join(',')}]`;
   if (shape.length !== expected.shape.length) {
     throw bad(`input '${expected.name}' shape ${shapeText(shape)} does not match the model's ${expectedText}`);
@@ -132,15 +124,16 @@ export function validateInferRequest(body: unknown, manifest: Manifest, rawInput
     if (tensor.data !== undefined) throw bad(`input '${expected.name}' has binary data and "data" too: send one of them`);
     data = fp32FromBytes(raw, count, expected.name, shape);
   } else {
-    if (isObject(tensor.parameters) && tensor.parameters.binary_data_size !== undefined && tensor.data === undefined) {
+    if (tensor.parameters?.binary_data_size !== undefined && tensor.data === undefined) {
       throw bad(`input '${expected.name}' declares parameters.binary_data_size but no binary data came with the request`);
     }
+    if (tensor.data === undefined) throw bad(`input '${expected.name}' needs "data": a flat, row-major array of numbers`);
     data = jsonValues(tensor.data, count, expected.name, shape);
   }
 
-  const result: ValidInferRequest = { id, data, shape };
-  Object.assign(result, validateParameters(body.parameters, manifest));
-  const binaryOutputs = validateOutputs(body.outputs, body.parameters, manifest);
+  const result: ValidInferRequest = { id: request.id, data, shape };
+  if (request.parameters) Object.assign(result, parametersForModel(request.parameters, manifest));
+  const binaryOutputs = binaryOutputsFor(request, manifest);
   if (binaryOutputs.length > 0) result.binaryOutputs = binaryOutputs;
   return result;
 }
@@ -159,20 +152,21 @@ const FP32_MAX = 3.4028234663852886e38;
  * or deeper nesting).
  * Every value must be finite in FP32; the first that is not is named with its (flat) index.
  */
-function jsonValues(values: unknown, count: number, name: string, shape: number[]): Float32Array {
-  if (!Array.isArray(values)) throw bad(`input '${name}' needs "data": a flat, row-major array of numbers`);
+function jsonValues(values: unknown[], count: number, name: string, shape: number[]): Float32Array {
   const data = new Float32Array(count);
-  const put = (v: unknown, i: number) => {
+  // Why a value cannot be stored: named off the hot path, once a value fails the one test below.
+  const refuse = (v: unknown, i: number): never => {
     if (Array.isArray(v)) {
       throw bad(`input '${name}' "data" must be flat or nested exactly as shape ${shapeText(shape)}: the value at index ${i} is an array`);
     }
-    if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw bad(`input '${name}' value at index ${i} is ${echoValue(v)}, not a finite number`);
-    }
-    data[i] = v;
-    if (!Number.isFinite(data[i])) {
-      throw bad(`input '${name}' value at index ${i} is ${String(v)}, not a finite number in FP32 (|value| at most ${FP32_MAX})`);
-    }
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(`input '${name}' value at index ${i} is ${echoValue(v)}, not a finite number`);
+    throw bad(`input '${name}' value at index ${i} is ${String(v)}, not a finite number in FP32 (|value| at most ${FP32_MAX})`);
+  };
+  // A number that is not finite, or beyond FP32's range, is not finite once stored.
+  const put = (v: unknown, i: number) => {
+    if (typeof v !== 'number') refuse(v, i);
+    data[i] = v as number;
+    if (!Number.isFinite(data[i])) refuse(v, i);
   };
   if (!Array.isArray(values[0])) {
     // Flat (the common case).
@@ -213,71 +207,32 @@ function jsonValues(values: unknown, count: number, name: string, shape: number[
 }
 
 /**
- * The requested `outputs` (each a served output; 400 otherwise) and which of them to answer as raw
- * bytes: an output's `parameters.binary_data`, else the request's `parameters.binary_data_output`.
- * No `outputs` list (or an empty one) asks for every output.
+ * Which requested outputs to answer as raw bytes (each must be a served output; 400 otherwise): an
+ * output's `parameters.binary_data`, else the request's `parameters.binary_data_output`. No
+ * `outputs` list (or an empty one) asks for every output.
  */
-export function validateOutputs(outputs: unknown, parameters: unknown, manifest: Manifest): string[] {
-  let binaryDefault = false;
-  if (isObject(parameters) && parameters.binary_data_output !== undefined) {
-    if (typeof parameters.binary_data_output !== 'boolean') throw bad('parameters.binary_data_output must be true or false');
-    binaryDefault = parameters.binary_data_output;
-  }
-  if (outputs === undefined) return binaryDefault ? [manifest.output.name] : [];
-  if (!Array.isArray(outputs)) throw bad('"outputs" must be an array of {"name"}');
+function binaryOutputsFor(request: InferRequest, manifest: Manifest): string[] {
+  const binaryDefault = request.parameters?.binary_data_output ?? false;
+  if (request.outputs === undefined || request.outputs.length === 0) return binaryDefault ? [manifest.output.name] : [];
   const binary: string[] = [];
-  for (const o of outputs) {
-    if (!isObject(o) || o.name !== manifest.output.name) {
-      throw bad(`unknown output ${echoValue(isObject(o) ? o.name : o)}: model '${manifest.name}' outputs '${manifest.output.name}'`);
+  for (const o of request.outputs) {
+    if (o.name !== manifest.output.name) {
+      throw bad(`unknown output ${echoValue(o.name)}: model '${manifest.name}' outputs '${manifest.output.name}'`);
     }
-    let asBinary = binaryDefault;
-    if (o.parameters !== undefined) {
-      if (!isObject(o.parameters)) throw bad(`output '${o.name}' "parameters" must be an object`);
-      if (o.parameters.binary_data !== undefined) {
-        if (typeof o.parameters.binary_data !== 'boolean') throw bad(`output '${o.name}' parameters.binary_data must be true or false`);
-        asBinary = o.parameters.binary_data;
-      }
-    }
-    if (asBinary && !binary.includes(o.name)) binary.push(o.name);
+    if ((o.parameters?.binary_data ?? binaryDefault) && !binary.includes(o.name)) binary.push(o.name);
   }
-  if (outputs.length === 0 && binaryDefault) binary.push(manifest.output.name);
   return binary;
 }
 
-/** A task cannot wait longer than its input is kept beside its job. */
-export const MAX_TIMEOUT_US = INPUT_TTL_MS * 1000;
-
 type RequestParameters = Pick<ValidInferRequest, 'plan' | 'threshold' | 'timeoutUs' | 'priority' | 'progressive'>;
 
-export function validateParameters(parameters: unknown, manifest: Manifest): RequestParameters {
-  if (parameters === undefined) return {};
-  if (!isObject(parameters)) throw bad('"parameters" must be an object');
+/** The checked parameters the tasks carry; Triton's `timeout` and `priority` of 0 mean "none given", as in Triton. */
+function parametersForModel(parameters: NonNullable<InferRequest['parameters']>, manifest: Manifest): RequestParameters {
   const out: RequestParameters = {};
   if (parameters.plan !== undefined) out.plan = validatePlan(parameters.plan, manifest);
-  if (parameters.threshold !== undefined) {
-    const t = parameters.threshold;
-    if (typeof t !== 'number' || !(t >= 0 && t <= 1)) throw bad('parameters.threshold must be a number from 0 to 1');
-    out.threshold = t;
-  }
-  // Triton's schedule-policy parameters; 0 means "none given" for both, as in Triton.
-  const timeout = parameters.timeout;
-  if (timeout !== undefined) {
-    if (!Number.isSafeInteger(timeout) || (timeout as number) < 0 || (timeout as number) > MAX_TIMEOUT_US) {
-      throw bad(`parameters.timeout must be an integer number of microseconds from 0 (none) to ${MAX_TIMEOUT_US} (24 h, how long an input is kept), not ${echoValue(timeout)}`);
-    }
-    if (timeout !== 0) out.timeoutUs = timeout as number;
-  }
-  const priority = parameters.priority;
-  if (priority !== undefined) {
-    if (!Number.isSafeInteger(priority) || (priority as number) < 0 || (priority as number) > MAX_PRIORITY) {
-      throw bad(`parameters.priority must be an integer from 1 (highest) to ${MAX_PRIORITY} (lowest), or 0 for the default, not ${echoValue(priority)}`);
-    }
-    if (priority !== 0) out.priority = priority as number;
-  }
-  const progressive = parameters.progressive;
-  if (progressive !== undefined) {
-    if (typeof progressive !== 'boolean') throw bad(`parameters.progressive must be true or false, not ${echoValue(progressive)}`);
-    if (progressive) out.progressive = true;
-  }
+  if (parameters.threshold !== undefined) out.threshold = parameters.threshold;
+  if (parameters.timeout) out.timeoutUs = parameters.timeout;
+  if (parameters.priority) out.priority = parameters.priority;
+  if (parameters.progressive) out.progressive = true;
   return out;
 }

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Logger, Param, Post, Req, Res, StreamableFile } from '@nestjs/common';
 import { Request, Response } from 'express';
 import { PassThrough } from 'node:stream';
-import { echoText, nowMs } from '@outlet/contracts';
+import { INFERENCE_HEADER_CONTENT_LENGTH, echoText, nowMs } from '@outlet/contracts';
 import { GatewaySettings } from '@outlet/config';
 import { InferenceService } from './inference.service';
 import { GatewayTransport } from './gateway-transport.service';
@@ -11,7 +11,7 @@ import { NodeRegistry } from './node-registry.service';
 import { RequestError, ValidInferRequest } from './inference-request';
 import { OipResponse } from './oip-response';
 import { EVENT_STREAM, acceptsEventStream, sseEvent } from './sse';
-import { INFERENCE_HEADER_CONTENT_LENGTH, decodeInferRequest, encodeInferResponse } from './binary-tensor';
+import { decodeInferRequest, encodeInferResponse } from './binary-tensor';
 import { binaryPart } from './body-parser';
 import { modelMetadata, serverMetadata } from './oip-metadata';
 import { GATEWAY_SETTINGS } from './tokens';

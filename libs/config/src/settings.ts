@@ -1,6 +1,6 @@
 import { availableParallelism, homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { FEATURE_TRANSPORTS, FeatureTransport, HEARTBEAT_INTERVAL_MS } from '@outlet/contracts';
+import { FEATURE_TRANSPORTS, FeatureTransport, HEARTBEAT_INTERVAL_MS, MAX_PRIORITY } from '@outlet/contracts';
 import { RedisTargetError, defaultFeatureRoot, redisTargetFromEnv } from '@outlet/transport';
 import { ConfigError, envChoice, envInt, envNodeId, envNumber, envOptional, envRedisUrl, envString } from './env';
 import { AccessSettings, readAccessSettings } from './access';
@@ -85,9 +85,6 @@ export interface GatewaySettings extends CommonSettings, AccessSettings, Accurac
   redisWaitMs: number;
   admin?: { user: string; password: string };
 }
-
-/** BullMQ's lowest priority (its highest is 1); a request's `priority` may not go beyond it. */
-export const MAX_PRIORITY = 2 ** 21;
 
 export function readGatewaySettings(env: Env = process.env): GatewaySettings {
   const user = envOptional(env, 'OUTLET_ADMIN_USER');

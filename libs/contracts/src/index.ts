@@ -10,3 +10,8 @@ export * from './thresholds';
 export * from './hardware';
 export * from './node-profile';
 export * from './redis-keys';
+export * from './schema/check';
+export * from './schema/types';
+export * from './schema/inference';
+export * from './schema/node-view';
+export * from './schema/api';

@@ -1,12 +1,4 @@
-/**
- * Where the stage times behind a node's plans for a model come from:
- * - `measured`: this node profiled the package (quick protocol) since it started;
- * - `stored`: a node with the same fingerprint did, read from Redis;
- * - `cache`: this node's local cache (a profile it or a peer measured earlier);
- * - `shipped`: the package's own profile.json, measured on this fingerprint;
- * - `predicted`: the kernel-level predictor (while the node measures, or when it could not).
- */
-export type NodeProfileSource = 'measured' | 'stored' | 'cache' | 'shipped' | 'predicted';
+import { NodeProfileSource, NodeProfileView } from './schema/node-view';
 
 /** A node's own profile of one model, as its trunk reports it in its status. */
 export interface NodeProfileStatus {
@@ -31,19 +23,6 @@ export interface PlanRowSummary {
   cpuUtilMax: number;
   plan: string;
   backlogPlan: string;
-}
-
-/** A node's profile of a model as GET /v1/nodes shows it. */
-export interface NodeProfileView {
-  source: NodeProfileSource;
-  measuring: boolean;
-  measured_by: string | null;
-  measured_at: string | null;
-  measure_s: number | null;
-  plan_at_idle: string | null;
-  plans: { cpu_util_max: number; plan: string; backlog_plan: string }[];
-  replanned: { at: string; reason: string } | null;
-  error: string | null;
 }
 
 export function nodeProfileView(p: NodeProfileStatus): NodeProfileView {

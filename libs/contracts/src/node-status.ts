@@ -1,5 +1,6 @@
 import { HardwareFingerprint } from './hardware';
-import { NodeProfileStatus, NodeProfileView } from './node-profile';
+import { NodeProfileStatus } from './node-profile';
+import { HardwareView, LeftBecause } from './schema/node-view';
 /** The default heartbeat period of a node's workers (OUTLET_HEARTBEAT_MS). */
 export const HEARTBEAT_INTERVAL_MS = 2_000;
 /** A node whose last heartbeat is older than this many of its periods is stale. */
@@ -13,9 +14,6 @@ export const GONE_NODE_KEPT_MS = 5 * 60_000;
 export function heartbeatLifetimeMs(intervalMs: number): number {
   return GONE_AFTER_BEATS * intervalMs;
 }
-
-/** Why a node left on purpose: drained (POST /v1/nodes/{id}/drain) or stopped (SIGTERM). */
-export type LeftBecause = 'drained' | 'stopped';
 
 /** What a node tells the fleet about itself. */
 export interface NodeStatus {
@@ -38,6 +36,7 @@ export interface NodeStatus {
   draining?: boolean;
   /** Set in the last status a trunk writes as it leaves on purpose. */
   leftAt?: number;
+  /** Why the node left on purpose: drained (POST /v1/nodes/{id}/drain) or stopped (SIGTERM). */
   leftBecause?: LeftBecause;
   pid: number;
   heartbeatAt: number;
@@ -69,37 +68,7 @@ export function parseBranchWorkerBeat(text: string | null | undefined): BranchWo
   }
 }
 
-// What GET /v1/nodes answers (the gateway's fleet view; read by `outlet nodes`).
-
-/**
- * live: heartbeats on time, taking tasks. draining: taking no new task, finishing its own.
- * stale: no heartbeat for over STALE_AFTER_BEATS periods. gone: left on purpose, or silent for
- * over GONE_AFTER_BEATS periods; listed until GONE_NODE_KEPT_MS after its last heartbeat.
- */
-export type NodeState = 'live' | 'draining' | 'stale' | 'gone';
-
-export interface BranchWorkerView {
-  /** `<hostname>:<pid>` */
-  id: string;
-  threads: number;
-  heartbeat_age_ms: number;
-  draining: boolean;
-}
-
-/** One node as GET /v1/nodes shows it. */
-/** A hardware fingerprint as the HTTP API shows it. */
-export interface HardwareView {
-  id: string;
-  cpu_model: string;
-  isa: string;
-  cores: number;
-  trunk_ep: string;
-  adapter?: string;
-  trunk_threads: number;
-  branch_threads?: number;
-  onnxruntime: string;
-}
-
+/** A hardware fingerprint as GET /v1/nodes shows it. */
 export function hardwareView(f: HardwareFingerprint): HardwareView {
   return {
     id: f.id,
@@ -112,27 +81,4 @@ export function hardwareView(f: HardwareFingerprint): HardwareView {
     ...(f.branchThreads !== undefined ? { branch_threads: f.branchThreads } : {}),
     onnxruntime: f.onnxruntime,
   };
-}
-
-export interface NodeView {
-  id: string;
-  status: NodeState;
-  models: string[];
-  trunk_ep: string;
-  /** ONNX Runtime threads of the trunk and of the branch workers together (null: not reported / none alive). */
-  threads: { trunk: number | null; branch: number | null };
-  /** The node's hardware fingerprint (null from a node that does not report one). */
-  hardware: HardwareView | null;
-  /** Per model: the node's own profile and plan (empty from a node that does not report them). */
-  profiles: Record<string, NodeProfileView>;
-  cpu_util: number | null;
-  heartbeat_age_ms: number;
-  tasks_in_flight: number | null;
-  /** The node's branch workers whose heartbeat is still current. */
-  branch_workers: BranchWorkerView[];
-  /** A drain order waits for the node (it acts on it at its next heartbeat). */
-  drain_ordered: boolean;
-  /** Why a gone node left: drained or stopped; null when it went silent (or has not left). */
-  left: LeftBecause | null;
-  pid: number;
 }

@@ -13,6 +13,15 @@ export type Plan = Placement[];
 
 export class PlanError extends Error {}
 
+/** What a plan must look like (a preset, or a comma list of placements), whatever the model. */
+export const PLAN_PATTERN = `^\\s*(${PLAN_PRESETS.join('|')}|(${PLACEMENTS.join('|')})(\\s*,\\s*(${PLACEMENTS.join('|')}))*)\\s*$`;
+
+/** Why `text` is no plan: its first word that is neither a preset nor a placement. */
+export function unknownPlacementMessage(text: string): string {
+  const unknown = text.split(',').map((p) => p.trim()).find((p) => !(PLACEMENTS as readonly string[]).includes(p)) ?? text;
+  return `unknown plan or placement '${echoText(unknown)}': use ${PLAN_PRESETS.join(', ')} or a comma list of ${PLACEMENTS.join('|')}`;
+}
+
 /**
  * Parse `serial` | `parallel` | `full` | `branch,trunk,skip,...` into one placement per early
  * exit. `auto` is resolved by the caller, which knows the node's load.
@@ -23,12 +32,7 @@ export function parsePlan(text: string, earlyExitCount: number): Plan {
   if (spec === 'parallel') return Array(earlyExitCount).fill('branch');
   if (spec === 'full') return Array(earlyExitCount).fill('skip');
   const parts = spec.split(',').map((p) => p.trim());
-  const unknown = parts.filter((p) => !(PLACEMENTS as readonly string[]).includes(p));
-  if (unknown.length > 0) {
-    throw new PlanError(
-      `unknown plan or placement '${echoText(unknown[0])}': use serial, parallel, full, auto or a comma list of ${PLACEMENTS.join('|')}`,
-    );
-  }
+  if (parts.some((p) => !(PLACEMENTS as readonly string[]).includes(p))) throw new PlanError(unknownPlacementMessage(spec));
   if (parts.length !== earlyExitCount) {
     throw new PlanError(
       `plan '${echoText(spec)}' has ${parts.length} placement(s) but the model has ${earlyExitCount} early exit(s)`,

@@ -1,7 +1,7 @@
 import { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import { AccessSettings } from '@outlet/config';
-import { INFERENCE_HEADER_CONTENT_LENGTH } from '../binary-tensor';
+import { INFERENCE_HEADER_CONTENT_LENGTH } from '@outlet/contracts';
 
 /** Response headers a browser client may read: the binary framing, rate-limit state, the auth challenge. */
 const EXPOSED_HEADERS = [INFERENCE_HEADER_CONTENT_LENGTH, 'Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'WWW-Authenticate'];
