@@ -12,7 +12,7 @@ import { MODELS_DIR } from '../support/direct';
 import { get, post } from '../support/http';
 
 const MODEL = 'branchy-mnist';
-/** The quick protocol's bound on 2 cores (README), with room for two nodes profiling at once. */
+/** The quick protocol's bound on 2 cores (docs/offline-stage.md, "Models on many machines"), with room for two nodes profiling at once. */
 const PROFILE_BOUND_MS = 120_000;
 
 /**

@@ -7,7 +7,7 @@ import { AccessSettings, readAccessSettings } from './access';
 
 /**
  * Every setting of every Outlet process, read from the environment. Each process reads only the
- * part it needs; the README lists them all.
+ * part it needs; docs/settings.md lists them all.
  */
 
 export const TRUNK_EPS = ['auto', 'cuda', 'webgpu', 'cpu'] as const;

@@ -117,7 +117,7 @@ export function answerChannel(gatewayId: string): string {
   return `outlet:answers:${gatewayId}`;
 }
 
-/** The key map as README shows it: key, hash tag, who writes it, how long it lives. */
+/** The key map docs/operating.md ("Scaling out", key layout) refers to: key, hash tag, who writes it, how long it lives. */
 export const REDIS_KEY_MAP: { key: string; tag: string; owner: string; ttl: string }[] = [
   { key: 'outlet:{<queue>}:<queue>:… (BullMQ)', tag: '{<queue>}', owner: 'gateway (infer), trunk (branch subjobs); workers take', ttl: 'OUTLET_JOB_RETENTION finished jobs' },
   { key: inputKey('<task>'), tag: '{task:<task>}', owner: 'gateway', ttl: '24 h (INPUT_TTL_MS), deleted once the task settles' },

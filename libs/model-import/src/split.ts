@@ -7,7 +7,7 @@ import { SplitError } from './errors';
  * torch.onnx.export writes a forward that returns all exits) into the pieces of a model package:
  * trunk segments and exit heads, each a standalone model with one input and one output.
  *
- * Rules (README "Importing a multi-exit ONNX model" and docs in the functions below):
+ * Rules (docs/models.md, "Your own model", and docs in the functions below):
  * - trunk = the nodes the final output needs; an early exit's head = the nodes its output needs
  *   that are not trunk nodes; the one tensor a head reads from the trunk (or the graph input) is
  *   the exit's cut. Initializers and constant nodes (nodes that depend on no graph input, e.g.

@@ -13,7 +13,7 @@ const httpRateLimitMessage = (_context: unknown, detail: ThrottlerLimitDetail) =
 /**
  * API keys (always: an empty list leaves the API open) and, when OUTLET_RATE_LIMIT is set, rate
  * limits, as global guards in this order: a request is refused 401 before it counts against a
- * key's budget. The throttler's counts live in this gateway's memory (see the README). GrpcAccess
+ * key's budget. The throttler's counts live in this gateway's memory (see docs/operating.md, "Who may use it"). GrpcAccess
  * applies the same keys and budgets to gRPC calls.
  */
 @Module({})
