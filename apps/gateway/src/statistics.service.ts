@@ -63,8 +63,7 @@ export class StatisticsService {
 
   /**
    * Triton's `model_stats` for all models, one model, or one version of it (404 for an unknown
-   * one), as HTTP's /stats and gRPC's ModelStatistics answer them. Each model serves one version,
-   * so a model's stats are those of its version.
+   * one), as HTTP's /stats and gRPC's ModelStatistics answer them.
    */
   async modelStats(model?: string, version?: string): Promise<{ model_stats: TritonModelStat[] }> {
     if (model !== undefined) this.catalog.manifest(model, version);
