@@ -151,8 +151,15 @@ describe('who may use the gateway: API keys, helmet headers, CORS', () => {
 
   test('gRPC: the same keys in the authorization metadata, UNAUTHENTICATED without them; health RPCs open', async () => {
     const infer = { model_name: MODEL, inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 1, 28, 28], contents: { fp32_contents: heldOutDigit(7, 0) } }] };
-    for (const method of ['ModelInfer', 'ServerMetadata', 'ModelMetadata']) {
-      const request = method === 'ModelInfer' ? infer : { name: MODEL };
+    const keyed: [string, object][] = [
+      ['ModelInfer', infer],
+      ['ServerMetadata', {}],
+      ['ModelMetadata', { name: MODEL }],
+      ['ModelConfig', { name: MODEL }],
+      ['ModelStatistics', { name: MODEL }],
+      ['RepositoryIndex', {}],
+    ];
+    for (const [method, request] of keyed) {
       await assert.rejects(call(client, method, request), (err: grpc.ServiceError) => {
         assert.equal(err.code, grpc.status.UNAUTHENTICATED, method);
         assert.match(err.details, /^missing API key: send the metadata 'authorization: Bearer <key>'/);
@@ -167,6 +174,9 @@ describe('who may use the gateway: API keys, helmet headers, CORS', () => {
     const answer = await call(client, 'ModelInfer', infer, grpcAuth(`Bearer ${KEY_A}`));
     assert.equal(answer.parameters.label.string_param, '7');
     assert.equal((await call(client, 'ServerMetadata', {}, grpcAuth(`bearer ${KEY_B}`))).name, 'outlet');
+    assert.equal((await call(client, 'ModelConfig', { name: MODEL }, grpcAuth(`Bearer ${KEY_A}`))).config.name, MODEL);
+    assert.equal((await call(client, 'ModelStatistics', { name: MODEL }, grpcAuth(`Bearer ${KEY_B}`))).model_stats[0].name, MODEL);
+    assert.ok((await call(client, 'RepositoryIndex', {}, grpcAuth(`Bearer ${KEY_A}`))).models.some((m: any) => m.name === MODEL));
     assert.deepEqual(await call(client, 'ServerLive', {}), { live: true });
     assert.deepEqual(await call(client, 'ServerReady', {}), { ready: true });
     assert.deepEqual(await call(client, 'ModelReady', { name: MODEL }), { ready: true });

@@ -4,8 +4,10 @@ import { status } from '@grpc/grpc-js';
 import { tinyManifest } from '../support/tiny-manifest';
 import { readGatewaySettings } from '@outlet/config';
 import { RequestError } from '../../apps/gateway/src/inference-request';
-import { fromInferParameters, grpcCode, toInferParameters, toModelInferResponse, toValidInferRequest } from '../../apps/gateway/src/grpc/messages';
-import { grpcProtoPath, loadGrpcInferenceService } from '../../apps/gateway/src/grpc/proto';
+import * as protoLoader from '@grpc/proto-loader';
+import { fromInferParameters, grpcCode, toInferParameters, toModelInferResponse, toModelStatistics, toValidInferRequest } from '../../apps/gateway/src/grpc/messages';
+import { GRPC_SERVICE_NAME, PROTO_LOADER_OPTIONS, grpcProtoPath, loadGrpcInferenceService } from '../../apps/gateway/src/grpc/proto';
+import { toTritonModelConfig, toTritonModelStat } from '../../apps/gateway/src/statistics-shape';
 
 const manifest = tinyManifest;
 
@@ -86,10 +88,13 @@ test('HTTP statuses map to gRPC codes; the proto is found; OUTLET_GRPC_PORT is r
   assert.match(grpcProtoPath(), /apps[/\\]gateway[/\\]proto[/\\]outlet_grpc_predict_v2\.proto$/);
   const service = loadGrpcInferenceService().service;
   assert.deepEqual(Object.values(service).map((m) => m.path).sort(), [
+    '/inference.GRPCInferenceService/ModelConfig',
     '/inference.GRPCInferenceService/ModelInfer',
     '/inference.GRPCInferenceService/ModelMetadata',
     '/inference.GRPCInferenceService/ModelReady',
+    '/inference.GRPCInferenceService/ModelStatistics',
     '/inference.GRPCInferenceService/ModelStreamInfer',
+    '/inference.GRPCInferenceService/RepositoryIndex',
     '/inference.GRPCInferenceService/ServerLive',
     '/inference.GRPCInferenceService/ServerMetadata',
     '/inference.GRPCInferenceService/ServerReady',
@@ -98,4 +103,31 @@ test('HTTP statuses map to gRPC codes; the proto is found; OUTLET_GRPC_PORT is r
   assert.equal(readGatewaySettings({ OUTLET_GRPC_PORT: '0' }).grpcPort, 0);
   assert.throws(() => readGatewaySettings({ OUTLET_GRPC_PORT: 'grpc' }), /OUTLET_GRPC_PORT='grpc' must be an integer/);
   assert.throws(() => readGatewaySettings({ OUTLET_GRPC_PORT: '70000' }), /OUTLET_GRPC_PORT='70000'/);
+});
+
+/** A response through the service's own serializer and back, as a client decodes it. */
+function overTheWire(method: string, response: object): any {
+  const definition = protoLoader.loadSync(grpcProtoPath(), PROTO_LOADER_OPTIONS)[GRPC_SERVICE_NAME] as protoLoader.ServiceDefinition;
+  const { responseSerialize, responseDeserialize } = definition[method];
+  return responseDeserialize(responseSerialize(response));
+}
+
+test('ModelConfig, ModelStatistics and RepositoryIndex carry the HTTP objects whole: every field has its place in the messages', () => {
+  // A field of the HTTP object that the .proto lacks would be dropped by the encoder and missed here.
+  const config = toTritonModelConfig({ ...manifest, labels: ['a', 'b', 'c'] }, 'auto');
+  const { version_policy, ...rest } = overTheWire('ModelConfig', { config }).config;
+  assert.deepEqual({ ...rest, version_policy: { specific: version_policy.specific } }, config);
+  assert.equal(version_policy.policy_choice, 'specific');
+  const latest = toTritonModelConfig({ ...manifest, version: 'v2' }, 'serial');
+  assert.deepEqual(overTheWire('ModelConfig', { config: latest }).config.version_policy.latest, { num_versions: 1 });
+
+  const stat = toTritonModelStat('tiny', '1', 2, { inference_count: 3, execution_count: 3, success_count: 2, success_ns: 9e9, async_success_count: 1, async_success_ns: 1e9, queue_count: 3, queue_ns: 70, 'exit:1:trunk': 3, last_inference: 1.7e12 });
+  const { outlet, ...triton } = stat;
+  assert.ok(outlet, 'HTTP has Outlet\'s own numbers');
+  assert.deepEqual(toModelStatistics(stat), triton, 'gRPC: the same, less `outlet`');
+  assert.deepEqual(overTheWire('ModelStatistics', { model_stats: [toModelStatistics(stat)] }).model_stats, [triton]);
+  assert.equal(triton.inference_stats.success.ns, 1e10, 'uint64 nanoseconds past 2^32 survive');
+
+  const models = [{ name: 'tiny', version: '1', state: 'READY' }, { name: 'other', version: '2', state: 'UNAVAILABLE', reason: 'no live trunk worker serves it' }];
+  assert.deepEqual(overTheWire('RepositoryIndex', { models }).models, models);
 });

@@ -120,10 +120,7 @@ export class InferenceController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const pkg = this.catalog.get(name);
-    if (pkg.manifest.version !== version) {
-      throw new RequestError(404, `model '${name}' has no version '${echoText(version)}' (served: ${pkg.manifest.version})`);
-    }
+    this.catalog.manifest(name, version);
     return this.runInfer(name, body, req, res);
   }
 

@@ -1,8 +1,6 @@
-import { echoText } from '@outlet/contracts';
 import { Controller, Get, Inject, Param } from '@nestjs/common';
 import { GatewaySettings } from '@outlet/config';
 import { ModelCatalog } from './model-catalog.service';
-import { RequestError } from './inference-request';
 import { toTritonModelConfig } from './statistics-shape';
 import { GATEWAY_SETTINGS } from './tokens';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -32,8 +30,6 @@ export class ModelConfigController {
   @ApiOkResponse({ schema: schemaRef('ModelConfig') })
   @ApiErrors({ 404: 'Unknown model or version.' })
   versionConfig(@Param('name') name: string, @Param('version') version: string) {
-    const m = this.catalog.get(name).manifest;
-    if (m.version !== version) throw new RequestError(404, `model '${name}' has no version '${echoText(version)}' (served: ${m.version})`);
-    return toTritonModelConfig(m, this.settings.defaultPlan);
+    return toTritonModelConfig(this.catalog.manifest(name, version), this.settings.defaultPlan);
   }
 }

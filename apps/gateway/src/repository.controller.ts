@@ -4,6 +4,7 @@ import { ModelCatalog } from './model-catalog.service';
 import { NodeRegistry } from './node-registry.service';
 import { RequestError } from './inference-request';
 import { ApiErrors } from './openapi';
+import { repositoryIndex } from './repository-index';
 
 /**
  * Triton's repository index (`POST /v2/repository/index`), which `tritonclient`'s
@@ -29,17 +30,12 @@ export class RepositoryController {
     },
   })
   @ApiErrors({ 400: 'The body is not {"ready"?: boolean}.' })
-  async index(@Body() body: unknown) {
+  index(@Body() body: unknown) {
     if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
       throw new RequestError(400, 'the request body must be empty or a JSON object {"ready"?: boolean}');
     }
     const ready = (body as { ready?: unknown } | undefined)?.ready;
     if (ready !== undefined && typeof ready !== 'boolean') throw new RequestError(400, '"ready" must be true or false');
-    const served = new Set((await this.nodes.liveNodes()).flatMap((n) => n.models));
-    const models = this.catalog.names().map((name) => {
-      const version = this.catalog.get(name).manifest.version;
-      return served.has(name) ? { name, version, state: 'READY' } : { name, version, state: 'UNAVAILABLE', reason: 'no live trunk worker serves it' };
-    });
-    return ready ? models.filter((m) => m.state === 'READY') : models;
+    return repositoryIndex(this.catalog, this.nodes, ready === true);
   }
 }

@@ -108,7 +108,9 @@ export interface TritonModelConfig {
 }
 
 /**
- * Triton's model configuration for a package. Outlet serves one sample per request, with the
+ * Triton's model configuration for a package, as HTTP's /config and gRPC's ModelConfig answer it:
+ * the field and enum names are those of Triton's `inference.ModelConfig` (Triton's HTTP config is
+ * that message in protobuf's JSON form), so gRPC sends this object as it is. Outlet serves one sample per request, with the
  * batch dimension first (-1 in the manifest): max_batch_size is 1 and `dims` leave the batch
  * dimension out, as Triton does for a batching model. tritonclient and perf_analyzer then prepend
  * the batch size (1) themselves and need no `--shape`; with max_batch_size 0 the dims would have to

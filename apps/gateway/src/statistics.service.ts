@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
-import { TaskAnswer, echoText } from '@outlet/contracts';
+import { TaskAnswer } from '@outlet/contracts';
 import { InjectRedis, countStats, msToNs, readStats } from '@outlet/transport';
 import { ModelCatalog } from './model-catalog.service';
-import { RequestError } from './inference-request';
 import { TritonModelStat, toTritonModelStat } from './statistics-shape';
 
 /** A synchronous request's clock at the gateway (ms, sub-ms precision). */
@@ -62,12 +61,12 @@ export class StatisticsService {
     return versions.map((v, i) => ({ ...v, counters: counters[i] }));
   }
 
-  /** Triton's `model_stats` for all models, one model, or one version of it (404 for an unknown one). */
+  /**
+   * Triton's `model_stats` for all models, one model, or one version of it (404 for an unknown
+   * one), as HTTP's /stats and gRPC's ModelStatistics answer them.
+   */
   async modelStats(model?: string, version?: string): Promise<{ model_stats: TritonModelStat[] }> {
-    if (model !== undefined) {
-      const m = this.catalog.get(model).manifest;
-      if (version !== undefined && version !== m.version) throw new RequestError(404, `model '${model}' has no version '${echoText(version)}' (served: ${m.version})`);
-    }
+    if (model !== undefined) this.catalog.manifest(model, version);
     const all = await this.counters();
     return {
       model_stats: all.filter((s) => model === undefined || s.model === model).map((s) => toTritonModelStat(s.model, s.version, s.exitCount, s.counters)),

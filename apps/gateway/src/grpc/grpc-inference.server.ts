@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import * as grpc from '@grpc/grpc-js';
-import { nowMs } from '@outlet/contracts';
+import { echoText, nowMs } from '@outlet/contracts';
 import { GatewaySettings } from '@outlet/config';
 import { InferenceService } from '../inference.service';
 import { ModelCatalog } from '../model-catalog.service';
@@ -14,15 +14,18 @@ import {
   ModelInferRequest,
   ModelStreamInferResponse,
   OipAnswer,
-  checkVersion,
   grpcCode,
   emptyFinalResponse,
   streamErrorResponse,
   toModelInferResponse,
+  toModelStatistics,
   toModelStreamInferResponse,
   toValidInferRequest,
 } from './messages';
 import { modelMetadata, serverMetadata } from '../oip-metadata';
+import { toTritonModelConfig } from '../statistics-shape';
+import { StatisticsService } from '../statistics.service';
+import { repositoryIndex } from '../repository-index';
 import { GrpcAccess, GrpcRefusal } from '../access/grpc-access';
 
 /** How long in-flight calls may finish when the gateway closes, before they are cancelled. */
@@ -30,11 +33,19 @@ const SHUTDOWN_GRACE_MS = 5_000;
 
 type Handler<Req, Res> = (request: Req) => Promise<Res> | Res;
 
+/** A request that names a model and, optionally, its version (ModelReady, ModelMetadata, ModelConfig, ModelStatistics). */
+interface ModelRequest {
+  name?: string;
+  version?: string;
+}
+
 /**
  * The Open Inference Protocol v2 over gRPC (`inference.GRPCInferenceService`), beside the HTTP
- * API on OUTLET_GRPC_PORT: the same catalog, validation and InferenceService; a RequestError's
- * HTTP status becomes its gRPC status code (400 INVALID_ARGUMENT, 404 NOT_FOUND, 429
- * RESOURCE_EXHAUSTED, 503 UNAVAILABLE, 504 DEADLINE_EXCEEDED, else INTERNAL).
+ * API on OUTLET_GRPC_PORT: the same catalog, validation and InferenceService; ModelConfig,
+ * ModelStatistics and RepositoryIndex answer what the functions behind their HTTP twins make (their
+ * objects already carry Triton's field names; messages.ts leaves out what a message has no field
+ * for). A RequestError's HTTP status becomes its gRPC status code (400 INVALID_ARGUMENT, 404
+ * NOT_FOUND, 429 RESOURCE_EXHAUSTED, 503 UNAVAILABLE, 504 DEADLINE_EXCEEDED, else INTERNAL).
  */
 @Injectable()
 export class GrpcInferenceServer implements OnModuleDestroy {
@@ -49,6 +60,7 @@ export class GrpcInferenceServer implements OnModuleDestroy {
     private readonly redis: RedisAvailability,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
     private readonly access: GrpcAccess,
+    private readonly stats: StatisticsService,
   ) {}
 
   /** Bind host:port (port 0: one the OS picks) and serve; resolves with the port bound. */
@@ -58,17 +70,25 @@ export class GrpcInferenceServer implements OnModuleDestroy {
       // Health stays open, as over HTTP: probes carry no key.
       ServerLive: this.unary(() => ({ live: true }), 'open'),
       ServerReady: this.unary(async () => ({ ready: await this.transport.ping().then(() => true, () => false) }), 'open'),
-      ModelReady: this.unary(async (req: { name?: string; version?: string }) => {
-        checkVersion(this.catalog.get(req.name ?? '').manifest, req.version);
+      ModelReady: this.unary(async (req: ModelRequest) => {
+        this.catalog.manifest(req.name ?? '', req.version);
         // Not ready while Redis is away, as ServerReady.
         const served = this.redis.call('ModelReady', () => this.nodes.isModelServed(req.name ?? ''));
         return { ready: await served.catch((err) => (err instanceof RedisUnavailableError ? false : Promise.reject(err))) };
       }, 'open'),
       ServerMetadata: this.unary(() => serverMetadata()),
-      ModelMetadata: this.unary((req: { name?: string; version?: string }) => {
-        const m = this.catalog.get(req.name ?? '').manifest;
-        checkVersion(m, req.version);
-        return modelMetadata(m);
+      ModelMetadata: this.unary((req: ModelRequest) => modelMetadata(this.catalog.manifest(req.name ?? '', req.version))),
+      ModelConfig: this.unary((req: ModelRequest) => ({ config: toTritonModelConfig(this.catalog.manifest(req.name ?? '', req.version), this.settings.defaultPlan) })),
+      // Empty strings are proto3's absent fields: every model, every version.
+      ModelStatistics: this.unary(async (req: ModelRequest) => {
+        const { model_stats } = await this.stats.modelStats(req.name || undefined, req.version || undefined);
+        return { model_stats: model_stats.map(toModelStatistics) };
+      }),
+      RepositoryIndex: this.unary(async (req: { repository_name?: string; ready?: boolean }) => {
+        if (req.repository_name) {
+          throw new RequestError(400, `Outlet has one model repository: leave repository_name empty (got '${echoText(req.repository_name)}')`);
+        }
+        return { models: await repositoryIndex(this.catalog, this.nodes, req.ready === true) };
       }),
       ModelInfer: this.unary(async (req: ModelInferRequest) => {
         const receivedAt = nowMs();

@@ -2,6 +2,8 @@ import { Manifest } from '@outlet/model-package';
 import { echoText, elementCount } from '@outlet/contracts';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { RequestError, ValidInferRequest, validateInferRequest } from '../inference-request';
+import { checkVersion } from '../model-catalog.service';
+import { TritonModelStat } from '../statistics-shape';
 
 /**
  * Between gRPC messages (as @grpc/proto-loader decodes them with PROTO_LOADER_OPTIONS) and the
@@ -141,13 +143,6 @@ export function toInferParameters(parameters: Record<string, unknown> | undefine
   return out;
 }
 
-/** `version` must be empty (the served one) or the served version; otherwise 404, as over HTTP. */
-export function checkVersion(manifest: Manifest, version: string | undefined): void {
-  if (version && version !== manifest.version) {
-    throw new RequestError(404, `model '${manifest.name}' has no version '${echoText(version)}' (served: ${manifest.version})`);
-  }
-}
-
 function shapeCount(shape: unknown): number | undefined {
   if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) return undefined;
   return elementCount(shape);
@@ -253,4 +248,14 @@ export function emptyFinalResponse(request: ModelInferRequest): ModelStreamInfer
 /** A failed request on ModelStreamInfer: the reason, and (as Triton does) the request's id and model so the client knows which. */
 export function streamErrorResponse(request: ModelInferRequest, message: string): ModelStreamInferResponse {
   return { error_message: message, infer_response: { model_name: request.model_name ?? '', model_version: request.model_version ?? '', id: request.id ?? '' } };
+}
+
+/**
+ * A model's statistics as Triton's ModelStatistics message: the same object as HTTP's, less Outlet's
+ * own `outlet` numbers (answers per exit and worker, trunk and branch counters), which Triton's
+ * message has no field for.
+ */
+export function toModelStatistics(stat: TritonModelStat): Omit<TritonModelStat, 'outlet'> {
+  const { outlet: _httpOnly, ...triton } = stat;
+  return triton;
 }
