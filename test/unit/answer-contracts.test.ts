@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { AnswerContext, InferJobData, buildAnswer } from '@outlet/contracts';
+import { AnswerContext, ContractError, InferJobData, buildAnswer, checkInferJobData } from '@outlet/contracts';
 import { loadModelPackage } from '@outlet/model-package';
 import { featureFileName, featureFilePath, parseAnswerMessage } from '@outlet/transport';
 import { InvalidJobError, decodeInferJob } from '../../apps/trunk-worker/src/infer-job';
@@ -35,18 +35,28 @@ test('decodeInferJob: a good job decodes to its input, plan and thresholds', () 
 test('decodeInferJob: every malformed part is refused with the task and the reason named', () => {
   const cases: [string, InferJobData, RegExp, Float32Array | undefined][] = [
     ['no input values', job(), /task t9: no input values at "outlet:input:t1" \(missing, expired or not FP32\)/, undefined],
-    ['no input', job({ input: undefined as any }), /task t9: no input values at undefined/, undefined],
-    ['shape missing', job({ input: { ...job().input, shape: undefined as any } }), /task t9: input shape undefined with 784 values does not fit \[-1,1,28,28\]/, pixels],
     ['shape rank', job({ input: { ...job().input, shape: [1, 28, 28] } }), /input shape \[1,28,28\] with 784 values does not fit/, pixels],
     ['batch of 2', job({ input: { ...job().input, shape: [2, 1, 28, 28] } }), /input shape \[2,1,28,28\]/, pixels],
     ['values vs shape', job(), /with 3 values does not fit/, Float32Array.from([1, 2, 3])],
     ['unknown plan', job({ plan: 'turbo' }), /task t9: unknown plan or placement 'turbo'/, pixels],
     ['plan length', job({ plan: 'branch' }), /task t9: plan 'branch' has 1 placement\(s\) but the model has 2 early exit\(s\)/, pixels],
-    ['threshold above 1', job({ threshold: 1.5 }), /task t9: threshold 1.5 is not a number from 0 to 1/, pixels],
-    ['threshold a string', job({ threshold: '0.5' as any }), /task t9: threshold "0.5" is not a number from 0 to 1/, pixels],
   ];
   for (const [name, data, message, values] of cases) {
     assert.throws(() => decodeInferJob('t9', data, manifest, values, LIVE), (err: Error) => err instanceof InvalidJobError && message.test(err.message), name);
+  }
+});
+
+test('checkInferJobData: what no model accepts is refused before decoding, the field named', () => {
+  assert.deepEqual(checkInferJobData(job()), job());
+  const cases: [string, unknown, RegExp][] = [
+    ['no input', job({ input: undefined as any }), /^input is required$/],
+    ['shape missing', job({ input: { ...job().input, shape: undefined as any } }), /^input\.shape is required$/],
+    ['threshold above 1', job({ threshold: 1.5 }), /^threshold must be <= 1, not 1\.5$/],
+    ['threshold a string', job({ threshold: '0.5' as any }), /^threshold must be number, not "0\.5"$/],
+    ['not an object', 'task', /^body must be object, not "task"$/],
+  ];
+  for (const [name, data, message] of cases) {
+    assert.throws(() => checkInferJobData(data), (err: Error) => err instanceof ContractError && message.test(err.message), name);
   }
 });
 

@@ -269,7 +269,7 @@ const subjob = (over: Partial<BranchJobData> = {}) => ({
     threshold: 0.9,
     trunkNodeId: 'n1',
     handedOffAt: nowMs(),
-    task: { requestId: 'req-1', replyTo: 'gw-1', trunkEp: 'cpu', plan: ['branch', 'branch'], planSource: 'request', queueMs: 1 },
+    task: { requestId: 'req-1', replyTo: 'gw-1', trunkEp: 'cpu', plan: ['branch', 'branch'], planSource: 'request', queueMs: 1, thresholdVersion: 1 },
     ...over,
   } as BranchJobData,
 });
@@ -313,7 +313,8 @@ test('ExitHeadRunner: a subjob it cannot run fails alone (no retry)', async () =
   const cases: [string, ReturnType<typeof subjob>, FakeBranchTransport, RegExp][] = [
     ['unknown model', subjob({ model: 'resnet' }), new FakeBranchTransport(feature), /'resnet' is not served/],
     ['the final exit', subjob({ exitIndex: 2 }), new FakeBranchTransport(feature), /exit 2 is not an early exit/],
-    ['no task context', subjob({ task: undefined as any }), new FakeBranchTransport(feature), /no task context/],
+    ['no task context', subjob({ task: undefined as any }), new FakeBranchTransport(feature), /malformed job: task is required/],
+    ['a feature reference of no transport', subjob({ feature: { file: 'x' } as any }), new FakeBranchTransport(feature), /malformed job: feature\.transport is required/],
     ['a bad feature reference', subjob(), new FakeBranchTransport(new Error('feature file name "../x" is not one a trunk worker writes')), /not one a trunk worker writes/],
     ['a feature of the wrong size', subjob(), new FakeBranchTransport(new Float32Array(10)), /feature of 10 values does not fit shape/],
   ];

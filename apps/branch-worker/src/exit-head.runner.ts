@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Job, UnrecoverableError } from 'bullmq';
-import { BranchJobData, BranchResult, buildAnswer, elementCount, nowMs } from '@outlet/contracts';
+import { BranchJobData, BranchResult, buildAnswer, checkBranchJobData, elementCount, nowMs } from '@outlet/contracts';
+import { checkedPayload } from '@outlet/edge-node';
 import { BranchSettings } from '@outlet/config';
 import { ModelThread, isConfident, maxProbability, nonFiniteOutputProblem } from '@outlet/inference';
 import { ModelPackage } from '@outlet/model-package';
@@ -20,16 +21,11 @@ export class ExitHeadRunner {
   ) {}
 
   async run(job: Job<BranchJobData, BranchResult>): Promise<BranchResult> {
-    const d = job.data;
-    const pkg = this.packages.get(d?.model);
-    if (!pkg) throw new UnrecoverableError(`subjob ${job.id}: model '${d?.model}' is not served by this branch worker`);
+    const d = checkedPayload(() => checkBranchJobData(job.data), `subjob ${job.id}`);
+    const pkg = this.packages.get(d.model);
+    if (!pkg) throw new UnrecoverableError(`subjob ${job.id}: model '${d.model}' is not served by this branch worker`);
     const m = pkg.manifest;
-    if (!Number.isInteger(d.exitIndex) || d.exitIndex < 0 || d.exitIndex >= m.exits.length - 1) {
-      throw new UnrecoverableError(`subjob ${job.id}: exit ${d.exitIndex} is not an early exit of ${d.model}`);
-    }
-    if (typeof d.task !== 'object' || d.task === null || !Array.isArray(d.task.plan) || typeof d.threshold !== 'number') {
-      throw new UnrecoverableError(`subjob ${job.id}: no task context or threshold to answer with`);
-    }
+    if (d.exitIndex >= m.exits.length - 1) throw new UnrecoverableError(`subjob ${job.id}: exit ${d.exitIndex} is not an early exit of ${d.model}`);
     const record = { nodeId: this.settings.nodeId, trunkNodeId: d.trunkNodeId, taskId: d.taskId, exitIndex: d.exitIndex };
 
     let feature: Float32Array | undefined;
@@ -40,7 +36,7 @@ export class ExitHeadRunner {
     }
     const handoffMs = nowMs() - d.handedOffAt;
     if (!feature) return { ...record, outcome: 'dropped', handoffMs };
-    if (!Array.isArray(d.featureShape) || elementCount(d.featureShape) !== feature.length) {
+    if (elementCount(d.featureShape) !== feature.length) {
       throw new UnrecoverableError(`subjob ${job.id}: feature of ${feature.length} values does not fit shape ${JSON.stringify(d.featureShape)}`);
     }
 

@@ -47,7 +47,7 @@ export class InferenceController {
   @Get('health/live')
   @OpenAccess()
   @ApiOperation({ summary: 'Server liveness' })
-  @ApiOkResponse({ schema: { type: 'object', required: ['live'], properties: { live: { type: 'boolean', enum: [true] } } } })
+  @ApiOkResponse({ schema: schemaRef('ServerLive') })
   live() {
     return { live: true };
   }
@@ -55,7 +55,7 @@ export class InferenceController {
   @Get('health/ready')
   @OpenAccess()
   @ApiOperation({ summary: 'Server readiness', description: 'Ready when Redis answers.' })
-  @ApiOkResponse({ schema: { type: 'object', required: ['ready'], properties: { ready: { type: 'boolean', enum: [true] } } } })
+  @ApiOkResponse({ schema: schemaRef('ServerReady') })
   @ApiErrors({ 503: 'Redis does not answer.' })
   async ready() {
     try {
@@ -89,7 +89,7 @@ export class InferenceController {
   @OpenAccess()
   @ApiOperation({ summary: 'Model readiness', description: 'Ready when a live trunk worker serves the model.' })
   @ApiModelParams()
-  @ApiOkResponse({ schema: { type: 'object', required: ['name', 'ready'], properties: { name: { type: 'string' }, ready: { type: 'boolean', enum: [true] } } } })
+  @ApiOkResponse({ schema: schemaRef('ModelReady') })
   @ApiErrors({ 404: 'Unknown model.', 503: 'No live trunk worker serves the model, or Redis does not answer.' })
   async modelReady(@Param('name') name: string) {
     this.catalog.get(name);

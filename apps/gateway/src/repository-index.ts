@@ -1,13 +1,6 @@
+import { ModelIndexEntry } from '@outlet/contracts';
 import { ModelCatalog } from './model-catalog.service';
 import { NodeRegistry } from './node-registry.service';
-
-/** One entry of Triton's repository index. */
-export interface ModelIndexEntry {
-  name: string;
-  version: string;
-  state: 'READY' | 'UNAVAILABLE';
-  reason?: string;
-}
 
 /**
  * Triton's repository index, as HTTP's `POST /v2/repository/index` and gRPC's RepositoryIndex

@@ -3,7 +3,8 @@ import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ModelCatalog } from './model-catalog.service';
 import { NodeRegistry } from './node-registry.service';
 import { RequestError } from './inference-request';
-import { ApiErrors } from './openapi';
+import { ContractError, checkRepositoryIndexRequest } from '@outlet/contracts';
+import { ApiErrors, schemaRef } from './openapi';
 import { repositoryIndex } from './repository-index';
 
 /**
@@ -22,20 +23,17 @@ export class RepositoryController {
   @Post('index')
   @HttpCode(200)
   @ApiOperation({ summary: "The served models and their state (Triton's repository index; no load/unload)" })
-  @ApiBody({ required: false, schema: { type: 'object', properties: { ready: { type: 'boolean', description: 'only models that are ready' } } } })
-  @ApiOkResponse({
-    schema: {
-      type: 'array',
-      items: { type: 'object', properties: { name: { type: 'string' }, version: { type: 'string' }, state: { type: 'string', enum: ['READY', 'UNAVAILABLE'] }, reason: { type: 'string' } } },
-    },
-  })
+  @ApiBody({ required: false, schema: schemaRef('RepositoryIndexRequest') })
+  @ApiOkResponse({ schema: schemaRef('RepositoryIndex') })
   @ApiErrors({ 400: 'The body is not {"ready"?: boolean}.' })
   index(@Body() body: unknown) {
-    if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
-      throw new RequestError(400, 'the request body must be empty or a JSON object {"ready"?: boolean}');
+    let ready: boolean | undefined;
+    try {
+      ready = body === undefined ? undefined : checkRepositoryIndexRequest(body).ready;
+    } catch (err) {
+      if (err instanceof ContractError) throw new RequestError(400, err.message);
+      throw err;
     }
-    const ready = (body as { ready?: unknown } | undefined)?.ready;
-    if (ready !== undefined && typeof ready !== 'boolean') throw new RequestError(400, '"ready" must be true or false');
     return repositoryIndex(this.catalog, this.nodes, ready === true);
   }
 }

@@ -23,16 +23,16 @@ export interface DecodedTask {
 }
 
 /**
- * Check a task's payload and its input values (read from `data.input.key`; undefined when there
- * was none, or not whole FP32 values) against the model's manifest. `thresholds`: the model's live
+ * Check a task's payload (already checked against its contract, InferJobData) and its input
+ * values (read from `data.input.key`; undefined when there was none, or not whole FP32 values)
+ * against the model's manifest. `thresholds`: the model's live
  * ones (a request's `threshold` overrides every exit's).
  */
 export function decodeInferJob(taskId: string, data: InferJobData, manifest: Manifest, input: Float32Array | undefined, thresholds: readonly number[]): DecodedTask {
-  if (!input) throw new InvalidJobError(`task ${taskId}: no input values at ${JSON.stringify(data.input?.key)} (missing, expired or not FP32)`);
+  if (!input) throw new InvalidJobError(`task ${taskId}: no input values at ${JSON.stringify(data.input.key)} (missing, expired or not FP32)`);
   const shape = data.input.shape;
   const expected = manifest.input.shape;
   if (
-    !Array.isArray(shape) ||
     shape.length !== expected.length ||
     shape.some((d, i) => d !== (expected[i] === -1 ? 1 : expected[i])) ||
     elementCount(shape) !== input.length
@@ -41,13 +41,10 @@ export function decodeInferJob(taskId: string, data: InferJobData, manifest: Man
   }
   let plan: DecodedTask['plan'];
   try {
-    plan = data.plan === 'auto' ? 'auto' : parsePlan(String(data.plan), earlyExitCount(manifest));
+    plan = data.plan === 'auto' ? 'auto' : parsePlan(data.plan, earlyExitCount(manifest));
   } catch (err) {
     if (err instanceof PlanError) throw new InvalidJobError(`task ${taskId}: ${err.message}`);
     throw err;
-  }
-  if (data.threshold !== undefined && !(typeof data.threshold === 'number' && data.threshold >= 0 && data.threshold <= 1)) {
-    throw new InvalidJobError(`task ${taskId}: threshold ${JSON.stringify(data.threshold)} is not a number from 0 to 1`);
   }
   return { input, shape, plan, thresholds: thresholds.map((t) => data.threshold ?? t) };
 }

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Job, UnrecoverableError } from 'bullmq';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { AnswerContext, InferJobData, TaskAnswer, buildAnswer, nowMs } from '@outlet/contracts';
+import { AnswerContext, InferJobData, TaskAnswer, buildAnswer, checkInferJobData, nowMs } from '@outlet/contracts';
+import { checkedPayload } from '@outlet/edge-node';
 import { TrunkSettings } from '@outlet/config';
 import { ExitDecision, ModelThread, TrunkSteps, nonFiniteOutputProblem, runTrunk } from '@outlet/inference';
 import { ModelPackage, exitAfterSegment } from '@outlet/model-package';
@@ -34,11 +35,11 @@ export class TrunkTaskRunner {
   async run(job: Job<InferJobData, TaskAnswer>): Promise<TaskAnswer> {
     const startedAt = nowMs();
     const taskId = job.id!;
-    const data = job.data;
-    const pkg = this.packages.get(data?.model);
-    if (!pkg) throw new UnrecoverableError(`task ${taskId}: model '${data?.model}' is not served by this worker`);
+    const data = checkedPayload(() => checkInferJobData(job.data), `task ${taskId}`);
+    const pkg = this.packages.get(data.model);
+    if (!pkg) throw new UnrecoverableError(`task ${taskId}: model '${data.model}' is not served by this worker`);
     // Taken too late: its caller has given up (504) or its job is past use; run nothing.
-    if (typeof data.deadline === 'number' && startedAt > data.deadline) {
+    if (data.deadline !== undefined && startedAt > data.deadline) {
       const lateMs = startedAt - data.deadline;
       this.transport.recordTelemetry(job, {
         segmentsRan: [],
@@ -55,7 +56,7 @@ export class TrunkTaskRunner {
     const live = this.thresholds.current(pkg.manifest.name);
     let task: DecodedTask;
     try {
-      task = decodeInferJob(taskId, data, pkg.manifest, await this.transport.readInput(data.input?.key), live.thresholds);
+      task = decodeInferJob(taskId, data, pkg.manifest, await this.transport.readInput(data.input.key), live.thresholds);
     } catch (err) {
       // A malformed job fails alone (no retry); the worker goes on serving.
       if (err instanceof InvalidJobError) throw new UnrecoverableError(err.message);
@@ -66,7 +67,7 @@ export class TrunkTaskRunner {
     const plan = choice ? choice.plan : (task.plan as Exclude<DecodedTask['plan'], 'auto'>);
     const context: AnswerContext = {
       requestId: data.requestId,
-      replyTo: typeof data.replyTo === 'string' ? data.replyTo : undefined,
+      replyTo: data.replyTo,
       trunkEp: this.engine.ep,
       plan,
       planSource: choice ? 'auto' : data.planSource,

@@ -1,4 +1,7 @@
 import { Placement } from './plan';
+import { AnswerContext } from './schema/jobs';
+
+export * from './schema/jobs';
 
 /** A tensor as the Open Inference Protocol v2 carries it (data flat, row-major). */
 export interface TensorJson {
@@ -6,39 +9,6 @@ export interface TensorJson {
   shape: number[];
   datatype: string;
   data: number[];
-}
-
-/**
- * A task's input tensor as its job names it: the values wait beside the job as one binary Redis
- * value (raw little-endian FP32 at `key`), so the job itself stays small on every queue hop.
- */
-export interface TaskInput {
-  name: string;
-  shape: number[];
-  datatype: 'FP32';
-  key: string;
-}
-
-/** Payload of one task in a model's inference queue. */
-export interface InferJobData {
-  model: string;
-  /** The client's request id (OIP `id`), echoed in the answer. */
-  requestId: string;
-  input: TaskInput;
-  /** `serial` | `parallel` | `full` | `auto` | comma list; validated by the gateway. */
-  plan: string;
-  /** Where the plan came from: the request, or the gateway's default. */
-  planSource: 'request' | 'default';
-  /** Overrides every early exit's threshold when set. */
-  threshold?: number;
-  /** Wall clock (ms, sub-ms precision) when the gateway enqueued the task. */
-  enqueuedAt: number;
-  /** Wall clock (ms) after which the task is not run (the request's `timeout` from its receipt). */
-  deadline?: number;
-  /** Set by a gateway waiting synchronously: the answer (or failure) is published on answerChannel(replyTo). */
-  replyTo?: string;
-  /** A progressive request (with replyTo): after an early answer, the final exit's answer is published too. */
-  progressive?: boolean;
 }
 
 /**
@@ -105,37 +75,6 @@ export interface TrunkTelemetry {
   eventLoopDelayMaxMs: number;
   /** Set when the task was taken after its deadline and never started (segmentsRan []): ms past it. */
   deadlineExpiredMs?: number;
-}
-
-/** Where a handed-off feature waits for the branch worker: a file in the node's shared memory, or a Redis value. */
-export type FeatureRef = { transport: 'shm'; file: string } | { transport: 'redis'; key: string };
-export const FEATURE_TRANSPORTS = ['shm', 'redis'] as const;
-export type FeatureTransport = (typeof FEATURE_TRANSPORTS)[number];
-
-/** What a branch worker needs besides the feature to answer a task itself. */
-export interface AnswerContext {
-  requestId: string;
-  replyTo?: string;
-  trunkEp: string;
-  plan: Placement[];
-  planSource: TaskAnswer['planSource'];
-  cpuUtil?: number;
-  planObjective?: TaskAnswer['planObjective'];
-  queueMs: number;
-  thresholdVersion: number;
-}
-
-/** Payload of one exit-head subjob in a node's branch queue. */
-export interface BranchJobData {
-  taskId: string;
-  model: string;
-  exitIndex: number;
-  feature: FeatureRef;
-  featureShape: number[];
-  threshold: number;
-  trunkNodeId: string;
-  handedOffAt: number;
-  task: AnswerContext;
 }
 
 /** What a branch worker completes a subjob with: its own record of what it did. */

@@ -3,10 +3,11 @@
  * (`components.schemas`): the gateway's controllers point at them, /docs-json is built from them,
  * and nothing else describes them.
  */
-import { TSchema, Type } from '@sinclair/typebox';
+import { Static, TSchema, Type } from '@sinclair/typebox';
+import { compileCheck, errors } from './check';
 import { InferRequest, InferResponse } from './inference';
 import { NodeList, NodeView } from './node-view';
-import { Nullable } from './types';
+import { Nullable, StringEnum } from './types';
 
 export const ErrorBody = Type.Object(
   { error: Type.String({ example: "input 'input' has 10 values but shape [1,1,28,28] needs 784" }) },
@@ -103,10 +104,25 @@ const ModelConfig = Type.Object(
   { description: "Triton's model configuration (enough for tritonclient and perf_analyzer)." },
 );
 
-const RepositoryIndex = Type.Array(
-  Type.Object({ name: Type.String(), version: Type.Optional(Type.String()), state: Type.Optional(Type.String()), reason: Type.Optional(Type.String()) }),
-  { description: "Triton's repository index: every served model and its state." },
+export const ModelIndexEntry = Type.Object({
+  name: Type.String(),
+  version: Type.String(),
+  state: StringEnum(['READY', 'UNAVAILABLE'] as const, { description: 'READY while a live trunk worker serves the model.' }),
+  reason: Type.Optional(Type.String()),
+});
+export type ModelIndexEntry = Static<typeof ModelIndexEntry>;
+
+const RepositoryIndex = Type.Array(ModelIndexEntry, { description: "Triton's repository index: every served model and its state." });
+
+export const RepositoryIndexRequest = Type.Object(
+  { ready: Type.Optional(Type.Boolean({ description: 'Only models that are ready.', ...errors('"ready" must be true or false') })) },
+  errors('the request body must be empty or a JSON object {"ready"?: boolean}'),
 );
+export const checkRepositoryIndexRequest = compileCheck(RepositoryIndexRequest);
+
+const ServerLive = Type.Object({ live: Type.Boolean() });
+const ServerReady = Type.Object({ ready: Type.Boolean() });
+const ModelReady = Type.Object({ name: Type.String(), ready: Type.Boolean() });
 
 const PlanDecision = Type.Object({
   model: Type.String(),
@@ -159,10 +175,14 @@ export const API_SCHEMAS = {
   JobStatus,
   Node: NodeView,
   NodeList,
+  ServerLive,
+  ServerReady,
   ServerMetadata,
+  ModelReady,
   ModelMetadata,
   ModelStatistics,
   ModelConfig,
+  RepositoryIndexRequest,
   RepositoryIndex,
   PlanDecision,
   Thresholds,

@@ -1,0 +1,91 @@
+/**
+ * The job payloads that pass between processes through Redis: a task (gateway → trunk worker) and
+ * an exit-head subjob (trunk → branch worker). The types and the workers' checks come from one
+ * definition: a worker checks every payload it takes before it acts on it, and a malformed one
+ * fails alone, naming the field, while the worker goes on serving.
+ */
+import { Static, Type } from '@sinclair/typebox';
+import { PLACEMENTS } from '../plan';
+import { compileCheck } from './check';
+import { StringEnum } from './types';
+
+const Placement = StringEnum(PLACEMENTS);
+const Dims = Type.Array(Type.Integer({ minimum: 0 }), { maxItems: 16 });
+
+/**
+ * A task's input tensor as its job names it: the values wait beside the job as one binary Redis
+ * value (raw little-endian FP32 at `key`), so the job itself stays small on every queue hop.
+ */
+export const TaskInput = Type.Object({
+  name: Type.String(),
+  shape: Dims,
+  datatype: StringEnum(['FP32'] as const),
+  key: Type.String({ minLength: 1 }),
+});
+export type TaskInput = Static<typeof TaskInput>;
+
+/** Payload of one task in a model's inference queue. */
+export const InferJobData = Type.Object({
+  model: Type.String(),
+  /** The client's request id (OIP `id`), echoed in the answer. */
+  requestId: Type.String(),
+  input: TaskInput,
+  /** `serial` | `parallel` | `full` | `auto` | comma list; checked against the model by the trunk. */
+  plan: Type.String(),
+  /** Where the plan came from: the request, or the gateway's default. */
+  planSource: StringEnum(['request', 'default'] as const),
+  /** Overrides every early exit's threshold when set. */
+  threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  /** Wall clock (ms, sub-ms precision) when the gateway enqueued the task. */
+  enqueuedAt: Type.Number(),
+  /** Wall clock (ms) after which the task is not run (the request's `timeout` from its receipt). */
+  deadline: Type.Optional(Type.Number()),
+  /** Set by a gateway waiting synchronously: the answer (or failure) is published on answerChannel(replyTo). */
+  replyTo: Type.Optional(Type.String()),
+  /** A progressive request (with replyTo): after an early answer, the final exit's answer is published too. */
+  progressive: Type.Optional(Type.Boolean()),
+});
+export type InferJobData = Static<typeof InferJobData>;
+export const checkInferJobData = compileCheck(InferJobData);
+
+export const FEATURE_TRANSPORTS = ['shm', 'redis'] as const;
+export type FeatureTransport = (typeof FEATURE_TRANSPORTS)[number];
+
+/** Where a handed-off feature waits for the branch worker: a file in the node's shared memory, or a Redis value. */
+export const FeatureRef = Type.Union([
+  Type.Object({ transport: Type.Literal('shm'), file: Type.String({ minLength: 1 }) }),
+  Type.Object({ transport: Type.Literal('redis'), key: Type.String({ minLength: 1 }) }),
+]);
+export type FeatureRef = Static<typeof FeatureRef>;
+
+export const PLAN_SOURCES = ['request', 'default', 'auto'] as const;
+export const PLAN_OBJECTIVES = ['latency', 'throughput'] as const;
+
+/** What a branch worker needs besides the feature to answer a task itself. */
+export const AnswerContext = Type.Object({
+  requestId: Type.String(),
+  replyTo: Type.Optional(Type.String()),
+  trunkEp: Type.String(),
+  plan: Type.Array(Placement),
+  planSource: StringEnum(PLAN_SOURCES),
+  cpuUtil: Type.Optional(Type.Number()),
+  planObjective: Type.Optional(StringEnum(PLAN_OBJECTIVES)),
+  queueMs: Type.Number(),
+  thresholdVersion: Type.Integer({ minimum: 1 }),
+});
+export type AnswerContext = Static<typeof AnswerContext>;
+
+/** Payload of one exit-head subjob in a node's branch queue. */
+export const BranchJobData = Type.Object({
+  taskId: Type.String(),
+  model: Type.String(),
+  exitIndex: Type.Integer({ minimum: 0 }),
+  feature: FeatureRef,
+  featureShape: Dims,
+  threshold: Type.Number(),
+  trunkNodeId: Type.String(),
+  handedOffAt: Type.Number(),
+  task: AnswerContext,
+});
+export type BranchJobData = Static<typeof BranchJobData>;
+export const checkBranchJobData = compileCheck(BranchJobData);
