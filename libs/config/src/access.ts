@@ -1,4 +1,4 @@
-import { ConfigError, envInt, envOptional } from './env';
+import { ConfigError, setting, settingOrDefault } from './env';
 
 type Env = Record<string, string | undefined>;
 
@@ -25,7 +25,7 @@ function commaList(value: string): string[] {
 
 /** Errors name a bad key by its position, never by its text: the text is a secret. */
 function readApiKeys(env: Env): string[] {
-  const value = envOptional(env, 'OUTLET_API_KEYS');
+  const value = setting(env, 'OUTLET_API_KEYS');
   if (value === undefined) return [];
   const keys = commaList(value);
   keys.forEach((key, i) => {
@@ -40,13 +40,13 @@ function readApiKeys(env: Env): string[] {
 }
 
 function readRateLimit(env: Env): AccessSettings['rateLimit'] {
-  const limit = envInt(env, 'OUTLET_RATE_LIMIT', 0, 0, 1_000_000);
-  const windowMs = envInt(env, 'OUTLET_RATE_WINDOW_MS', 1000, 100, 3_600_000);
+  const limit = settingOrDefault(env, 'OUTLET_RATE_LIMIT');
+  const windowMs = settingOrDefault(env, 'OUTLET_RATE_WINDOW_MS');
   return limit === 0 ? undefined : { limit, windowMs };
 }
 
 function readCorsOrigins(env: Env): AccessSettings['corsOrigins'] {
-  const value = envOptional(env, 'OUTLET_CORS_ORIGINS');
+  const value = setting(env, 'OUTLET_CORS_ORIGINS');
   if (value === undefined) return undefined;
   if (value === '*') return '*';
   return commaList(value).map((origin) => {

@@ -1,4 +1,8 @@
-/** Small, strict readers of environment variables: a bad value stops start-up with its name. */
+/**
+ * Settings read from environment variables and checked against their schema (SETTINGS, in
+ * libs/contracts): a bad value stops start-up with its name and what it must be.
+ */
+import { Check, ContractError, SETTINGS, SettingName, Settings, compileCheck } from '@outlet/contracts';
 import { maskRedisUrl } from '@outlet/transport';
 
 // One masking for every Redis address (transport's, where targets are parsed).
@@ -13,43 +17,42 @@ function raw(env: Env, name: string): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
-export function envString(env: Env, name: string, fallback: string): string {
-  return raw(env, name) ?? fallback;
+const checks = new Map<SettingName, Check<unknown>>();
+
+/** What a setting must be, in words, from its schema. */
+function expectation(schema: Record<string, unknown>): string {
+  if (typeof schema['x-error'] === 'string') return schema['x-error'];
+  if (Array.isArray(schema.enum)) return `must be one of: ${schema.enum.join(', ')}`;
+  if (schema.type === 'integer') return `must be an integer from ${schema.minimum} to ${schema.maximum}`;
+  if (schema.type === 'number') return `must be a number from ${schema.minimum} to ${schema.maximum}`;
+  return `must match ${schema.pattern}`;
 }
 
-export function envOptional(env: Env, name: string): string | undefined {
-  return raw(env, name);
-}
-
-export function envInt(env: Env, name: string, fallback: number, min: number, max: number): number {
+/**
+ * The setting `name` from the environment, checked against its schema; unset (or blank): `fallback`,
+ * else the schema's default, else undefined.
+ */
+export function setting<K extends SettingName>(env: Env, name: K, fallback?: Settings[K]): Settings[K] | undefined {
   const value = raw(env, name);
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(`${name}='${value}' must be an integer from ${min} to ${max}`);
+  const schema = SETTINGS.properties[name] as unknown as Record<string, unknown>;
+  if (value === undefined) return fallback ?? (schema.default as Settings[K] | undefined);
+  const parsed = schema.type === 'integer' || schema.type === 'number' ? Number(value) : value;
+  let check = checks.get(name);
+  if (!check) checks.set(name, (check = compileCheck(SETTINGS.properties[name])));
+  try {
+    return check(parsed) as Settings[K];
+  } catch (err) {
+    if (err instanceof ContractError) throw new ConfigError(`${name}='${value}' ${expectation(schema)}`);
+    throw err;
   }
-  return n;
 }
 
-export function envNumber(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const value = raw(env, name);
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < min || n > max) {
-    throw new ConfigError(`${name}='${value}' must be a number from ${min} to ${max}`);
-  }
-  return n;
+/** A setting that has a default (in its schema, or `fallback`). */
+export function settingOrDefault<K extends SettingName>(env: Env, name: K, fallback?: Settings[K]): Settings[K] {
+  const value = setting(env, name, fallback);
+  if (value === undefined) throw new Error(`setting ${name} has no default: read it with setting()`);
+  return value;
 }
-
-export function envChoice<T extends string>(env: Env, name: string, fallback: T, choices: readonly T[]): T {
-  const value = raw(env, name);
-  if (value === undefined) return fallback;
-  if (!(choices as readonly string[]).includes(value)) {
-    throw new ConfigError(`${name}='${value}' must be one of: ${choices.join(', ')}`);
-  }
-  return value as T;
-}
-
 
 export function envRedisUrl(env: Env, fallback: string): string {
   const value = raw(env, 'REDIS_URL') ?? fallback;
@@ -62,14 +65,6 @@ export function envRedisUrl(env: Env, fallback: string): string {
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
     throw new ConfigError(`REDIS_URL='${shown}' must start with redis:// or rediss://`);
-  }
-  return value;
-}
-
-export function envNodeId(env: Env, fallback: string): string {
-  const value = raw(env, 'NODE_ID') ?? fallback;
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(value)) {
-    throw new ConfigError(`NODE_ID='${value}' may hold only letters, digits, '.', '_' and '-' (64 at most)`);
   }
   return value;
 }

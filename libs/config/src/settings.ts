@@ -1,17 +1,15 @@
 import { availableParallelism, homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { FEATURE_TRANSPORTS, FeatureTransport, HEARTBEAT_INTERVAL_MS, MAX_PRIORITY } from '@outlet/contracts';
+import { FeatureTransport, TrunkEpSetting } from '@outlet/contracts';
 import { RedisTargetError, defaultFeatureRoot, redisTargetFromEnv } from '@outlet/transport';
-import { ConfigError, envChoice, envInt, envNodeId, envNumber, envOptional, envRedisUrl, envString } from './env';
+import { ConfigError, envRedisUrl, setting, settingOrDefault } from './env';
 import { AccessSettings, readAccessSettings } from './access';
 
 /**
  * Every setting of every Outlet process, read from the environment. Each process reads only the
- * part it needs; docs/settings.md lists them all.
+ * part it needs. Names, bounds, defaults and meanings are SETTINGS (libs/contracts), from which
+ * docs/settings.md's table is generated.
  */
-
-export const TRUNK_EPS = ['auto', 'cuda', 'webgpu', 'cpu'] as const;
-export type TrunkEpSetting = (typeof TRUNK_EPS)[number];
 
 type Env = Record<string, string | undefined>;
 
@@ -38,8 +36,8 @@ export function readCommonSettings(env: Env = process.env): CommonSettings {
   return {
     // REDIS_URL is checked as a URL; a cluster or Sentinel set comes as a composite target (redis-target.ts).
     redisUrl: redisTarget(env),
-    modelsDir: resolve(envString(env, 'OUTLET_MODELS_DIR', 'models')),
-    jobRetention: envInt(env, 'OUTLET_JOB_RETENTION', 1000, 1, 1_000_000),
+    modelsDir: resolve(settingOrDefault(env, 'OUTLET_MODELS_DIR')),
+    jobRetention: settingOrDefault(env, 'OUTLET_JOB_RETENTION'),
   };
 }
 
@@ -56,14 +54,14 @@ export interface AccuracySettings {
 }
 
 export function readAccuracySettings(env: Env = process.env): AccuracySettings {
-  const auditRate = envNumber(env, 'OUTLET_AUDIT_RATE', 0.05, 0, 1);
-  const auditMaxRate = envNumber(env, 'OUTLET_AUDIT_MAX_RATE', Math.max(0.5, auditRate), 0, 1);
+  const auditRate = settingOrDefault(env, 'OUTLET_AUDIT_RATE');
+  const auditMaxRate = settingOrDefault(env, 'OUTLET_AUDIT_MAX_RATE', Math.max(0.5, auditRate));
   if (auditMaxRate < auditRate) throw new ConfigError(`OUTLET_AUDIT_MAX_RATE=${auditMaxRate} is below OUTLET_AUDIT_RATE=${auditRate}`);
   return {
     auditRate,
     auditMaxRate,
-    accuracyBudget: envNumber(env, 'OUTLET_ACCURACY_BUDGET', 0.01, 0.0001, 0.5),
-    adapt: envChoice(env, 'OUTLET_ADAPT', 'on', ['on', 'off'] as const) === 'on',
+    accuracyBudget: settingOrDefault(env, 'OUTLET_ACCURACY_BUDGET'),
+    adapt: settingOrDefault(env, 'OUTLET_ADAPT') === 'on',
   };
 }
 
@@ -87,31 +85,23 @@ export interface GatewaySettings extends CommonSettings, AccessSettings, Accurac
 }
 
 export function readGatewaySettings(env: Env = process.env): GatewaySettings {
-  const user = envOptional(env, 'OUTLET_ADMIN_USER');
-  const password = envOptional(env, 'OUTLET_ADMIN_PASSWORD');
+  const user = setting(env, 'OUTLET_ADMIN_USER');
+  const password = setting(env, 'OUTLET_ADMIN_PASSWORD');
   if ((user === undefined) !== (password === undefined)) {
     throw new ConfigError('OUTLET_ADMIN_USER and OUTLET_ADMIN_PASSWORD must be set together');
   }
-  const bodyLimit = envString(env, 'OUTLET_BODY_LIMIT', '1mb');
-  if (!/^\d+(b|kb|mb)$/i.test(bodyLimit)) {
-    throw new ConfigError(`OUTLET_BODY_LIMIT='${bodyLimit}' must look like 512kb or 1mb`);
-  }
   return {
     ...readCommonSettings(env),
-    port: envInt(env, 'PORT', 3000, 0, 65535),
-    host: envString(env, 'HOST', '0.0.0.0'),
-    grpcPort: envInt(env, 'OUTLET_GRPC_PORT', 8001, 0, 65535),
-    defaultPlan: envString(env, 'OUTLET_DEFAULT_PLAN', 'auto'),
-    bodyLimit,
-    inferTimeoutMs: envInt(env, 'OUTLET_INFER_TIMEOUT_MS', 30_000, 100, 3_600_000),
-    // About what one 2-core node clears within the default 30 s infer timeout (~34 tasks/s on
-    // branchy-bench): a task queued behind more would time out anyway, and 1000 waiting inputs of
-    // 50 KB hold 50 MB of Redis.
-    maxQueued: envInt(env, 'OUTLET_MAX_QUEUED', 1000, 0, 10_000_000),
-    // In the middle of the range, so a request can go ahead of default traffic (1-99) or behind it.
-    defaultPriority: envInt(env, 'OUTLET_DEFAULT_PRIORITY', 100, 1, MAX_PRIORITY),
-    redisWaitReplicas: envInt(env, 'OUTLET_REDIS_WAIT_REPLICAS', 0, 0, 16),
-    redisWaitMs: envInt(env, 'OUTLET_REDIS_WAIT_MS', 1000, 1, 60_000),
+    port: settingOrDefault(env, 'PORT'),
+    host: settingOrDefault(env, 'HOST'),
+    grpcPort: settingOrDefault(env, 'OUTLET_GRPC_PORT'),
+    defaultPlan: settingOrDefault(env, 'OUTLET_DEFAULT_PLAN'),
+    bodyLimit: settingOrDefault(env, 'OUTLET_BODY_LIMIT'),
+    inferTimeoutMs: settingOrDefault(env, 'OUTLET_INFER_TIMEOUT_MS'),
+    maxQueued: settingOrDefault(env, 'OUTLET_MAX_QUEUED'),
+    defaultPriority: settingOrDefault(env, 'OUTLET_DEFAULT_PRIORITY'),
+    redisWaitReplicas: settingOrDefault(env, 'OUTLET_REDIS_WAIT_REPLICAS'),
+    redisWaitMs: settingOrDefault(env, 'OUTLET_REDIS_WAIT_MS'),
     admin: user !== undefined && password !== undefined ? { user, password } : undefined,
     ...readAccessSettings(env),
     ...readAccuracySettings(env),
@@ -208,11 +198,11 @@ export function subjobLockOptions(lockMs: number): JobLockOptions {
 export function readNodeSettings(env: Env = process.env): NodeSettings {
   return {
     ...readCommonSettings(env),
-    nodeId: envNodeId(env, hostname()),
-    featureTransport: envChoice(env, 'OUTLET_FEATURE_TRANSPORT', 'shm', FEATURE_TRANSPORTS),
-    featureRoot: resolve(envString(env, 'OUTLET_FEATURE_DIR', defaultFeatureRoot())),
-    lockMs: envInt(env, 'OUTLET_LOCK_MS', 4000, 1000, 600_000),
-    heartbeatMs: envInt(env, 'OUTLET_HEARTBEAT_MS', HEARTBEAT_INTERVAL_MS, 100, 60_000),
+    nodeId: settingOrDefault(env, 'NODE_ID', hostname()),
+    featureTransport: settingOrDefault(env, 'OUTLET_FEATURE_TRANSPORT'),
+    featureRoot: resolve(settingOrDefault(env, 'OUTLET_FEATURE_DIR', defaultFeatureRoot())),
+    lockMs: settingOrDefault(env, 'OUTLET_LOCK_MS'),
+    heartbeatMs: settingOrDefault(env, 'OUTLET_HEARTBEAT_MS'),
   };
 }
 
@@ -232,16 +222,16 @@ export interface TrunkSettings extends NodeSettings, AccuracySettings {
 
 /** `cores`: the node's CPU cores for the default thread budget (default: nodeCores()). */
 export function readTrunkSettings(env: Env = process.env, cores: number = nodeCores()): TrunkSettings {
-  const trunkEp = envChoice(env, 'OUTLET_TRUNK_EP', 'auto', TRUNK_EPS);
+  const trunkEp = settingOrDefault(env, 'OUTLET_TRUNK_EP');
   return {
     ...readNodeSettings(env),
     trunkEp,
-    threads: envInt(env, 'OUTLET_TRUNK_THREADS', defaultThreadBudget(cores, trunkEp).trunk, 1, 256),
-    branchThreads: envInt(env, 'OUTLET_BRANCH_THREADS', defaultThreadBudget(cores, trunkEp).branch, 1, 256),
-    concurrency: envInt(env, 'OUTLET_TRUNK_CONCURRENCY', 1, 1, 64),
-    cacheDir: resolve(envString(env, 'OUTLET_CACHE_DIR', join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'outlet'))),
-    selfProfile: envChoice(env, 'OUTLET_SELF_PROFILE', 'on', ['on', 'off'] as const) === 'on',
-    replanRatio: envNumber(env, 'OUTLET_REPLAN_RATIO', 1.5, 1.05, 100),
+    threads: settingOrDefault(env, 'OUTLET_TRUNK_THREADS', defaultThreadBudget(cores, trunkEp).trunk),
+    branchThreads: settingOrDefault(env, 'OUTLET_BRANCH_THREADS', defaultThreadBudget(cores, trunkEp).branch),
+    concurrency: settingOrDefault(env, 'OUTLET_TRUNK_CONCURRENCY'),
+    cacheDir: resolve(settingOrDefault(env, 'OUTLET_CACHE_DIR', join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'outlet'))),
+    selfProfile: settingOrDefault(env, 'OUTLET_SELF_PROFILE') === 'on',
+    replanRatio: settingOrDefault(env, 'OUTLET_REPLAN_RATIO'),
     ...readAccuracySettings(env),
   };
 }
@@ -253,11 +243,11 @@ export interface BranchSettings extends NodeSettings {
 
 /** The branch worker reads OUTLET_TRUNK_EP too: its default thread budget depends on the trunk's processor. */
 export function readBranchSettings(env: Env = process.env, cores: number = nodeCores()): BranchSettings {
-  const trunkEp = envChoice(env, 'OUTLET_TRUNK_EP', 'auto', TRUNK_EPS);
+  const trunkEp = settingOrDefault(env, 'OUTLET_TRUNK_EP');
   return {
     ...readNodeSettings(env),
-    threads: envInt(env, 'OUTLET_BRANCH_THREADS', defaultThreadBudget(cores, trunkEp).branch, 1, 256),
-    concurrency: envInt(env, 'OUTLET_BRANCH_CONCURRENCY', 1, 1, 64),
+    threads: settingOrDefault(env, 'OUTLET_BRANCH_THREADS', defaultThreadBudget(cores, trunkEp).branch),
+    concurrency: settingOrDefault(env, 'OUTLET_BRANCH_CONCURRENCY'),
   };
 }
 

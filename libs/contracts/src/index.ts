@@ -15,3 +15,4 @@ export * from './schema/types';
 export * from './schema/inference';
 export * from './schema/node-view';
 export * from './schema/api';
+export * from './schema/settings';

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { ConfigError, envInt, envNodeId, envOptional, envRedisUrl, maskRedisUrl, redisProblem } from '@outlet/config';
+import { ConfigError, envRedisUrl, maskRedisUrl, redisProblem, setting, settingOrDefault } from '@outlet/config';
 import { RedisTargetError, parseRedisTarget, redisAddress, redisTargetFromEnv } from '@outlet/transport';
 import { HOW_TO_GET_REDIS, ManagedProcess, OutletSystem, findRedisServer } from '@outlet/supervisor';
 
@@ -17,12 +17,12 @@ export async function startCommand(): Promise<void> {
   let redisUrl: string | undefined;
   let redisDir: string | undefined;
   try {
-    port = envInt(process.env, 'PORT', 3000, 0, 65535);
-    grpcPort = envInt(process.env, 'OUTLET_GRPC_PORT', 8001, 0, 65535);
-    nodeId = envNodeId(process.env, hostname());
+    port = settingOrDefault(process.env, 'PORT');
+    grpcPort = settingOrDefault(process.env, 'OUTLET_GRPC_PORT');
+    nodeId = settingOrDefault(process.env, 'NODE_ID', hostname());
     if (process.env.REDIS_URL) envRedisUrl(process.env, '');
     redisUrl = redisTargetFromEnv(process.env);
-    redisDir = envOptional(process.env, 'OUTLET_REDIS_DIR');
+    redisDir = setting(process.env, 'OUTLET_REDIS_DIR');
     if (redisDir && redisUrl) {
       throw new ConfigError(`OUTLET_REDIS_DIR is for the private redis-server, but REDIS_URL (or REDIS_CLUSTER_NODES, REDIS_SENTINELS) is set: give that Redis its own persistence (appendonly yes) and unset OUTLET_REDIS_DIR`);
     }
