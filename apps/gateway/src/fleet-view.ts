@@ -1,4 +1,4 @@
-import { BranchWorkerView, nodeProfileView, GONE_AFTER_BEATS, GONE_NODE_KEPT_MS, HEARTBEAT_INTERVAL_MS, NodeState, NodeStatus, NodeView, STALE_AFTER_BEATS, hardwareView, heartbeatLifetimeMs, parseBranchWorkerBeat } from '@outlet/contracts';
+import { BranchWorkerView, nodeProfileView, GONE_AFTER_BEATS, GONE_NODE_KEPT_MS, HEARTBEAT_INTERVAL_MS, NodeState, NodeStatus, NodeView, STALE_AFTER_BEATS, checkNodeStatus, hardwareView, heartbeatLifetimeMs, parseBranchWorkerBeat } from '@outlet/contracts';
 
 /** A node's state from its last status, judged against the node's own heartbeat period. */
 export function nodeState(s: NodeStatus, now: number): NodeState {
@@ -14,8 +14,7 @@ export function nodeState(s: NodeStatus, now: number): NodeState {
 export function parseNodeStatus(text: string | null): NodeStatus | undefined {
   if (text === null) return undefined;
   try {
-    const s = JSON.parse(text) as NodeStatus;
-    return typeof s?.nodeId === 'string' && Number.isFinite(s.heartbeatAt) && Array.isArray(s.models) ? s : undefined;
+    return checkNodeStatus(JSON.parse(text));
   } catch {
     return undefined;
   }

@@ -1,4 +1,4 @@
-import { TaskAnswer, formatPlan } from '@outlet/contracts';
+import { AnswerParameters, InferResponse, TaskAnswer, formatPlan } from '@outlet/contracts';
 import { argMax } from '@outlet/inference';
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
@@ -10,10 +10,10 @@ export interface GatewayClock {
   answeredAt: number;
 }
 
-/** An Open Inference Protocol v2 response for an answered task; `parameters` tell how it was answered. */
+/** An Open Inference Protocol v2 response for an answered task (InferResponse); `parameters` tell how it was answered. */
 export function toOipResponse(answer: TaskAnswer, totalMs: number, labels?: string[], clock?: GatewayClock) {
   const probabilities = answer.outputs[0]?.data ?? [];
-  const parameters: Record<string, string | number | boolean> = {
+  const parameters: AnswerParameters = {
     exit_index: answer.exitIndex,
     exit_count: answer.exitCount,
     exit_confidence: answer.exitConfidence,
@@ -41,7 +41,7 @@ export function toOipResponse(answer: TaskAnswer, totalMs: number, labels?: stri
     id: answer.requestId,
     outputs: answer.outputs,
     parameters,
-  };
+  } satisfies InferResponse;
 }
 
 export type OipResponse = ReturnType<typeof toOipResponse>;

@@ -2,41 +2,9 @@
  * Pure shaping of Outlet's fleet-wide counters (libs/transport stats-counters) into Triton's
  * statistics extension JSON and Triton's model configuration JSON.
  */
+import { Duration, TritonModelConfig, TritonModelStat, TritonTensorConfig } from '@outlet/contracts';
 import { Manifest } from '@outlet/model-package';
 import { MODEL_PLATFORM } from './oip-metadata';
-
-export interface Duration {
-  count: number;
-  ns: number;
-}
-
-/** One entry of Triton's `model_stats[]`, plus Outlet's own numbers under `outlet`. */
-export interface TritonModelStat {
-  name: string;
-  version: string;
-  last_inference: number;
-  inference_count: number;
-  execution_count: number;
-  inference_stats: {
-    success: Duration;
-    fail: Duration;
-    queue: Duration;
-    compute_input: Duration;
-    compute_infer: Duration;
-    compute_output: Duration;
-    cache_hit: Duration;
-    cache_miss: Duration;
-  };
-  batch_stats: { batch_size: number; compute_input: Duration; compute_infer: Duration; compute_output: Duration }[];
-  outlet: {
-    /** Answers by exit (index) and by the worker that decided them. */
-    exits: { exit_index: number; branch: number; trunk: number; total: number }[];
-    trunk: { segments_run: number; segments_wasted: number; hand_offs: number };
-    branch: { subjobs_run: number; subjobs_dropped: number; outcomes: Record<'exit' | 'late' | 'continue' | 'dropped', number>; handoff: Duration };
-    /** Failures seen by a worker (failed jobs) and by a gateway (timeouts, enqueue errors). */
-    fail_by: { worker: number; gateway: number };
-  };
-}
 
 const n = (c: Record<string, number>, field: string): number => (Number.isFinite(c[field]) ? c[field] : 0);
 const dur = (c: Record<string, number>, prefix: string): Duration => ({ count: n(c, `${prefix}_count`), ns: n(c, `${prefix}_ns`) });
@@ -87,25 +55,6 @@ export function toTritonModelStat(name: string, version: string, exitCount: numb
 
 /** Outlet's datatypes as Triton's model configuration names them. */
 const TRITON_TYPES: Record<string, string> = { FP32: 'TYPE_FP32' };
-
-export interface TritonTensorConfig {
-  name: string;
-  data_type: string;
-  format?: string;
-  dims: number[];
-}
-
-export interface TritonModelConfig {
-  name: string;
-  platform: string;
-  backend: string;
-  max_batch_size: number;
-  input: TritonTensorConfig[];
-  output: TritonTensorConfig[];
-  version_policy: { specific: { versions: number[] } } | { latest: { num_versions: number } };
-  instance_group: { name: string; kind: string; count: number }[];
-  parameters: Record<string, { string_value: string }>;
-}
 
 /**
  * Triton's model configuration for a package, as HTTP's /config and gRPC's ModelConfig answer it:

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
-import { TaskAnswer } from '@outlet/contracts';
+import { TaskAnswer, TritonModelStat } from '@outlet/contracts';
 import { InjectRedis, countStats, msToNs, readStats } from '@outlet/transport';
 import { ModelCatalog } from './model-catalog.service';
-import { TritonModelStat, toTritonModelStat } from './statistics-shape';
+import { toTritonModelStat } from './statistics-shape';
 
 /** A synchronous request's clock at the gateway (ms, sub-ms precision). */
 export interface RequestClock {

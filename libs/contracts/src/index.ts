@@ -16,3 +16,4 @@ export * from './schema/inference';
 export * from './schema/node-view';
 export * from './schema/api';
 export * from './schema/settings';
+export * from './schema/node-status';

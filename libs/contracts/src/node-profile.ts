@@ -1,29 +1,5 @@
-import { NodeProfileSource, NodeProfileView } from './schema/node-view';
-
-/** A node's own profile of one model, as its trunk reports it in its status. */
-export interface NodeProfileStatus {
-  source: NodeProfileSource;
-  /** The node is still looking for its own profile or measuring it (or waits for a peer with its fingerprint that does). */
-  measuring: boolean;
-  /** The node that measured the profile, when and in how many seconds. */
-  measuredBy?: string;
-  measuredAt?: string;
-  measureSeconds?: number;
-  /** The plan `auto` picks from the node's table at no CPU load and no backlog, e.g. `branch,trunk`. */
-  planAtIdle?: string;
-  /** The node's plan table: up to which CPU load each plan holds, alone and with a backlog. */
-  plans?: PlanRowSummary[];
-  /** When the node last made its plans again from the stage times it observed, and why. */
-  replanned?: { at: number; reason: string };
-  /** Why the node could not measure (it serves with predicted or shipped plans). */
-  error?: string;
-}
-
-export interface PlanRowSummary {
-  cpuUtilMax: number;
-  plan: string;
-  backlogPlan: string;
-}
+import { NodeProfileView } from './schema/node-view';
+import { NodeProfileStatus } from './schema/node-status';
 
 export function nodeProfileView(p: NodeProfileStatus): NodeProfileView {
   return {

@@ -1,9 +1,8 @@
 import { Manifest } from '@outlet/model-package';
-import { echoText, elementCount } from '@outlet/contracts';
+import { TritonModelStat, echoText, elementCount } from '@outlet/contracts';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { RequestError, ValidInferRequest, validateInferRequest } from '../inference-request';
 import { checkVersion } from '../model-catalog.service';
-import { TritonModelStat } from '../statistics-shape';
 
 /**
  * Between gRPC messages (as @grpc/proto-loader decodes them with PROTO_LOADER_OPTIONS) and the

@@ -49,60 +49,77 @@ const ModelMetadata = Type.Object({
   ),
 });
 
-const Duration = Type.Object({ count: Type.Integer({ minimum: 0 }), ns: Type.Integer({ minimum: 0 }) });
-const INFER_STATS = ['success', 'fail', 'queue', 'compute_input', 'compute_infer', 'compute_output', 'cache_hit', 'cache_miss'] as const;
+export const Duration = Type.Object({ count: Type.Integer({ minimum: 0 }), ns: Type.Integer({ minimum: 0 }) });
+export type Duration = Static<typeof Duration>;
+
+/** One entry of Triton's `model_stats[]`, plus Outlet's own numbers under `outlet` (HTTP only: Triton's message has no field for them). */
+export const TritonModelStat = Type.Object({
+  name: Type.String(),
+  version: Type.String(),
+  last_inference: Type.Integer({ description: 'Milliseconds since the epoch; 0: never.' }),
+  inference_count: Type.Integer(),
+  execution_count: Type.Integer(),
+  inference_stats: Type.Object({
+    success: Duration,
+    fail: Duration,
+    queue: Duration,
+    compute_input: Duration,
+    compute_infer: Duration,
+    compute_output: Duration,
+    cache_hit: Duration,
+    cache_miss: Duration,
+  }),
+  batch_stats: Type.Array(Type.Object({ batch_size: Type.Integer(), compute_input: Duration, compute_infer: Duration, compute_output: Duration })),
+  outlet: Type.Object(
+    {
+      exits: Type.Array(Type.Object({ exit_index: Type.Integer(), branch: Type.Integer(), trunk: Type.Integer(), total: Type.Integer() }), {
+        description: 'Answers by exit (index) and by the worker that decided them.',
+      }),
+      trunk: Type.Object({ segments_run: Type.Integer(), segments_wasted: Type.Integer(), hand_offs: Type.Integer() }),
+      branch: Type.Object({
+        subjobs_run: Type.Integer(),
+        subjobs_dropped: Type.Integer(),
+        outcomes: Type.Object({ exit: Type.Integer(), late: Type.Integer(), continue: Type.Integer(), dropped: Type.Integer() }),
+        handoff: Duration,
+      }),
+      fail_by: Type.Object({ worker: Type.Integer(), gateway: Type.Integer() }, { description: 'Failures seen by a worker (failed jobs) and by a gateway (timeouts, enqueue errors).' }),
+    },
+    { description: 'Answers by exit and worker, trunk segments run and wasted, hand-offs, branch subjobs, failures by side.' },
+  ),
+});
+export type TritonModelStat = Static<typeof TritonModelStat>;
 
 const ModelStatistics = Type.Object(
-  {
-    model_stats: Type.Array(
-      Type.Object({
-        name: Type.String(),
-        version: Type.String(),
-        last_inference: Type.Integer({ description: 'Milliseconds since the epoch; 0: never.' }),
-        inference_count: Type.Integer(),
-        execution_count: Type.Integer(),
-        inference_stats: Type.Object(Object.fromEntries(INFER_STATS.map((k) => [k, Type.Optional(Duration)]))),
-        batch_stats: Type.Optional(Type.Array(Type.Object({}))),
-        outlet: Type.Optional(
-          Type.Object(
-            {
-              exits: Type.Optional(
-                Type.Array(Type.Object({ exit_index: Type.Integer(), branch: Type.Integer(), trunk: Type.Integer(), total: Type.Integer() })),
-              ),
-              trunk: Type.Optional(Type.Object({ segments_run: Type.Integer(), segments_wasted: Type.Integer(), hand_offs: Type.Integer() })),
-              branch: Type.Optional(Type.Object({})),
-              fail_by: Type.Optional(Type.Object({ worker: Type.Integer(), gateway: Type.Integer() })),
-            },
-            { description: 'Answers by exit and worker, trunk segments run and wasted, hand-offs, branch subjobs, failures by side.' },
-          ),
-        ),
-      }),
-    ),
-  },
+  { model_stats: Type.Array(TritonModelStat) },
   { description: "Triton's statistics extension, counted across every gateway and node; Outlet's own numbers under `outlet`." },
 );
 
-const TritonTensorConfig = Type.Object({
+export const TritonTensorConfig = Type.Object({
   name: Type.String(),
   data_type: Type.String({ example: 'TYPE_FP32' }),
   format: Type.Optional(Type.String()),
   dims: Type.Array(Type.Integer(), { description: 'Without the batch dimension when max_batch_size > 0.' }),
 });
+export type TritonTensorConfig = Static<typeof TritonTensorConfig>;
 
-const ModelConfig = Type.Object(
+export const TritonModelConfig = Type.Object(
   {
     name: Type.String(),
     platform: Type.String(),
-    backend: Type.Optional(Type.String()),
+    backend: Type.String(),
     max_batch_size: Type.Integer(),
     input: Type.Array(TritonTensorConfig),
     output: Type.Array(TritonTensorConfig),
-    version_policy: Type.Optional(Type.Object({})),
-    instance_group: Type.Optional(Type.Array(Type.Object({}))),
-    parameters: Type.Optional(Type.Record(Type.String(), Type.Object({ string_value: Type.String() }))),
+    version_policy: Type.Union([
+      Type.Object({ specific: Type.Object({ versions: Type.Array(Type.Integer()) }) }),
+      Type.Object({ latest: Type.Object({ num_versions: Type.Integer() }) }),
+    ]),
+    instance_group: Type.Array(Type.Object({ name: Type.String(), kind: Type.String(), count: Type.Integer() })),
+    parameters: Type.Record(Type.String(), Type.Object({ string_value: Type.String() })),
   },
-  { description: "Triton's model configuration (enough for tritonclient and perf_analyzer)." },
+  { description: "Triton's model configuration (enough for tritonclient and perf_analyzer): the fields of Triton's inference.ModelConfig, as gRPC's ModelConfig sends them too." },
 );
+export type TritonModelConfig = Static<typeof TritonModelConfig>;
 
 export const ModelIndexEntry = Type.Object({
   name: Type.String(),
@@ -181,7 +198,7 @@ export const API_SCHEMAS = {
   ModelReady,
   ModelMetadata,
   ModelStatistics,
-  ModelConfig,
+  ModelConfig: TritonModelConfig,
   RepositoryIndexRequest,
   RepositoryIndex,
   PlanDecision,

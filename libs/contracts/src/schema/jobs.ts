@@ -7,6 +7,7 @@
 import { Static, Type } from '@sinclair/typebox';
 import { PLACEMENTS } from '../plan';
 import { compileCheck } from './check';
+import { EXIT_WORKERS } from './inference';
 import { StringEnum } from './types';
 
 const Placement = StringEnum(PLACEMENTS);
@@ -89,3 +90,60 @@ export const BranchJobData = Type.Object({
 });
 export type BranchJobData = Static<typeof BranchJobData>;
 export const checkBranchJobData = compileCheck(BranchJobData);
+
+/** A tensor as the Open Inference Protocol v2 carries it (data flat, row-major). */
+export const TensorJson = Type.Object({ name: Type.String(), shape: Dims, datatype: Type.String(), data: Type.Array(Type.Number()) });
+export type TensorJson = Static<typeof TensorJson>;
+
+/**
+ * The answer to a task: the first exit decision in time, from whichever worker made it. The same
+ * object is published to the waiting gateway, completes the task's job and is what every client
+ * sees (rendered by the gateway as an OIP response).
+ */
+export const TaskAnswer = Type.Object({
+  /** The BullMQ job id of the task. */
+  taskId: Type.String(),
+  model: Type.String(),
+  modelVersion: Type.String(),
+  requestId: Type.String(),
+  outputs: Type.Array(TensorJson),
+  exitIndex: Type.Integer({ minimum: 0 }),
+  exitCount: Type.Integer({ minimum: 1 }),
+  exitConfidence: Type.Number(),
+  exitWorker: StringEnum(EXIT_WORKERS),
+  nodeId: Type.String(),
+  trunkEp: Type.String(),
+  plan: Type.Array(Placement),
+  planSource: StringEnum(PLAN_SOURCES),
+  /** CPU utilization the node saw when choosing an `auto` plan. */
+  cpuUtil: Type.Optional(Type.Number()),
+  /** What an `auto` plan was chosen for: latency (no backlog) or throughput (tasks waiting). */
+  planObjective: Type.Optional(StringEnum(PLAN_OBJECTIVES)),
+  /** From the gateway's enqueue to the trunk taking the task. */
+  queueMs: Type.Number(),
+  /** The version of the model's live exit thresholds the task ran with (1: the offline calibration). */
+  thresholdVersion: Type.Integer({ minimum: 1 }),
+  /** Wall clock (ms) of the exit decision. */
+  decidedAt: Type.Number(),
+});
+export type TaskAnswer = Static<typeof TaskAnswer>;
+
+/**
+ * What travels on a gateway's answer channel: the task's answer (`continuation`: the final exit's
+ * answer after an early one, for a progressive request), or why it failed (`inputFault`: the
+ * request, not the server, made the task fail, and the gateway answers 422; `deadlineExpired`: the
+ * task was taken after its deadline and not run, 504).
+ */
+export const AnswerMessage = Type.Union([
+  Type.Object({ taskId: Type.String(), answer: TaskAnswer, continuation: Type.Optional(Type.Literal(true)), error: Type.Optional(Type.Never()) }),
+  Type.Object({
+    taskId: Type.String(),
+    error: Type.String(),
+    inputFault: Type.Optional(Type.Boolean()),
+    deadlineExpired: Type.Optional(Type.Boolean()),
+    answer: Type.Optional(Type.Never()),
+    continuation: Type.Optional(Type.Never()),
+  }),
+]);
+export type AnswerMessage = Static<typeof AnswerMessage>;
+export const checkAnswerMessage = compileCheck(AnswerMessage);
