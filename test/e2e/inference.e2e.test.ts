@@ -215,7 +215,7 @@ describe('branchy-mnist through gateway, Redis and worker processes', () => {
       const bad = await queue.add('infer', { model: MODEL, input: { shape: [1, 2] }, plan: 'serial' } as any);
       const failed = await waitForJob(system.baseUrl, bad.id!);
       assert.equal(failed.state, 'failed');
-      assert.match(failed.error, /no input values at undefined/);
+      assert.match(failed.error, /malformed job: requestId is required/);
       const res = await post(infer, inferBody(heldOutDigit(6, 0), { plan: 'serial' }));
       assert.equal(res.status, 200);
     } finally {

@@ -1,6 +1,6 @@
 import { Manifest, earlyExitCount } from '@outlet/model-package';
 import { ConfigError } from '@outlet/config';
-import { ContractError, InferRequest, PLAN_PRESETS, PlanError, bufferToFloat32, checkInferRequest, echoText, echoValue, elementCount, parsePlan } from '@outlet/contracts';
+import { ContractError, InferRequest, PlanError, bufferToFloat32, checkInferRequest, echoText, echoValue, elementCount, parsePlan } from '@outlet/contracts';
 
 /** A request the gateway refuses; `status` is the HTTP status to answer with, `retryAfterS` its Retry-After. */
 export class RequestError extends Error {
@@ -43,8 +43,7 @@ export function checkDefaultPlan(plan: string, catalog: { packages: Map<string, 
 }
 
 /** Check the request's plan against the model: a preset, `auto`, or one placement per early exit. */
-export function validatePlan(plan: unknown, manifest: Manifest): string {
-  if (typeof plan !== 'string') throw bad(`parameters.plan must be a string (one of ${PLAN_PRESETS.join(', ')} or a comma list)`);
+export function validatePlan(plan: string, manifest: Manifest): string {
   if (plan.trim() === 'auto') return 'auto';
   try {
     parsePlan(plan, earlyExitCount(manifest));

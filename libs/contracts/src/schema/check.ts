@@ -3,11 +3,12 @@
  * Ajv's compiled validators), with error messages that name the field and the problem.
  *
  * A schema may say how its failures read with `x-error`: one message template, or one per failing
- * keyword (`{ type: '…', maximum: '…' }`). Templates may use `{path}` (the field as `a.b[0].c`),
- * `{value}` (the value as sent, capped: echoValue), `{count}` (an array's length), `{index}` (the
- * last index in the path), `{missing}` (a required property that is absent), `{tensor}` (the quoted name of the input or output tensor the path is in, or its
- * `#index`), and any key of the context a check is called with; or a function of the failing value,
- * where the message needs working out. Without `x-error` the message is Ajv's, after the path.
+ * keyword (`{ type: '…', maximum: '…' }`). Templates may use `{value}` (the value as sent, capped:
+ * echoValue), `{count}` (an array's length), `{missing}` (a required property that is absent),
+ * `{tensor}` (the quoted name of the input or output tensor the field is in, or its `#index`), and
+ * any key of the context a check is called with; or the template is a function of the failing
+ * value, where the message needs working out. Without `x-error` the message is Ajv's, after the
+ * field's path (`inputs[0].shape`).
  */
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import { Static, TSchema } from '@sinclair/typebox';
@@ -66,16 +67,12 @@ function errorMessage(error: ErrorObject, root: unknown, context: Record<string,
   const missing = error.keyword === 'required' ? (error.params as { missingProperty: string }).missingProperty : undefined;
   if (typeof template === 'function') return template(error.data);
   if (template === undefined) return missing ? `${path === 'body' ? '' : `${path}.`}${missing} is required` : `${path} ${error.message}, not ${echoValue(error.data)}`;
-  const parts = error.instancePath.split('/').slice(1);
-  const index = [...parts].reverse().find((p) => /^\d+$/.test(p));
   const vars: Record<string, string> = {
     ...context,
-    path,
     value: echoValue(error.data),
     count: Array.isArray(error.data) ? String(error.data.length) : '',
-    index: index ?? '',
     missing: missing ?? '',
-    tensor: tensorName(root, parts),
+    tensor: tensorName(root, error.instancePath.split('/').slice(1)),
   };
   return template.replace(/\{(\w+)\}/g, (whole, key: string) => vars[key] ?? whole);
 }
