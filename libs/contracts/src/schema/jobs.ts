@@ -64,14 +64,19 @@ export const PLAN_OBJECTIVES = ['latency', 'throughput'] as const;
 
 /** What a branch worker needs besides the feature to answer a task itself. */
 export const AnswerContext = Type.Object({
+  /** The client's request id (OIP `id`), echoed in the answer. */
   requestId: Type.String(),
   replyTo: Type.Optional(Type.String()),
   trunkEp: Type.String(),
   plan: Type.Array(Placement),
   planSource: StringEnum(PLAN_SOURCES),
+  /** CPU utilization the node saw when choosing an `auto` plan. */
   cpuUtil: Type.Optional(Type.Number()),
+  /** What an `auto` plan was chosen for: latency (no backlog) or throughput (tasks waiting). */
   planObjective: Type.Optional(StringEnum(PLAN_OBJECTIVES)),
+  /** From the gateway's enqueue to the trunk taking the task. */
   queueMs: Type.Number(),
+  /** The version of the model's live exit thresholds the task ran with (1: the offline calibration). */
   thresholdVersion: Type.Integer({ minimum: 1 }),
 });
 export type AnswerContext = Static<typeof AnswerContext>;
@@ -100,32 +105,24 @@ export type TensorJson = Static<typeof TensorJson>;
  * object is published to the waiting gateway, completes the task's job and is what every client
  * sees (rendered by the gateway as an OIP response).
  */
-export const TaskAnswer = Type.Object({
-  /** The BullMQ job id of the task. */
-  taskId: Type.String(),
-  model: Type.String(),
-  modelVersion: Type.String(),
-  requestId: Type.String(),
-  outputs: Type.Array(TensorJson),
-  exitIndex: Type.Integer({ minimum: 0 }),
-  exitCount: Type.Integer({ minimum: 1 }),
-  exitConfidence: Type.Number(),
-  exitWorker: StringEnum(EXIT_WORKERS),
-  nodeId: Type.String(),
-  trunkEp: Type.String(),
-  plan: Type.Array(Placement),
-  planSource: StringEnum(PLAN_SOURCES),
-  /** CPU utilization the node saw when choosing an `auto` plan. */
-  cpuUtil: Type.Optional(Type.Number()),
-  /** What an `auto` plan was chosen for: latency (no backlog) or throughput (tasks waiting). */
-  planObjective: Type.Optional(StringEnum(PLAN_OBJECTIVES)),
-  /** From the gateway's enqueue to the trunk taking the task. */
-  queueMs: Type.Number(),
-  /** The version of the model's live exit thresholds the task ran with (1: the offline calibration). */
-  thresholdVersion: Type.Integer({ minimum: 1 }),
-  /** Wall clock (ms) of the exit decision. */
-  decidedAt: Type.Number(),
-});
+export const TaskAnswer = Type.Composite([
+  Type.Object({
+    /** The BullMQ job id of the task. */
+    taskId: Type.String(),
+    model: Type.String(),
+    modelVersion: Type.String(),
+    outputs: Type.Array(TensorJson),
+    exitIndex: Type.Integer({ minimum: 0 }),
+    exitCount: Type.Integer({ minimum: 1 }),
+    exitConfidence: Type.Number(),
+    exitWorker: StringEnum(EXIT_WORKERS),
+    nodeId: Type.String(),
+    /** Wall clock (ms) of the exit decision. */
+    decidedAt: Type.Number(),
+  }),
+  // The context the task ran in (its request, plan, queue time and thresholds), less where to reply.
+  Type.Omit(AnswerContext, ['replyTo']),
+]);
 export type TaskAnswer = Static<typeof TaskAnswer>;
 
 /**
