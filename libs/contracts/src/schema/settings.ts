@@ -7,6 +7,7 @@
  * is no constant (`default` otherwise); a setting with neither is unset by default.
  */
 import { SchemaOptions, Type } from '@sinclair/typebox';
+import { HEARTBEAT_INTERVAL_MS } from '../node-status';
 import { MAX_PRIORITY } from './inference';
 import { FEATURE_TRANSPORTS } from './jobs';
 import { StringEnum } from './types';
@@ -122,7 +123,7 @@ export const SETTINGS = Type.Object({
   }),
   OUTLET_HEARTBEAT_MS: int(100, 60_000, {
     usedBy: 'workers',
-    default: 2000,
+    default: HEARTBEAT_INTERVAL_MS,
     description: "how often a node's workers announce themselves; a node is shown stale after 2 missed periods and gone after 5",
   }),
   OUTLET_CACHE_DIR: text({
