@@ -77,6 +77,14 @@ test('answers: raw bytes for raw requests, fp32_contents otherwise; parameters t
   assert.deepEqual(t.parameters, { exit_index: { int64_param: 1 }, exit_confidence: { double_param: 0.5 }, plan: { string_param: 'serial' }, total_ms: { double_param: 1.25 } });
   assert.deepEqual(fromInferParameters({ a: { parameter_choice: 'bool_param', bool_param: true }, b: { int64_param: 2 } }), { a: true, b: 2 });
   assert.deepEqual(toInferParameters({ a: true }), { a: { bool_param: true } });
+  // Whole values keep their schema's kind: a client reads queue_ms and exit_confidence from double_param.
+  assert.deepEqual(toInferParameters({ queue_ms: 2, exit_confidence: 1, threshold_version: 3, other: 4, ratio: 0.5 }), {
+    queue_ms: { double_param: 2 },
+    exit_confidence: { double_param: 1 },
+    threshold_version: { int64_param: 3 },
+    other: { int64_param: 4 },
+    ratio: { double_param: 0.5 },
+  });
 });
 
 test('HTTP statuses map to gRPC codes; the proto is found; OUTLET_GRPC_PORT is read and checked', () => {

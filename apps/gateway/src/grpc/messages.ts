@@ -1,5 +1,5 @@
 import { Manifest } from '@outlet/model-package';
-import { TritonModelStat, echoText, elementCount } from '@outlet/contracts';
+import { AnswerParameters, TritonModelStat, echoText, elementCount } from '@outlet/contracts';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { RequestError, ValidInferRequest, validateInferRequest } from '../inference-request';
 import { checkVersion } from '../model-catalog.service';
@@ -130,16 +130,31 @@ export function fromInferParameters(parameters: Record<string, InferParameter> |
   return out;
 }
 
-/** JSON parameter values as gRPC InferParameters: integers as int64, other numbers as double. */
+/**
+ * An answer's parameters as gRPC InferParameters. Numbers take the kind their schema
+ * (AnswerParameters) gives them, so a client reads `exit_confidence` or `queue_ms` from
+ * `double_param` even when a value happens to be whole; numbers the schema does not name: integers
+ * as int64, others as double.
+ */
 export function toInferParameters(parameters: Record<string, unknown> | undefined): Record<string, InferParameter> {
   const out: Record<string, InferParameter> = {};
   for (const [key, v] of Object.entries(parameters ?? {})) {
     if (typeof v === 'boolean') out[key] = { bool_param: v };
-    else if (typeof v === 'number') out[key] = Number.isSafeInteger(v) ? { int64_param: v } : { double_param: v };
+    else if (typeof v === 'number') out[key] = numberKind(key, v) === 'integer' ? { int64_param: v } : { double_param: v };
     else if (typeof v === 'string') out[key] = { string_param: v };
     else if (v !== undefined && v !== null) out[key] = { string_param: JSON.stringify(v) };
   }
   return out;
+}
+
+const ANSWER_NUMBER_KINDS = new Map(
+  Object.entries(AnswerParameters.properties).map(([key, schema]) => [key, (schema as { type?: string }).type]),
+);
+
+function numberKind(key: string, value: number): 'integer' | 'number' {
+  const kind = ANSWER_NUMBER_KINDS.get(key);
+  if (kind === 'integer' || kind === 'number') return kind;
+  return Number.isSafeInteger(value) ? 'integer' : 'number';
 }
 
 function shapeCount(shape: unknown): number | undefined {
