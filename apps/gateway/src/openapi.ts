@@ -13,15 +13,15 @@ import { EVENT_STREAM } from './sse';
 
 export const DOCS_ROUTE = 'docs';
 
-const ref = (name: ApiSchemaName) => ({ $ref: `#/components/schemas/${name}` });
-export const schemaRef = ref;
+/** A `$ref` to one of the shared schemas, by its name in the document. */
+export const schemaRef = (name: ApiSchemaName) => ({ $ref: `#/components/schemas/${name}` });
 
 /** The 503 of every operation that needs Redis to answer (RedisAvailability). */
 export const REDIS_AWAY = 'Redis is away or did not answer within 1 s; retry after the Retry-After header\'s seconds.';
 
 /** An `{"error"}` response for each status, with what it means on this route. */
 export function ApiErrors(errors: Record<number, string>): MethodDecorator {
-  const decorators = Object.entries(errors).map(([status, description]) => ApiResponse({ status: Number(status), description, schema: ref('Error') }));
+  const decorators = Object.entries(errors).map(([status, description]) => ApiResponse({ status: Number(status), description, schema: schemaRef('Error') }));
   return (target, key, descriptor) => {
     for (const d of decorators) d(target, key, descriptor);
   };
@@ -95,7 +95,7 @@ export function ApiInferBody(): MethodDecorator {
 }
 
 const API_KEY_SCHEME = 'api_key';
-const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ref('Error') } } });
+const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: schemaRef('Error') } } });
 
 /** Build the document from the controllers' decorators and add the schemas above. */
 export function createOpenApiDocument(app: INestApplication, models: string[]) {

@@ -25,8 +25,8 @@ export interface DecodedTask {
 /**
  * Check a task's payload (already checked against its contract, InferJobData) and its input
  * values (read from `data.input.key`; undefined when there was none, or not whole FP32 values)
- * against the model's manifest. `thresholds`: the model's live
- * ones (a request's `threshold` overrides every exit's).
+ * against the model's manifest. `thresholds`: the model's live ones (a request's `threshold`
+ * overrides every exit's).
  */
 export function decodeInferJob(taskId: string, data: InferJobData, manifest: Manifest, input: Float32Array | undefined, thresholds: readonly number[]): DecodedTask {
   if (!input) throw new InvalidJobError(`task ${taskId}: no input values at ${JSON.stringify(data.input.key)} (missing, expired or not FP32)`);
