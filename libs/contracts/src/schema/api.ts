@@ -9,7 +9,7 @@ import { InferRequest, InferResponse } from './inference';
 import { NodeList, NodeView } from './node-view';
 import { Nullable, StringEnum } from './types';
 
-export const ErrorBody = Type.Object(
+const ErrorBody = Type.Object(
   { error: Type.String({ example: "input 'input' has 10 values but shape [1,1,28,28] needs 784" }) },
   { description: 'Every refusal and failure: the status code says which, `error` says why.' },
 );

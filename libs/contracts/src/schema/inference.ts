@@ -22,7 +22,7 @@ export const MAX_TIMEOUT_US = INPUT_TTL_MS * 1000;
 /** The HTTP header that gives the length of the JSON part of a framed body (request or response). */
 export const INFERENCE_HEADER_CONTENT_LENGTH = 'Inference-Header-Content-Length';
 
-export const TENSOR_DATATYPES = ['FP32'] as const;
+const TENSOR_DATATYPES = ['FP32'] as const;
 
 /**
  * Tensor values. Each value is checked as it is copied into FP32 (finite, within FP32's range,
@@ -35,7 +35,7 @@ const TensorData = Type.Array(Type.Unknown({ description: 'A number, or an array
   ...errors('input {tensor} needs "data": a flat, row-major array of numbers'),
 });
 
-export const InferInputTensor = Type.Object(
+const InferInputTensor = Type.Object(
   {
     name: Type.String({ example: 'input', ...errors("every input must be an object with a \"name\"; model '{model}' takes '{input}'") }),
     shape: Type.Array(Type.Integer({ minimum: 0, ...errors('input {tensor} shape must be an array of non-negative integers') }), {
@@ -71,7 +71,7 @@ export const InferInputTensor = Type.Object(
   },
 );
 
-export const InferRequestedOutput = Type.Object(
+const InferRequestedOutput = Type.Object(
   {
     name: Type.String({ description: "A served output (see the model's metadata); an unknown one is 400.", example: 'probabilities', ...errors("unknown output {value}: model '{model}' outputs '{output}'") }),
     parameters: Type.Optional(
@@ -88,7 +88,7 @@ export const InferRequestedOutput = Type.Object(
   errors("unknown output {value}: model '{model}' outputs '{output}'"),
 );
 
-export const InferParameters = Type.Object(
+const InferParameters = Type.Object(
   {
     plan: Type.Optional(
       Type.String({
@@ -162,14 +162,13 @@ export type InferRequest = Static<typeof InferRequest>;
  */
 export const checkInferRequest = compileCheck(InferRequest);
 
-export const InferOutputTensor = Type.Object({
+const InferOutputTensor = Type.Object({
   name: Type.String(),
   datatype: Type.String(),
   shape: Type.Array(Type.Integer()),
   data: Type.Optional(Type.Array(Type.Number(), { description: 'Absent when the output is sent as binary.' })),
   parameters: Type.Optional(Type.Object({ binary_data_size: Type.Optional(Type.Integer({ minimum: 0 })) })),
 });
-export type InferOutputTensor = Static<typeof InferOutputTensor>;
 
 export const EXIT_WORKERS = ['branch', 'trunk'] as const;
 

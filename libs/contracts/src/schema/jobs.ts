@@ -59,8 +59,8 @@ export const FeatureRef = Type.Union([
 ]);
 export type FeatureRef = Static<typeof FeatureRef>;
 
-export const PLAN_SOURCES = ['request', 'default', 'auto'] as const;
-export const PLAN_OBJECTIVES = ['latency', 'throughput'] as const;
+const PLAN_SOURCES = ['request', 'default', 'auto'] as const;
+const PLAN_OBJECTIVES = ['latency', 'throughput'] as const;
 
 /** What a branch worker needs besides the feature to answer a task itself. */
 export const AnswerContext = Type.Object({

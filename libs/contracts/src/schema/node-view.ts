@@ -10,7 +10,7 @@ import { Nullable, StringEnum } from './types';
  * stale: no heartbeat for over STALE_AFTER_BEATS periods. gone: left on purpose, or silent for
  * over GONE_AFTER_BEATS periods; listed until GONE_NODE_KEPT_MS after its last heartbeat.
  */
-export const NODE_STATES = ['live', 'draining', 'stale', 'gone'] as const;
+const NODE_STATES = ['live', 'draining', 'stale', 'gone'] as const;
 export type NodeState = (typeof NODE_STATES)[number];
 
 export const LEFT_BECAUSE = ['drained', 'stopped'] as const;

@@ -13,7 +13,7 @@ import { FEATURE_TRANSPORTS } from './jobs';
 import { StringEnum } from './types';
 
 /** The trunk's execution providers a node may ask for. */
-export const TRUNK_EPS = ['auto', 'cuda', 'webgpu', 'cpu'] as const;
+const TRUNK_EPS = ['auto', 'cuda', 'webgpu', 'cpu'] as const;
 export type TrunkEpSetting = (typeof TRUNK_EPS)[number];
 
 const ON_OFF = ['on', 'off'] as const;
