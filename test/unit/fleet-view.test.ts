@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GONE_NODE_KEPT_MS, NodeStatus } from '@outlet/contracts';
+import { GONE_NODE_KEPT_MS, NodeStatus, parseNodeStatus } from '@outlet/contracts';
 import { readTrunkSettings, subjobLockOptions } from '@outlet/config';
-import { isListed, nodeState, nodeView, parseNodeStatus } from '../../apps/gateway/src/fleet-view';
+import { isListed, nodeState, nodeView } from '../../apps/gateway/src/fleet-view';
 import { nodesTable } from '../../apps/cli/src/commands/nodes';
 
 const NOW = 1_000_000_000;

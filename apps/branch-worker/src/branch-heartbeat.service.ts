@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { hostname } from 'node:os';
 import Redis from 'ioredis';
 import { Queue } from 'bullmq';
-import { BranchWorkerBeat, NodeStatus, branchWorkersKey, nodeStatusKey } from '@outlet/contracts';
+import { BranchWorkerBeat, branchWorkersKey, nodeStatusKey, parseNodeStatus } from '@outlet/contracts';
 import { BranchSettings } from '@outlet/config';
 import { InjectRedis } from '@outlet/transport';
 import { BRANCH_QUEUE, BRANCH_SETTINGS } from './tokens';
@@ -44,7 +44,7 @@ export class BranchHeartbeat implements OnApplicationBootstrap, OnApplicationShu
     const beat: BranchWorkerBeat = { at: Date.now(), threads: this.settings.threads, heartbeatMs: this.settings.heartbeatMs, ...(headMs && { headMs }), ...(this.draining ? { draining: true } : {}) };
     const replies = await this.redis.multi().hset(branchWorkersKey(this.settings.nodeId), this.me, JSON.stringify(beat)).get(nodeStatusKey(this.settings.nodeId)).exec();
     const text = replies?.[1]?.[1];
-    const node = typeof text === 'string' ? (JSON.parse(text) as NodeStatus) : undefined;
+    const node = parseNodeStatus(typeof text === 'string' ? text : undefined);
     // Only a drain after this worker started counts: a node restarted after a drain comes back whole.
     if (!this.draining && node?.leftBecause === 'drained' && (node.leftAt ?? 0) >= this.startedAt) void this.leave();
   }

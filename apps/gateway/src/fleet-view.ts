@@ -1,4 +1,4 @@
-import { BranchWorkerView, nodeProfileView, GONE_AFTER_BEATS, GONE_NODE_KEPT_MS, HEARTBEAT_INTERVAL_MS, NodeState, NodeStatus, NodeView, STALE_AFTER_BEATS, checkNodeStatus, hardwareView, heartbeatLifetimeMs, parseBranchWorkerBeat } from '@outlet/contracts';
+import { BranchWorkerView, nodeProfileView, GONE_AFTER_BEATS, GONE_NODE_KEPT_MS, HEARTBEAT_INTERVAL_MS, NodeState, NodeStatus, NodeView, STALE_AFTER_BEATS, hardwareView, heartbeatLifetimeMs, parseBranchWorkerBeat } from '@outlet/contracts';
 
 /** A node's state from its last status, judged against the node's own heartbeat period. */
 export function nodeState(s: NodeStatus, now: number): NodeState {
@@ -8,16 +8,6 @@ export function nodeState(s: NodeStatus, now: number): NodeState {
   if (age > GONE_AFTER_BEATS * period) return 'gone';
   if (age > STALE_AFTER_BEATS * period) return 'stale';
   return s.draining ? 'draining' : 'live';
-}
-
-/** A node's status from its Redis value; undefined when absent or not a status (one bad value must not hide the fleet). */
-export function parseNodeStatus(text: string | null): NodeStatus | undefined {
-  if (text === null) return undefined;
-  try {
-    return checkNodeStatus(JSON.parse(text));
-  } catch {
-    return undefined;
-  }
 }
 
 /** Whether a node is still listed at all. */

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRedis } from '@outlet/transport';
 import Redis from 'ioredis';
-import { GONE_NODE_KEPT_MS, NODES_KEY, NodeStatus, NodeView, branchWorkersKey, echoText, nodeDrainKey, nodeStatusKey } from '@outlet/contracts';
+import { GONE_NODE_KEPT_MS, NODES_KEY, NodeStatus, NodeView, branchWorkersKey, echoText, nodeDrainKey, nodeStatusKey, parseNodeStatus } from '@outlet/contracts';
 import { RequestError } from './inference-request';
-import { isListed, nodeState, nodeView, parseNodeStatus } from './fleet-view';
+import { isListed, nodeState, nodeView } from './fleet-view';
 
 /** The gateway's view of the edge nodes: their heartbeats, the models they serve, their state; and drain orders. */
 @Injectable()

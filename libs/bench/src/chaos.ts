@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +8,7 @@ import { branchQueueName, inferQueueName, queuePrefix } from '@outlet/contracts'
 import { loadModelPackage } from '@outlet/model-package';
 import { reportErrorsBesidesOutages } from '@outlet/transport';
 import { quantile } from '@outlet/profiler';
-import { ManagedProcess, OutletSystem, PrivateCluster, PrivateRedis, PrivateSentinelSet, startPrivateCluster, startPrivateSentinelSet, waitForReplicaLink } from '@outlet/supervisor';
+import { ManagedProcess, OutletSystem, PrivateCluster, PrivateRedis, PrivateSentinelSet, redisCli, startPrivateCluster, startPrivateSentinelSet, waitForReplicaLink } from '@outlet/supervisor';
 import { ReferenceAnswers } from './answer-check';
 import { heldOutRequests } from './request-set';
 import { LoadSummary, TaskLoad, TaskRecord } from './task-load';
@@ -240,7 +239,7 @@ export class ChaosRun {
 
   /** The Redis server a redis kill hits: the one server, or the one serving the model's queue (cluster master, Sentinel primary). */
   private async redisVictim(): Promise<PrivateRedis> {
-    if (this.cluster) return this.cluster.masterOf(this.queueSlot());
+    if (this.cluster) return this.cluster.masterOf(await this.queueSlot());
     if (this.sentinels) return this.sentinels.primary();
     return this.system.privateRedis!;
   }
@@ -254,7 +253,7 @@ export class ChaosRun {
       await victim.restart();
       return;
     }
-    const current = () => (this.cluster ? this.cluster.masterOf(this.queueSlot()) : this.sentinels!.primary());
+    const current = async () => (this.cluster ? this.cluster.masterOf(await this.queueSlot()) : this.sentinels!.primary());
     for (;;) {
       const now = await current().catch(() => victim);
       if (now !== victim) break;
@@ -267,9 +266,9 @@ export class ChaosRun {
   }
 
   /** The slot of the model's inference queue on the cluster. */
-  private queueSlot(): number {
+  private async queueSlot(): Promise<number> {
     const port = this.cluster!.servers.find((s) => s.server.running)!.port;
-    return Number(execFileSync('redis-cli', ['-p', String(port), 'cluster', 'keyslot', `${queuePrefix(inferQueueName(this.o.model))}:wait`], { encoding: 'utf8' }).trim());
+    return Number((await redisCli(port, ['cluster', 'keyslot', `${queuePrefix(inferQueueName(this.o.model))}:wait`])).trim());
   }
 
   /** Trunk kills: how many of their affected tasks BullMQ recovered from the dead worker (the job's stalled counter). */

@@ -1,7 +1,7 @@
 import { ConnectionOptions, QueueBaseOptions } from 'bullmq';
 import { queuePrefix } from '@outlet/contracts';
 import { maskRedisUrl } from './env';
-import { RedisTarget, createRedisClient, parseRedisTarget, redisAddress } from '@outlet/transport';
+import { RedisTarget, createRedisClient, parseRedisTarget, redisAddress, sentinelOptions } from '@outlet/transport';
 
 /**
  * BullMQ connection options for a target (BullMQ needs maxRetriesPerRequest null for workers):
@@ -17,9 +17,8 @@ export function bullConnection(target: RedisTarget): ConnectionOptions {
     cluster.on('error', () => undefined);
     return cluster;
   }
-  const auth = { username: t.username, password: t.password, tls: t.tls ? {} : undefined, maxRetriesPerRequest: null };
-  if (t.mode === 'sentinel') return { ...auth, sentinels: t.nodes, name: t.name, sentinelPassword: t.password };
-  return { host: t.nodes[0].host, port: t.nodes[0].port, db: t.db, ...auth };
+  if (t.mode === 'sentinel') return { ...sentinelOptions(t), maxRetriesPerRequest: null };
+  return { host: t.nodes[0].host, port: t.nodes[0].port, db: t.db, username: t.username, password: t.password, tls: t.tls ? {} : undefined, maxRetriesPerRequest: null };
 }
 
 /** A Queue, Worker or QueueEvents of `queueName` on the target: its connection and its hash-tagged prefix (queuePrefix). */

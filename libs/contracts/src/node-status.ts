@@ -1,5 +1,5 @@
 import { HardwareView } from './schema/node-view';
-import { BranchWorkerBeat, HardwareFingerprint, checkBranchWorkerBeat } from './schema/node-status';
+import { BranchWorkerBeat, HardwareFingerprint, NodeStatus, checkBranchWorkerBeat, checkNodeStatus } from './schema/node-status';
 /** The default heartbeat period of a node's workers (OUTLET_HEARTBEAT_MS). */
 export const HEARTBEAT_INTERVAL_MS = 2_000;
 /** A node whose last heartbeat is older than this many of its periods is stale. */
@@ -12,6 +12,16 @@ export const GONE_NODE_KEPT_MS = 5 * 60_000;
 /** How long a heartbeat (of a trunk or a branch worker) beating every `intervalMs` vouches for it. */
 export function heartbeatLifetimeMs(intervalMs: number): number {
   return GONE_AFTER_BEATS * intervalMs;
+}
+
+/** A node's status from its Redis value; undefined when absent or not a status (one bad value must not hide the fleet). */
+export function parseNodeStatus(text: string | null | undefined): NodeStatus | undefined {
+  if (!text) return undefined;
+  try {
+    return checkNodeStatus(JSON.parse(text));
+  } catch {
+    return undefined;
+  }
 }
 
 /** A branch worker's heartbeat from its hash value; undefined for anything else. */

@@ -1,11 +1,7 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { PrivateRedis, startPrivateRedis, waitForReplicaLink } from './redis-server';
-
-const run = promisify(execFile);
+import { PrivateRedis, pollUntil, redisCli, startPrivateRedis, waitForReplicaLink } from './redis-server';
 
 export interface PrivateCluster {
   /** The target every process is given: redis+cluster://127.0.0.1:<port>,… */
@@ -16,11 +12,6 @@ export interface PrivateCluster {
   masterOf(slot: number): Promise<PrivateRedis>;
   /** Stop every server and remove their folders. */
   stop(): Promise<void>;
-}
-
-/** redis-cli against one server (with the cluster's password, through REDISCLI_AUTH). */
-async function cli(port: number, password: string | undefined, ...args: string[]): Promise<string> {
-  return (await run('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8', env: { ...process.env, ...(password ? { REDISCLI_AUTH: password } : {}) } })).stdout;
 }
 
 /**
@@ -41,14 +32,11 @@ export async function startPrivateCluster(options: { masters?: number; replicas?
       servers.push(await startPrivateRedis({ dataDir: dir, args: ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-node-timeout', String(nodeTimeoutMs), ...auth] }));
     }
     const addresses = servers.map((s) => `127.0.0.1:${s.port}`);
-    await cli(servers[0].port, password, '--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes');
+    await redisCli(servers[0].port, ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes'], password);
     for (const s of servers) {
-      for (let tries = 0; !(await cli(s.port, password, 'cluster', 'info')).includes('cluster_state:ok'); tries++) {
-        if (tries > 200) throw new Error(`cluster node ${s.port} not ok after 20 s`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await pollUntil(async () => (await redisCli(s.port, ['cluster', 'info'], password)).includes('cluster_state:ok'), 20_000, `cluster node ${s.port} not ok`);
     }
-    for (const s of servers) if ((await cli(s.port, password, 'info', 'replication')).includes('role:slave')) await waitForReplicaLink(s.port, 30_000, password);
+    for (const s of servers) if ((await redisCli(s.port, ['info', 'replication'], password)).includes('role:slave')) await waitForReplicaLink(s.port, 30_000, password);
   } catch (err) {
     await Promise.all(servers.map((s) => s.server.stop()));
     rmSync(root, { recursive: true, force: true });
@@ -60,7 +48,7 @@ export async function startPrivateCluster(options: { masters?: number; replicas?
     async masterOf(slot: number) {
       for (const s of servers) {
         if (!s.server.running) continue;
-        const lines = (await cli(s.port, password, 'cluster', 'nodes')).split('\n');
+        const lines = (await redisCli(s.port, ['cluster', 'nodes'], password)).split('\n');
         for (const line of lines) {
           const [, address, flags, , , , , , ...ranges] = line.split(' ');
           if (!flags?.includes('master') || flags.includes('fail')) continue;

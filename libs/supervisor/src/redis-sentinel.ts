@@ -1,13 +1,9 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { freePort } from './free-port';
 import { ManagedProcess } from './managed-process';
-import { HOW_TO_GET_REDIS, PrivateRedis, findRedisServer, startPrivateRedis, waitForReplicaLink } from './redis-server';
-
-const run = promisify(execFile);
+import { HOW_TO_GET_REDIS, PrivateRedis, findRedisServer, pollUntil, redisCli, startPrivateRedis, waitForReplicaLink } from './redis-server';
 
 /** The name the Sentinels know the primary by. */
 export const SENTINEL_PRIMARY_NAME = 'outlet';
@@ -68,19 +64,15 @@ export async function startPrivateSentinelSet(options: { replicas?: number; sent
     for (const replica of servers.slice(1)) await waitForReplicaLink(replica.port);
     // Every Sentinel has found the replicas before anything relies on a fail-over.
     for (const port of ports) {
-      for (let tries = 0; ; tries++) {
-        const out = (await run('redis-cli', ['-p', String(port), 'sentinel', 'replicas', SENTINEL_PRIMARY_NAME], { encoding: 'utf8' })).stdout;
-        if ((out.match(/^name$/gm) ?? []).length >= replicas) break;
-        if (tries > 200) throw new Error(`sentinel on ${port} sees no replica after 20 s`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      const seesReplicas = async () => ((await redisCli(port, ['sentinel', 'replicas', SENTINEL_PRIMARY_NAME])).match(/^name$/gm) ?? []).length >= replicas;
+      await pollUntil(seesReplicas, 20_000, `sentinel on ${port} sees no replica`);
     }
     return {
       target: `redis+sentinel://${ports.map((p) => `127.0.0.1:${p}`).join(',')}/${SENTINEL_PRIMARY_NAME}`,
       servers,
       sentinels,
       async primary() {
-        const out = (await run('redis-cli', ['-p', String(ports[0]), 'sentinel', 'get-master-addr-by-name', SENTINEL_PRIMARY_NAME], { encoding: 'utf8' })).stdout;
+        const out = await redisCli(ports[0], ['sentinel', 'get-master-addr-by-name', SENTINEL_PRIMARY_NAME]);
         const port = Number(out.trim().split('\n')[1]);
         const found = servers.find((s) => s.port === port);
         if (!found) throw new Error(`the Sentinels name an unknown primary: ${out.trim()}`);

@@ -75,17 +75,26 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
   return redis;
 }
 
+/** redis-cli against the server (or Sentinel) on a loopback `port`, with a password through REDISCLI_AUTH; its output. */
+export async function redisCli(port: number, args: string[], password?: string): Promise<string> {
+  const env = { ...process.env, ...(password ? { REDISCLI_AUTH: password } : {}) };
+  return (await promisify(execFile)('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8', env })).stdout;
+}
+
+/** Check every 100 ms until `done` holds; past `timeoutMs`, fail with `what`. */
+export async function pollUntil(done: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`${what} after ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /**
  * Until the replica on `port` has finished its first sync with its primary (master_link_status:up,
  * a few seconds after it starts): before that a write the primary acknowledged exists nowhere else.
  */
 export async function waitForReplicaLink(port: number, timeoutMs = 30_000, password?: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  const env = { ...process.env, ...(password ? { REDISCLI_AUTH: password } : {}) };
-  for (;;) {
-    const info = (await promisify(execFile)('redis-cli', ['-p', String(port), 'info', 'replication'], { encoding: 'utf8', env })).stdout;
-    if (/master_link_status:up/.test(info)) return;
-    if (Date.now() > deadline) throw new Error(`replica on port ${port} not in sync with its primary after ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const synced = async () => /master_link_status:up/.test(await redisCli(port, ['info', 'replication'], password));
+  await pollUntil(synced, timeoutMs, `replica on port ${port} not in sync with its primary`);
 }

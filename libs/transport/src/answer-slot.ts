@@ -36,7 +36,7 @@ export async function claimAnswer(redis: Redis, answer: TaskAnswer, channels: st
   const message: AnswerMessage = { taskId: answer.taskId, answer };
   const earlier = await withClaim(redis).outletClaimAnswer(answerKey(answer.taskId), JSON.stringify(message), HANDOFF_TTL_MS, ...channels);
   if (earlier === null) return { answer, won: true };
-  return { answer: (JSON.parse(earlier) as AnswerMessage).answer ?? answer, won: false };
+  return { answer: parseAnswerMessage(earlier)?.answer ?? answer, won: false };
 }
 
 /** Whether a task already has its answer (its queued subjobs need not run). */

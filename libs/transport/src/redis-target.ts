@@ -122,14 +122,21 @@ export function redisAddress(target: RedisTarget): string {
  */
 export function createRedisClient(target: RedisTarget, options: RedisOptions = {}): Redis {
   const t = parseRedisTarget(target);
-  const auth = { username: t.username, password: t.password, ...(t.tls ? { tls: {} } : {}) };
   if (t.mode === 'single') return new Redis(target, options);
-  if (t.mode === 'sentinel') {
-    return new Redis({ ...options, ...auth, sentinels: t.nodes, name: t.name, sentinelPassword: t.password, ...(t.tls ? { sentinelTLS: {}, enableTLSForSentinelMode: true } : {}) });
-  }
+  if (t.mode === 'sentinel') return new Redis({ ...options, ...sentinelOptions(t) });
   const { lazyConnect, ...nodeOptions } = options;
   // Through a fail-over (a master's death to its replica's promotion: about cluster-node-timeout
   // and a second or two) commands are redirected and retried for up to ~10 s instead of failing.
   const failover = { retryDelayOnMoved: 100, maxRedirections: 100, retryDelayOnFailover: 200, retryDelayOnClusterDown: 200, retryDelayOnTryAgain: 200 };
-  return new Cluster(t.nodes, { lazyConnect, ...failover, redisOptions: { ...nodeOptions, ...auth } }) as unknown as Redis;
+  return new Cluster(t.nodes, { lazyConnect, ...failover, redisOptions: { ...nodeOptions, ...authOptions(t) } }) as unknown as Redis;
+}
+
+/** A target's credentials and TLS, as ioredis takes them. */
+function authOptions(t: ParsedRedisTarget) {
+  return { username: t.username, password: t.password, ...(t.tls ? { tls: {} } : {}) };
+}
+
+/** ioredis options for the primary a Sentinel set names (its clients and BullMQ's connections alike). */
+export function sentinelOptions(t: ParsedRedisTarget) {
+  return { ...authOptions(t), sentinels: t.nodes, name: t.name, sentinelPassword: t.password, ...(t.tls ? { sentinelTLS: {}, enableTLSForSentinelMode: true } : {}) };
 }
