@@ -80,8 +80,9 @@ export class NodeProfiles implements OnApplicationBootstrap, OnApplicationShutdo
     const fingerprint = this.plans.fingerprint;
     // This machine's own hand-off model (outlet transfer), keyed as a cpu trunk with these thread budgets.
     const transferKey = fingerprint.trunkEp === 'cpu' ? fingerprint : hardwareFingerprint({ ...fingerprint, trunkEp: 'cpu', adapter: undefined });
-    const transfer = readCachedTransfer(this.settings.cacheDir, transferKey.id);
-    if (transfer) this.logger.log(`hand-off model: this machine's own (${cachedTransferPath(this.settings.cacheDir, transferKey.id)}) in place of the packages' ${TRANSFER_FILE}`);
+    const transferPath = cachedTransferPath(this.settings.cacheDir, transferKey.id);
+    const transfer = readCachedTransfer(transferPath);
+    if (transfer) this.logger.log(`hand-off model: this machine's own (${transferPath}) in place of the packages' ${TRANSFER_FILE}`);
     for (const [model, pkg] of this.packages) {
       if (transfer) pkg.own = { ...pkg.own, [TRANSFER_FILE]: transfer };
       if (this.closed) return;

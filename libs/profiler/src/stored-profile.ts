@@ -85,9 +85,13 @@ export function cachedTransferPath(cacheDir: string, fingerprintId: string): str
   return join(cacheDir, 'transfer', `${fingerprintId}.json`);
 }
 
-/** This machine's own transfer.json for a fingerprint, if `outlet transfer` stored one. */
-export function readCachedTransfer(cacheDir: string, fingerprintId: string): unknown | undefined {
-  const path = cachedTransferPath(cacheDir, fingerprintId);
+/** Where this machine's own hand-off model is kept for its thread budgets (the fingerprint of a cpu trunk with them). */
+export function cachedTransferHere(cacheDir: string, threads: number, branchThreads: number): string {
+  return cachedTransferPath(cacheDir, machineFingerprint(describeMachine(), 'cpu', threads, branchThreads).id);
+}
+
+/** A hand-off model `outlet transfer` stored (at cachedTransferPath / cachedTransferHere), if there is one. */
+export function readCachedTransfer(path: string): unknown | undefined {
   if (!existsSync(path)) return undefined;
   try {
     return JSON.parse(readFileSync(path, 'utf8'));

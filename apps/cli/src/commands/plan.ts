@@ -17,7 +17,7 @@ import {
 } from '@outlet/planner';
 import { readTrunkSettings } from '@outlet/config';
 import { kernelPieceTimes, kernelPredictorPathFor, loadKernelPredictor, loadPredictor, stageTimes } from '@outlet/predictor';
-import { PROFILE_FILE, ProfileFile, cachedProfileHere, describeMachine, machineFingerprint, otherMachineWarning, readCachedTransfer } from '@outlet/profiler';
+import { PROFILE_FILE, ProfileFile, cachedProfileHere, cachedTransferHere, machineFingerprint, otherMachineWarning, readCachedTransfer } from '@outlet/profiler';
 import { numberIn } from '../offline/option-parsers';
 import { defaultModelsDir, resolveModelPackage } from '../offline/model-arg';
 
@@ -120,7 +120,7 @@ export async function planPackage(pkg: ModelPackage, opts: PlanOptions): Promise
   // This machine's own profile (outlet profile, or a node started here) before the package's example.
   const own = ignoreProfile ? undefined : cachedProfileHere(pkg, trunk.cacheDir, opts.trunkEp, trunk.threads, trunk.branchThreads);
   // And its own hand-off model (outlet transfer: keyed as a cpu trunk with this machine's thread budgets).
-  const ownTransfer = readCachedTransfer(trunk.cacheDir, machineFingerprint(describeMachine(), 'cpu', trunk.threads, trunk.branchThreads).id);
+  const ownTransfer = readCachedTransfer(cachedTransferHere(trunk.cacheDir, trunk.threads, trunk.branchThreads));
   if (ownTransfer) {
     pkg.own = { ...pkg.own, [TRANSFER_FILE]: ownTransfer };
     console.error(`hand-off model from this machine's own ${TRANSFER_FILE} (outlet transfer) in place of the package's`);

@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { maskRedisUrl, readTrunkSettings } from '@outlet/config';
-import { cachedTransferPath, describeMachine, machineFingerprint } from '@outlet/profiler';
+import { cachedTransferHere } from '@outlet/profiler';
 import { HANDOFF_TRANSPORTS, HandoffTransport, TRANSFER_FILE, TransferFile, featureBytes, handoffMs, handoffTrunkMs } from '@outlet/planner';
 import { ProbeOptions, measureHandoff } from '../offline/handoff-probe';
 import { integerIn } from '../offline/option-parsers';
@@ -108,8 +108,7 @@ Examples:
 export async function measureTransfer(pkg: ModelPackage | undefined, options: Omit<TransferOptions, 'modelsDir'>): Promise<void> {
   // By default this machine's own hand-off model (the local cache, by fingerprint); --write: the package's too.
   const trunk = readTrunkSettings();
-  const here = machineFingerprint(describeMachine(), 'cpu', trunk.threads, trunk.branchThreads);
-  const own = cachedTransferPath(trunk.cacheDir, here.id);
+  const own = cachedTransferHere(trunk.cacheDir, trunk.threads, trunk.branchThreads);
   const out = options.out ?? own;
   const packageFile = options.write && !options.out && pkg ? join(pkg.dir, TRANSFER_FILE) : undefined;
   if (options.write && !options.out && !pkg) throw new InvalidArgumentError('--write needs a model package or --out');
@@ -146,7 +145,7 @@ export async function measureTransfer(pkg: ModelPackage | undefined, options: Om
   if (options.dryRun) return;
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${compactJson(file)}\n`);
-  console.log(out === own ? `stored as this machine's own hand-off model [${here.id}]: ${out}` : `wrote ${out}`);
+  console.log(out === own ? `stored as this machine's own hand-off model [${basename(own, '.json')}]: ${out}` : `wrote ${out}`);
   if (packageFile) {
     writeFileSync(packageFile, `${compactJson(file)}\n`);
     console.log(`wrote ${packageFile}`);
