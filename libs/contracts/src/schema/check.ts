@@ -39,10 +39,14 @@ ajv.addFormat('date-time', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\
 
 export type Check<T> = (value: unknown, context?: Record<string, string>) => T;
 
-/** A check of `schema`: returns the value, typed, or throws a ContractError naming the first problem. */
+/**
+ * A check of `schema`: returns the value, typed, or throws a ContractError naming the first problem.
+ * Compiled on its first call: a process compiles only the checks it uses.
+ */
 export function compileCheck<S extends TSchema>(schema: S): Check<Static<S>> {
-  const validate: ValidateFunction = ajv.compile(schema);
+  let validate: ValidateFunction | undefined;
   return (value, context = {}) => {
+    validate ??= ajv.compile(schema);
     if (validate(value)) return value as Static<S>;
     const error = validate.errors![0];
     throw new ContractError(fieldPath(error.instancePath), errorMessage(error, value, context));
