@@ -174,7 +174,7 @@ export function registerPredictor(program: Command): void {
     .option('--predictor <path>', `the predictor to adapt (default ${defaultKernelPredictorPath()})`)
     .option('--out <path>', 'where to write it (default models/predictors/kernel-<fingerprint>.json)')
     .option('--cpus <list>', 'cores (taskset list) to measure on (default: the last <threads> cores)')
-    .option('--evaluate', 'then measure the real architectures and the packages\' pieces (and training/*.onnx) and score the predictor before and after, beside the noise floor')
+    .option('--evaluate', 'then measure the real architectures and the packages\' pieces (and training/*.onnx) in two passes and score the predictor before and after against their mean, beside the noise floor (one pass against the other)')
     .option('--json', 'print the adaptation (and the evaluation) as JSON')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const ep = String(opts.ep) as ExecutionProvider;
@@ -208,7 +208,7 @@ export function registerPredictor(program: Command): void {
       if (evaluation) {
         const line = (name: string, r: ScoreRow) =>
           `  ${name.padEnd(7)} n=${r.n}  within ±10% ${(100 * r.within_10pct).toFixed(0)}%  ±20% ${(100 * r.within_20pct).toFixed(0)}%  MAPE ${r.mape.toFixed(1)}%   noise floor: within ±10% ${(100 * r.noise_within_10pct).toFixed(0)}%, MAPE ${r.noise_mape.toFixed(1)}%`;
-        console.log(`real architectures and package pieces on ${ep}, ${threads} thread(s), no load:`);
+        console.log(`real architectures and package pieces on ${ep}, ${threads} thread(s), no load (two passes; noise floor: one pass against the other):`);
         console.log(line('before', evaluation.before));
         console.log(line('after', evaluation.after));
       }

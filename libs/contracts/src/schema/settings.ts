@@ -127,9 +127,9 @@ export const SETTINGS = Type.Object({
     description: "how often a node's workers announce themselves; a node is shown stale after 2 missed periods and gone after 5",
   }),
   OUTLET_CACHE_DIR: text({
-    usedBy: 'trunk worker, `outlet profile`, `outlet plan`, `outlet transfer`, `outlet predictor adapt`',
+    usedBy: 'trunk worker, `outlet profile`, `outlet plan`, `outlet transfer`',
     shownDefault: '`$XDG_CACHE_HOME/outlet`, else `~/.cache/outlet`',
-    description: "this machine's own profiles, hand-off model and adapted predictor, by fingerprint (`profiles/<fingerprint id>/<model>-<digest>.json`)",
+    description: "this machine's own profiles and hand-off model, by fingerprint (`profiles/<fingerprint id>/<model>-<digest>.json`; its adapted predictor is in `models/predictors/`)",
   }),
   OUTLET_SELF_PROFILE: choice(ON_OFF, {
     usedBy: 'trunk worker',
