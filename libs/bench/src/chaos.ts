@@ -8,7 +8,7 @@ import { branchQueueName, inferQueueName, queuePrefix } from '@outlet/contracts'
 import { loadModelPackage } from '@outlet/model-package';
 import { reportErrorsBesidesOutages } from '@outlet/transport';
 import { quantile } from '@outlet/profiler';
-import { ManagedProcess, OutletSystem, PrivateCluster, PrivateRedis, PrivateSentinelSet, redisCli, startPrivateCluster, startPrivateSentinelSet, waitForReplicaLink } from '@outlet/supervisor';
+import { ManagedProcess, OutletSystem, PrivateCluster, PrivateRedis, PrivateSentinelSet, pollUntil, redisCli, startPrivateCluster, startPrivateSentinelSet, waitForReplicaLink } from '@outlet/supervisor';
 import { ReferenceAnswers } from './answer-check';
 import { heldOutRequests } from './request-set';
 import { LoadSummary, TaskLoad, TaskRecord } from './task-load';
@@ -254,11 +254,8 @@ export class ChaosRun {
       return;
     }
     const current = async () => (this.cluster ? this.cluster.masterOf(await this.queueSlot()) : this.sentinels!.primary());
-    for (;;) {
-      const now = await current().catch(() => victim);
-      if (now !== victim) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // Fail-over takes a few seconds (cluster-node-timeout, sentinel down-after): a minute means it never will.
+    await pollUntil(async () => (await current().catch(() => victim)) !== victim, 60_000, `no replica took over from the killed Redis server on port ${victim.port}`);
     this.replicaBack = victim
       .restart()
       .then(() => waitForReplicaLink(victim.port))
