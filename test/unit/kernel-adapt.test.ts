@@ -33,6 +33,10 @@ test('adapt: per-class scales and the overhead are recovered from measured block
   assert.ok(fit.mape_before > 20, `before ${fit.mape_before}`);
   // A class with too little time gets the overall ratio; so does a class absent from the blocks.
   assert.equal(fit.scale.eltwise, fit.scale.dwconv);
+  // A constant per kernel stays within what a thread pool's dispatch costs, even where the data
+  // would trade it against the scale: 20 µs more per pooling kernel.
+  const traded = fitAdaptation(rows(40, 0).map((r) => ({ ...r, measured: r.measured + 0.02 * r.counts.pool })));
+  for (const [band, ms] of Object.entries(traded.per_kernel_ms ?? {})) assert.ok(ms! <= 0.01, `${band}: ${ms} ms per kernel`);
   const noisy = fitAdaptation(rows(40, 0.05, 2));
   assert.ok(noisy.mape_after < 5 && noisy.mape_after < noisy.mape_before / 4, `noisy: ${noisy.mape_before} -> ${noisy.mape_after}`);
   for (const v of Object.values(noisy.scale)) assert.ok(v! >= 0, 'scales are never negative');

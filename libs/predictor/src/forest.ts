@@ -282,7 +282,15 @@ export interface KernelAdaptation {
   overhead_ms: number;
   created_at: string;
   /** How it was measured: blocks, seconds, and its error on them before and after (MAPE %). */
-  fit: { blocks: number; seconds: number; mape_before: number; mape_after: number; cpus: string | null };
+  fit: {
+    blocks: number;
+    seconds: number;
+    mape_before: number;
+    mape_after: number;
+    cpus: string | null;
+    /** Share of the blocks whose two halves of the measurement agree within ±10 %: how quiet the machine was (older files lack it). */
+    repeatable?: number;
+  };
 }
 
 export function predictKernels(predictor: KernelPredictorFile, kernels: Kernel[], ep: string, threads: number, cpuUtil: number): ModelPrediction {

@@ -45,6 +45,13 @@ export interface AdaptRow {
 const BATCH = 6;
 /** A band whose kernels carry less than this share of the blocks' predicted time gets the overall ratio, not a scale of its own. */
 const MIN_CLASS_SHARE = 0.005;
+/**
+ * The most a band's constant per kernel may be (ms): a thread pool's dispatch costs microseconds.
+ * Unbounded, a few dozen noisy blocks traded it against the band's scale (pooling × 0.22 + 0.39 ms
+ * a kernel from 66 blocks): on the same measurements, fits from 60 and 120 blocks at 1 thread came
+ * within ±10 % of 27 and 38 % of the real architectures, bounded of 65 and 68 %.
+ */
+const MAX_PER_KERNEL_MS = 0.01;
 
 /** Where this machine's adapted predictor for a provider and thread count lives: models/predictors/kernel-<fingerprint id>.json. */
 export function adaptedPredictorPath(ep: string, threads: number, modelsDir = resolve(process.cwd(), 'models')): string {
@@ -111,7 +118,8 @@ function rowsOf(base: KernelPredictorFile, models: MeasuredModel[], ep: string, 
 /**
  * Fit the adaptation, minimizing squared relative error with every coefficient >= 0: per class of
  * its own a scale on its kernels' predicted ms and a constant per kernel (what a thread pool adds
- * to every kernel, however small), the call's overhead a scale and a constant.
+ * to every kernel, however small; at most MAX_PER_KERNEL_MS), the call's overhead a scale and a
+ * constant.
  */
 export function fitAdaptation(rows: AdaptRow[]): Pick<KernelAdaptation, 'scale' | 'per_kernel_ms' | 'overhead_scale' | 'overhead_ms'> & { mape_before: number; mape_after: number } {
   const predicted = rows.reduce((s, r) => s + r.total, 0);
@@ -123,7 +131,16 @@ export function fitAdaptation(rows: AdaptRow[]): Pick<KernelAdaptation, 'scale' 
   // classes, at the overall ratio, move to the target.
   const A = rows.map((r) => [...own.map((c) => r.byClass[c]), ...own.map((c) => r.counts[c]), r.overhead, 1].map((v) => v / r.measured));
   const b = rows.map((r) => (r.measured - overall * rest.reduce((s, c) => s + r.byClass[c], 0)) / r.measured);
-  const x = nnls(A, b);
+  let x = nnls(A, b);
+  // A constant over the bound is held at it and the rest fitted again (NNLS has no upper bounds).
+  const held = new Set<number>();
+  const constants = own.map((_, i) => own.length + i);
+  for (let over = constants.filter((j) => x[j] > MAX_PER_KERNEL_MS); over.length; over = constants.filter((j) => !held.has(j) && x[j] > MAX_PER_KERNEL_MS)) {
+    over.forEach((j) => held.add(j));
+    const heldMs = (row: number[]) => [...held].reduce((s, j) => s + row[j] * MAX_PER_KERNEL_MS, 0);
+    x = nnls(A.map((row) => row.map((v, j) => (held.has(j) ? 0 : v))), b.map((v, i) => v - heldMs(A[i])));
+    held.forEach((j) => (x[j] = MAX_PER_KERNEL_MS));
+  }
   const scale: Partial<Record<AdaptBand, number>> = {};
   const perKernel: Partial<Record<AdaptBand, number>> = {};
   own.forEach((c, i) => {
@@ -140,6 +157,9 @@ export function fitAdaptation(rows: AdaptRow[]): Pick<KernelAdaptation, 'scale' 
 }
 
 const round = (v: number, d = 4) => Number(v.toFixed(d));
+
+/** Whether the two halves of a measurement agree within `tolerance` (relative to their mean). */
+const halvesAgree = (r: { run_ms_a: number; run_ms_b: number }, tolerance: number) => Math.abs(r.run_ms_a - r.run_ms_b) <= (tolerance * (r.run_ms_a + r.run_ms_b)) / 2;
 
 /** Measure blocks on this machine within the budget and adapt the predictor to it (a copy; the base is not changed). */
 export async function adaptKernelPredictor(base: KernelPredictorFile, options: Partial<AdaptOptions> = {}): Promise<{ predictor: KernelPredictorFile; adaptation: KernelAdaptation }> {
@@ -165,7 +185,14 @@ export async function adaptKernelPredictor(base: KernelPredictorFile, options: P
     overhead_scale: fit.overhead_scale,
     overhead_ms: fit.overhead_ms,
     created_at: new Date().toISOString(),
-    fit: { blocks: measured.length, seconds: Math.round((Date.now() - started) / 1000), mape_before: fit.mape_before, mape_after: fit.mape_after, cpus: o.cpus ?? defaultMeasureCpus(o.threads) ?? null },
+    fit: {
+      blocks: measured.length,
+      seconds: Math.round((Date.now() - started) / 1000),
+      mape_before: fit.mape_before,
+      mape_after: fit.mape_after,
+      cpus: o.cpus ?? defaultMeasureCpus(o.threads) ?? null,
+      repeatable: round(measured.filter((m) => halvesAgree(m.runs[`${o.ep}/t${o.threads}`][0], 0.1)).length / measured.length, 2),
+    },
   };
   const predictor: KernelPredictorFile = { ...base, adaptations: { ...(base.adaptations ?? {}), [`${o.ep}/t${o.threads}`]: adaptation } };
   return { predictor, adaptation };

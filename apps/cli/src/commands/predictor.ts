@@ -203,7 +203,7 @@ export function registerPredictor(program: Command): void {
         return;
       }
       console.log(`${out}: ${from} adapted to ${describeFingerprint(a.fingerprint)}`);
-      console.log(`  ${a.fit.blocks} blocks measured in ${a.fit.seconds} s (cores ${a.fit.cpus ?? 'any'}); their MAPE ${a.fit.mape_before} % -> ${a.fit.mape_after} %`);
+      console.log(`  ${a.fit.blocks} blocks measured in ${a.fit.seconds} s (cores ${a.fit.cpus ?? 'any'}); their MAPE ${a.fit.mape_before} % -> ${a.fit.mape_after} %${a.fit.repeatable === undefined ? '' : `; the halves of ${Math.round(100 * a.fit.repeatable)} % of them agree within ±10 % (how quiet the machine was)`}`);
       console.log(`  per kernel class, scale (+ ms per kernel): ${Object.entries(a.scale).map(([c, v]) => `${c} ${v}${a.per_kernel_ms?.[c as keyof typeof a.scale] ? ` (+${a.per_kernel_ms[c as keyof typeof a.scale]})` : ''}`).join(', ')}; overhead × ${a.overhead_scale} + ${a.overhead_ms} ms`);
       if (evaluation) {
         const line = (name: string, r: ScoreRow) =>
