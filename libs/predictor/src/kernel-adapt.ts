@@ -203,8 +203,8 @@ export async function adaptKernelPredictor(base: KernelPredictorFile, options: P
  * measured on this machine, scored with two predictors side by side, beside the noise floor.
  * They are measured in two passes, one after the other: the truth is the passes' mean and the
  * noise floor how well one pass predicts the other. A virtual machine's speed moves over seconds
- * to minutes, so the halves of one pass agree better than two passes do (92 % against 81-84 %
- * within ±10 % here), and only the second is a ceiling for any predictor.
+ * to minutes, so the halves of one pass can agree better than two passes do (32-35 against 30-31
+ * of 37 within ±10 % in two runs here), and only the second is a ceiling for any predictor.
  */
 export async function compareOnArchitectures(
   before: KernelPredictorFile,
