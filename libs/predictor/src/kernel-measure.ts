@@ -240,7 +240,18 @@ export async function measureModels(models: MeasureModel[], o: KernelMeasureOpti
 
 const allCores = () => `0-${cpus().length - 1}`;
 
-/** Move this process's main thread (only: its tid is the pid) to `cores`, with taskset. */
+let pinning = true;
+
+/**
+ * Move this process's main thread (only: its tid is the pid) to `cores`, with taskset. Where that
+ * fails (no taskset, cores this process may not use), measure unpinned and say so once.
+ */
 function pinThread(cores: string): void {
-  execFileSync('taskset', ['-p', '-c', cores, String(process.pid)], { stdio: 'ignore' });
+  if (!pinning) return;
+  try {
+    execFileSync('taskset', ['-p', '-c', cores, String(process.pid)], { stdio: 'ignore' });
+  } catch (err) {
+    pinning = false;
+    process.emitWarning(`could not pin the measurements to cores ${cores} (${(err as Error).message.split('\n')[0]}): measuring unpinned`);
+  }
 }
