@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADAPT_BANDS, AdaptBand, AdaptRow, adaptedPredictorPath, fitAdaptation, kernelPredictorPathFor } from '@outlet/predictor';
+import { ADAPT_BANDS, AdaptBand, AdaptRow, adaptationSource, adaptedPredictorPath, fitAdaptation, KernelPredictorFile, kernelPredictorPathFor } from '@outlet/predictor';
 import { seededRandom } from '@outlet/onnx-cost';
 
 
@@ -37,6 +37,9 @@ test('adapt: per-class scales and the overhead are recovered from measured block
   // would trade it against the scale: 20 µs more per pooling kernel.
   const traded = fitAdaptation(rows(40, 0).map((r) => ({ ...r, measured: r.measured + 0.02 * r.counts.pool })));
   for (const [band, ms] of Object.entries(traded.per_kernel_ms ?? {})) assert.ok(ms! <= 0.01, `${band}: ${ms} ms per kernel`);
+  // On an accelerator a kernel's launch may cost more: unbounded, the 20 µs are found.
+  const launched = fitAdaptation(rows(40, 0).map((r) => ({ ...r, measured: r.measured + 0.02 * r.counts.pool })), Infinity);
+  assert.ok(Math.abs(launched.per_kernel_ms!.pool! - 0.02) < 0.001, `pool: ${launched.per_kernel_ms!.pool} ms per kernel`);
   const noisy = fitAdaptation(rows(40, 0.05, 2));
   assert.ok(noisy.mape_after < 5 && noisy.mape_after < noisy.mape_before / 4, `noisy: ${noisy.mape_before} -> ${noisy.mape_after}`);
   for (const v of Object.values(noisy.scale)) assert.ok(v! >= 0, 'scales are never negative');
@@ -61,4 +64,17 @@ test('the predictor used: $OUTLET_KERNEL_PREDICTOR, else this machine\'s adapted
     if (saved === undefined) delete process.env.OUTLET_KERNEL_PREDICTOR;
     else process.env.OUTLET_KERNEL_PREDICTOR = saved;
   }
+});
+
+test('a provider the predictor was never fitted on is adapted from the CPU forests; one it has, from its own', () => {
+  const cpu = { classes: {}, overhead: [], threads: [1], levels: [0] };
+  const own = { classes: {}, overhead: [], threads: [1], levels: [0] };
+  const base = { format: 2, kind: 'kernel-predictor', created_at: '', feature_names: [], models: { cpu } } as KernelPredictorFile;
+  assert.equal(adaptationSource(base, 'cpu'), base);
+  const webgpu = adaptationSource(base, 'webgpu');
+  assert.equal(webgpu.models.webgpu, cpu);
+  assert.equal(base.models.webgpu, undefined, 'the base is not changed');
+  const both = { ...base, models: { cpu, webgpu: own } };
+  assert.equal(adaptationSource(both, 'webgpu').models.webgpu, own);
+  assert.throws(() => adaptationSource({ ...base, models: {} }, 'webgpu'), /no model for 'webgpu' nor for 'cpu'/);
 });

@@ -274,6 +274,8 @@ export interface KernelAdaptation {
   threads: number;
   /** The machine adapted to. */
   fingerprint: HardwareFingerprint;
+  /** The provider whose forests it corrects, where the predictor had none of its own (`models[ep]` is a copy of them). */
+  base_ep?: string;
   /** Per band (a kernel class, its small kernels apart: `conv/small`): the factor on the base prediction. */
   scale: Partial<Record<AdaptBand, number>>;
   /** Per band: ms added to each of its kernels (absent: 0). */

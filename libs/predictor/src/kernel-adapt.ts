@@ -46,7 +46,8 @@ const BATCH = 6;
 /** A band whose kernels carry less than this share of the blocks' predicted time gets the overall ratio, not a scale of its own. */
 const MIN_CLASS_SHARE = 0.005;
 /**
- * The most a band's constant per kernel may be (ms): a thread pool's dispatch costs microseconds.
+ * The most a band's constant per kernel may be on the CPU (ms): a thread pool's dispatch costs
+ * microseconds (an accelerator's kernel launch may cost more: unbounded there).
  * Unbounded, a few dozen noisy blocks traded it against the band's scale (pooling × 0.22 + 0.39 ms
  * a kernel from 66 blocks): on the same measurements, fits from 60 and 120 blocks at 1 thread came
  * within ±10 % of 27 and 38 % of the real architectures, bounded of 65 and 68 %.
@@ -118,10 +119,10 @@ function rowsOf(base: KernelPredictorFile, models: MeasuredModel[], ep: string, 
 /**
  * Fit the adaptation, minimizing squared relative error with every coefficient >= 0: per class of
  * its own a scale on its kernels' predicted ms and a constant per kernel (what a thread pool adds
- * to every kernel, however small; at most MAX_PER_KERNEL_MS), the call's overhead a scale and a
+ * to every kernel, however small; at most `maxPerKernelMs`), the call's overhead a scale and a
  * constant.
  */
-export function fitAdaptation(rows: AdaptRow[]): Pick<KernelAdaptation, 'scale' | 'per_kernel_ms' | 'overhead_scale' | 'overhead_ms'> & { mape_before: number; mape_after: number } {
+export function fitAdaptation(rows: AdaptRow[], maxPerKernelMs = MAX_PER_KERNEL_MS): Pick<KernelAdaptation, 'scale' | 'per_kernel_ms' | 'overhead_scale' | 'overhead_ms'> & { mape_before: number; mape_after: number } {
   const predicted = rows.reduce((s, r) => s + r.total, 0);
   const overall = predicted > 0 ? rows.reduce((s, r) => s + r.measured, 0) / predicted : 1;
   const share = (c: AdaptBand) => rows.reduce((s, r) => s + r.byClass[c], 0) / (predicted || 1);
@@ -135,11 +136,11 @@ export function fitAdaptation(rows: AdaptRow[]): Pick<KernelAdaptation, 'scale' 
   // A constant over the bound is held at it and the rest fitted again (NNLS has no upper bounds).
   const held = new Set<number>();
   const constants = own.map((_, i) => own.length + i);
-  for (let over = constants.filter((j) => x[j] > MAX_PER_KERNEL_MS); over.length; over = constants.filter((j) => !held.has(j) && x[j] > MAX_PER_KERNEL_MS)) {
+  for (let over = constants.filter((j) => x[j] > maxPerKernelMs); over.length; over = constants.filter((j) => !held.has(j) && x[j] > maxPerKernelMs)) {
     over.forEach((j) => held.add(j));
-    const heldMs = (row: number[]) => [...held].reduce((s, j) => s + row[j] * MAX_PER_KERNEL_MS, 0);
+    const heldMs = (row: number[]) => [...held].reduce((s, j) => s + row[j] * maxPerKernelMs, 0);
     x = nnls(A.map((row) => row.map((v, j) => (held.has(j) ? 0 : v))), b.map((v, i) => v - heldMs(A[i])));
-    held.forEach((j) => (x[j] = MAX_PER_KERNEL_MS));
+    held.forEach((j) => (x[j] = maxPerKernelMs));
   }
   const scale: Partial<Record<AdaptBand, number>> = {};
   const perKernel: Partial<Record<AdaptBand, number>> = {};
@@ -161,13 +162,30 @@ const round = (v: number, d = 4) => Number(v.toFixed(d));
 /** Whether the two halves of a measurement agree within `tolerance` (relative to their mean). */
 const halvesAgree = (r: { run_ms_a: number; run_ms_b: number }, tolerance: number) => Math.abs(r.run_ms_a - r.run_ms_b) <= (tolerance * (r.run_ms_a + r.run_ms_b)) / 2;
 
+/**
+ * The predictor an adaptation to `ep` corrects: `base` where it has a model of that provider; else
+ * (a provider never fitted, e.g. an accelerator) `base` with the CPU's forests standing for it:
+ * they know how kernels' shapes compare, and the adaptation learns the provider's scale, its cost
+ * per kernel and per call.
+ */
+export function adaptationSource(base: KernelPredictorFile, ep: string): KernelPredictorFile {
+  if (base.models[ep]) return base;
+  if (!base.models.cpu) throw new Error(`the kernel predictor has no model for '${ep}' nor for 'cpu' to adapt (it has: ${Object.keys(base.models).join(', ') || 'none'})`);
+  return { ...base, models: { ...base.models, [ep]: base.models.cpu } };
+}
+
 /** Measure blocks on this machine within the budget and adapt the predictor to it (a copy; the base is not changed). */
 export async function adaptKernelPredictor(base: KernelPredictorFile, options: Partial<AdaptOptions> = {}): Promise<{ predictor: KernelPredictorFile; adaptation: KernelAdaptation }> {
   const o = { ...ADAPT_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as AdaptOptions;
-  if (!base.models[o.ep]) throw new Error(`the kernel predictor has no model for '${o.ep}' to adapt (it has: ${Object.keys(base.models).join(', ')})`);
+  const source = adaptationSource(base, o.ep);
   const started = Date.now();
   // Chained blocks of every family, the same ones on every machine (seeded).
   const blocks = generateBlocks({ count: o.maxBlocks, seed: o.seed, prefix: 'adapt' });
+  try {
+    await runtimeKernels(blocks[0].bytes, o.ep, o.threads);
+  } catch (err) {
+    throw new Error(`cannot run models on '${o.ep}' here: ${(err as Error).message}`);
+  }
   const load = new LoadGenerator();
   const measured: MeasuredModel[] = [];
   for (let i = 0; i < blocks.length && (Date.now() - started) / 1000 < o.seconds; i += BATCH) {
@@ -175,10 +193,11 @@ export async function adaptKernelPredictor(base: KernelPredictorFile, options: P
     measured.push(...(await measure(batch, 'fit', { ...o, load, onProgress: (d) => o.onProgress?.(i + d, blocks.length, `${o.ep}/t${o.threads}`) })));
   }
   if (measured.length < 8) throw new Error(`only ${measured.length} blocks measured in ${o.seconds} s: give adapt more time (--minutes)`);
-  const fit = fitAdaptation(rowsOf(base, measured, o.ep, o.threads));
+  const fit = fitAdaptation(rowsOf(source, measured, o.ep, o.threads), o.ep === 'cpu' ? MAX_PER_KERNEL_MS : Infinity);
   const adaptation: KernelAdaptation = {
     ep: o.ep,
     threads: o.threads,
+    ...(base.models[o.ep] ? {} : { base_ep: 'cpu' }),
     fingerprint: machineFingerprint(describeMachine(), o.ep, o.threads),
     scale: fit.scale,
     per_kernel_ms: fit.per_kernel_ms,
@@ -194,7 +213,7 @@ export async function adaptKernelPredictor(base: KernelPredictorFile, options: P
       repeatable: round(measured.filter((m) => halvesAgree(m.runs[`${o.ep}/t${o.threads}`][0], 0.1)).length / measured.length, 2),
     },
   };
-  const predictor: KernelPredictorFile = { ...base, adaptations: { ...(base.adaptations ?? {}), [`${o.ep}/t${o.threads}`]: adaptation } };
+  const predictor: KernelPredictorFile = { ...source, adaptations: { ...(source.adaptations ?? {}), [`${o.ep}/t${o.threads}`]: adaptation } };
   return { predictor, adaptation };
 }
 

@@ -5,7 +5,7 @@ import { ExecutionProvider } from '@outlet/inference';
 import {
   defaultKernelPredictorPath, fitKernelPredictor, refitKernelPredictor, KERNEL_FIT_DEFAULTS, KERNEL_FIT_QUICK, ScoreRow,
   DEFAULT_FEATURE_SET, defaultPredictorPath, EvalRow, evaluatePredictor, FEATURE_SETS, FIT_DEFAULTS, FIT_QUICK, fitFromZoo,
-  loadPredictor, refit, ADAPT_DEFAULTS, adaptKernelPredictor, adaptedPredictorPath, compareOnArchitectures, loadKernelPredictor,
+  loadPredictor, refit, ADAPT_DEFAULTS, adaptationSource, adaptKernelPredictor, adaptedPredictorPath, compareOnArchitectures, loadKernelPredictor,
 } from '@outlet/predictor';
 import { describeFingerprint } from '@outlet/contracts';
 import { loadModelPackages } from '@outlet/model-package';
@@ -196,7 +196,7 @@ export function registerPredictor(program: Command): void {
       mkdirSync(dirname(out), { recursive: true });
       writeFileSync(out, `${JSON.stringify(adapted, null, 1)}\n`);
       const evaluation = opts.evaluate
-        ? await compareOnArchitectures(base, adapted, { ep, threads, packages: packageDirs(), files: trainingFiles(), cpus: opts.cpus as string | undefined })
+        ? await compareOnArchitectures(adaptationSource(base, ep), adapted, { ep, threads, packages: packageDirs(), files: trainingFiles(), cpus: opts.cpus as string | undefined })
         : undefined;
       if (opts.json) {
         console.log(JSON.stringify({ out, from, adaptation: a, evaluation }, null, 2));
