@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { closeOnSignals, processLogger } from '@outlet/edge-node';
+import { compileAllChecks } from '@outlet/contracts';
 import { assertRedisReachable, readBranchSettings, settingsOrExit } from '@outlet/config';
 import { loadModelPackages } from '@outlet/model-package';
 import { BranchWorkerModule } from './branch-worker.module';
@@ -10,6 +11,7 @@ import { BranchHeartbeat } from './branch-heartbeat.service';
 /** The branch worker: runs early exit heads on the node's CPU beside the trunk. */
 async function bootstrap() {
   const settings = settingsOrExit(readBranchSettings, 'branch-worker');
+  compileAllChecks(); // now, not on the first request or job
   await assertRedisReachable(settings.redisUrl, 'branch-worker');
   const packages = settingsOrExit(() => loadModelPackages(settings.modelsDir), 'branch-worker');
   const app = await NestFactory.createApplicationContext(BranchWorkerModule.forRoot(settings, packages), {

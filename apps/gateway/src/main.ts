@@ -6,7 +6,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { NextFunction, Request, Response } from 'express';
 import { assertRedisReachable, readGatewaySettings, settingsOrExit } from '@outlet/config';
 import { loadModelPackages } from '@outlet/model-package';
-import { nowMs } from '@outlet/contracts';
+import { compileAllChecks, nowMs } from '@outlet/contracts';
 import { GatewayModule } from './app.module';
 import { ModelCatalog } from './model-catalog.service';
 import { checkDefaultPlan } from './inference-request';
@@ -19,6 +19,7 @@ import { applyHttpHardening } from './access/http-hardening';
 
 async function bootstrap() {
   const settings = settingsOrExit(readGatewaySettings, 'gateway');
+  compileAllChecks(); // now, not on the first request or job
   await assertRedisReachable(settings.redisUrl, 'gateway');
   const catalog = new ModelCatalog(settingsOrExit(() => loadModelPackages(settings.modelsDir), 'gateway'));
   settingsOrExit(() => checkDefaultPlan(settings.defaultPlan, catalog), 'gateway');

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { closeOnSignals, processLogger } from '@outlet/edge-node';
+import { compileAllChecks } from '@outlet/contracts';
 import { assertRedisReachable, readTrunkSettings, settingsOrExit } from '@outlet/config';
 import { loadModelPackages } from '@outlet/model-package';
 import { TrunkWorkerModule } from './trunk-worker.module';
@@ -10,6 +11,7 @@ import { NodeHeartbeat } from './node-heartbeat.service';
 /** The trunk worker: a headless Nest application that runs backbones on the node's accelerator. */
 async function bootstrap() {
   const settings = settingsOrExit(readTrunkSettings, 'trunk-worker');
+  compileAllChecks(); // now, not on the first request or job
   await assertRedisReachable(settings.redisUrl, 'trunk-worker');
   const packages = settingsOrExit(() => loadModelPackages(settings.modelsDir), 'trunk-worker');
   const app = await NestFactory.createApplicationContext(TrunkWorkerModule.forRoot(settings, packages), {
