@@ -71,6 +71,16 @@ describe('gRPC at parity with HTTP: ModelConfig, RepositoryIndex, ModelStatistic
   let client: grpc.Client;
   let nodeModelsDir: string;
 
+  /** An unknown model and an unknown version: 404 over HTTP, NOT_FOUND over gRPC with the same message. */
+  async function unknownsRefusedLikeHttp(method: string, path: string): Promise<void> {
+    const unknown = await get(`${system.baseUrl}/v2/models/resnet/${path}`);
+    assert.equal(unknown.status, 404);
+    await refusedLikeHttp('unknown model', call(client, method, { name: 'resnet' }), grpc.status.NOT_FOUND, unknown.body.error);
+    const noVersion = await get(`${system.baseUrl}/v2/models/${MODEL}/versions/9/${path}`);
+    assert.equal(noVersion.status, 404);
+    await refusedLikeHttp('unknown version', call(client, method, { name: MODEL, version: '9' }), grpc.status.NOT_FOUND, noVersion.body.error);
+  }
+
   before(async () => {
     nodeModelsDir = mkdtempSync(join(tmpdir(), 'outlet-node-models-'));
     symlinkSync(join(MODELS_DIR, MODEL), join(nodeModelsDir, MODEL));
@@ -126,12 +136,7 @@ describe('gRPC at parity with HTTP: ModelConfig, RepositoryIndex, ModelStatistic
         assert.deepEqual({ ...config, version_policy: policy }, http.body, `${name} version '${version}'`);
       }
     }
-    const unknown = await get(`${system.baseUrl}/v2/models/resnet/config`);
-    assert.equal(unknown.status, 404);
-    await refusedLikeHttp('unknown model', call(client, 'ModelConfig', { name: 'resnet' }), grpc.status.NOT_FOUND, unknown.body.error);
-    const noVersion = await get(`${system.baseUrl}/v2/models/${MODEL}/versions/9/config`);
-    assert.equal(noVersion.status, 404);
-    await refusedLikeHttp('unknown version', call(client, 'ModelConfig', { name: MODEL, version: '9' }), grpc.status.NOT_FOUND, noVersion.body.error);
+    await unknownsRefusedLikeHttp('ModelConfig', 'config');
   });
 
   test('ModelStatistics answers what GET /v2/models/.../stats does, after inferences over both protocols', async () => {
@@ -178,12 +183,7 @@ describe('gRPC at parity with HTTP: ModelConfig, RepositoryIndex, ModelStatistic
     assert.deepEqual((await call(client, 'ModelStatistics', {})).model_stats, all.map(tritonPart));
     assert.equal(all.length, 3);
 
-    const unknown = await get(`${system.baseUrl}/v2/models/resnet/stats`);
-    assert.equal(unknown.status, 404);
-    await refusedLikeHttp('unknown model', call(client, 'ModelStatistics', { name: 'resnet' }), grpc.status.NOT_FOUND, unknown.body.error);
-    const noVersion = await get(`${system.baseUrl}/v2/models/${MODEL}/versions/9/stats`);
-    assert.equal(noVersion.status, 404);
-    await refusedLikeHttp('unknown version', call(client, 'ModelStatistics', { name: MODEL, version: '9' }), grpc.status.NOT_FOUND, noVersion.body.error);
+    await unknownsRefusedLikeHttp('ModelStatistics', 'stats');
   });
 
   test("of Triton's unary calls, only shared memory, trace, logging and model load/unload answer UNIMPLEMENTED", async () => {

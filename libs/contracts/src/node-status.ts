@@ -1,4 +1,5 @@
 import { HardwareView } from './schema/node-view';
+import { parseChecked } from './schema/check';
 import { BranchWorkerBeat, HardwareFingerprint, NodeStatus, checkBranchWorkerBeat, checkNodeStatus } from './schema/node-status';
 /** The default heartbeat period of a node's workers (OUTLET_HEARTBEAT_MS). */
 export const HEARTBEAT_INTERVAL_MS = 2_000;
@@ -16,22 +17,12 @@ export function heartbeatLifetimeMs(intervalMs: number): number {
 
 /** A node's status from its Redis value; undefined when absent or not a status (one bad value must not hide the fleet). */
 export function parseNodeStatus(text: string | null | undefined): NodeStatus | undefined {
-  if (!text) return undefined;
-  try {
-    return checkNodeStatus(JSON.parse(text));
-  } catch {
-    return undefined;
-  }
+  return parseChecked(checkNodeStatus, text);
 }
 
 /** A branch worker's heartbeat from its hash value; undefined for anything else. */
 export function parseBranchWorkerBeat(text: string | null | undefined): BranchWorkerBeat | undefined {
-  if (!text) return undefined;
-  try {
-    return checkBranchWorkerBeat(JSON.parse(text));
-  } catch {
-    return undefined;
-  }
+  return parseChecked(checkBranchWorkerBeat, text);
 }
 
 /** A hardware fingerprint as GET /v1/nodes shows it. */

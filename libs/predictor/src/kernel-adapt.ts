@@ -4,7 +4,7 @@ import { ExecutionProvider } from '@outlet/inference';
 import { LoadGenerator, describeMachine, machineFingerprint } from '@outlet/profiler';
 import { ADAPT_BANDS, AdaptBand, KernelAdaptation, KernelPredictorFile, bandOf, predictBaseKernels, predictKernels } from './forest';
 import { runtimeKernels } from './kernels';
-import { measureModels } from './kernel-measure';
+import { halvesApart, measureModels } from './kernel-measure';
 import { BlockModel, generateArchitectures, generateBlocks } from './kernel-zoo';
 import { MeasuredModel, ScoreRow, defaultMeasureCpus, packagePieces, scoreModels } from './kernel-fit';
 import { nnls } from './nnls';
@@ -159,9 +159,6 @@ export function fitAdaptation(rows: AdaptRow[], maxPerKernelMs = MAX_PER_KERNEL_
 
 const round = (v: number, d = 4) => Number(v.toFixed(d));
 
-/** Whether the two halves of a measurement agree within `tolerance` (relative to their mean). */
-const halvesAgree = (r: { run_ms_a: number; run_ms_b: number }, tolerance: number) => Math.abs(r.run_ms_a - r.run_ms_b) <= (tolerance * (r.run_ms_a + r.run_ms_b)) / 2;
-
 /**
  * The predictor an adaptation to `ep` corrects: `base` where it has a model of that provider; else
  * (a provider never fitted, e.g. an accelerator) `base` with the CPU's forests standing for it:
@@ -210,7 +207,7 @@ export async function adaptKernelPredictor(base: KernelPredictorFile, options: P
       mape_before: fit.mape_before,
       mape_after: fit.mape_after,
       cpus: o.cpus ?? defaultMeasureCpus(o.threads) ?? null,
-      repeatable: round(measured.filter((m) => halvesAgree(m.runs[`${o.ep}/t${o.threads}`][0], 0.1)).length / measured.length, 2),
+      repeatable: round(measured.filter((m) => halvesApart(m.runs[`${o.ep}/t${o.threads}`][0]) <= 0.1).length / measured.length, 2),
     },
   };
   const predictor: KernelPredictorFile = { ...source, adaptations: { ...(source.adaptations ?? {}), [`${o.ep}/t${o.threads}`]: adaptation } };
@@ -234,8 +231,9 @@ export async function compareOnArchitectures(
   const load = new LoadGenerator();
   const passes = [await measure(models, 'architecture', { ...o, load }), await measure(models, 'architecture', { ...o, load })];
   const key = `${o.ep}/t${o.threads}`;
+  const second = new Map(passes[1].map((m) => [m.id, m.runs[key][0]]));
   const measured = passes[0].flatMap((m) => {
-    const [a, b] = [m, passes[1].find((x) => x.id === m.id)].map((x) => x?.runs[key][0]);
+    const [a, b] = [m.runs[key][0], second.get(m.id)];
     return a && b ? [{ ...m, runs: { [key]: [{ ...a, run_ms: (a.run_ms + b.run_ms) / 2, run_ms_a: a.run_ms, run_ms_b: b.run_ms }] } }] : [];
   });
   const row = (p: KernelPredictorFile) => scoreModels(p, measured).rows.find((r) => r.cpu_util === 0)!;
@@ -246,7 +244,7 @@ export async function compareOnArchitectures(
       measured_ms: round(r.run_ms),
       before_ms: round(predictKernels(before, m.kernels[key], o.ep, o.threads, 0).total_ms),
       after_ms: round(predictKernels(after, m.kernels[key], o.ep, o.threads, 0).total_ms),
-      noise_pct: round((100 * Math.abs(r.run_ms_a - r.run_ms_b)) / ((r.run_ms_a + r.run_ms_b) / 2), 2),
+      noise_pct: round(100 * halvesApart(r), 2),
     };
   });
   return { before: row(before), after: row(after), details };

@@ -5,7 +5,7 @@ import { ExecutionProvider } from '@outlet/inference';
 import { loadModelPackage } from '@outlet/model-package';
 import { describeMachine, LoadGenerator, PROFILED_EPS, probeProviders } from '@outlet/profiler';
 import { callShape, CallShape, fitCallModel, fitClasses, fitOverhead, forestKernelMs, overheadMs, profilerMsPerKernel, ForestOptions, KernelPredictorFile, KernelSample, OverheadLevel, predictKernels } from './forest';
-import { measureModels, MeasuredRun, MeasureModel } from './kernel-measure';
+import { halvesApart, measureModels, MeasuredRun, MeasureModel } from './kernel-measure';
 import { BLOCK_FAMILIES, BlockFamily, BlockModel, generateArchitectures, generateBlocks } from './kernel-zoo';
 import { Kernel, KERNEL_FEATURES, kernelFeatureVector, runtimeKernels } from './kernels';
 import { splitIds } from './zoo';
@@ -175,7 +175,7 @@ export function fitFromMeasured(models: MeasuredModel[], levels: number[], threa
 
 function metrics(pairs: { p: number; m: number; a: number; b: number }[]) {
   const ape = pairs.map((x) => Math.abs(x.p - x.m) / x.m);
-  const noise = pairs.map((x) => Math.abs(x.a - x.b) / ((x.a + x.b) / 2));
+  const noise = pairs.map((x) => halvesApart({ run_ms_a: x.a, run_ms_b: x.b }));
   const n = pairs.length;
   const share = (xs: number[], t: number) => (n ? xs.filter((e) => e <= t).length / n : NaN);
   const mean = (xs: number[]) => (n ? (100 * xs.reduce((s, v) => s + v, 0)) / n : NaN);
@@ -211,7 +211,7 @@ export function scoreModels(predictor: KernelPredictorFile, models: MeasuredMode
               set, id: m.id, description: m.description, ep, threads, cpu_util: u,
               predicted_ms: Number(p.toFixed(4)), measured_ms: Number(r.run_ms.toFixed(4)),
               error_pct: Number((100 * (p - r.run_ms) / r.run_ms).toFixed(2)),
-              noise_pct: Number((100 * Math.abs(r.run_ms_a - r.run_ms_b) / ((r.run_ms_a + r.run_ms_b) / 2)).toFixed(2)),
+              noise_pct: Number((100 * halvesApart(r)).toFixed(2)),
             });
           }
         }

@@ -76,6 +76,11 @@ export interface KernelMeasureOptions {
 
 const median = (xs: number[]) => summarize(xs).median;
 
+/** How far a measurement's two halves are apart, relative to their mean (0.05: 5 %): its noise. */
+export function halvesApart(r: Pick<MeasuredRun, 'run_ms_a' | 'run_ms_b'>): number {
+  return Math.abs(r.run_ms_a - r.run_ms_b) / ((r.run_ms_a + r.run_ms_b) / 2);
+}
+
 /** Mean of the middle (1 − 2·cut) of the values. */
 export function trimmedMean(xs: number[], cut = 0.2): number {
   const sorted = [...xs].sort((a, b) => a - b);

@@ -4,7 +4,7 @@ import { ExecutionProvider } from '@outlet/inference';
 import { loadModelPackage } from '@outlet/model-package';
 import { KernelPredictorFile, predictKernels } from './forest';
 import { defaultMeasureCpus } from './kernel-fit';
-import { measureModels } from './kernel-measure';
+import { halvesApart, measureModels } from './kernel-measure';
 import { runtimeKernels } from './kernels';
 
 /** Where `outlet predictor fit-kernels` writes and `outlet predict` reads: models/kernel-predictor.json, or $OUTLET_KERNEL_PREDICTOR. */
@@ -92,7 +92,7 @@ async function predictPieces(predictor: KernelPredictorFile, pieces: { piece: st
     reports.forEach((r, i) => {
       const run = measured.get(String(i))![0];
       r.measured_ms = round(run.run_ms);
-      r.measured_noise_pct = round((100 * Math.abs(run.run_ms_a - run.run_ms_b)) / ((run.run_ms_a + run.run_ms_b) / 2), 2);
+      r.measured_noise_pct = round(100 * halvesApart(run), 2);
       for (const k of r.kernels) if (run.kernel_ms[k.name] !== undefined) k.measured_ms = round(run.kernel_ms[k.name]);
     });
   }

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { AnswerMessage, HANDOFF_TTL_MS, TaskAnswer, answerKey, checkAnswerMessage } from '@outlet/contracts';
+import { AnswerMessage, HANDOFF_TTL_MS, TaskAnswer, answerKey, checkAnswerMessage, parseChecked } from '@outlet/contracts';
 
 /**
  * The race between exit decisions is settled in one place: a task's answer key. The first decision
@@ -46,9 +46,5 @@ export async function isAnswered(redis: Redis, taskId: string): Promise<boolean>
 
 /** Parse an answer-channel message; undefined when it is not one. */
 export function parseAnswerMessage(text: string): AnswerMessage | undefined {
-  try {
-    return checkAnswerMessage(JSON.parse(text));
-  } catch {
-    return undefined;
-  }
+  return parseChecked(checkAnswerMessage, text);
 }

@@ -57,6 +57,16 @@ export function compileCheck<S extends TSchema>(schema: S): Check<Static<S>> {
   };
 }
 
+/** JSON text through a check: the value, or undefined when it is not JSON or fails the check. */
+export function parseChecked<T>(check: Check<T>, text: string | null | undefined): T | undefined {
+  if (!text) return undefined;
+  try {
+    return check(JSON.parse(text));
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Compile every check now (tens of ms in all): a serving process pays it while it starts, not on
  * its first request or job (7-34 ms each on a 2-core Xeon).
