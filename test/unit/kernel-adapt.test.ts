@@ -40,6 +40,13 @@ test('adapt: per-class scales and the overhead are recovered from measured block
   // On an accelerator a kernel's launch may cost more: unbounded, the 20 µs are found.
   const launched = fitAdaptation(rows(40, 0).map((r) => ({ ...r, measured: r.measured + 0.02 * r.counts.pool })), Infinity);
   assert.ok(Math.abs(launched.per_kernel_ms!.pool! - 0.02) < 0.001, `pool: ${launched.per_kernel_ms!.pool} ms per kernel`);
+  // A band's scale stays within 4× of the overall ratio either way, even where the blocks say its
+  // kernels take no time (a few noisy blocks can): never a kernel predicted at 0 ms.
+  const free = rows(40, 0).map((r) => ({ ...r, measured: r.measured - 1.2 * r.byClass.pool }));
+  const overall = free.reduce((s, r) => s + r.measured, 0) / free.reduce((s, r) => s + r.total, 0);
+  const floored = fitAdaptation(free);
+  assert.ok(Math.abs(floored.scale.pool! - overall / 4) < 0.001, `pool ${floored.scale.pool}, overall ${overall}`);
+  assert.ok(Math.abs(floored.scale.conv! - 1.8) < 0.1, `the other bands still fitted: conv ${floored.scale.conv}`);
   const noisy = fitAdaptation(rows(40, 0.05, 2));
   assert.ok(noisy.mape_after < 5 && noisy.mape_after < noisy.mape_before / 4, `noisy: ${noisy.mape_before} -> ${noisy.mape_after}`);
   for (const v of Object.values(noisy.scale)) assert.ok(v! >= 0, 'scales are never negative');

@@ -46,6 +46,12 @@ const BATCH = 6;
 /** A band whose kernels carry less than this share of the blocks' predicted time gets the overall ratio, not a scale of its own. */
 const MIN_CLASS_SHARE = 0.005;
 /**
+ * A band's scale stays within this factor of the overall ratio, either way: from a few dozen
+ * blocks a band's scale can be their noise (30 blocks, a 7-second adapt: pooling × 0, so its
+ * kernels took no time); on 240 blocks the bands spread 0.5-2× of it.
+ */
+const MAX_SCALE_SPREAD = 4;
+/**
  * The most a band's constant per kernel may be on the CPU (ms): a thread pool's dispatch costs
  * microseconds (an accelerator's kernel launch may cost more: unbounded there).
  * Unbounded, a few dozen noisy blocks traded it against the band's scale (pooling × 0.22 + 0.39 ms
@@ -117,10 +123,10 @@ function rowsOf(base: KernelPredictorFile, models: MeasuredModel[], ep: string, 
 }
 
 /**
- * Fit the adaptation, minimizing squared relative error with every coefficient >= 0: per class of
- * its own a scale on its kernels' predicted ms and a constant per kernel (what a thread pool adds
- * to every kernel, however small; at most `maxPerKernelMs`), the call's overhead a scale and a
- * constant.
+ * Fit the adaptation, minimizing squared relative error with every coefficient >= 0: per band of
+ * its own a scale on its kernels' predicted ms (within MAX_SCALE_SPREAD of the overall ratio) and
+ * a constant per kernel (what a thread pool adds to every kernel, however small; at most
+ * `maxPerKernelMs`), the call's overhead a scale and a constant.
  */
 export function fitAdaptation(rows: AdaptRow[], maxPerKernelMs = MAX_PER_KERNEL_MS): Pick<KernelAdaptation, 'scale' | 'per_kernel_ms' | 'overhead_scale' | 'overhead_ms'> & { mape_before: number; mape_after: number } {
   const predicted = rows.reduce((s, r) => s + r.total, 0);
@@ -128,20 +134,14 @@ export function fitAdaptation(rows: AdaptRow[], maxPerKernelMs = MAX_PER_KERNEL_
   const share = (c: AdaptBand) => rows.reduce((s, r) => s + r.byClass[c], 0) / (predicted || 1);
   const own = ADAPT_BANDS.filter((c) => share(c) >= MIN_CLASS_SHARE);
   const rest = ADAPT_BANDS.filter((c) => !own.includes(c));
-  // Columns: per class of its own its ms and its kernel count; overhead; constant. The other
-  // classes, at the overall ratio, move to the target.
+  // Columns: per band of its own its ms and its kernel count; overhead; constant. The other
+  // bands, at the overall ratio, move to the target. Scales stay near the overall ratio, constants
+  // under their bound.
   const A = rows.map((r) => [...own.map((c) => r.byClass[c]), ...own.map((c) => r.counts[c]), r.overhead, 1].map((v) => v / r.measured));
   const b = rows.map((r) => (r.measured - overall * rest.reduce((s, c) => s + r.byClass[c], 0)) / r.measured);
-  let x = nnls(A, b);
-  // A constant over the bound is held at it and the rest fitted again (NNLS has no upper bounds).
-  const held = new Set<number>();
-  const constants = own.map((_, i) => own.length + i);
-  for (let over = constants.filter((j) => x[j] > maxPerKernelMs); over.length; over = constants.filter((j) => !held.has(j) && x[j] > maxPerKernelMs)) {
-    over.forEach((j) => held.add(j));
-    const heldMs = (row: number[]) => [...held].reduce((s, j) => s + row[j] * maxPerKernelMs, 0);
-    x = nnls(A.map((row) => row.map((v, j) => (held.has(j) ? 0 : v))), b.map((v, i) => v - heldMs(A[i])));
-    held.forEach((j) => (x[j] = maxPerKernelMs));
-  }
+  const lower = [...own.map(() => overall / MAX_SCALE_SPREAD), ...own.map(() => 0), 0, 0];
+  const upper = [...own.map(() => overall * MAX_SCALE_SPREAD), ...own.map(() => maxPerKernelMs), Infinity, Infinity];
+  const x = boundedNnls(A, b, lower, upper);
   const scale: Partial<Record<AdaptBand, number>> = {};
   const perKernel: Partial<Record<AdaptBand, number>> = {};
   own.forEach((c, i) => {
@@ -158,6 +158,22 @@ export function fitAdaptation(rows: AdaptRow[], maxPerKernelMs = MAX_PER_KERNEL_
 }
 
 const round = (v: number, d = 4) => Number(v.toFixed(d));
+
+/**
+ * Least squares with each coefficient within [lower, upper] (lower >= 0): NNLS, then every free
+ * coefficient out of its bounds is held at the bound it crossed and the rest fitted again.
+ */
+function boundedNnls(A: number[][], b: number[], lower: number[], upper: number[]): number[] {
+  const held = new Map<number, number>();
+  for (;;) {
+    const residual = b.map((v, i) => v - [...held].reduce((s, [j, x]) => s + A[i][j] * x, 0));
+    const x = nnls(A.map((row) => row.map((v, j) => (held.has(j) ? 0 : v))), residual);
+    held.forEach((v, j) => (x[j] = v));
+    const out = x.flatMap((v, j) => (!held.has(j) && (v < lower[j] || v > upper[j]) ? [j] : []));
+    if (!out.length) return x;
+    out.forEach((j) => held.set(j, x[j] < lower[j] ? lower[j] : upper[j]));
+  }
+}
 
 /**
  * The predictor an adaptation to `ep` corrects: `base` where it has a model of that provider; else
