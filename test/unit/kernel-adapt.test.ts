@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADAPT_BANDS, AdaptBand, AdaptRow, adaptationSource, adaptedPredictorPath, fitAdaptation, KernelPredictorFile, kernelPredictorPathFor } from '@outlet/predictor';
+import { ADAPT_BANDS, AdaptBand, AdaptRow, BlockLikeness, Kernel, ModelPrediction, adaptationSource, adaptedMs, adaptedPredictorPath, fitAdaptation, KernelPredictorFile, kernelPredictorPathFor, likenessOf, localCorrection, localFactor } from '@outlet/predictor';
 import { seededRandom } from '@outlet/onnx-cost';
 
 
@@ -84,4 +84,50 @@ test('a provider the predictor was never fitted on is adapted from the CPU fores
   const both = { ...base, models: { cpu, webgpu: own } };
   assert.equal(adaptationSource(both, 'webgpu').models.webgpu, own);
   assert.throws(() => adaptationSource({ ...base, models: {} }, 'webgpu'), /no model for 'webgpu' nor for 'cpu'/);
+});
+
+test('the local correction: a model gets the median residual of the measured blocks most like it', () => {
+  const kernel = (kclass: Kernel['kclass']) => ({ kclass }) as Kernel;
+  const near = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) < 1e-9, `${what}: ${a}, not ${b}`);
+  // A base prediction: 0.25 ms of large convs, 0.025 of a small depthwise one, 0.225 of overhead.
+  const base = { kernels: [{ kernel: kernel('conv'), ms: 0.25 }, { kernel: kernel('dwconv'), ms: 0.025 }], overhead_ms: 0.225, total_ms: 0.5 } as ModelPrediction;
+  const like = likenessOf(base);
+  assert.deepEqual(like.shares, { conv: 0.5, 'dwconv/small': 0.05, overhead: 0.45 });
+  assert.equal(like.log_ms, Math.log(0.5));
+  // Blocks of two kinds: convolution-heavy ones the scales left 20 % too fast, small depthwise
+  // ones 10 % too slow.
+  const convLike: BlockLikeness = { shares: { conv: 0.8, overhead: 0.2 }, log_ms: Math.log(0.5) };
+  const dwLike: BlockLikeness = { shares: { 'dwconv/small': 0.7, overhead: 0.3 }, log_ms: Math.log(0.1) };
+  const blocks = [
+    ...[1.18, 1.2, 1.22, 5].map((residual) => ({ ...convLike, residual })),
+    ...[0.88, 0.9, 0.92].map((residual) => ({ ...dwLike, residual })),
+  ];
+  const c = { k: 3, size_weight: 0.5, blocks };
+  near(localFactor(c, like), 1.2, 'the median of the three nearest');
+  near(localFactor(c, dwLike), 0.9, 'a depthwise-like model');
+  near(localFactor({ ...c, k: 4 }, like), 1.21, 'an even count: the middle two averaged, an outlier among them does not move it');
+  // Size counts too: the same shares at the depthwise blocks' size are nearer them when size weighs enough.
+  const small = { ...like, log_ms: Math.log(0.1) };
+  near(localFactor({ ...c, size_weight: 0 }, small), 1.2, 'shares alone');
+  near(localFactor({ ...c, size_weight: 10 }, small), 0.9, 'size weighing much');
+  assert.equal(localFactor({ ...c, blocks: [] }, like), 1, 'no blocks: no correction');
+});
+
+test('the local correction is built from the blocks the scales were fitted on: their residuals after the scales', () => {
+  const rand = seededRandom(5);
+  const rowsOf = Array.from({ length: 12 }, (_, i) => {
+    const byClass = Object.fromEntries(ADAPT_BANDS.map((c) => [c, 0])) as Record<AdaptBand, number>;
+    const counts = Object.fromEntries(ADAPT_BANDS.map((c) => [c, 0])) as Record<AdaptBand, number>;
+    byClass.conv = 0.5 + rand();
+    counts.conv = 3;
+    const total = byClass.conv + 0.02;
+    return { byClass, counts, overhead: 0.02, total, measured: total * (i % 2 ? 1.1 : 0.7) };
+  });
+  const fit = fitAdaptation(rowsOf);
+  const likeness = rowsOf.map((r) => ({ shares: { conv: r.byClass.conv / r.total, overhead: 0.02 / r.total }, log_ms: Math.log(r.total) }));
+  const local = localCorrection(rowsOf, likeness, fit);
+  assert.equal(local.blocks.length, 12);
+  local.blocks.forEach((b, i) => assert.ok(Math.abs(b.residual - rowsOf[i].measured / adaptedMs(rowsOf[i], fit)) < 1e-3, `block ${i}`));
+  assert.ok(local.blocks.some((b) => b.residual > 1.05) && local.blocks.some((b) => b.residual < 0.95), 'what one scale cannot explain is left to it');
+  assert.ok(local.k > 0 && local.size_weight > 0);
 });

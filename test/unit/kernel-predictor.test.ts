@@ -9,8 +9,9 @@ import { summarize } from '@outlet/profiler';
 import {
   batchNorm, fitClass, fitClasses, generateArchitectures, generateBlocks, KERNEL_CLASSES, KERNEL_FEATURES, KernelPredictorFile, KernelSample,
   callShape, fitCallModel, fitOverhead, kernelFeatureVector, kernelTimesFromProfile, listKernels, MeasuredModel, overheadMs, predictClass, predictKernels,
-  profilerMsPerKernel, resultMb, runtimeKernels, samplesOf, trimmedMean,
+  profilerMsPerKernel, resultMb, runtimeKernels, samplesOf, trimmedMean, ADAPT_BANDS, KernelAdaptation, likenessOf,
 } from '@outlet/predictor';
+import { HardwareFingerprint } from '@outlet/contracts';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -277,6 +278,29 @@ test('predictKernels: whole call = per-call overhead + the kernels', async () =>
   called.kernels.forEach((k, i) => assert.ok(Math.abs(k.ms - (0.5 * pred.kernels[i].ms + (k.kernel.kclass === 'conv' ? 0.002 : 0))) < 1e-12));
   assert.ok(Math.abs(called.overhead_ms - (0.004 + 0.1 * resultMb(kernels))) < 1e-12);
   assert.ok(Math.abs(called.total_ms - called.overhead_ms - called.kernels.reduce((s, k) => s + k.ms, 0)) < 1e-12);
+});
+
+test('predictKernels with an adaptation: each band scaled, the overhead too, then all of it × the local correction', async () => {
+  const kernels = await runtimeKernels(convRelu().w.encode());
+  const p = syntheticPredictor();
+  const base = predictKernels(p, kernels, 'cpu', 1, 0);
+  const adaptation: KernelAdaptation = {
+    ep: 'cpu', threads: 1, fingerprint: { id: 'test' } as HardwareFingerprint, created_at: '',
+    scale: Object.fromEntries(ADAPT_BANDS.map((b) => [b, 0.5])), overhead_scale: 2, overhead_ms: 0.001,
+    fit: { blocks: 0, seconds: 0, mape_before: 0, mape_after: 0, cpus: null },
+  };
+  const adapted = (a: KernelAdaptation, threads = 1) => predictKernels({ ...p, adaptations: { 'cpu/t1': a } }, kernels, 'cpu', threads, 0);
+  const scaled = adapted(adaptation);
+  scaled.kernels.forEach((k, i) => assert.ok(Math.abs(k.ms - 0.5 * base.kernels[i].ms) < 1e-12));
+  assert.ok(Math.abs(scaled.overhead_ms - (2 * base.overhead_ms + 0.001)) < 1e-12);
+  assert.equal(adapted(adaptation, 2).total_ms, predictKernels(p, kernels, 'cpu', 2, 0).total_ms, 'another thread count: not adapted');
+  // The measured block most like this model (its own likeness) was left 30 % too fast by the scales.
+  const like = likenessOf(base);
+  const far = { shares: { pool: 1 }, log_ms: like.log_ms + 5, residual: 0.5 };
+  const local = adapted({ ...adaptation, local: { k: 1, size_weight: 0.5, blocks: [far, { ...like, residual: 1.3 }] } });
+  local.kernels.forEach((k, i) => assert.ok(Math.abs(k.ms - 1.3 * scaled.kernels[i].ms) < 1e-12));
+  assert.ok(Math.abs(local.overhead_ms - 1.3 * scaled.overhead_ms) < 1e-12);
+  assert.ok(Math.abs(local.total_ms - 1.3 * scaled.total_ms) < 1e-12);
 });
 
 test('outlet predict --json: total_ms of one call, per-kernel predictions', () => {

@@ -252,7 +252,6 @@ export function forestKernelMs(classes: Partial<Record<KernelClass, ClassModel>>
   return ms;
 }
 
-/** Predict every kernel of a graph and the whole call on `ep` with `threads` at `cpuUtil`. */
 /** Kernels predicted under this (ms) form a band of their own: small kernels gain less from threads and more from a fast core. */
 export const SMALL_KERNEL_MS = 0.05;
 /** What an adaptation scales: each kernel class, its small kernels apart. */
@@ -264,10 +263,55 @@ export function bandOf(kclass: KernelClass, ms: number): AdaptBand {
   return ms < SMALL_KERNEL_MS ? `${kclass}/small` : kclass;
 }
 
+/** What a model is like, as the adaptation's measured blocks are compared: the share of its base prediction in each band and in the call's overhead, and its size. */
+export interface BlockLikeness {
+  shares: Partial<Record<AdaptBand | 'overhead', number>>;
+  log_ms: number;
+}
+
+export function likenessOf(base: ModelPrediction): BlockLikeness {
+  const total = base.total_ms || 1;
+  const shares: BlockLikeness['shares'] = {};
+  for (const k of base.kernels) {
+    const band = bandOf(k.kernel.kclass, k.ms);
+    shares[band] = (shares[band] ?? 0) + k.ms / total;
+  }
+  shares.overhead = base.overhead_ms / total;
+  return { shares, log_ms: Math.log(total) };
+}
+
+/**
+ * The local correction of an adaptation: its measured blocks, each with how it is like (its
+ * likeness) and what the scales left of its error (measured / adapted prediction). A model's
+ * adapted prediction is multiplied by the median residual of the `k` blocks most like it
+ * (distance: the shares' Euclidean distance + `size_weight` × |Δ ln ms|). The bands' scales are
+ * fitted over every block at once; how a band's kernels run depends also on what surrounds them
+ * (1×1 convolutions between depthwise ones run at 0.9 of the base at 2 threads here, the 3×3 ones
+ * of a ResNet at 0.55), which the blocks most like a model carry.
+ */
+export interface LocalCorrection {
+  k: number;
+  size_weight: number;
+  blocks: (BlockLikeness & { residual: number })[];
+}
+
+/** The factor a local correction puts on a model like `like`. */
+export function localFactor(c: LocalCorrection, like: BlockLikeness): number {
+  const distance = (b: BlockLikeness) => {
+    const keys = new Set([...Object.keys(b.shares), ...Object.keys(like.shares)]) as Set<keyof BlockLikeness['shares']>;
+    const squares = [...keys].reduce((s, key) => s + ((b.shares[key] ?? 0) - (like.shares[key] ?? 0)) ** 2, 0);
+    return Math.sqrt(squares) + c.size_weight * Math.abs(b.log_ms - like.log_ms);
+  };
+  const nearest = c.blocks.map((b) => ({ d: distance(b), r: b.residual })).sort((x, y) => x.d - y.d).slice(0, c.k);
+  if (!nearest.length) return 1;
+  const rs = nearest.map((n) => n.r).sort((x, y) => x - y);
+  return rs.length % 2 ? rs[rs.length >> 1] : (rs[rs.length / 2 - 1] + rs[rs.length / 2]) / 2;
+}
+
 /**
  * A fitted predictor's correction for one machine, provider and thread count: each kernel's
- * prediction × its class's scale + its class's per-kernel ms, the call's overhead ×
- * overhead_scale + overhead_ms.
+ * prediction × its band's scale + its band's per-kernel ms, the call's overhead ×
+ * overhead_scale + overhead_ms; then, where it has one, all of it × its local correction.
  */
 export interface KernelAdaptation {
   ep: string;
@@ -282,6 +326,8 @@ export interface KernelAdaptation {
   per_kernel_ms?: Partial<Record<AdaptBand, number>>;
   overhead_scale: number;
   overhead_ms: number;
+  /** Absent in files adapted before it. */
+  local?: LocalCorrection;
   created_at: string;
   /** How it was measured: blocks, seconds, and its error on them before and after (MAPE %). */
   fit: {
@@ -295,15 +341,17 @@ export interface KernelAdaptation {
   };
 }
 
+/** Predict every kernel of a graph and the whole call on `ep` with `threads` at `cpuUtil` (adapted to this machine where the predictor has an adaptation for them). */
 export function predictKernels(predictor: KernelPredictorFile, kernels: Kernel[], ep: string, threads: number, cpuUtil: number): ModelPrediction {
   const base = predictBaseKernels(predictor, kernels, ep, threads, cpuUtil);
   const a = predictor.adaptations?.[`${ep}/t${threads}`];
   if (!a) return base;
+  const local = a.local ? localFactor(a.local, likenessOf(base)) : 1;
   const ms = base.kernels.map((k) => {
     const band = bandOf(k.kernel.kclass, k.ms);
-    return k.ms * (a.scale[band] ?? 1) + (a.per_kernel_ms?.[band] ?? 0);
+    return local * (k.ms * (a.scale[band] ?? 1) + (a.per_kernel_ms?.[band] ?? 0));
   });
-  return prediction(ep, threads, cpuUtil, kernels, ms, Math.max(0, base.overhead_ms * a.overhead_scale + a.overhead_ms));
+  return prediction(ep, threads, cpuUtil, kernels, ms, local * Math.max(0, base.overhead_ms * a.overhead_scale + a.overhead_ms));
 }
 
 /** The fitted forests' prediction, before any adaptation. */

@@ -198,13 +198,17 @@ export function registerPredictor(program: Command): void {
       const evaluation = opts.evaluate
         ? await compareOnArchitectures(adaptationSource(base, ep), adapted, { ep, threads, packages: packageDirs(), files: trainingFiles(), cpus: opts.cpus as string | undefined })
         : undefined;
+      // The local correction's blocks (hundreds) are in the file; here, how many and how far they spread.
+      const residuals = (a.local?.blocks ?? []).map((b) => b.residual).sort((x, y) => x - y);
+      const local = a.local && { k: a.local.k, size_weight: a.local.size_weight, blocks: residuals.length, residual_p10: residuals[Math.floor(0.1 * residuals.length)], residual_p90: residuals[Math.floor(0.9 * residuals.length)] };
       if (opts.json) {
-        console.log(JSON.stringify({ out, from, adaptation: a, evaluation }, null, 2));
+        console.log(JSON.stringify({ out, from, adaptation: { ...a, local }, evaluation }, null, 2));
         return;
       }
       console.log(`${out}: ${from} adapted to ${describeFingerprint(a.fingerprint)}`);
       console.log(`  ${a.fit.blocks} blocks measured in ${a.fit.seconds} s (cores ${a.fit.cpus ?? 'any'}); their MAPE ${a.fit.mape_before} % -> ${a.fit.mape_after} %${a.fit.repeatable === undefined ? '' : `; the halves of ${Math.round(100 * a.fit.repeatable)} % of them agree within ±10 % (how quiet the machine was)`}`);
       console.log(`  per kernel class, scale (+ ms per kernel): ${Object.entries(a.scale).map(([c, v]) => `${c} ${v}${a.per_kernel_ms?.[c as keyof typeof a.scale] ? ` (+${a.per_kernel_ms[c as keyof typeof a.scale]})` : ''}`).join(', ')}; overhead × ${a.overhead_scale} + ${a.overhead_ms} ms`);
+      if (local) console.log(`  then × the median residual of the ${local.k} most alike of ${local.blocks} blocks (their residuals after the scales: 10th-90th percentile ${local.residual_p10}-${local.residual_p90})`);
       if (evaluation) {
         const line = (name: string, r: ScoreRow) =>
           `  ${name.padEnd(7)} n=${r.n}  within ±10% ${(100 * r.within_10pct).toFixed(0)}%  ±20% ${(100 * r.within_20pct).toFixed(0)}%  MAPE ${r.mape.toFixed(1)}%   noise floor: within ±10% ${(100 * r.noise_within_10pct).toFixed(0)}%, MAPE ${r.noise_mape.toFixed(1)}%`;
