@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADAPT_BANDS, AdaptBand, AdaptRow, BlockLikeness, Kernel, ModelPrediction, adaptationSource, adaptedMs, adaptedPredictorPath, fitAdaptation, KernelPredictorFile, kernelPredictorPathFor, likenessOf, localCorrection, localFactor } from '@outlet/predictor';
+import { ADAPT_BANDS, AdaptBand, AdaptRow, BlockLikeness, Kernel, ModelPrediction, adaptationSource, adaptedMs, adaptedPredictorPath, bandOf, fitAdaptation, generateWeightLadder, KernelPredictorFile, kernelPredictorPathFor, likenessOf, localCorrection, localFactor, spillsCache, weightKb } from '@outlet/predictor';
+import { l2KbPerCore } from '@outlet/profiler';
 import { seededRandom } from '@outlet/onnx-cost';
 
 
@@ -130,4 +131,50 @@ test('the local correction is built from the blocks the scales were fitted on: t
   local.blocks.forEach((b, i) => assert.ok(Math.abs(b.residual - rowsOf[i].measured / adaptedMs(rowsOf[i], fit)) < 1e-3, `block ${i}`));
   assert.ok(local.blocks.some((b) => b.residual > 1.05) && local.blocks.some((b) => b.residual < 0.95), 'what one scale cannot explain is left to it');
   assert.ok(local.k > 0 && local.size_weight > 0);
+});
+
+/** A fake /sys/devices/system/cpu/cpu0/cache: each cache as level, type, size, the cores sharing it. */
+function sysfsCaches(caches: [string, string, string, string][]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'outlet-cache-'));
+  caches.forEach(([level, type, size, shared], i) => {
+    mkdirSync(join(dir, `index${i}`));
+    for (const [f, v] of Object.entries({ level, type, size, shared_cpu_list: shared })) writeFileSync(join(dir, `index${i}`, f), `${v}\n`);
+  });
+  return dir;
+}
+
+test('L2 per core from sysfs: the level-2 data or unified cache, divided among the cores sharing it', () => {
+  const l1: [string, string, string, string] = ['1', 'Data', '48K', '0'];
+  const l1i: [string, string, string, string] = ['1', 'Instruction', '32K', '0'];
+  const l3: [string, string, string, string] = ['3', 'Unified', '32768K', '0-1'];
+  assert.equal(l2KbPerCore(sysfsCaches([l1, l1i, ['2', 'Unified', '2048K', '0'], l3])), 2048);
+  assert.equal(l2KbPerCore(sysfsCaches([l1, ['2', 'Unified', '1M', '0-1'], l3])), 512, 'a module of two cores shares its L2');
+  assert.equal(l2KbPerCore(sysfsCaches([l1, ['2', 'Unified', '4096K', '0,4-6'], l3])), 1024);
+  assert.equal(l2KbPerCore(sysfsCaches([l1, l3])), undefined, 'no L2 reported');
+  assert.equal(l2KbPerCore(join(tmpdir(), 'outlet-no-such-sysfs')), undefined, 'no sysfs');
+});
+
+test('gemm kernels of a model whose weights outgrow the cache form a band of their own; small kernels keep theirs', () => {
+  const kernel = (kclass: Kernel['kclass'], kb: number) => ({ kclass, config: { weight_kb: kb } }) as unknown as Kernel;
+  const mlp = [kernel('gemm', 3000), kernel('eltwise', 0), kernel('gemm', 1200)];
+  assert.equal(weightKb(mlp), 4200);
+  assert.equal(spillsCache(mlp, 4096), true);
+  assert.equal(spillsCache(mlp, 8192), false, 'within two cores\' L2');
+  assert.equal(spillsCache(mlp, undefined), false, 'no cache recorded: never');
+  assert.equal(bandOf('gemm', 0.2, true), 'gemm/spill');
+  assert.equal(bandOf('gemm', 0.2, false), 'gemm');
+  assert.equal(bandOf('gemm', 0.01, true), 'gemm/small');
+  assert.equal(bandOf('conv', 0.2, true), 'conv', 'only a gemm of one row reads each weight once');
+  assert.ok(ADAPT_BANDS.includes('gemm/spill'));
+});
+
+test('the weight ladder: MLPs whose weights climb across the caches, from under 1 MB to over 16', () => {
+  const ladder = generateWeightLadder('adapt-mlp');
+  assert.equal(ladder.length, 12);
+  assert.deepEqual(ladder.map((m) => m.id).slice(0, 2), ['adapt-mlp-00', 'adapt-mlp-01']);
+  const mb = ladder.map((m) => Number(/\(([\d.]+) MB of weights\)/.exec(m.description)![1]));
+  for (let i = 1; i < mb.length; i++) assert.ok(mb[i] > mb[i - 1], `climbs: ${mb.join(', ')}`);
+  assert.ok(mb[0] < 1 && mb[mb.length - 1] > 16, `spans the caches: ${mb.join(', ')}`);
+  // The file holds the weights it says (float32, a little framing).
+  for (const [i, m] of ladder.entries()) assert.ok(Math.abs(m.bytes.length / 2 ** 20 - mb[i]) < 0.05 + 0.01 * mb[i], `${m.id}: ${m.bytes.length} bytes, ${mb[i]} MB`);
 });

@@ -254,13 +254,29 @@ export function forestKernelMs(classes: Partial<Record<KernelClass, ClassModel>>
 
 /** Kernels predicted under this (ms) form a band of their own: small kernels gain less from threads and more from a fast core. */
 export const SMALL_KERNEL_MS = 0.05;
-/** What an adaptation scales: each kernel class, its small kernels apart. */
-export const ADAPT_BANDS = KERNEL_CLASSES.flatMap((c) => [c, `${c}/small`] as const);
-export type AdaptBand = KernelClass | `${KernelClass}/small`;
+/**
+ * What an adaptation scales: each kernel class, its small kernels apart, and the gemm kernels of a
+ * model whose weights outgrow the L2 of its threads apart again (`gemm/spill`): a gemm of one row
+ * reads each weight once, so it runs as fast as the place its weights come from (2 threads here:
+ * MLPs within the two cores' 2 × 2 MB at 0.29-0.37 of the 1-thread base, beyond it at 0.53-0.56).
+ */
+export const ADAPT_BANDS = [...KERNEL_CLASSES.flatMap((c) => [c, `${c}/small`] as const), 'gemm/spill'] as const;
+export type AdaptBand = (typeof ADAPT_BANDS)[number];
 
-/** A kernel's band from its class and its base prediction. */
-export function bandOf(kclass: KernelClass, ms: number): AdaptBand {
-  return ms < SMALL_KERNEL_MS ? `${kclass}/small` : kclass;
+/** A kernel's band from its class, its base prediction and whether its model's weights outgrow the cache. */
+export function bandOf(kclass: KernelClass, ms: number, spills = false): AdaptBand {
+  if (ms < SMALL_KERNEL_MS) return `${kclass}/small`;
+  return kclass === 'gemm' && spills ? 'gemm/spill' : kclass;
+}
+
+/** KB of weights a model's kernels read. */
+export function weightKb(kernels: Kernel[]): number {
+  return kernels.reduce((s, k) => s + k.config.weight_kb, 0);
+}
+
+/** Whether a model's weights outgrow the cache an adaptation measured (none recorded: never). */
+export function spillsCache(kernels: Kernel[], cacheKb: number | undefined): boolean {
+  return cacheKb !== undefined && weightKb(kernels) > cacheKb;
 }
 
 /** What a model is like, as the adaptation's measured blocks are compared: the share of its base prediction in each band and in the call's overhead, and its size. */
@@ -269,11 +285,11 @@ export interface BlockLikeness {
   log_ms: number;
 }
 
-export function likenessOf(base: ModelPrediction): BlockLikeness {
+export function likenessOf(base: ModelPrediction, spills = false): BlockLikeness {
   const total = base.total_ms || 1;
   const shares: BlockLikeness['shares'] = {};
   for (const k of base.kernels) {
-    const band = bandOf(k.kernel.kclass, k.ms);
+    const band = bandOf(k.kernel.kclass, k.ms, spills);
     shares[band] = (shares[band] ?? 0) + k.ms / total;
   }
   shares.overhead = base.overhead_ms / total;
@@ -326,6 +342,8 @@ export interface KernelAdaptation {
   per_kernel_ms?: Partial<Record<AdaptBand, number>>;
   overhead_scale: number;
   overhead_ms: number;
+  /** KB of cache the threads had (L2 per core × threads; absent: unknown, or not a CPU): the edge of `gemm/spill`. */
+  cache_kb?: number;
   /** Absent in files adapted before it. */
   local?: LocalCorrection;
   created_at: string;
@@ -346,9 +364,10 @@ export function predictKernels(predictor: KernelPredictorFile, kernels: Kernel[]
   const base = predictBaseKernels(predictor, kernels, ep, threads, cpuUtil);
   const a = predictor.adaptations?.[`${ep}/t${threads}`];
   if (!a) return base;
-  const local = a.local ? localFactor(a.local, likenessOf(base)) : 1;
+  const spills = spillsCache(kernels, a.cache_kb);
+  const local = a.local ? localFactor(a.local, likenessOf(base, spills)) : 1;
   const ms = base.kernels.map((k) => {
-    const band = bandOf(k.kernel.kclass, k.ms);
+    const band = bandOf(k.kernel.kclass, k.ms, spills);
     return local * (k.ms * (a.scale[band] ?? 1) + (a.per_kernel_ms?.[band] ?? 0));
   });
   return prediction(ep, threads, cpuUtil, kernels, ms, local * Math.max(0, base.overhead_ms * a.overhead_scale + a.overhead_ms));

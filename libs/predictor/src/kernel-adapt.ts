@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ExecutionProvider } from '@outlet/inference';
-import { LoadGenerator, describeMachine, machineFingerprint } from '@outlet/profiler';
-import { ADAPT_BANDS, AdaptBand, BlockLikeness, KernelAdaptation, KernelPredictorFile, LocalCorrection, bandOf, likenessOf, predictBaseKernels, predictKernels } from './forest';
+import { LoadGenerator, describeMachine, l2KbPerCore, machineFingerprint } from '@outlet/profiler';
+import { ADAPT_BANDS, AdaptBand, BlockLikeness, KernelAdaptation, KernelPredictorFile, LocalCorrection, bandOf, likenessOf, predictBaseKernels, predictKernels, spillsCache } from './forest';
 import { runtimeKernels } from './kernels';
 import { halvesApart, measureModels } from './kernel-measure';
-import { BlockModel, generateArchitectures, generateBlocks } from './kernel-zoo';
+import { BlockModel, generateArchitectures, generateBlocks, generateWeightLadder } from './kernel-zoo';
 import { MeasuredModel, ScoreRow, defaultMeasureCpus, packagePieces, scoreModels } from './kernel-fit';
 import { nnls } from './nnls';
 
@@ -109,20 +109,24 @@ async function measure(blocks: BlockModel[], set: MeasuredModel['set'], o: { ep:
   return models.filter((m) => m.runs[key]);
 }
 
-/** Per measured block: the base prediction split by kernel class, its overhead, and the measured call. */
-function rowsOf(base: KernelPredictorFile, models: MeasuredModel[], ep: string, threads: number): AdaptRow[] {
+/** Per measured block: the base prediction split by band, its overhead, the measured call, and how it is like (for the local correction). */
+function rowsOf(base: KernelPredictorFile, models: MeasuredModel[], ep: string, threads: number, cacheKb: number | undefined): { rows: AdaptRow[]; likeness: BlockLikeness[] } {
   const key = `${ep}/t${threads}`;
-  return models.map((m) => {
+  const likeness: BlockLikeness[] = [];
+  const rows = models.map((m) => {
     const p = predictBaseKernels(base, m.kernels[key], ep, threads, 0);
+    const spills = spillsCache(m.kernels[key], cacheKb);
+    likeness.push(likenessOf(p, spills));
     const byClass = Object.fromEntries(ADAPT_BANDS.map((c) => [c, 0])) as Record<AdaptBand, number>;
     const counts = Object.fromEntries(ADAPT_BANDS.map((c) => [c, 0])) as Record<AdaptBand, number>;
     for (const k of p.kernels) {
-      const band = bandOf(k.kernel.kclass, k.ms);
+      const band = bandOf(k.kernel.kclass, k.ms, spills);
       byClass[band] += k.ms;
       counts[band]++;
     }
     return { byClass, counts, overhead: p.overhead_ms, total: p.total_ms, measured: m.runs[key][0].run_ms };
   });
+  return { rows, likeness };
 }
 
 /**
@@ -219,8 +223,13 @@ export async function adaptKernelPredictor(base: KernelPredictorFile, options: P
   const o = { ...ADAPT_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as AdaptOptions;
   const source = adaptationSource(base, o.ep);
   const started = Date.now();
-  // Chained blocks of every family, the same ones on every machine (seeded).
-  const blocks = generateBlocks({ count: o.maxBlocks, seed: o.seed, prefix: 'adapt' });
+  // MLPs whose weights span the caches, then chained blocks of every family: the same ones on
+  // every machine (seeded).
+  const ladder = generateWeightLadder('adapt-mlp');
+  const blocks = [...ladder, ...generateBlocks({ count: Math.max(0, o.maxBlocks - ladder.length), seed: o.seed, prefix: 'adapt' })].slice(0, o.maxBlocks);
+  // Which gemms spill: the cache of the threads (a CPU's; an accelerator's is its own business).
+  const l2 = o.ep === 'cpu' ? l2KbPerCore() : undefined;
+  const cacheKb = l2 === undefined ? undefined : l2 * o.threads;
   try {
     await runtimeKernels(blocks[0].bytes, o.ep, o.threads);
   } catch (err) {
@@ -233,9 +242,8 @@ export async function adaptKernelPredictor(base: KernelPredictorFile, options: P
     measured.push(...(await measure(batch, 'fit', { ...o, load, onProgress: (d) => o.onProgress?.(i + d, blocks.length, `${o.ep}/t${o.threads}`) })));
   }
   if (measured.length < 8) throw new Error(`only ${measured.length} blocks measured in ${o.seconds} s: give adapt more time (--minutes)`);
-  const rows = rowsOf(source, measured, o.ep, o.threads);
+  const { rows, likeness } = rowsOf(source, measured, o.ep, o.threads, cacheKb);
   const fit = fitAdaptation(rows, o.ep === 'cpu' ? MAX_PER_KERNEL_MS : Infinity);
-  const likeness = measured.map((m) => likenessOf(predictBaseKernels(source, m.kernels[`${o.ep}/t${o.threads}`], o.ep, o.threads, 0)));
   const adaptation: KernelAdaptation = {
     ep: o.ep,
     threads: o.threads,
@@ -245,6 +253,7 @@ export async function adaptKernelPredictor(base: KernelPredictorFile, options: P
     per_kernel_ms: fit.per_kernel_ms,
     overhead_scale: fit.overhead_scale,
     overhead_ms: fit.overhead_ms,
+    ...(cacheKb !== undefined && { cache_kb: Math.round(cacheKb) }),
     local: localCorrection(rows, likeness, fit),
     created_at: new Date().toISOString(),
     fit: {

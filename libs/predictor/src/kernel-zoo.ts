@@ -175,6 +175,27 @@ export function generateBlocks(options: BlockOptions): BlockModel[] {
   return models;
 }
 
+/**
+ * MLPs of one row whose weights climb from 0.5 to 16 MB: a gemm of one row reads each weight once,
+ * so it runs as fast as the cache level its model's weights fit in, and where that edge lies (the
+ * caches, the thread count) is the machine's own. `outlet predictor adapt` measures them beside
+ * the blocks.
+ */
+export function generateWeightLadder(prefix = 'mlp'): BlockModel[] {
+  const shapes: [number, number[]][] = [
+    [512, [256]], [640, [512]], [1000, [500]], [800, [800, 400]], [1500, [700]], [1800, [800]],
+    [1200, [1000, 300]], [2000, [1000]], [2500, [1000]], [1000, [1500, 1000]], [3300, [1000]], [2000, [1500, 800]],
+  ];
+  return shapes.map(([fin, hidden], i) => {
+    const w = new OnnxWriter({ seed: 7000 + i });
+    let y = w.input('input', [-1, fin]);
+    for (const h of hidden) y = w.relu(w.gemm(y, h));
+    w.output(w.softmax(w.gemm(y, 10)));
+    const mb = ((hidden.reduce((s, h, j) => s + (j ? hidden[j - 1] : fin) * h, 0) + hidden[hidden.length - 1] * 10) * 4) / 2 ** 20;
+    return { id: `${prefix}-${String(i).padStart(2, '0')}`, family: 'fc', description: `mlp ${[fin, ...hidden, 10].join('→')} (${mb.toFixed(1)} MB of weights)`, bytes: w.encode() };
+  });
+}
+
 /** Real-architecture stacks (never in a training set): several widths and resolutions each. */
 export function generateArchitectures(): BlockModel[] {
   const out: BlockModel[] = [];

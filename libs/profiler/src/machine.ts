@@ -1,3 +1,4 @@
+import { readFileSync, readdirSync } from 'node:fs';
 import { cpus, hostname, totalmem, platform, arch, release } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { HardwareFingerprint, describeFingerprint } from '@outlet/contracts';
@@ -27,6 +28,30 @@ export function describeMachine(): MachineDescription {
     node: process.version,
     onnxruntime: ort.env.versions?.node ?? 'unknown',
   };
+}
+
+/**
+ * KB of level-2 cache each core has (Linux sysfs; a cache shared by several cores is divided among
+ * them), undefined where the system does not say.
+ */
+export function l2KbPerCore(sysfs = '/sys/devices/system/cpu/cpu0/cache'): number | undefined {
+  try {
+    for (const dir of readdirSync(sysfs).filter((d) => d.startsWith('index'))) {
+      const read = (f: string) => readFileSync(`${sysfs}/${dir}/${f}`, 'utf8').trim();
+      if (read('level') !== '2' || read('type') === 'Instruction') continue;
+      const m = /^(\d+)([KMG]?)$/.exec(read('size'));
+      if (!m) return undefined;
+      const kb = Number(m[1]) * { '': 1 / 1024, K: 1, M: 1024, G: 1024 ** 2 }[m[2] as '' | 'K' | 'M' | 'G'];
+      const sharers = read('shared_cpu_list').split(',').reduce((n, r) => {
+        const [a, b] = r.split('-').map(Number);
+        return n + (b === undefined ? 1 : b - a + 1);
+      }, 0);
+      return kb / Math.max(1, sharers);
+    }
+  } catch {
+    // no sysfs (macOS, Windows, a container without it)
+  }
+  return undefined;
 }
 
 /** The fingerprint of a described machine running a provider with some threads (what a profile, predictor or plan table was measured on). */
