@@ -285,6 +285,7 @@ export interface BlockLikeness {
   log_ms: number;
 }
 
+/** A model's likeness from its base prediction (`spills`: its weights outgrow the adaptation's cache). */
 export function likenessOf(base: ModelPrediction, spills = false): BlockLikeness {
   const total = base.total_ms || 1;
   const shares: BlockLikeness['shares'] = {};
@@ -302,8 +303,8 @@ export function likenessOf(base: ModelPrediction, spills = false): BlockLikeness
  * adapted prediction is multiplied by the median residual of the `k` blocks most like it
  * (distance: the shares' Euclidean distance + `size_weight` × |Δ ln ms|). The bands' scales are
  * fitted over every block at once; how a band's kernels run depends also on what surrounds them
- * (1×1 convolutions between depthwise ones run at 0.9 of the base at 2 threads here, the 3×3 ones
- * of a ResNet at 0.55), which the blocks most like a model carry.
+ * (at 2 threads here MobileNet stacks, 1×1 convolutions between depthwise ones, ran at 0.9 of the
+ * base, ResNet stacks of 3×3 ones at 0.55-0.6), which the blocks most like a model carry.
  */
 export interface LocalCorrection {
   k: number;

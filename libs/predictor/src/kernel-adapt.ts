@@ -173,8 +173,9 @@ const mape = (rows: AdaptRow[], f: (r: AdaptRow) => number) => (100 * rows.reduc
  * The local correction (LocalCorrection) from the measured blocks: each block's likeness and what
  * the fitted scales left of its error. On six sets of measurements here (240 blocks, then the 37
  * real stacks in two passes), the 40 nearest at size weight 0.5 took 2 threads from 70, 68, 65 %
- * within ±10 % to 76, 76, 76 % (1 thread: 84, 78, 62 → 86, 70, 70); 10 or 20 neighbours, or
- * neighbours by size alone, did less.
+ * within ±10 % to 76, 76, 76 % (1 thread: 84, 78, 62 → 86, 70, 70); 10 or 20 neighbours, a
+ * distance cut-off, or the neighbours' ratio to the base prediction without the band scales did
+ * less.
  */
 export function localCorrection(rows: AdaptRow[], likeness: BlockLikeness[], a: Pick<KernelAdaptation, 'scale' | 'per_kernel_ms' | 'overhead_scale' | 'overhead_ms'>): LocalCorrection {
   return {
