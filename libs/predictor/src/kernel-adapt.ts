@@ -4,7 +4,7 @@ import { ExecutionProvider } from '@outlet/inference';
 import { LoadGenerator, describeMachine, l2KbPerCore, machineFingerprint } from '@outlet/profiler';
 import { ADAPT_BANDS, AdaptBand, BlockLikeness, KernelAdaptation, KernelPredictorFile, LocalCorrection, bandOf, likenessOf, predictBaseKernels, predictKernels, spillsCache } from './forest';
 import { runtimeKernels } from './kernels';
-import { halvesApart, measureModels } from './kernel-measure';
+import { halvesApart, measureModels, pinnedCores } from './kernel-measure';
 import { BlockModel, generateArchitectures, generateBlocks, generateWeightLadder } from './kernel-zoo';
 import { MeasuredModel, ScoreRow, defaultMeasureCpus, packagePieces, scoreModels } from './kernel-fit';
 import { nnls } from './nnls';
@@ -262,7 +262,7 @@ export async function adaptKernelPredictor(base: KernelPredictorFile, options: P
       seconds: Math.round((Date.now() - started) / 1000),
       mape_before: fit.mape_before,
       mape_after: fit.mape_after,
-      cpus: o.cpus ?? defaultMeasureCpus(o.threads) ?? null,
+      cpus: pinnedCores(o.cpus ?? defaultMeasureCpus(o.threads)),
       repeatable: round(measured.filter((m) => halvesApart(m.runs[`${o.ep}/t${o.threads}`][0]) <= 0.1).length / measured.length, 2),
     },
   };

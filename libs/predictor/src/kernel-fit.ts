@@ -5,7 +5,7 @@ import { ExecutionProvider } from '@outlet/inference';
 import { loadModelPackage } from '@outlet/model-package';
 import { describeMachine, LoadGenerator, PROFILED_EPS, probeProviders } from '@outlet/profiler';
 import { callShape, CallShape, fitCallModel, fitClasses, fitOverhead, forestKernelMs, overheadMs, profilerMsPerKernel, ForestOptions, KernelPredictorFile, KernelSample, OverheadLevel, predictKernels } from './forest';
-import { halvesApart, measureModels, MeasuredRun, MeasureModel } from './kernel-measure';
+import { halvesApart, measureModels, MeasuredRun, MeasureModel, pinnedCores } from './kernel-measure';
 import { BLOCK_FAMILIES, BlockFamily, BlockModel, generateArchitectures, generateBlocks } from './kernel-zoo';
 import { Kernel, KERNEL_FEATURES, kernelFeatureVector, runtimeKernels } from './kernels';
 import { splitIds } from './zoo';
@@ -349,7 +349,7 @@ export async function fitKernelPredictor(options: Partial<KernelFitOptions> = {}
     count: o.count, refine: o.refine, seed: o.seed, holdout_share: o.holdoutShare, levels: o.levels, threads: o.threads,
     warmup: o.warmup, runs: o.runs, group_size: o.groupSize, eps: available, unavailable_eps: unavailable,
     fit_models: fitSet.length, holdout_models: holdout.length, family_cv_mape: familyError,
-    packages: o.packages, files: o.files ?? [], cpus: o.cpus ?? defaultMeasureCpus(Math.max(...o.threads)) ?? null, seconds: Math.round((Date.now() - started) / 1000),
+    packages: o.packages, files: o.files ?? [], cpus: pinnedCores(o.cpus ?? defaultMeasureCpus(Math.max(...o.threads))), seconds: Math.round((Date.now() - started) / 1000),
   };
   return { predictor, measured };
 }

@@ -247,6 +247,11 @@ const allCores = () => `0-${cpus().length - 1}`;
 
 let pinning = true;
 
+/** The cores measurements ran on: `requested` where pinning worked (or was not tried yet), null where it failed and they ran unpinned. */
+export function pinnedCores(requested: string | undefined): string | null {
+  return pinning ? (requested ?? null) : null;
+}
+
 /**
  * Move this process's main thread (only: its tid is the pid) to `cores`, with taskset. Where that
  * fails (no taskset, cores this process may not use), measure unpinned and say so once.
