@@ -125,8 +125,7 @@ test('the local correction is built from the blocks the scales were fitted on: t
     return { byClass, counts, overhead: 0.02, total, measured: total * (i % 2 ? 1.1 : 0.7) };
   });
   const fit = fitAdaptation(rowsOf);
-  const likeness = rowsOf.map((r) => ({ shares: { conv: r.byClass.conv / r.total, overhead: 0.02 / r.total }, log_ms: Math.log(r.total) }));
-  const local = localCorrection(rowsOf, likeness, fit);
+  const local = localCorrection(rowsOf, fit);
   assert.equal(local.blocks.length, 12);
   local.blocks.forEach((b, i) => assert.ok(Math.abs(b.residual - rowsOf[i].measured / adaptedMs(rowsOf[i], fit)) < 1e-3, `block ${i}`));
   assert.ok(local.blocks.some((b) => b.residual > 1.05) && local.blocks.some((b) => b.residual < 0.95), 'what one scale cannot explain is left to it');

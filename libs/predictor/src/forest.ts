@@ -1,6 +1,6 @@
 import { RandomForestRegression } from 'ml-random-forest';
 import { HardwareFingerprint } from '@outlet/contracts';
-import { interpolateOverUtilization, MachineDescription } from '@outlet/profiler';
+import { interpolateOverUtilization, MachineDescription, summarize } from '@outlet/profiler';
 import { Kernel, KERNEL_CLASSES, KERNEL_FEATURES, KernelClass, kernelFeatureVector } from './kernels';
 import { leastSquares, nnls } from './nnls';
 
@@ -285,16 +285,30 @@ export interface BlockLikeness {
   log_ms: number;
 }
 
+/** A prediction's ms and kernel count per band (`spills`: its model's weights outgrow the adaptation's cache). */
+export function bandTotals(p: ModelPrediction, spills = false): { ms: Record<AdaptBand, number>; counts: Record<AdaptBand, number> } {
+  const ms = Object.fromEntries(ADAPT_BANDS.map((c) => [c, 0])) as Record<AdaptBand, number>;
+  const counts = Object.fromEntries(ADAPT_BANDS.map((c) => [c, 0])) as Record<AdaptBand, number>;
+  for (const k of p.kernels) {
+    const band = bandOf(k.kernel.kclass, k.ms, spills);
+    ms[band] += k.ms;
+    counts[band]++;
+  }
+  return { ms, counts };
+}
+
+/** A likeness from a prediction's ms per band, its overhead and its total (bands with no time left out). */
+export function likenessFrom(msByBand: Record<AdaptBand, number>, overheadMs: number, totalMs: number): BlockLikeness {
+  const total = totalMs || 1;
+  const shares: BlockLikeness['shares'] = {};
+  for (const band of ADAPT_BANDS) if (msByBand[band] > 0) shares[band] = msByBand[band] / total;
+  shares.overhead = overheadMs / total;
+  return { shares, log_ms: Math.log(total) };
+}
+
 /** A model's likeness from its base prediction (`spills`: its weights outgrow the adaptation's cache). */
 export function likenessOf(base: ModelPrediction, spills = false): BlockLikeness {
-  const total = base.total_ms || 1;
-  const shares: BlockLikeness['shares'] = {};
-  for (const k of base.kernels) {
-    const band = bandOf(k.kernel.kclass, k.ms, spills);
-    shares[band] = (shares[band] ?? 0) + k.ms / total;
-  }
-  shares.overhead = base.overhead_ms / total;
-  return { shares, log_ms: Math.log(total) };
+  return likenessFrom(bandTotals(base, spills).ms, base.overhead_ms, base.total_ms);
 }
 
 /**
@@ -320,9 +334,7 @@ export function localFactor(c: LocalCorrection, like: BlockLikeness): number {
     return Math.sqrt(squares) + c.size_weight * Math.abs(b.log_ms - like.log_ms);
   };
   const nearest = c.blocks.map((b) => ({ d: distance(b), r: b.residual })).sort((x, y) => x.d - y.d).slice(0, c.k);
-  if (!nearest.length) return 1;
-  const rs = nearest.map((n) => n.r).sort((x, y) => x - y);
-  return rs.length % 2 ? rs[rs.length >> 1] : (rs[rs.length / 2 - 1] + rs[rs.length / 2]) / 2;
+  return nearest.length ? summarize(nearest.map((n) => n.r)).median : 1;
 }
 
 /**

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ExecutionProvider } from '@outlet/inference';
 import { LoadGenerator, describeMachine, l2KbPerCore, machineFingerprint } from '@outlet/profiler';
-import { ADAPT_BANDS, AdaptBand, BlockLikeness, KernelAdaptation, KernelPredictorFile, LocalCorrection, bandOf, likenessOf, predictBaseKernels, predictKernels, spillsCache } from './forest';
+import { ADAPT_BANDS, AdaptBand, KernelAdaptation, KernelPredictorFile, LocalCorrection, bandTotals, likenessFrom, predictBaseKernels, predictKernels, spillsCache } from './forest';
 import { runtimeKernels } from './kernels';
 import { halvesApart, measureModels, pinnedCores } from './kernel-measure';
 import { BlockModel, generateArchitectures, generateBlocks, generateWeightLadder } from './kernel-zoo';
@@ -109,24 +109,14 @@ async function measure(blocks: BlockModel[], set: MeasuredModel['set'], o: { ep:
   return models.filter((m) => m.runs[key]);
 }
 
-/** Per measured block: the base prediction split by band, its overhead, the measured call, and how it is like (for the local correction). */
-function rowsOf(base: KernelPredictorFile, models: MeasuredModel[], ep: string, threads: number, cacheKb: number | undefined): { rows: AdaptRow[]; likeness: BlockLikeness[] } {
+/** Per measured block: the base prediction split by band, its overhead, and the measured call. */
+function rowsOf(base: KernelPredictorFile, models: MeasuredModel[], ep: string, threads: number, cacheKb: number | undefined): AdaptRow[] {
   const key = `${ep}/t${threads}`;
-  const likeness: BlockLikeness[] = [];
-  const rows = models.map((m) => {
+  return models.map((m) => {
     const p = predictBaseKernels(base, m.kernels[key], ep, threads, 0);
-    const spills = spillsCache(m.kernels[key], cacheKb);
-    likeness.push(likenessOf(p, spills));
-    const byClass = Object.fromEntries(ADAPT_BANDS.map((c) => [c, 0])) as Record<AdaptBand, number>;
-    const counts = Object.fromEntries(ADAPT_BANDS.map((c) => [c, 0])) as Record<AdaptBand, number>;
-    for (const k of p.kernels) {
-      const band = bandOf(k.kernel.kclass, k.ms, spills);
-      byClass[band] += k.ms;
-      counts[band]++;
-    }
-    return { byClass, counts, overhead: p.overhead_ms, total: p.total_ms, measured: m.runs[key][0].run_ms };
+    const { ms, counts } = bandTotals(p, spillsCache(m.kernels[key], cacheKb));
+    return { byClass: ms, counts, overhead: p.overhead_ms, total: p.total_ms, measured: m.runs[key][0].run_ms };
   });
-  return { rows, likeness };
 }
 
 /**
@@ -170,22 +160,25 @@ export function adaptedMs(r: AdaptRow, a: Pick<KernelAdaptation, 'scale' | 'per_
 const mape = (rows: AdaptRow[], f: (r: AdaptRow) => number) => (100 * rows.reduce((s, r) => s + Math.abs(f(r) - r.measured) / r.measured, 0)) / (rows.length || 1);
 
 /**
- * The local correction (LocalCorrection) from the measured blocks: each block's likeness and what
- * the fitted scales left of its error. On six sets of measurements here (240 blocks, then the 37
+ * The local correction (LocalCorrection) from the measured blocks: each block's likeness (from its
+ * row) and what the fitted scales left of its error. On six sets of measurements here (240 blocks, then the 37
  * real stacks in two passes), the 40 nearest at size weight 0.5 took 2 threads from 70, 68, 65 %
  * within ±10 % to 76, 76, 76 % (1 thread: 84, 78, 62 → 86, 70, 70); 10 or 20 neighbours, a
  * distance cut-off, or the neighbours' ratio to the base prediction without the band scales did
  * less.
  */
-export function localCorrection(rows: AdaptRow[], likeness: BlockLikeness[], a: Pick<KernelAdaptation, 'scale' | 'per_kernel_ms' | 'overhead_scale' | 'overhead_ms'>): LocalCorrection {
+export function localCorrection(rows: AdaptRow[], a: Pick<KernelAdaptation, 'scale' | 'per_kernel_ms' | 'overhead_scale' | 'overhead_ms'>): LocalCorrection {
   return {
     k: LOCAL_NEIGHBOURS,
     size_weight: LOCAL_SIZE_WEIGHT,
-    blocks: rows.map((r, i) => ({
-      shares: Object.fromEntries(Object.entries(likeness[i].shares).map(([band, v]) => [band, round(v!)])),
-      log_ms: round(likeness[i].log_ms),
-      residual: round(r.measured / adaptedMs(r, a)),
-    })),
+    blocks: rows.map((r) => {
+      const like = likenessFrom(r.byClass, r.overhead, r.total);
+      return {
+        shares: Object.fromEntries(Object.entries(like.shares).map(([band, v]) => [band, round(v!)])),
+        log_ms: round(like.log_ms),
+        residual: round(r.measured / adaptedMs(r, a)),
+      };
+    }),
   };
 }
 
@@ -243,7 +236,7 @@ export async function adaptKernelPredictor(base: KernelPredictorFile, options: P
     measured.push(...(await measure(batch, 'fit', { ...o, load, onProgress: (d) => o.onProgress?.(i + d, blocks.length, `${o.ep}/t${o.threads}`) })));
   }
   if (measured.length < 8) throw new Error(`only ${measured.length} blocks measured in ${o.seconds} s: give adapt more time (--minutes)`);
-  const { rows, likeness } = rowsOf(source, measured, o.ep, o.threads, cacheKb);
+  const rows = rowsOf(source, measured, o.ep, o.threads, cacheKb);
   const fit = fitAdaptation(rows, o.ep === 'cpu' ? MAX_PER_KERNEL_MS : Infinity);
   const adaptation: KernelAdaptation = {
     ep: o.ep,
@@ -255,7 +248,7 @@ export async function adaptKernelPredictor(base: KernelPredictorFile, options: P
     overhead_scale: fit.overhead_scale,
     overhead_ms: fit.overhead_ms,
     ...(cacheKb !== undefined && { cache_kb: Math.round(cacheKb) }),
-    local: localCorrection(rows, likeness, fit),
+    local: localCorrection(rows, fit),
     created_at: new Date().toISOString(),
     fit: {
       blocks: measured.length,

@@ -175,6 +175,13 @@ export function generateBlocks(options: BlockOptions): BlockModel[] {
   return models;
 }
 
+/** An MLP of one row: `fin` inputs, Gemm + Relu per hidden width, a Gemm to 10 classes and a Softmax. */
+function mlp(w: OnnxWriter, fin: number, hidden: readonly number[]) {
+  let y = w.input('input', [-1, fin]);
+  for (const h of hidden) y = w.relu(w.gemm(y, h));
+  return w.softmax(w.gemm(y, 10));
+}
+
 /**
  * MLPs of one row whose weights climb from 0.5 to 16 MB: a gemm of one row reads each weight once,
  * so it runs as fast as the cache level its model's weights fit in, and where that edge lies (the
@@ -188,9 +195,7 @@ export function generateWeightLadder(prefix = 'mlp'): BlockModel[] {
   ];
   return shapes.map(([fin, hidden], i) => {
     const w = new OnnxWriter({ seed: 7000 + i });
-    let y = w.input('input', [-1, fin]);
-    for (const h of hidden) y = w.relu(w.gemm(y, h));
-    w.output(w.softmax(w.gemm(y, 10)));
+    w.output(mlp(w, fin, hidden));
     const mb = ((hidden.reduce((s, h, j) => s + (j ? hidden[j - 1] : fin) * h, 0) + hidden[hidden.length - 1] * 10) * 4) / 2 ** 20;
     return { id: `${prefix}-${String(i).padStart(2, '0')}`, family: 'fc', description: `mlp ${[fin, ...hidden, 10].join('→')} (${mb.toFixed(1)} MB of weights)`, bytes: w.encode() };
   });
@@ -236,10 +241,7 @@ export function generateArchitectures(): BlockModel[] {
   }
   for (const [fin, hidden] of [[784, 256], [784, 1024], [3072, 512]] as const) {
     add(`mlp-${fin}-${hidden}`, 'mlp', `MLP ${fin}→${hidden}→${hidden}→10`, (w) => {
-      let y = w.input('input', [-1, fin]);
-      y = w.relu(w.gemm(y, hidden));
-      y = w.relu(w.gemm(y, hidden));
-      return w.softmax(w.gemm(y, 10));
+      return mlp(w, fin, [hidden, hidden]);
     });
   }
   return out;

@@ -8,6 +8,7 @@ import {
   loadPredictor, refit, ADAPT_DEFAULTS, adaptationSource, adaptKernelPredictor, adaptedPredictorPath, compareOnArchitectures, loadKernelPredictor,
 } from '@outlet/predictor';
 import { describeFingerprint } from '@outlet/contracts';
+import { round, summarize } from '@outlet/profiler';
 import { loadModelPackages } from '@outlet/model-package';
 import { commaList } from '../offline/option-parsers';
 import { defaultModelsDir } from '../offline/model-arg';
@@ -199,8 +200,8 @@ export function registerPredictor(program: Command): void {
         ? await compareOnArchitectures(adaptationSource(base, ep), adapted, { ep, threads, packages: packageDirs(), files: trainingFiles(), cpus: opts.cpus as string | undefined })
         : undefined;
       // The local correction's blocks (hundreds) are in the file; here, how many and how far they spread.
-      const residuals = (a.local?.blocks ?? []).map((b) => b.residual).sort((x, y) => x - y);
-      const local = a.local && { k: a.local.k, size_weight: a.local.size_weight, blocks: residuals.length, residual_p10: residuals[Math.floor(0.1 * residuals.length)], residual_p90: residuals[Math.floor(0.9 * residuals.length)] };
+      const spread = a.local && summarize(a.local.blocks.map((b) => b.residual));
+      const local = a.local && spread && { k: a.local.k, size_weight: a.local.size_weight, blocks: spread.n, residual_p10: round(spread.p10), residual_p90: round(spread.p90) };
       if (opts.json) {
         console.log(JSON.stringify({ out, from, adaptation: { ...a, local }, evaluation }, null, 2));
         return;
