@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADAPT_BANDS, AdaptBand, AdaptRow, BlockLikeness, Kernel, ModelPrediction, adaptationSource, adaptedMs, adaptedPredictorPath, bandOf, fitAdaptation, generateWeightLadder, KernelPredictorFile, kernelPredictorPathFor, likenessOf, localCorrection, localFactor, spillsCache, weightKb } from '@outlet/predictor';
+import { ADAPT_BANDS, AdaptBand, AdaptRow, BlockLikeness, Kernel, ModelPrediction, SIZE_SPLIT, SMALL_KERNEL_MS, adaptationSource, adaptedMs, adaptedPredictorPath, bandOf, fitAdaptation, generateWeightLadder, KernelPredictorFile, kernelPredictorPathFor, likenessOf, localCorrection, localFactor, scaledParts, scaledTotals, smallShare, spillsCache, weightKb } from '@outlet/predictor';
 import { l2KbPerCore } from '@outlet/profiler';
 import { seededRandom } from '@outlet/onnx-cost';
 
@@ -21,7 +21,8 @@ function rows(count: number, noise: number, seed = 1): AdaptRow[] {
     const total = ADAPT_BANDS.reduce((s, c) => s + byClass[c], 0) + overhead;
     const truth = 1.8 * byClass.conv + 0.6 * byClass.gemm + 1.2 * byClass.pool + byClass.eltwise + overhead + 0.05;
     const counts = Object.fromEntries(ADAPT_BANDS.map((c) => [c, byClass[c] > 0 ? 1 + Math.floor(4 * rand()) : 0])) as Record<AdaptBand, number>;
-    return { byClass, counts, overhead, total, measured: truth * (1 + noise * (2 * rand() - 1)) };
+    const like = { shares: { conv: byClass.conv / total, overhead: overhead / total }, log_ms: Math.log(total) };
+    return { byClass, counts, overhead, total, like, measured: truth * (1 + noise * (2 * rand() - 1)) };
   });
 }
 
@@ -122,14 +123,48 @@ test('the local correction is built from the blocks the scales were fitted on: t
     byClass.conv = 0.5 + rand();
     counts.conv = 3;
     const total = byClass.conv + 0.02;
-    return { byClass, counts, overhead: 0.02, total, measured: total * (i % 2 ? 1.1 : 0.7) };
+    const like = { shares: { conv: byClass.conv / total, overhead: 0.02 / total }, log_ms: Math.log(total) };
+    return { byClass, counts, overhead: 0.02, total, like, measured: total * (i % 2 ? 1.1 : 0.7) };
   });
   const fit = fitAdaptation(rowsOf);
   const local = localCorrection(rowsOf, fit);
   assert.equal(local.blocks.length, 12);
   local.blocks.forEach((b, i) => assert.ok(Math.abs(b.residual - rowsOf[i].measured / adaptedMs(rowsOf[i], fit)) < 1e-3, `block ${i}`));
+  local.blocks.forEach((b, i) => assert.ok(Math.abs(b.log_ms - rowsOf[i].like.log_ms) < 1e-3, `block ${i}: its likeness`));
   assert.ok(local.blocks.some((b) => b.residual > 1.05) && local.blocks.some((b) => b.residual < 0.95), 'what one scale cannot explain is left to it');
   assert.ok(local.k > 0 && local.size_weight > 0);
+});
+
+test('the size split: a kernel takes its class\'s small-kernel scale at the small end, its class\'s scale at the large end, a log-linear mix between', () => {
+  const near = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) < 1e-9, `${what}: ${a}, not ${b}`);
+  near(smallShare(SIZE_SPLIT.small_ms / 2, SIZE_SPLIT), 1, 'under the small end');
+  near(smallShare(SIZE_SPLIT.large_ms * 3, SIZE_SPLIT), 0, 'over the large end');
+  near(smallShare(Math.sqrt(SIZE_SPLIT.small_ms * SIZE_SPLIT.large_ms), SIZE_SPLIT), 0.5, 'halfway in log');
+  near(smallShare(0, SIZE_SPLIT), 1, 'a kernel predicted at 0 ms');
+  // Adaptations before the split: a step at SMALL_KERNEL_MS, all of a kernel in its bandOf.
+  assert.equal(smallShare(SMALL_KERNEL_MS * 0.99), 1);
+  assert.equal(smallShare(SMALL_KERNEL_MS), 0);
+  assert.deepEqual(scaledParts('conv', 0.01, false), { parts: [['conv/small', 0.01]], constant: 'conv/small' });
+  const conv = scaledParts('conv', 0.03, false, SIZE_SPLIT);
+  assert.equal(conv.constant, 'conv', 'one constant per class');
+  assert.deepEqual(conv.parts.map(([band]) => band), ['conv/small', 'conv']);
+  near(conv.parts[0][1] + conv.parts[1][1], 0.03, 'the parts add up to the kernel');
+  assert.ok(conv.parts[0][1] > 0 && conv.parts[1][1] > 0);
+  assert.deepEqual(scaledParts('gemm', 0.01, true, SIZE_SPLIT), { parts: [['gemm/spill', 0.01]], constant: 'gemm/spill' }, 'a spilling gemm is all gemm/spill');
+});
+
+test('adapt recovers a speed-up that grows with kernel size: small convolutions 1.4× the base, large ones 0.6×', () => {
+  const rand = seededRandom(9);
+  const prediction = (ms: number[]) => ({ kernels: ms.map((v) => ({ kernel: { kclass: 'conv' } as Kernel, ms: v })), overhead_ms: 0.01, total_ms: 0.01 + ms.reduce((a, b) => a + b, 0) }) as ModelPrediction;
+  const rowsOf: AdaptRow[] = Array.from({ length: 60 }, () => {
+    const p = prediction(Array.from({ length: 2 + Math.floor(4 * rand()) }, () => Math.exp(Math.log(0.002) + rand() * Math.log(200))));
+    const { ms, counts } = scaledTotals(p, false, SIZE_SPLIT);
+    return { byClass: ms, counts, overhead: p.overhead_ms, total: p.total_ms, like: likenessOf(p), measured: 1.4 * ms['conv/small'] + 0.6 * ms.conv + p.overhead_ms };
+  });
+  const fit = fitAdaptation(rowsOf);
+  assert.ok(Math.abs(fit.scale['conv/small']! - 1.4) < 0.02, `conv/small ${fit.scale['conv/small']}`);
+  assert.ok(Math.abs(fit.scale.conv! - 0.6) < 0.02, `conv ${fit.scale.conv}`);
+  assert.ok(fit.mape_after < 0.5, `MAPE after ${fit.mape_after}`);
 });
 
 /** A fake /sys/devices/system/cpu/cpu0/cache: each cache as level, type, size, the cores sharing it. */

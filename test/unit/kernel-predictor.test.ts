@@ -9,7 +9,7 @@ import { summarize } from '@outlet/profiler';
 import {
   batchNorm, fitClass, fitClasses, generateArchitectures, generateBlocks, KERNEL_CLASSES, KERNEL_FEATURES, KernelPredictorFile, KernelSample,
   callShape, fitCallModel, fitOverhead, kernelFeatureVector, kernelTimesFromProfile, listKernels, MeasuredModel, overheadMs, predictClass, predictKernels,
-  profilerMsPerKernel, resultMb, runtimeKernels, samplesOf, trimmedMean, ADAPT_BANDS, KernelAdaptation, likenessOf,
+  profilerMsPerKernel, resultMb, runtimeKernels, samplesOf, trimmedMean, ADAPT_BANDS, KernelAdaptation, likenessOf, SIZE_SPLIT, smallShare,
 } from '@outlet/predictor';
 import { HardwareFingerprint } from '@outlet/contracts';
 
@@ -294,6 +294,14 @@ test('predictKernels with an adaptation: each band scaled, the overhead too, the
   scaled.kernels.forEach((k, i) => assert.ok(Math.abs(k.ms - 0.5 * base.kernels[i].ms) < 1e-12));
   assert.ok(Math.abs(scaled.overhead_ms - (2 * base.overhead_ms + 0.001)) < 1e-12);
   assert.equal(adapted(adaptation, 2).total_ms, predictKernels(p, kernels, 'cpu', 2, 0).total_ms, 'another thread count: not adapted');
+  // With a size split each kernel mixes its class's two scales by its size (smallShare), and pays its class's constant.
+  const split = adapted({ ...adaptation, size_split: SIZE_SPLIT, scale: Object.fromEntries(ADAPT_BANDS.map((b) => [b, b.endsWith('/small') ? 2 : 0.5])), per_kernel_ms: { conv: 0.001 } });
+  split.kernels.forEach((k, i) => {
+    const { ms, kernel } = base.kernels[i];
+    const share = smallShare(ms, SIZE_SPLIT);
+    const expected = ms * (2 * share + 0.5 * (1 - share)) + (kernel.kclass === 'conv' ? 0.001 : 0);
+    assert.ok(Math.abs(k.ms - expected) < 1e-12, `${kernel.kclass} ${ms} ms: ${k.ms}, not ${expected}`);
+  });
   // The measured block most like this model (its own likeness) was left 30 % too fast by the scales.
   const like = likenessOf(base);
   const far = { shares: { pool: 1 }, log_ms: like.log_ms + 5, residual: 0.5 };

@@ -252,7 +252,7 @@ export function forestKernelMs(classes: Partial<Record<KernelClass, ClassModel>>
   return ms;
 }
 
-/** Kernels predicted under this (ms) form a band of their own: small kernels gain less from threads and more from a fast core. */
+/** Kernels predicted under this (ms) are small: to the local correction's likeness, and to adaptations before SIZE_SPLIT a band of their own (small kernels gain less from threads and more from a fast core). */
 export const SMALL_KERNEL_MS = 0.05;
 /**
  * What an adaptation scales: each kernel class, its small kernels apart, and the gemm kernels of a
@@ -267,6 +267,51 @@ export type AdaptBand = (typeof ADAPT_BANDS)[number];
 export function bandOf(kclass: KernelClass, ms: number, spills = false): AdaptBand {
   if (ms < SMALL_KERNEL_MS) return `${kclass}/small`;
   return kclass === 'gemm' && spills ? 'gemm/spill' : kclass;
+}
+
+/**
+ * Where an adaptation's two scales of a kernel class meet (ms of the kernel's base prediction):
+ * a kernel at or under `small_ms` takes its class's small-kernel scale (`conv/small`), one at or
+ * over `large_ms` its class's scale (`conv`), one between a mix of both, log-linear in its ms. How
+ * much a kernel gains from threads grows with its work: at 2 threads here a 16-channel 3×3
+ * convolution at 28×28 (0.03 ms) ran 1.45× faster than at 1 thread, ResNet-width ones 1.8×,
+ * tiny ones not at all, and a step at one size put the first with the tiny ones (+25 to +50 % on
+ * a first segment made of them). On the same five collections of blocks and stacks (2026-12-07,
+ * fitted both ways offline) the mix scored 68, 84, 73, 92, 57 % of the 37 within ±10 % against
+ * the step's 59, 73, 70, 81, 54 %.
+ */
+export const SIZE_SPLIT = { small_ms: 0.005, large_ms: 0.1 };
+export type SizeSplit = typeof SIZE_SPLIT;
+
+/** The share of a kernel's base ms its class's small-kernel scale takes (without a split, as adaptations before it: a step at SMALL_KERNEL_MS). */
+export function smallShare(ms: number, split?: SizeSplit): number {
+  if (!split) return ms < SMALL_KERNEL_MS ? 1 : 0;
+  const share = (Math.log(split.large_ms) - Math.log(Math.max(ms, 1e-9))) / (Math.log(split.large_ms) - Math.log(split.small_ms));
+  return Math.min(1, Math.max(0, share));
+}
+
+/**
+ * How an adaptation scales one kernel: its base ms split among the bands whose scales multiply it,
+ * and the band whose constant per kernel it pays. A gemm of a model that spills the cache is all
+ * `gemm/spill`; without a split (older adaptations), every kernel is all of its bandOf.
+ */
+export function scaledParts(kclass: KernelClass, ms: number, spills: boolean, split?: SizeSplit): { parts: [AdaptBand, number][]; constant: AdaptBand } {
+  if (!split) return { parts: [[bandOf(kclass, ms, spills), ms]], constant: bandOf(kclass, ms, spills) };
+  if (kclass === 'gemm' && spills) return { parts: [['gemm/spill', ms]], constant: 'gemm/spill' };
+  const small = smallShare(ms, split);
+  return { parts: [[`${kclass}/small`, ms * small], [kclass, ms * (1 - small)]], constant: kclass };
+}
+
+/** A prediction's ms per band as an adaptation's scales take it (scaledParts), and its kernels per band of their constant. */
+export function scaledTotals(p: ModelPrediction, spills: boolean, split?: SizeSplit): { ms: Record<AdaptBand, number>; counts: Record<AdaptBand, number> } {
+  const ms = Object.fromEntries(ADAPT_BANDS.map((c) => [c, 0])) as Record<AdaptBand, number>;
+  const counts = Object.fromEntries(ADAPT_BANDS.map((c) => [c, 0])) as Record<AdaptBand, number>;
+  for (const k of p.kernels) {
+    const { parts, constant } = scaledParts(k.kernel.kclass, k.ms, spills, split);
+    for (const [band, v] of parts) ms[band] += v;
+    counts[constant]++;
+  }
+  return { ms, counts };
 }
 
 /** KB of weights a model's kernels read. */
@@ -285,30 +330,19 @@ export interface BlockLikeness {
   log_ms: number;
 }
 
-/** A prediction's ms and kernel count per band (`spills`: its model's weights outgrow the adaptation's cache). */
+/** A prediction's ms and kernel count per band, each kernel all in its bandOf (`spills`: its model's weights outgrow the adaptation's cache): what the local correction compares models by. */
 export function bandTotals(p: ModelPrediction, spills = false): { ms: Record<AdaptBand, number>; counts: Record<AdaptBand, number> } {
-  const ms = Object.fromEntries(ADAPT_BANDS.map((c) => [c, 0])) as Record<AdaptBand, number>;
-  const counts = Object.fromEntries(ADAPT_BANDS.map((c) => [c, 0])) as Record<AdaptBand, number>;
-  for (const k of p.kernels) {
-    const band = bandOf(k.kernel.kclass, k.ms, spills);
-    ms[band] += k.ms;
-    counts[band]++;
-  }
-  return { ms, counts };
+  return scaledTotals(p, spills);
 }
 
-/** A likeness from a prediction's ms per band, its overhead and its total (bands with no time left out). */
-export function likenessFrom(msByBand: Record<AdaptBand, number>, overheadMs: number, totalMs: number): BlockLikeness {
-  const total = totalMs || 1;
+/** A model's likeness from its base prediction (`spills`: its weights outgrow the adaptation's cache): its bands with time, and its overhead. */
+export function likenessOf(base: ModelPrediction, spills = false): BlockLikeness {
+  const msByBand = bandTotals(base, spills).ms;
+  const total = base.total_ms || 1;
   const shares: BlockLikeness['shares'] = {};
   for (const band of ADAPT_BANDS) if (msByBand[band] > 0) shares[band] = msByBand[band] / total;
-  shares.overhead = overheadMs / total;
-  return { shares, log_ms: Math.log(total) };
-}
-
-/** A model's likeness from its base prediction (`spills`: its weights outgrow the adaptation's cache). */
-export function likenessOf(base: ModelPrediction, spills = false): BlockLikeness {
-  return likenessFrom(bandTotals(base, spills).ms, base.overhead_ms, base.total_ms);
+  shares.overhead = base.overhead_ms / total;
+  return { shares, log_ms: Math.log(base.total_ms) };
 }
 
 /**
@@ -339,7 +373,7 @@ export function localFactor(c: LocalCorrection, like: BlockLikeness): number {
 
 /**
  * A fitted predictor's correction for one machine, provider and thread count: each kernel's
- * prediction × its band's scale + its band's per-kernel ms, the call's overhead ×
+ * prediction × its bands' scales (scaledParts) + its band's per-kernel ms, the call's overhead ×
  * overhead_scale + overhead_ms; then, where it has one, all of it × its local correction.
  */
 export interface KernelAdaptation {
@@ -351,6 +385,8 @@ export interface KernelAdaptation {
   base_ep?: string;
   /** Per band (a kernel class, its small kernels apart: `conv/small`): the factor on the base prediction. */
   scale: Partial<Record<AdaptBand, number>>;
+  /** Where a class's small-kernel scale gives way to its scale (SIZE_SPLIT); absent in files adapted before it: a step at SMALL_KERNEL_MS. */
+  size_split?: SizeSplit;
   /** Per band: ms added to each of its kernels (absent: 0). */
   per_kernel_ms?: Partial<Record<AdaptBand, number>>;
   overhead_scale: number;
@@ -380,8 +416,8 @@ export function predictKernels(predictor: KernelPredictorFile, kernels: Kernel[]
   const spills = spillsCache(kernels, a.cache_kb);
   const local = a.local ? localFactor(a.local, likenessOf(base, spills)) : 1;
   const ms = base.kernels.map((k) => {
-    const band = bandOf(k.kernel.kclass, k.ms, spills);
-    return local * (k.ms * (a.scale[band] ?? 1) + (a.per_kernel_ms?.[band] ?? 0));
+    const { parts, constant } = scaledParts(k.kernel.kclass, k.ms, spills, a.size_split);
+    return local * (parts.reduce((sum, [band, v]) => sum + v * (a.scale[band] ?? 1), 0) + (a.per_kernel_ms?.[constant] ?? 0));
   });
   return prediction(ep, threads, cpuUtil, kernels, ms, local * Math.max(0, base.overhead_ms * a.overhead_scale + a.overhead_ms));
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ExecutionProvider } from '@outlet/inference';
 import { LoadGenerator, describeMachine, l2KbPerCore, machineFingerprint } from '@outlet/profiler';
-import { ADAPT_BANDS, AdaptBand, KernelAdaptation, KernelPredictorFile, LocalCorrection, bandTotals, likenessFrom, predictBaseKernels, predictKernels, spillsCache } from './forest';
+import { ADAPT_BANDS, AdaptBand, BlockLikeness, KernelAdaptation, KernelPredictorFile, LocalCorrection, SIZE_SPLIT, likenessOf, predictBaseKernels, predictKernels, scaledTotals, spillsCache } from './forest';
 import { runtimeKernels } from './kernels';
 import { halvesApart, measureModels, pinnedCores } from './kernel-measure';
 import { BlockModel, generateArchitectures, generateBlocks, generateWeightLadder } from './kernel-zoo';
@@ -32,12 +32,13 @@ export interface AdaptOptions {
 
 export const ADAPT_DEFAULTS = { ep: 'cpu' as ExecutionProvider, threads: 1, seconds: 150, maxBlocks: 240, seed: 23 };
 
-/** One measured block as the fit sees it: the base prediction per band, kernels per band, overhead, total, and the measured call (ms). */
+/** One measured block as the fit sees it: the base prediction per band (scaledTotals), kernels per band of their constant, overhead, total, its likeness, and the measured call (ms). */
 export interface AdaptRow {
   byClass: Record<AdaptBand, number>;
   counts: Record<AdaptBand, number>;
   overhead: number;
   total: number;
+  like: BlockLikeness;
   measured: number;
 }
 
@@ -114,15 +115,16 @@ function rowsOf(base: KernelPredictorFile, models: MeasuredModel[], ep: string, 
   const key = `${ep}/t${threads}`;
   return models.map((m) => {
     const p = predictBaseKernels(base, m.kernels[key], ep, threads, 0);
-    const { ms, counts } = bandTotals(p, spillsCache(m.kernels[key], cacheKb));
-    return { byClass: ms, counts, overhead: p.overhead_ms, total: p.total_ms, measured: m.runs[key][0].run_ms };
+    const spills = spillsCache(m.kernels[key], cacheKb);
+    const { ms, counts } = scaledTotals(p, spills, SIZE_SPLIT);
+    return { byClass: ms, counts, overhead: p.overhead_ms, total: p.total_ms, like: likenessOf(p, spills), measured: m.runs[key][0].run_ms };
   });
 }
 
 /**
  * Fit the adaptation, minimizing squared relative error with every coefficient >= 0: per band of
- * its own a scale on its kernels' predicted ms (within MAX_SCALE_SPREAD of the overall ratio) and
- * a constant per kernel (what a thread pool adds to every kernel, however small; at most
+ * its own a scale on its part of the kernels' predicted ms (within MAX_SCALE_SPREAD of the overall
+ * ratio) and a constant per kernel (what a thread pool adds to every kernel, however small; at most
  * `maxPerKernelMs`), the call's overhead a scale and a constant.
  */
 export function fitAdaptation(rows: AdaptRow[], maxPerKernelMs = MAX_PER_KERNEL_MS): Pick<KernelAdaptation, 'scale' | 'per_kernel_ms' | 'overhead_scale' | 'overhead_ms'> & { mape_before: number; mape_after: number } {
@@ -131,23 +133,24 @@ export function fitAdaptation(rows: AdaptRow[], maxPerKernelMs = MAX_PER_KERNEL_
   const share = (c: AdaptBand) => rows.reduce((s, r) => s + r.byClass[c], 0) / (predicted || 1);
   const own = ADAPT_BANDS.filter((c) => share(c) >= MIN_CLASS_SHARE);
   const rest = ADAPT_BANDS.filter((c) => !own.includes(c));
-  // Columns: per band of its own its ms and its kernel count; overhead; constant. The other
-  // bands, at the overall ratio, move to the target. Scales stay near the overall ratio, constants
-  // under their bound.
-  const A = rows.map((r) => [...own.map((c) => r.byClass[c]), ...own.map((c) => r.counts[c]), r.overhead, 1].map((v) => v / r.measured));
+  // A constant per kernel for each band its kernels pay one to (their class, with a size split),
+  // where that band or its small kernels' band has a scale of its own.
+  const constants = ADAPT_BANDS.filter((c) => rows.some((r) => r.counts[c] > 0) && (own.includes(c) || own.includes(`${c}/small` as AdaptBand)));
+  // Columns: per band of its own its ms; per constant its kernel count; overhead; constant. The
+  // other bands, at the overall ratio, move to the target. Scales stay near the overall ratio,
+  // constants under their bound.
+  const A = rows.map((r) => [...own.map((c) => r.byClass[c]), ...constants.map((c) => r.counts[c]), r.overhead, 1].map((v) => v / r.measured));
   const b = rows.map((r) => (r.measured - overall * rest.reduce((s, c) => s + r.byClass[c], 0)) / r.measured);
-  const lower = [...own.map(() => overall / MAX_SCALE_SPREAD), ...own.map(() => 0), 0, 0];
-  const upper = [...own.map(() => overall * MAX_SCALE_SPREAD), ...own.map(() => maxPerKernelMs), Infinity, Infinity];
+  const lower = [...own.map(() => overall / MAX_SCALE_SPREAD), ...constants.map(() => 0), 0, 0];
+  const upper = [...own.map(() => overall * MAX_SCALE_SPREAD), ...constants.map(() => maxPerKernelMs), Infinity, Infinity];
   const x = boundedNnls(A, b, lower, upper);
   const scale: Partial<Record<AdaptBand, number>> = {};
   const perKernel: Partial<Record<AdaptBand, number>> = {};
-  own.forEach((c, i) => {
-    scale[c] = round(x[i]);
-    perKernel[c] = round(x[own.length + i], 5);
-  });
+  own.forEach((c, i) => (scale[c] = round(x[i])));
+  constants.forEach((c, i) => (perKernel[c] = round(x[own.length + i], 5)));
   for (const c of rest) scale[c] = round(overall);
-  const overheadScale = round(x[2 * own.length]);
-  const overheadMs = round(x[2 * own.length + 1]);
+  const overheadScale = round(x[own.length + constants.length]);
+  const overheadMs = round(x[own.length + constants.length + 1]);
   const fit = { scale, per_kernel_ms: perKernel, overhead_scale: overheadScale, overhead_ms: overheadMs };
   return { ...fit, mape_before: round(mape(rows, (r) => r.total), 2), mape_after: round(mape(rows, (r) => adaptedMs(r, fit)), 2) };
 }
@@ -171,14 +174,11 @@ export function localCorrection(rows: AdaptRow[], a: Pick<KernelAdaptation, 'sca
   return {
     k: LOCAL_NEIGHBOURS,
     size_weight: LOCAL_SIZE_WEIGHT,
-    blocks: rows.map((r) => {
-      const like = likenessFrom(r.byClass, r.overhead, r.total);
-      return {
-        shares: Object.fromEntries(Object.entries(like.shares).map(([band, v]) => [band, round(v!)])),
-        log_ms: round(like.log_ms),
-        residual: round(r.measured / adaptedMs(r, a)),
-      };
-    }),
+    blocks: rows.map((r) => ({
+      shares: Object.fromEntries(Object.entries(r.like.shares).map(([band, v]) => [band, round(v!)])),
+      log_ms: round(r.like.log_ms),
+      residual: round(r.measured / adaptedMs(r, a)),
+    })),
   };
 }
 
@@ -244,6 +244,7 @@ export async function adaptKernelPredictor(base: KernelPredictorFile, options: P
     ...(base.models[o.ep] ? {} : { base_ep: 'cpu' }),
     fingerprint: machineFingerprint(describeMachine(), o.ep, o.threads),
     scale: fit.scale,
+    size_split: SIZE_SPLIT,
     per_kernel_ms: fit.per_kernel_ms,
     overhead_scale: fit.overhead_scale,
     overhead_ms: fit.overhead_ms,
