@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// Compare forms of `outlet predictor adapt` on the same measurements (after `npm run build`):
+//   node scripts/adapt-offline.js collect <threads> <out.json> [blocks]
+//     measures adapt's blocks (the weight ladder, then seeded blocks: 240 by default, as adapt)
+//     and the 37 real architectures and package pieces in two passes, as `--evaluate` does;
+//   node scripts/adapt-offline.js compare <data.json>...
+//     fits each form on the blocks and scores it on the 37 against the passes' mean.
+// A live run measures its blocks and its architectures minutes apart on a machine whose speed
+// moves; fitted on one collection, two forms differ only by the form.
+const { readFileSync, readdirSync, writeFileSync } = require('node:fs');
+const { join } = require('node:path');
+const root = join(__dirname, '..');
+process.chdir(root);
+const P = require(join(root, 'dist/libs/predictor/src/index.js'));
+const { LoadGenerator, l2KbPerCore } = require(join(root, 'dist/libs/profiler/src/index.js'));
+
+/** Adapt's blocks (the weight ladder, then `count` in all with the seeded blocks) and the 37 real architectures and package pieces. */
+function models(count) {
+  const ladder = P.generateWeightLadder('adapt-mlp');
+  const blocks = [...ladder, ...P.generateBlocks({ count: count - ladder.length, seed: 23, prefix: 'adapt' })];
+  const packages = ['branchy-bench', 'branchy-mnist', 'residual-exits'].map((p) => join('models', p));
+  const files = readdirSync('training').filter((f) => f.endsWith('.onnx')).map((f) => join('training', f));
+  return { blocks, architectures: [...P.generateArchitectures(), ...P.packagePieces(packages, files)] };
+}
+
+async function collect(threads, out, count = 240) {
+  const load = new LoadGenerator();
+  const measure = async (list) => {
+    const runs = await P.measureModels(list.map(({ id, bytes }) => ({ id, bytes })), {
+      ep: 'cpu', threads, levels: [0], warmup: 3, runs: 12, maxMsPerModel: 250, plainOnly: true, load, cpus: P.defaultMeasureCpus(threads),
+    });
+    return Object.fromEntries(list.map((m) => [m.id, Number(runs.get(m.id)[0].run_ms.toFixed(5))]));
+  };
+  const { blocks, architectures } = models(count);
+  const data = { threads, cache_kb: (l2KbPerCore() ?? 0) * threads, at: new Date().toISOString(), blocks: await measure(blocks), passes: [await measure(architectures), await measure(architectures)] };
+  writeFileSync(out, JSON.stringify(data));
+  console.log(`wrote ${out}: ${blocks.length} blocks, ${architectures.length} architectures in two passes`);
+}
+
+async function compare(file) {
+  const data = JSON.parse(readFileSync(file, 'utf8'));
+  const base = JSON.parse(readFileSync(join('models', 'kernel-predictor.json'), 'utf8'));
+  const { threads, cache_kb: cacheKb } = data;
+  const key = `cpu/t${threads}`;
+  // The kernels as onnxruntime runs them, from the same seeded models.
+  const withKernels = async (list) => Promise.all(list.map(async (m) => ({ id: m.id, kernels: await P.runtimeKernels(m.bytes, 'cpu', threads) })));
+  const all = models(Object.keys(data.blocks).length);
+  const blocks = (await withKernels(all.blocks)).map((m) => ({ ...m, run_ms: data.blocks[m.id] }));
+  const truth = (await withKernels(all.architectures)).map((m) => {
+    const [a, b] = data.passes.map((pass) => pass[m.id]);
+    return { ...m, ms: (a + b) / 2, apart: Math.abs(a - b) / b };
+  });
+  const adapted = (split) => {
+    const rows = blocks.map((m) => {
+      const p = P.predictBaseKernels(base, m.kernels, 'cpu', threads, 0);
+      const spills = P.spillsCache(m.kernels, cacheKb);
+      const { ms, counts } = P.scaledTotals(p, spills, split);
+      return { byClass: ms, counts, overhead: p.overhead_ms, total: p.total_ms, like: P.likenessOf(p, spills), measured: m.run_ms };
+    });
+    const fit = P.fitAdaptation(rows);
+    const a = { ep: 'cpu', threads, fingerprint: {}, scale: fit.scale, size_split: split, per_kernel_ms: fit.per_kernel_ms, overhead_scale: fit.overhead_scale, overhead_ms: fit.overhead_ms, cache_kb: cacheKb, local: P.localCorrection(rows, fit) };
+    return { ...base, adaptations: { [key]: a } };
+  };
+  const score = (name, predictor) => {
+    const errors = truth.map((t) => P.predictKernels(predictor, t.kernels, 'cpu', threads, 0).total_ms / t.ms - 1);
+    const within = errors.filter((e) => Math.abs(e) <= 0.1).length;
+    console.log(`  ${name.padEnd(32)} ${within}/${truth.length} within ±10 % (${Math.round((100 * within) / truth.length)} %)`);
+  };
+  const floor = truth.filter((t) => t.apart <= 0.1).length;
+  console.log(`${file} (${data.at}): ${threads} thread(s), ${blocks.length} blocks, noise floor ${floor}/${truth.length} (${Math.round((100 * floor) / truth.length)} %)`);
+  score('shipped', base);
+  score('step at 0.05 ms', adapted(undefined));
+  score(`size split ${P.SIZE_SPLIT.small_ms}-${P.SIZE_SPLIT.large_ms} ms`, adapted(P.SIZE_SPLIT));
+}
+
+const [command, ...args] = process.argv.slice(2);
+if (command === 'collect') collect(Number(args[0] ?? 1), args[1] ?? 'adapt-data.json', args[2] ? Number(args[2]) : undefined).catch((e) => { console.error(e); process.exit(1); });
+else if (command === 'compare' && args.length) args.reduce((done, f) => done.then(() => compare(f)), Promise.resolve()).catch((e) => { console.error(e); process.exit(1); });
+else {
+  console.error('usage: node scripts/adapt-offline.js collect <threads> <out.json> [blocks] | compare <data.json>...');
+  process.exit(2);
+}
