@@ -208,7 +208,7 @@ export function registerPredictor(program: Command): void {
       }
       console.log(`${out}: ${from} adapted to ${describeFingerprint(a.fingerprint)}`);
       console.log(`  ${a.fit.blocks} blocks measured in ${a.fit.seconds} s (cores ${a.fit.cpus ?? 'any'}); their MAPE ${a.fit.mape_before} % -> ${a.fit.mape_after} %${a.fit.repeatable === undefined ? '' : `; the halves of ${Math.round(100 * a.fit.repeatable)} % of them agree within ±10 % (how quiet the machine was)`}`);
-      console.log(`  per kernel class, scale (+ ms per kernel): ${Object.entries(a.scale).map(([c, v]) => `${c} ${v}${a.per_kernel_ms?.[c as keyof typeof a.scale] ? ` (+${a.per_kernel_ms[c as keyof typeof a.scale]})` : ''}`).join(', ')}; overhead × ${a.overhead_scale} + ${a.overhead_ms} ms`);
+      console.log(`  per kernel class, scale (+ ms per kernel)${a.size_split ? ` (a class/small scale is its kernels' at ${a.size_split.small_ms} ms and under, the class's at ${a.size_split.large_ms} ms and over, mixed between)` : ''}: ${Object.entries(a.scale).map(([c, v]) => `${c} ${v}${a.per_kernel_ms?.[c as keyof typeof a.scale] ? ` (+${a.per_kernel_ms[c as keyof typeof a.scale]})` : ''}`).join(', ')}; overhead × ${a.overhead_scale} + ${a.overhead_ms} ms`);
       if (local) console.log(`  then × the median residual of the ${local.k} most alike of ${local.blocks} blocks (their residuals after the scales: 10th-90th percentile ${local.residual_p10}-${local.residual_p90})`);
       if (evaluation) {
         const line = (name: string, r: ScoreRow) =>
