@@ -9,6 +9,7 @@ import { OutletSystem } from '@outlet/supervisor';
 import { heldOutDigit, inferBody } from '../support/digits';
 import { FIXTURE_MODELS_DIR } from '../support/direct';
 import { get, post, waitForJob } from '../support/http';
+import { untilIdle } from '../support/poll';
 import { loadGrpcInferenceService } from '../../apps/gateway/src/grpc/proto';
 
 /**
@@ -191,6 +192,8 @@ describe('admission control, deadlines and priorities', () => {
   });
 
   test('a bad timeout or priority is a 400 that names it, and becomes no job', async () => {
+    // Earlier tests' jobs finish moving to "completed" just after their answers: wait for them.
+    await untilIdle(queue);
     const before = await queue.getJobCounts();
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ timeout: -5 }, /parameters\.timeout must be an integer number of microseconds .* not -5/],

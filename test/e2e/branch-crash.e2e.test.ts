@@ -12,6 +12,7 @@ import { listFeatureFiles } from '@outlet/transport';
 import { heldOutDigit, inferBody } from '../support/digits';
 import { FIXTURE_MODELS_DIR } from '../support/direct';
 import { post } from '../support/http';
+import { untilZero } from '../support/poll';
 import { TrunkRecords } from '../support/trunk-record';
 
 /** slow-segment: 3 segments of ~200 ms, exit 0 always confident (it answers when a branch worker lives). */
@@ -20,17 +21,6 @@ const NODE = 'edge-crash';
 const TASKS = 4;
 /** Default OUTLET_LOCK_MS 4000: a dead branch worker's subjob fails within ~6 s; asserted with a wide margin. */
 const SUBJOB_FAIL_BOUND_MS = 15_000;
-
-/** Poll until `count()` is 0; the time it took (ms), or a failure naming `what` after `timeoutMs`. */
-async function untilZero(what: string, count: () => Promise<number>, timeoutMs: number): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    const n = await count();
-    if (n === 0) return Date.now() - started;
-    assert.ok(Date.now() - started < timeoutMs, `${n} ${what} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('a branch worker killed mid-task', () => {
   let system: OutletSystem;

@@ -10,6 +10,7 @@ import { heldOutDigit, inferBody } from '../support/digits';
 import { DirectModel, MODELS_DIR } from '../support/direct';
 import { get, post } from '../support/http';
 import { TritonRequestOptions, WireRequest, outputValues, postRaw, tritonRequest } from '../support/triton-http';
+import { untilIdle } from '../support/poll';
 import { fp32ToBytes } from '../../apps/gateway/src/binary-tensor';
 
 const MODEL = 'branchy-mnist';
@@ -136,6 +137,8 @@ describe('HTTP as tritonclient.http sends it: no content-type, binary tensor dat
       ['unknown content encoding', { body: good.body, headers: { ...good.headers, 'Content-Encoding': 'compress' } }, 415, /unsupported Content-Encoding "compress"/],
       ['malformed JSON, no content-type', { body: Buffer.from('{"inputs": ['), headers: {} }, 400, /malformed JSON body/],
     ];
+    // Earlier tests' jobs finish moving to "completed" just after their answers: wait for them.
+    await untilIdle(queue);
     const before = await queue.getJobCounts();
     for (const [name, req, status, message] of cases) {
       const res = await fetch(infer, { method: 'POST', body: req.body, headers: req.headers });

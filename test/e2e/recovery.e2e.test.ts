@@ -10,6 +10,7 @@ import { OutletSystem } from '@outlet/supervisor';
 import { heldOutDigit, inferBody } from '../support/digits';
 import { FIXTURE_MODELS_DIR } from '../support/direct';
 import { post, waitForJob } from '../support/http';
+import { untilZero } from '../support/poll';
 import { TrunkRecords } from '../support/trunk-record';
 
 /** slow-segment: 3 segments of ~200 ms; plan 'full' runs all three on the trunk (~600 ms a task). */
@@ -103,8 +104,9 @@ describe('recovery of the tasks of a killed trunk worker', () => {
       t.diagnostic(`task ${r.id}: taken over ${takeoverMs.toFixed(0)} ms after the kill, its caller had its 200 after ${answeredMs.toFixed(0)} ms`);
       assert.ok(takeoverMs > 0 && answeredMs < ANSWER_BOUND_MS, `the caller's 200 came ${answeredMs.toFixed(0)} ms after the kill (bound ${ANSWER_BOUND_MS} ms)`);
     }
-    // Nothing is left "active" on the dead trunk.
-    assert.equal(await queue.getActiveCount(), 0);
+    // Nothing is left "active" on the dead trunk (a job moves to "completed" just after its answer
+    // is published, which is when its caller has it).
+    await untilZero('task(s) still active', () => queue.getActiveCount(), 15_000);
     assert.equal(await queue.getFailedCount(), 0);
   });
 });
