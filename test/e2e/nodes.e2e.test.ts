@@ -94,11 +94,20 @@ describe('the fleet view: GET /v1/nodes, draining a node, a node that dies', () 
     assert.equal(drainUnknown.status, 404);
     assert.match(drainUnknown.body.error, /no node 'no-such-node'/);
 
-    const cli = spawnSync(process.execPath, [appEntry('cli'), 'nodes', '--url', system.baseUrl], { encoding: 'utf8', timeout: 30_000 });
-    assert.equal(cli.status, 0, cli.stderr);
-    const lines = cli.stdout.trim().split('\n');
-    assert.match(lines[0], /^NODE +STATUS +MODELS +EP +THREADS T\/B +HARDWARE +PROFILES +CPU +HEARTBEAT +TASKS +BRANCH WORKERS$/);
-    for (const id of NODES) assert.match(cli.stdout, new RegExp(`^${id} +live +\\S*${MODEL}\\S* +cpu +1/1 +[0-9a-f]{12} \\(.+, \\d+ cores, onnxruntime .+\\) +shipped \\d+ +\\d+% +\\d+\\.\\ds ago +0 +1$`, 'm'));
+    const row = (id: string) => new RegExp(`^${id} +live +\\S*${MODEL}\\S* +cpu +1/1 +[0-9a-f]{12} \\(.+, \\d+ cores, onnxruntime .+\\) +shipped \\d+ +\\d+% +\\d+\\.\\ds ago +0 +1$`, 'm');
+    // A node shows "stale" while a heartbeat is late (over 2 × 250 ms here, as a loaded machine can
+    // make it): run the command again until both rows show "live".
+    const deadline = Date.now() + BOUND_MS;
+    for (;;) {
+      const cli = spawnSync(process.execPath, [appEntry('cli'), 'nodes', '--url', system.baseUrl], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(cli.status, 0, cli.stderr);
+      assert.match(cli.stdout.trim().split('\n')[0], /^NODE +STATUS +MODELS +EP +THREADS T\/B +HARDWARE +PROFILES +CPU +HEARTBEAT +TASKS +BRANCH WORKERS$/);
+      const stale = NODES.some((id) => new RegExp(`^${id} +stale `, 'm').test(cli.stdout));
+      if (!stale || Date.now() > deadline) {
+        for (const id of NODES) assert.match(cli.stdout, row(id));
+        break;
+      }
+    }
   });
 
   test('a node drained with a task in flight shows draining, answers that task, takes no new one, exits 0 and shows gone', async () => {
@@ -130,13 +139,12 @@ describe('the fleet view: GET /v1/nodes, draining a node, a node that dies', () 
     assert.ok(results.slice(0, before.length).some((r) => answeredBy(r) === drained), 'the drained node answered the task it held');
     assert.deepEqual(results.slice(before.length).map(answeredBy), afterDrain.map(() => other), 'tasks sent after the drain went to the other node');
 
-    const rows = await until(`${drained} gone`, (r) => r.get(drained)?.status === 'gone');
+    const rows = await until(`${drained} gone, ${other} live`, (r) => r.get(drained)?.status === 'gone' && r.get(other)?.status === 'live');
     const gone = rows.get(drained)!;
     assert.equal(gone.left, 'drained');
     assert.equal(gone.tasks_in_flight, 0);
     assert.deepEqual(gone.branch_workers, [], 'its branch worker left too');
     assert.equal(gone.drain_ordered, false, 'the order is spent');
-    assert.equal(rows.get(other)!.status, 'live');
     assert.ok(Date.now() - drainedAt < BOUND_MS);
 
     const again = await post(`${system.baseUrl}/v1/nodes/${drained}/drain`);

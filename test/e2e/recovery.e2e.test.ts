@@ -71,11 +71,14 @@ describe('recovery of the tasks of a killed trunk worker', () => {
     // Read again just before the kill: the task of rec-a is surely a synchronous request in flight.
     const active = await bothTrunksBusy();
     assert.ok(active.every((j) => typeof j.data.replyTo === 'string'), 'both trunks hold a synchronous request');
-    const startedBeforeKill = new Map(active.map((j) => [j.id!, j.processedOn!]));
     const victim = system.nodes.find((n) => n.nodeId === 'rec-a')!;
     const killedAt = nowMs();
     await victim.trunk.stop('SIGKILL');
     assert.equal(victim.trunk.running, false, 'the trunk worker of rec-a is gone');
+    // What was in flight at the kill, read again after it: rec-a may have finished its task and
+    // taken the next one since the read above, and only the stalled check (seconds later) moves a
+    // dead worker's task out of "active".
+    const startedBeforeKill = new Map([...active, ...(await queue.getActive())].filter((j) => j.processedOn! < killedAt).map((j) => [j.id!, j.processedOn!]));
 
     // Every caller is answered: the synchronous ones within the gateway's infer timeout (30 s).
     const syncAnswers = await Promise.all(sync);
