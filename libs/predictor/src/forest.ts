@@ -275,10 +275,10 @@ export function bandOf(kclass: KernelClass, ms: number, spills = false): AdaptBa
  * over `large_ms` its class's scale (`conv`), one between a mix of both, log-linear in its ms. How
  * much a kernel gains from threads grows with its work: at 2 threads here a 16-channel 3×3
  * convolution at 28×28 (0.03 ms) ran 1.45× faster than at 1 thread, ResNet-width ones 1.8×,
- * tiny ones not at all, and a step at one size put the first with the tiny ones (+25 to +50 % on
- * a first segment made of them). On the same five collections of blocks and stacks (2026-12-07,
- * fitted both ways offline) the mix scored 68, 84, 73, 92, 57 % of the 37 within ±10 % against
- * the step's 59, 73, 70, 81, 54 %.
+ * tiny ones not at all, where a step at one size (SMALL_KERNEL_MS) gives two values. On the same
+ * five collections of blocks and stacks (2026-12-07, fitted both ways offline) the mix scored 68,
+ * 84, 73, 92, 57 % of the 37 within ±10 % against the step's 59, 73, 70, 81, 54 %; in live runs
+ * it did better at 1 thread and worse at 2 (docs/offline-stage.md).
  */
 export const SIZE_SPLIT = { small_ms: 0.005, large_ms: 0.1 };
 export type SizeSplit = typeof SIZE_SPLIT;
