@@ -14,21 +14,17 @@ process.chdir(root);
 const P = require(join(root, 'dist/libs/predictor/src/index.js'));
 const { LoadGenerator, l2KbPerCore } = require(join(root, 'dist/libs/profiler/src/index.js'));
 
-/** Adapt's blocks (the weight ladder, then `count` in all with the seeded blocks) and the 37 real architectures and package pieces. */
+/** Adapt's blocks and what `--evaluate` scores (the 37 real architectures and package pieces). */
 function models(count) {
-  const ladder = P.generateWeightLadder('adapt-mlp');
-  const blocks = [...ladder, ...P.generateBlocks({ count: count - ladder.length, seed: 23, prefix: 'adapt' })];
   const packages = ['branchy-bench', 'branchy-mnist', 'residual-exits'].map((p) => join('models', p));
   const files = readdirSync('training').filter((f) => f.endsWith('.onnx')).map((f) => join('training', f));
-  return { blocks, architectures: [...P.generateArchitectures(), ...P.packagePieces(packages, files)] };
+  return { blocks: P.adaptBlocks(count), architectures: P.evaluationModels(packages, files) };
 }
 
-async function collect(threads, out, count = 240) {
+async function collect(threads, out, count = P.ADAPT_DEFAULTS.maxBlocks) {
   const load = new LoadGenerator();
   const measure = async (list) => {
-    const runs = await P.measureModels(list.map(({ id, bytes }) => ({ id, bytes })), {
-      ep: 'cpu', threads, levels: [0], warmup: 3, runs: 12, maxMsPerModel: 250, plainOnly: true, load, cpus: P.defaultMeasureCpus(threads),
-    });
+    const runs = await P.measureModels(list.map(({ id, bytes }) => ({ id, bytes })), { ...P.ADAPT_MEASURE, ep: 'cpu', threads, load, cpus: P.defaultMeasureCpus(threads) });
     return Object.fromEntries(list.map((m) => [m.id, Number(runs.get(m.id)[0].run_ms.toFixed(5))]));
   };
   const { blocks, architectures } = models(count);
@@ -41,25 +37,17 @@ async function compare(file) {
   const data = JSON.parse(readFileSync(file, 'utf8'));
   const base = JSON.parse(readFileSync(join('models', 'kernel-predictor.json'), 'utf8'));
   const { threads, cache_kb: cacheKb } = data;
-  const key = `cpu/t${threads}`;
   // The kernels as onnxruntime runs them, from the same seeded models.
   const withKernels = async (list) => Promise.all(list.map(async (m) => ({ id: m.id, kernels: await P.runtimeKernels(m.bytes, 'cpu', threads) })));
   const all = models(Object.keys(data.blocks).length);
-  const blocks = (await withKernels(all.blocks)).map((m) => ({ ...m, run_ms: data.blocks[m.id] }));
+  const blocks = await withKernels(all.blocks);
   const truth = (await withKernels(all.architectures)).map((m) => {
     const [a, b] = data.passes.map((pass) => pass[m.id]);
     return { ...m, ms: (a + b) / 2, apart: Math.abs(a - b) / b };
   });
   const adapted = (split) => {
-    const rows = blocks.map((m) => {
-      const p = P.predictBaseKernels(base, m.kernels, 'cpu', threads, 0);
-      const spills = P.spillsCache(m.kernels, cacheKb);
-      const { ms, counts } = P.scaledTotals(p, spills, split);
-      return { byClass: ms, counts, overhead: p.overhead_ms, total: p.total_ms, like: P.likenessOf(p, spills), measured: m.run_ms };
-    });
-    const fit = P.fitAdaptation(rows);
-    const a = { ep: 'cpu', threads, fingerprint: {}, scale: fit.scale, size_split: split, per_kernel_ms: fit.per_kernel_ms, overhead_scale: fit.overhead_scale, overhead_ms: fit.overhead_ms, cache_kb: cacheKb, local: P.localCorrection(rows, fit) };
-    return { ...base, adaptations: { [key]: a } };
+    const rows = blocks.map((m) => P.adaptRow(base, m.kernels, data.blocks[m.id], { ep: 'cpu', threads, cacheKb, split }));
+    return { ...base, adaptations: { [`cpu/t${threads}`]: { ep: 'cpu', threads, cache_kb: cacheKb, ...P.adaptationFit(rows, split) } } };
   };
   const score = (name, predictor) => {
     const errors = truth.map((t) => P.predictKernels(predictor, t.kernels, 'cpu', threads, 0).total_ms / t.ms - 1);

@@ -296,7 +296,10 @@ export function smallShare(ms: number, split?: SizeSplit): number {
  * `gemm/spill`; without a split (older adaptations), every kernel is all of its bandOf.
  */
 export function scaledParts(kclass: KernelClass, ms: number, spills: boolean, split?: SizeSplit): { parts: [AdaptBand, number][]; constant: AdaptBand } {
-  if (!split) return { parts: [[bandOf(kclass, ms, spills), ms]], constant: bandOf(kclass, ms, spills) };
+  if (!split) {
+    const band = bandOf(kclass, ms, spills);
+    return { parts: [[band, ms]], constant: band };
+  }
   if (kclass === 'gemm' && spills) return { parts: [['gemm/spill', ms]], constant: 'gemm/spill' };
   const small = smallShare(ms, split);
   return { parts: [[`${kclass}/small`, ms * small], [kclass, ms * (1 - small)]], constant: kclass };
@@ -330,14 +333,9 @@ export interface BlockLikeness {
   log_ms: number;
 }
 
-/** A prediction's ms and kernel count per band, each kernel all in its bandOf (`spills`: its model's weights outgrow the adaptation's cache): what the local correction compares models by. */
-export function bandTotals(p: ModelPrediction, spills = false): { ms: Record<AdaptBand, number>; counts: Record<AdaptBand, number> } {
-  return scaledTotals(p, spills);
-}
-
-/** A model's likeness from its base prediction (`spills`: its weights outgrow the adaptation's cache): its bands with time, and its overhead. */
+/** A model's likeness from its base prediction (`spills`: its weights outgrow the adaptation's cache): its bands with time, each kernel all in its bandOf, and its overhead. */
 export function likenessOf(base: ModelPrediction, spills = false): BlockLikeness {
-  const msByBand = bandTotals(base, spills).ms;
+  const msByBand = scaledTotals(base, spills).ms;
   const total = base.total_ms || 1;
   const shares: BlockLikeness['shares'] = {};
   for (const band of ADAPT_BANDS) if (msByBand[band] > 0) shares[band] = msByBand[band] / total;

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ExecutionProvider } from '@outlet/inference';
 import { LoadGenerator, describeMachine, l2KbPerCore, machineFingerprint } from '@outlet/profiler';
-import { ADAPT_BANDS, AdaptBand, BlockLikeness, KernelAdaptation, KernelPredictorFile, LocalCorrection, SIZE_SPLIT, likenessOf, predictBaseKernels, predictKernels, scaledTotals, spillsCache } from './forest';
-import { runtimeKernels } from './kernels';
+import { ADAPT_BANDS, AdaptBand, BlockLikeness, KernelAdaptation, KernelPredictorFile, LocalCorrection, SIZE_SPLIT, SizeSplit, likenessOf, predictBaseKernels, predictKernels, scaledTotals, spillsCache } from './forest';
+import { Kernel, runtimeKernels } from './kernels';
 import { halvesApart, measureModels, pinnedCores } from './kernel-measure';
 import { BlockModel, generateArchitectures, generateBlocks, generateWeightLadder } from './kernel-zoo';
 import { MeasuredModel, ScoreRow, defaultMeasureCpus, packagePieces, scoreModels } from './kernel-fit';
@@ -85,6 +85,15 @@ export function adaptedHere(predictor: KernelPredictorFile, ep: string, threads:
   return a !== undefined && a.fingerprint.id === machineFingerprint(describeMachine(), ep, threads).id;
 }
 
+/** How adapt measures a block (and `--evaluate` the real architectures): whole calls at no load, the rest of kernel-measure's protocol as it is. */
+export const ADAPT_MEASURE = { levels: [0], warmup: 3, runs: 12, maxMsPerModel: 250, plainOnly: true };
+
+/** The blocks adapt measures, the same on every machine (seeded): MLPs whose weights span the caches, then chained blocks of every family. */
+export function adaptBlocks(maxBlocks = ADAPT_DEFAULTS.maxBlocks, seed = ADAPT_DEFAULTS.seed): BlockModel[] {
+  const ladder = generateWeightLadder('adapt-mlp');
+  return [...ladder, ...generateBlocks({ count: Math.max(0, maxBlocks - ladder.length), seed, prefix: 'adapt' })].slice(0, maxBlocks);
+}
+
 /** Measure blocks (whole calls, no load) on one provider and thread count; `set` names them. */
 async function measure(blocks: BlockModel[], set: MeasuredModel['set'], o: { ep: ExecutionProvider; threads: number; cpus?: string; load: LoadGenerator; onProgress?: AdaptOptions['onProgress'] }): Promise<MeasuredModel[]> {
   const key = `${o.ep}/t${o.threads}`;
@@ -100,7 +109,7 @@ async function measure(blocks: BlockModel[], set: MeasuredModel['set'], o: { ep:
     }
   }
   const runs = await measureModels(usable, {
-    ep: o.ep, threads: o.threads, levels: [0], warmup: 3, runs: 12, maxMsPerModel: 250, plainOnly: true, load: o.load,
+    ...ADAPT_MEASURE, ep: o.ep, threads: o.threads, load: o.load,
     cpus: o.cpus ?? defaultMeasureCpus(o.threads), onProgress: o.onProgress,
   });
   for (const m of models) {
@@ -110,15 +119,12 @@ async function measure(blocks: BlockModel[], set: MeasuredModel['set'], o: { ep:
   return models.filter((m) => m.runs[key]);
 }
 
-/** Per measured block: the base prediction split by band, its overhead, and the measured call. */
-function rowsOf(base: KernelPredictorFile, models: MeasuredModel[], ep: string, threads: number, cacheKb: number | undefined): AdaptRow[] {
-  const key = `${ep}/t${threads}`;
-  return models.map((m) => {
-    const p = predictBaseKernels(base, m.kernels[key], ep, threads, 0);
-    const spills = spillsCache(m.kernels[key], cacheKb);
-    const { ms, counts } = scaledTotals(p, spills, SIZE_SPLIT);
-    return { byClass: ms, counts, overhead: p.overhead_ms, total: p.total_ms, like: likenessOf(p, spills), measured: m.runs[key][0].run_ms };
-  });
+/** A measured block as the fit sees it: its base prediction split by band (with `split`, or a step without), its overhead, its likeness and the measured call. */
+export function adaptRow(base: KernelPredictorFile, kernels: Kernel[], measured: number, o: { ep: string; threads: number; cacheKb: number | undefined; split: SizeSplit | undefined }): AdaptRow {
+  const p = predictBaseKernels(base, kernels, o.ep, o.threads, 0);
+  const spills = spillsCache(kernels, o.cacheKb);
+  const { ms, counts } = scaledTotals(p, spills, o.split);
+  return { byClass: ms, counts, overhead: p.overhead_ms, total: p.total_ms, like: likenessOf(p, spills), measured };
 }
 
 /**
@@ -182,6 +188,12 @@ export function localCorrection(rows: AdaptRow[], a: Pick<KernelAdaptation, 'sca
   };
 }
 
+/** The fitted part of an adaptation from its rows: the scales (fitAdaptation), the size split they were taken with, and the local correction. */
+export function adaptationFit(rows: AdaptRow[], split: SizeSplit | undefined, maxPerKernelMs = MAX_PER_KERNEL_MS): Pick<KernelAdaptation, 'scale' | 'size_split' | 'per_kernel_ms' | 'overhead_scale' | 'overhead_ms' | 'local'> & { mape_before: number; mape_after: number } {
+  const fit = fitAdaptation(rows, maxPerKernelMs);
+  return { ...fit, ...(split && { size_split: split }), local: localCorrection(rows, fit) };
+}
+
 const round = (v: number, d = 4) => Number(v.toFixed(d));
 
 /**
@@ -217,10 +229,7 @@ export async function adaptKernelPredictor(base: KernelPredictorFile, options: P
   const o = { ...ADAPT_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as AdaptOptions;
   const source = adaptationSource(base, o.ep);
   const started = Date.now();
-  // MLPs whose weights span the caches, then chained blocks of every family: the same ones on
-  // every machine (seeded).
-  const ladder = generateWeightLadder('adapt-mlp');
-  const blocks = [...ladder, ...generateBlocks({ count: Math.max(0, o.maxBlocks - ladder.length), seed: o.seed, prefix: 'adapt' })].slice(0, o.maxBlocks);
+  const blocks = adaptBlocks(o.maxBlocks, o.seed);
   // Which gemms spill: the cache of the threads (a CPU's; an accelerator's is its own business).
   const l2 = o.ep === 'cpu' ? l2KbPerCore() : undefined;
   const cacheKb = l2 === undefined ? undefined : l2 * o.threads;
@@ -236,32 +245,33 @@ export async function adaptKernelPredictor(base: KernelPredictorFile, options: P
     measured.push(...(await measure(batch, 'fit', { ...o, load, onProgress: (d) => o.onProgress?.(i + d, blocks.length, `${o.ep}/t${o.threads}`) })));
   }
   if (measured.length < 8) throw new Error(`only ${measured.length} blocks measured in ${o.seconds} s: give adapt more time (--minutes)`);
-  const rows = rowsOf(source, measured, o.ep, o.threads, cacheKb);
-  const fit = fitAdaptation(rows, o.ep === 'cpu' ? MAX_PER_KERNEL_MS : Infinity);
+  const key = `${o.ep}/t${o.threads}`;
+  const rows = measured.map((m) => adaptRow(source, m.kernels[key], m.runs[key][0].run_ms, { ep: o.ep, threads: o.threads, cacheKb, split: SIZE_SPLIT }));
+  const { mape_before, mape_after, ...fit } = adaptationFit(rows, SIZE_SPLIT, o.ep === 'cpu' ? MAX_PER_KERNEL_MS : Infinity);
   const adaptation: KernelAdaptation = {
     ep: o.ep,
     threads: o.threads,
     ...(base.models[o.ep] ? {} : { base_ep: 'cpu' }),
     fingerprint: machineFingerprint(describeMachine(), o.ep, o.threads),
-    scale: fit.scale,
-    size_split: SIZE_SPLIT,
-    per_kernel_ms: fit.per_kernel_ms,
-    overhead_scale: fit.overhead_scale,
-    overhead_ms: fit.overhead_ms,
+    ...fit,
     ...(cacheKb !== undefined && { cache_kb: Math.round(cacheKb) }),
-    local: localCorrection(rows, fit),
     created_at: new Date().toISOString(),
     fit: {
       blocks: measured.length,
       seconds: Math.round((Date.now() - started) / 1000),
-      mape_before: fit.mape_before,
-      mape_after: fit.mape_after,
+      mape_before,
+      mape_after,
       cpus: pinnedCores(o.cpus ?? defaultMeasureCpus(o.threads)),
-      repeatable: round(measured.filter((m) => halvesApart(m.runs[`${o.ep}/t${o.threads}`][0]) <= 0.1).length / measured.length, 2),
+      repeatable: round(measured.filter((m) => halvesApart(m.runs[key][0]) <= 0.1).length / measured.length, 2),
     },
   };
-  const predictor: KernelPredictorFile = { ...source, adaptations: { ...(source.adaptations ?? {}), [`${o.ep}/t${o.threads}`]: adaptation } };
+  const predictor: KernelPredictorFile = { ...source, adaptations: { ...(source.adaptations ?? {}), [key]: adaptation } };
   return { predictor, adaptation };
+}
+
+/** What `--evaluate` scores: the real architectures (generateArchitectures), then the packages' pieces and whole files. */
+export function evaluationModels(packages: string[], files: string[]): BlockModel[] {
+  return [...generateArchitectures(), ...packagePieces(packages, files)];
 }
 
 /**
@@ -277,7 +287,7 @@ export async function compareOnArchitectures(
   after: KernelPredictorFile,
   o: { ep: ExecutionProvider; threads: number; packages: string[]; files: string[]; cpus?: string; onProgress?: AdaptOptions['onProgress'] },
 ): Promise<{ before: ScoreRow; after: ScoreRow; details: { id: string; measured_ms: number; before_ms: number; after_ms: number; noise_pct: number }[] }> {
-  const models = [...generateArchitectures(), ...packagePieces(o.packages, o.files)];
+  const models = evaluationModels(o.packages, o.files);
   const load = new LoadGenerator();
   const passes = [await measure(models, 'architecture', { ...o, load }), await measure(models, 'architecture', { ...o, load })];
   const key = `${o.ep}/t${o.threads}`;
