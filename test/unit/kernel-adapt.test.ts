@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADAPT_BANDS, AdaptBand, AdaptRow, BlockLikeness, Kernel, ModelPrediction, SIZE_SPLIT, SMALL_KERNEL_MS, adaptationSource, adaptedMs, adaptedPredictorPath, bandOf, fitAdaptation, generateWeightLadder, KernelPredictorFile, kernelPredictorPathFor, likenessOf, localCorrection, localFactor, scaledParts, scaledTotals, smallShare, spillsCache, weightKb } from '@outlet/predictor';
 import { l2KbPerCore } from '@outlet/profiler';
 import { seededRandom } from '@outlet/onnx-cost';
+import { REPO_ROOT } from '../support/direct';
 
 
 /** Blocks whose measured calls are a machine's own: conv 1.8× the base prediction, gemm 0.6×, pooling 1.2×, overhead +0.05 ms. */
@@ -73,6 +75,23 @@ test('the predictor used: $OUTLET_KERNEL_PREDICTOR, else this machine\'s adapted
     if (saved === undefined) delete process.env.OUTLET_KERNEL_PREDICTOR;
     else process.env.OUTLET_KERNEL_PREDICTOR = saved;
   }
+});
+
+test('the models folder: $OUTLET_MODELS_DIR, else ./models, else the shipped one, so `outlet predict` works from any directory', () => {
+  const elsewhere = mkdtempSync(join(tmpdir(), 'outlet-cwd-'));
+  const cli = (env: NodeJS.ProcessEnv) =>
+    spawnSync(process.execPath, [join(REPO_ROOT, 'dist', 'apps', 'cli', 'src', 'main.js'), 'predict', 'branchy-mnist', '--json'], { cwd: elsewhere, encoding: 'utf8', env: { ...process.env, OUTLET_MODELS_DIR: '', OUTLET_KERNEL_PREDICTOR: '', ...env } });
+  const shipped = cli({});
+  assert.equal(shipped.status, 0, shipped.stderr);
+  const report = JSON.parse(shipped.stdout) as { target: string; total_ms: number };
+  assert.equal(report.target, join(REPO_ROOT, 'models', 'branchy-mnist'));
+  assert.ok(report.total_ms > 0);
+  mkdirSync(join(elsewhere, 'models'));
+  const local = cli({});
+  assert.notEqual(local.status, 0, 'a ./models of its own is the models folder, and it has no predictor');
+  assert.match(local.stderr, new RegExp(`no kernel predictor at ${join(elsewhere, 'models')}`));
+  const named = cli({ OUTLET_MODELS_DIR: join(REPO_ROOT, 'models') });
+  assert.equal(named.status, 0, named.stderr);
 });
 
 test('a provider the predictor was never fitted on is adapted from the CPU forests; one it has, from its own', () => {

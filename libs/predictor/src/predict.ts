@@ -1,15 +1,15 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { ExecutionProvider } from '@outlet/inference';
-import { loadModelPackage } from '@outlet/model-package';
+import { loadModelPackage, modelsHome } from '@outlet/model-package';
 import { KernelPredictorFile, predictKernels } from './forest';
 import { defaultMeasureCpus } from './kernel-fit';
 import { halvesApart, measureModels } from './kernel-measure';
 import { runtimeKernels } from './kernels';
 
-/** Where `outlet predictor fit-kernels` writes and `outlet predict` reads: models/kernel-predictor.json, or $OUTLET_KERNEL_PREDICTOR. */
+/** Where `outlet predictor fit-kernels` writes: $OUTLET_KERNEL_PREDICTOR, else kernel-predictor.json in the models folder (modelsHome). */
 export function defaultKernelPredictorPath(): string {
-  return process.env.OUTLET_KERNEL_PREDICTOR || resolve(process.cwd(), 'models', 'kernel-predictor.json');
+  return process.env.OUTLET_KERNEL_PREDICTOR || join(modelsHome(), 'kernel-predictor.json');
 }
 
 export function loadKernelPredictor(path = defaultKernelPredictorPath()): KernelPredictorFile | undefined {

@@ -4,7 +4,7 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BenchHarness, BenchOptions, SystemPlacement, CORRUPTIONS, CorruptionName, DRIFT_MODES, DriftBench, DriftBenchOptions, DriftMode, chartSvg, checkTargets, driftChartSvg, driftReportMarkdown, driftReportText, scenarioTable, targetsTable } from '@outlet/bench';
 import { defaultThreadBudget, nodeCores } from '@outlet/config';
-import { compactJson } from '@outlet/model-package';
+import { compactJson, modelsHome } from '@outlet/model-package';
 import { commaList } from '../offline/option-parsers';
 
 const span = (from: number, count: number) => (count <= 1 ? String(from) : `${from}-${from + count - 1}`);
@@ -127,7 +127,7 @@ export function registerBench(program: Command): void {
         'and compare full, serial, parallel, auto and oracle (the best fixed plan) — closed loop, open loop, and in-process without queues',
     )
     .option('--model <name>', 'model package to benchmark', 'branchy-bench')
-    .option('--models-dir <dir>', 'folder of model packages', process.env.OUTLET_MODELS_DIR ?? 'models')
+    .option('--models-dir <dir>', 'folder of model packages', modelsHome())
     .option('--quick', 'fewer requests: finishes in a few minutes', false)
     .option('--requests <n>', 'requests per strategy and load pattern (default 300, --quick 100)')
     .option('--oracle-requests <n>', 'requests per candidate plan in the oracle search (default 100, --quick 30)')

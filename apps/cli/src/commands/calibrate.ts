@@ -13,8 +13,8 @@ import { collectExitRecords, inputSize } from '../offline/exit-records';
 import { loadLabelledData } from '../offline/labelled-samples';
 import { writeManifestThresholds } from '../offline/manifest-thresholds';
 import { integerIn, numberIn } from '../offline/option-parsers';
-import { ModelPackage, compactJson } from '@outlet/model-package';
-import { defaultModelsDir, resolveModelPackage } from '../offline/model-arg';
+import { ModelPackage, compactJson, modelsHome } from '@outlet/model-package';
+import { resolveModelPackage } from '../offline/model-arg';
 
 export interface CalibrateOptions {
   data: string;
@@ -41,7 +41,7 @@ export function registerCalibrate(program: Command): void {
     .option('--holdout <file|mnist:split>', 'also report the chosen thresholds on other labelled data (not used for the choice)')
     .option('--threads <n>', 'onnxruntime CPU threads', integerIn(1, 256), 1)
     .option('--batch <n>', 'samples per run (memory grows with it: a 112x112 model at 256 needs over 20 GB)', integerIn(1, 65536), 32)
-    .option('--models-dir <dir>', 'models folder (default: OUTLET_MODELS_DIR or ./models)', defaultModelsDir())
+    .option('--models-dir <dir>', 'models folder (default: OUTLET_MODELS_DIR, else ./models, else the shipped one)', modelsHome())
     .option('--dry-run', 'report only; write neither manifest.json nor calibration.json')
     .option('--keep-thresholds', "keep the manifest's thresholds (check them against the target) and write only calibration.json")
     .addHelpText(

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { modelsHome } from '@outlet/model-package';
 import { CHAOS_REDIS, ChaosRedis, ChaosRun, KILL_KINDS, KillKind, chaosText } from '@outlet/bench';
 import { commaList, numberIn, positiveInteger, positiveNumber } from '../offline/option-parsers';
 
@@ -15,7 +16,7 @@ export function registerChaos(program: Command): void {
         'report tasks accepted, answered, lost and wrong and the recovery time per kind of kill; exit 1 if any accepted task is lost or wrong',
     )
     .option('--model <name>', 'model package to serve', 'branchy-mnist')
-    .option('--models-dir <dir>', 'folder of model packages', process.env.OUTLET_MODELS_DIR ?? 'models')
+    .option('--models-dir <dir>', 'folder of model packages', modelsHome())
     .option('--kills <n>', 'kills of each kind', positiveInteger, 5)
     .option('--kinds <list>', `kinds of kill, in turn (${KILL_KINDS.join(', ')})`, KILL_KINDS.join(','))
     .option('--tasks <n>', 'send at least this many tasks (the load goes on after the last kill until then)', positiveInteger, 1000)

@@ -2,11 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { Command } from 'commander';
 import { HANDOFF_TRANSPORTS } from '@outlet/planner';
-import { ModelPackage, loadModelPackage } from '@outlet/model-package';
+import { ModelPackage, loadModelPackage, modelsHome } from '@outlet/model-package';
 import { ImportReport, SplitError, VerificationError, VerificationReport, importMultiExitModel } from '@outlet/model-import';
 import { loadInputSamples } from '../offline/labelled-samples';
 import { commaList, integerIn, numberIn, positiveNumber } from '../offline/option-parsers';
-import { defaultModelsDir } from '../offline/model-arg';
 import { calibratePackage } from './calibrate';
 import { profileDefaults, profileModel } from './profile';
 import { measureTransfer } from './transfer';
@@ -80,7 +79,7 @@ export function registerImport(program: Command): void {
     .option('--max-loss <points>', 'with --calibrate: allowed accuracy loss against the final exit alone, in percent points', numberIn(0, 100), 0.5)
     .option('--profile', 'then time every piece at every CPU load level (as outlet profile, its defaults)')
     .option('--plan', 'then measure the hand-off (outlet transfer --quick) and write the plan table (outlet plan --write); needs --calibrate')
-    .option('--models-dir <dir>', 'models folder (default: OUTLET_MODELS_DIR or ./models)', defaultModelsDir())
+    .option('--models-dir <dir>', 'models folder (default: OUTLET_MODELS_DIR, else ./models, else the shipped one)', modelsHome())
     .addHelpText(
       'after',
       `

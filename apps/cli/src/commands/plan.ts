@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { formatPlan } from '@outlet/contracts';
-import { PLAN_TABLE_FILE, ModelPackage, planTableFile, readPackageJson } from '@outlet/model-package';
+import { PLAN_TABLE_FILE, ModelPackage, modelsHome, planTableFile, readPackageJson } from '@outlet/model-package';
 import {
   CALIBRATION_FILE,
   CalibrationFile,
@@ -19,7 +19,7 @@ import { readTrunkSettings } from '@outlet/config';
 import { kernelPieceTimes, kernelPredictorPathFor, loadKernelPredictor, loadPredictor, stageTimes } from '@outlet/predictor';
 import { PROFILE_FILE, ProfileFile, cachedProfileHere, cachedTransferHere, machineFingerprint, otherMachineWarning, readCachedTransfer } from '@outlet/profiler';
 import { numberIn } from '../offline/option-parsers';
-import { defaultModelsDir, resolveModelPackage } from '../offline/model-arg';
+import { resolveModelPackage } from '../offline/model-arg';
 
 const round = (v: number) => Math.round(v * 1000) / 1000;
 const rate = (v: number) => (Number.isFinite(v) ? Math.round(v * 10) / 10 : null);
@@ -91,7 +91,7 @@ export function registerPlan(program: Command): void {
         .choices([...HANDOFF_TRANSPORTS])
         .default('shm'),
     )
-    .option('--models-dir <dir>', 'folder of model packages', defaultModelsDir())
+    .option('--models-dir <dir>', 'folder of model packages', modelsHome())
     .action((model: string, opts: PlanOptions & { modelsDir: string }) => planPackage(resolveModelPackage(model, opts.modelsDir), opts));
 }
 

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { ExecutionProvider } from '@outlet/inference';
+import { modelsHome } from '@outlet/model-package';
 import { adaptedHere, kernelPredictorPathFor, loadKernelPredictor, PredictReport, predictTarget } from '@outlet/predictor';
 import { otherMachineWarning } from '@outlet/profiler';
-import { defaultModelsDir } from '../offline/model-arg';
 import { numberIn, positiveInteger } from '../offline/option-parsers';
 
 function table(report: PredictReport, measure: boolean): string {
@@ -46,7 +46,7 @@ export function registerPredict(program: Command): void {
       const warning = adaptedHere(predictor, opts.ep, opts.threads) ? undefined : otherMachineWarning(`the kernel predictor ${path}`, predictor.machine, opts.ep, opts.threads);
       if (warning) console.error(`${warning} Run \`outlet predictor adapt --ep ${opts.ep} --threads ${opts.threads}\` on this machine.`);
       // A bare package name resolves under the models folder.
-      const resolved = existsSync(target) ? target : `${defaultModelsDir()}/${target}`;
+      const resolved = existsSync(target) ? target : `${modelsHome()}/${target}`;
       const report = await predictTarget(predictor, resolved, {
         ep: opts.ep as ExecutionProvider, threads: opts.threads, cpuUtil: opts.cpuUtil, measure: opts.measure, runs: opts.runs,
       });

@@ -9,9 +9,8 @@ import {
 } from '@outlet/predictor';
 import { describeFingerprint } from '@outlet/contracts';
 import { round, summarize } from '@outlet/profiler';
-import { loadModelPackages } from '@outlet/model-package';
+import { loadModelPackages, modelsHome } from '@outlet/model-package';
 import { commaList } from '../offline/option-parsers';
-import { defaultModelsDir } from '../offline/model-arg';
 import { parseLevels, parsePositiveInt, progressBar } from './progress';
 
 function evalTable(rows: EvalRow[]): string {
@@ -39,7 +38,7 @@ export function scoreTable(rows: ScoreRow[]): string {
 
 /** Every package in the models folder (their pieces are scored). */
 function packageDirs(): string[] {
-  const modelsDir = defaultModelsDir();
+  const modelsDir = modelsHome();
   return existsSync(modelsDir) ? [...loadModelPackages(modelsDir).values()].map((p) => p.dir) : [];
 }
 

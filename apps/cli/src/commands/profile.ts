@@ -3,17 +3,17 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { readBranchSettings, readTrunkSettings } from '@outlet/config';
-import { ModelPackage, loadModelPackage } from '@outlet/model-package';
+import { ModelPackage, loadModelPackage, modelsHome } from '@outlet/model-package';
 import { AUTO_EP_ORDER, ExecutionProvider } from '@outlet/inference';
 import { DEFAULT_LEVELS, ProfileFile, QUICK_PROFILE, profilePackage, storedProfileOf, writeCachedProfile, writeProfile } from '@outlet/profiler';
 import { parseLevels, parsePositiveInt, progressBar } from './progress';
 
-/** A package folder, or a package name under $OUTLET_MODELS_DIR (default ./models). */
+/** A package folder, or a package name in the models folder (modelsHome). */
 export function resolvePackageDir(model: string): string {
   if (existsSync(join(model, 'manifest.json'))) return resolve(model);
-  const underModels = resolve(process.env.OUTLET_MODELS_DIR ?? 'models', model);
+  const underModels = join(modelsHome(), model);
   if (existsSync(join(underModels, 'manifest.json'))) return underModels;
-  throw new Error(`'${model}' is neither a model package folder nor a package in ${resolve(process.env.OUTLET_MODELS_DIR ?? 'models')}`);
+  throw new Error(`'${model}' is neither a model package folder nor a package in ${modelsHome()}`);
 }
 
 function summaryTable(profile: ProfileFile): string {

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { modelsHome } from '@outlet/model-package';
 import { SoakRun, soakChartSvg, soakText } from '@outlet/bench';
 import { commaList, numberIn, positiveInteger, positiveNumber } from '../offline/option-parsers';
 
@@ -16,7 +17,7 @@ export function registerSoak(program: Command): void {
     )
     .requiredOption('--minutes <n>', 'minutes of load', positiveNumber)
     .option('--model <name>', 'model package to serve', 'branchy-mnist')
-    .option('--models-dir <dir>', 'folder of model packages', process.env.OUTLET_MODELS_DIR ?? 'models')
+    .option('--models-dir <dir>', 'folder of model packages', modelsHome())
     .option('--rate <n>', 'tasks per second (open loop)', positiveNumber, 20)
     .option('--async-share <fraction>', 'share of tasks sent as jobs (POST /v1/jobs)', numberIn(0, 1), 0.5)
     .option('--plans <list>', 'plans the tasks name, in turn', commaList, ['parallel', 'auto'])

@@ -7,8 +7,8 @@ import { cachedTransferHere } from '@outlet/profiler';
 import { HANDOFF_TRANSPORTS, HandoffTransport, TRANSFER_FILE, TransferFile, featureBytes, handoffMs, handoffTrunkMs } from '@outlet/planner';
 import { ProbeOptions, measureHandoff } from '../offline/handoff-probe';
 import { integerIn } from '../offline/option-parsers';
-import { ModelPackage, compactJson } from '@outlet/model-package';
-import { defaultModelsDir, resolveModelPackage } from '../offline/model-arg';
+import { ModelPackage, compactJson, modelsHome } from '@outlet/model-package';
+import { resolveModelPackage } from '../offline/model-arg';
 
 const DEFAULT_SIZES = '1k,2k,4k,8k,16k,32k,64k,128k,256k,512k,1m,2m,4m';
 /** --quick: fewer sizes (still 1 KB..4 MB, the 784 KB features in between), rounds and claims. */
@@ -67,7 +67,7 @@ export function registerTransfer(program: Command): void {
     .option('--redis-url <url>', 'measure on this Redis instead of a private redis-server')
     .option('--out <file>', "write here instead of this machine's own hand-off model (the local cache, OUTLET_CACHE_DIR/transfer/<fingerprint id>.json)")
     .option('--write', "also write the package's transfer.json (the shipped example every node without its own falls back to)", false)
-    .option('--models-dir <dir>', 'models folder (default: OUTLET_MODELS_DIR or ./models)', defaultModelsDir())
+    .option('--models-dir <dir>', 'models folder (default: OUTLET_MODELS_DIR, else ./models, else the shipped one)', modelsHome())
     .option('--dry-run', 'print only')
     .addHelpText(
       'after',

@@ -1,14 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { MANIFEST_FILE, ModelPackage, loadModelPackage } from '@outlet/model-package';
-
-/** Default models folder: OUTLET_MODELS_DIR, else ./models. */
-export function defaultModelsDir(): string {
-  return resolve(process.env.OUTLET_MODELS_DIR || 'models');
-}
+import { MANIFEST_FILE, ModelPackage, loadModelPackage, modelsHome } from '@outlet/model-package';
 
 /** A model argument: a package folder (holding manifest.json), or a package name in `modelsDir`. */
-export function resolveModelPackage(arg: string, modelsDir = defaultModelsDir()): ModelPackage {
+export function resolveModelPackage(arg: string, modelsDir = modelsHome()): ModelPackage {
   if (existsSync(join(arg, MANIFEST_FILE))) return loadModelPackage(resolve(arg));
   const dir = join(modelsDir, arg);
   if (!existsSync(join(dir, MANIFEST_FILE))) {

@@ -52,7 +52,7 @@ export const SETTINGS = Type.Object({
   PORT: int(0, 65535, { usedBy: 'gateway, `npm start`', default: 3000, description: 'HTTP port of the gateway' }),
   HOST: text({ usedBy: 'gateway', default: '0.0.0.0', description: 'address the gateway listens on' }),
   OUTLET_GRPC_PORT: int(0, 65535, { usedBy: 'gateway, `npm start`', default: 8001, description: 'gRPC port of the gateway (`inference.GRPCInferenceService`); `0`: one the OS picks (logged)' }),
-  OUTLET_MODELS_DIR: text({ usedBy: 'all', default: 'models', shownDefault: '`./models`', description: 'folder of model packages' }),
+  OUTLET_MODELS_DIR: text({ usedBy: 'all', default: 'models', shownDefault: '`./models`', description: 'folder of model packages (`outlet` commands run where no ./models exists use the folder this installation ships)' }),
   OUTLET_DEFAULT_PLAN: text({ usedBy: 'gateway', default: 'auto', description: 'plan for requests that name none (`serial`, `parallel`, `full`, `auto` or a comma list)' }),
   OUTLET_BODY_LIMIT: text({
     usedBy: 'gateway',
