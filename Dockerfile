@@ -8,6 +8,7 @@ COPY apps apps
 COPY libs libs
 COPY test test
 COPY models models
+COPY bin bin
 RUN npm run build
 ENV OUTLET_MODELS_DIR=/outlet/models
 CMD ["node", "dist/apps/gateway/src/main.js"]
