@@ -77,10 +77,10 @@ test('the predictor used: $OUTLET_KERNEL_PREDICTOR, else this machine\'s adapted
   }
 });
 
-test('the models folder: $OUTLET_MODELS_DIR, else ./models, else the shipped one, so `outlet predict` works from any directory', () => {
+test('the models folder: $OUTLET_MODELS_DIR, else ./models, else the shipped one, so the outlet bin predicts from any directory', () => {
   const elsewhere = mkdtempSync(join(tmpdir(), 'outlet-cwd-'));
   const cli = (env: NodeJS.ProcessEnv) =>
-    spawnSync(process.execPath, [join(REPO_ROOT, 'dist', 'apps', 'cli', 'src', 'main.js'), 'predict', 'branchy-mnist', '--json'], { cwd: elsewhere, encoding: 'utf8', env: { ...process.env, OUTLET_MODELS_DIR: '', OUTLET_KERNEL_PREDICTOR: '', ...env } });
+    spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'outlet.js'), 'predict', 'branchy-mnist', '--json'], { cwd: elsewhere, encoding: 'utf8', env: { ...process.env, OUTLET_MODELS_DIR: '', OUTLET_KERNEL_PREDICTOR: '', ...env } });
   const shipped = cli({});
   assert.equal(shipped.status, 0, shipped.stderr);
   const report = JSON.parse(shipped.stdout) as { target: string; total_ms: number };
