@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADAPT_BANDS, AdaptBand, AdaptRow, BlockLikeness, Kernel, ModelPrediction, SIZE_SPLIT, SMALL_KERNEL_MS, adaptationSource, adaptedMs, adaptedPredictorPath, bandOf, fitAdaptation, generateWeightLadder, KernelPredictorFile, kernelPredictorPathFor, likenessOf, localCorrection, localFactor, scaledParts, scaledTotals, smallShare, spillsCache, weightKb } from '@outlet/predictor';
@@ -77,21 +77,24 @@ test('the predictor used: $OUTLET_KERNEL_PREDICTOR, else this machine\'s adapted
   }
 });
 
-test('the models folder: $OUTLET_MODELS_DIR, else ./models, else the shipped one, so the outlet bin predicts from any directory', () => {
+test('the models folder: $OUTLET_MODELS_DIR, else ./models, else the shipped one; predictors from the first of them that has one', () => {
   const elsewhere = mkdtempSync(join(tmpdir(), 'outlet-cwd-'));
-  const cli = (env: NodeJS.ProcessEnv) =>
-    spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'outlet.js'), 'predict', 'branchy-mnist', '--json'], { cwd: elsewhere, encoding: 'utf8', env: { ...process.env, OUTLET_MODELS_DIR: '', OUTLET_KERNEL_PREDICTOR: '', ...env } });
-  const shipped = cli({});
-  assert.equal(shipped.status, 0, shipped.stderr);
-  const report = JSON.parse(shipped.stdout) as { target: string; total_ms: number };
-  assert.equal(report.target, join(REPO_ROOT, 'models', 'branchy-mnist'));
-  assert.ok(report.total_ms > 0);
-  mkdirSync(join(elsewhere, 'models'));
-  const local = cli({});
-  assert.notEqual(local.status, 0, 'a ./models of its own is the models folder, and it has no predictor');
-  assert.match(local.stderr, new RegExp(`no kernel predictor at ${join(elsewhere, 'models')}`));
-  const named = cli({ OUTLET_MODELS_DIR: join(REPO_ROOT, 'models') });
-  assert.equal(named.status, 0, named.stderr);
+  const cli = (target: string, env: NodeJS.ProcessEnv = {}) =>
+    spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'outlet.js'), 'predict', target, '--json'], { cwd: elsewhere, encoding: 'utf8', env: { ...process.env, OUTLET_MODELS_DIR: '', OUTLET_KERNEL_PREDICTOR: '', ...env } });
+  const predicted = (r: ReturnType<typeof cli>) => {
+    assert.equal(r.status, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as { target: string; total_ms: number };
+    assert.ok(report.total_ms > 0);
+    return report.target;
+  };
+  // No ./models here: the installation's packages and predictor.
+  assert.equal(predicted(cli('branchy-mnist')), join(REPO_ROOT, 'models', 'branchy-mnist'));
+  // A folder of one's own packages, without a predictor: its package, the shipped predictor.
+  const own = join(elsewhere, 'own');
+  cpSync(join(REPO_ROOT, 'models', 'residual-exits'), join(own, 'residual-exits'), { recursive: true });
+  assert.equal(predicted(cli('residual-exits', { OUTLET_MODELS_DIR: own })), join(own, 'residual-exits'));
+  const missing = cli('branchy-mnist', { OUTLET_MODELS_DIR: own });
+  assert.notEqual(missing.status, 0, 'a package the models folder does not hold');
 });
 
 test('a provider the predictor was never fitted on is adapted from the CPU forests; one it has, from its own', () => {

@@ -129,7 +129,7 @@ export class NodeProfiles implements OnApplicationBootstrap, OnApplicationShutdo
   /** Plan from the kernel-level predictor (this node's adapted one where `outlet predictor adapt` made it) until the profile is there. */
   private async usePredictor(model: string, pkg: ModelPackage): Promise<void> {
     const ep = this.engine.ep;
-    const path = kernelPredictorPathFor(ep, this.settings.threads, this.settings.modelsDir);
+    const path = kernelPredictorPathFor(ep, this.settings.threads);
     const predictor = loadKernelPredictor(path);
     if (!predictor) {
       this.logger.warn(`${model}: no kernel-level predictor at ${path}: it plans with the package's files until its profile is measured`);

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { modelsHome } from '@outlet/model-package';
+import { predictorsHome } from '@outlet/model-package';
 import { ExecutionProvider } from '@outlet/inference';
 import { LoadGenerator, describeMachine, l2KbPerCore, machineFingerprint } from '@outlet/profiler';
 import { ADAPT_BANDS, AdaptBand, BlockLikeness, KernelAdaptation, KernelPredictorFile, LocalCorrection, SIZE_SPLIT, SizeSplit, likenessOf, predictBaseKernels, predictKernels, scaledTotals, spillsCache } from './forest';
@@ -66,7 +66,7 @@ const LOCAL_NEIGHBOURS = 40;
 const LOCAL_SIZE_WEIGHT = 0.5;
 
 /** Where this machine's adapted predictor for a provider and thread count lives: models/predictors/kernel-<fingerprint id>.json. */
-export function adaptedPredictorPath(ep: string, threads: number, modelsDir = modelsHome()): string {
+export function adaptedPredictorPath(ep: string, threads: number, modelsDir = predictorsHome()): string {
   return join(modelsDir, 'predictors', `kernel-${machineFingerprint(describeMachine(), ep, threads).id}.json`);
 }
 
@@ -74,7 +74,7 @@ export function adaptedPredictorPath(ep: string, threads: number, modelsDir = mo
  * The kernel predictor to use for a provider and thread count: $OUTLET_KERNEL_PREDICTOR; else this
  * machine's adapted one, where `outlet predictor adapt` wrote it; else the shipped one.
  */
-export function kernelPredictorPathFor(ep: string, threads: number, modelsDir = modelsHome()): string {
+export function kernelPredictorPathFor(ep: string, threads: number, modelsDir = predictorsHome()): string {
   if (process.env.OUTLET_KERNEL_PREDICTOR) return process.env.OUTLET_KERNEL_PREDICTOR;
   const adapted = adaptedPredictorPath(ep, threads, modelsDir);
   return existsSync(adapted) ? adapted : join(modelsDir, 'kernel-predictor.json');

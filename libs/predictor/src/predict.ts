@@ -1,15 +1,15 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExecutionProvider } from '@outlet/inference';
-import { loadModelPackage, modelsHome } from '@outlet/model-package';
+import { loadModelPackage, predictorsHome } from '@outlet/model-package';
 import { KernelPredictorFile, predictKernels } from './forest';
 import { defaultMeasureCpus } from './kernel-fit';
 import { halvesApart, measureModels } from './kernel-measure';
 import { runtimeKernels } from './kernels';
 
-/** Where `outlet predictor fit-kernels` writes: $OUTLET_KERNEL_PREDICTOR, else kernel-predictor.json in the models folder (modelsHome). */
+/** Where `outlet predictor fit-kernels` writes: $OUTLET_KERNEL_PREDICTOR, else kernel-predictor.json where the predictors live (predictorsHome). */
 export function defaultKernelPredictorPath(): string {
-  return process.env.OUTLET_KERNEL_PREDICTOR || join(modelsHome(), 'kernel-predictor.json');
+  return process.env.OUTLET_KERNEL_PREDICTOR || join(predictorsHome(), 'kernel-predictor.json');
 }
 
 export function loadKernelPredictor(path = defaultKernelPredictorPath()): KernelPredictorFile | undefined {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ModelPackage, modelsHome } from '@outlet/model-package';
+import { ModelPackage, predictorsHome } from '@outlet/model-package';
 import { profiledTime, readProfile } from '@outlet/profiler';
 import { ExecutionProvider, fuseSegmentWithHead } from '@outlet/inference';
 import { featuresOfModel } from './features';
@@ -8,9 +8,9 @@ import { KernelPredictorFile, predictKernels } from './forest';
 import { Kernel, runtimeKernels } from './kernels';
 import { FittedPredictor, predictMs } from './predictor';
 
-/** Where `outlet predictor fit` writes and loadPredictor() reads: $OUTLET_PREDICTOR, else predictor.json in the models folder (modelsHome). */
+/** Where `outlet predictor fit` writes and loadPredictor() reads: $OUTLET_PREDICTOR, else predictor.json where the predictors live (predictorsHome). */
 export function defaultPredictorPath(): string {
-  return process.env.OUTLET_PREDICTOR || join(modelsHome(), 'predictor.json');
+  return process.env.OUTLET_PREDICTOR || join(predictorsHome(), 'predictor.json');
 }
 
 /** Per segment index / per exit index (ms). */
