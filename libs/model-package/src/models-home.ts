@@ -1,12 +1,16 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
-/** The models folder this installation ships (the one holding the shipped kernel predictor), found above this file. */
+/** The models folder this installation ships (the one holding the shipped kernel predictor), found above this file once: it does not move. */
+let installed: { dir?: string } | undefined;
 function installedModels(): string | undefined {
-  for (let dir = __dirname; dirname(dir) !== dir; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'models', 'kernel-predictor.json'))) return join(dir, 'models');
+  if (!installed) {
+    installed = {};
+    for (let dir = __dirname; dirname(dir) !== dir && !installed.dir; dir = dirname(dir)) {
+      if (existsSync(join(dir, 'models', 'kernel-predictor.json'))) installed.dir = join(dir, 'models');
+    }
   }
-  return undefined;
+  return installed.dir;
 }
 
 /**

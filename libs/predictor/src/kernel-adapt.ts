@@ -276,7 +276,7 @@ export function evaluationModels(packages: string[], files: string[]): BlockMode
 }
 
 /**
- * The real architectures (generateArchitectures) and the packages' pieces (and whole files),
+ * Models (for `--evaluate`, evaluationModels: the real architectures and the packages' pieces),
  * measured on this machine, scored with two predictors side by side, beside the noise floor.
  * They are measured in two passes, one after the other: the truth is the passes' mean and the
  * noise floor how well one pass predicts the other. A virtual machine's speed moves over seconds
@@ -286,9 +286,9 @@ export function evaluationModels(packages: string[], files: string[]): BlockMode
 export async function compareOnArchitectures(
   before: KernelPredictorFile,
   after: KernelPredictorFile,
-  o: { ep: ExecutionProvider; threads: number; packages: string[]; files: string[]; cpus?: string; onProgress?: AdaptOptions['onProgress'] },
+  models: BlockModel[],
+  o: { ep: ExecutionProvider; threads: number; cpus?: string; onProgress?: AdaptOptions['onProgress'] },
 ): Promise<{ before: ScoreRow; after: ScoreRow; details: { id: string; measured_ms: number; before_ms: number; after_ms: number; noise_pct: number }[] }> {
-  const models = evaluationModels(o.packages, o.files);
   const load = new LoadGenerator();
   const passes = [await measure(models, 'architecture', { ...o, load }), await measure(models, 'architecture', { ...o, load })];
   const key = `${o.ep}/t${o.threads}`;

@@ -201,48 +201,90 @@ export function generateWeightLadder(prefix = 'mlp'): BlockModel[] {
   });
 }
 
-/** Real-architecture stacks (never in a training set): several widths and resolutions each. */
-export function generateArchitectures(): BlockModel[] {
+/** Models defined one after another, each by its own writer seeded with `seed` + its index. */
+function seededModels(seed: number, define: (add: (id: string, family: string, description: string, build: (w: OnnxWriter) => string) => void) => void): BlockModel[] {
   const out: BlockModel[] = [];
-  const add = (id: string, family: string, description: string, build: (w: OnnxWriter) => string) => {
-    const w = new OnnxWriter({ seed: out.length + 101 });
+  define((id, family, description, build) => {
+    const w = new OnnxWriter({ seed: out.length + seed });
     w.output(build(w));
     out.push({ id, family, description, bytes: w.encode() });
-  };
-  for (const [width, res] of [[16, 56], [32, 56], [32, 32], [64, 28], [24, 112]] as const) {
-    add(`resnet-w${width}-r${res}`, 'resnet', `ResNet basic-block stack: stem conv ${width} @${res}, 2 stages × 2 blocks, gap, fc 10`, (w) => {
-      let y = w.relu(batchNorm(w, w.conv(w.input('input', [-1, 3, res, res]), { outChannels: width, kernel: 3, pad: 1, bias: false })));
-      y = resnetBlock(w, y, width, 1);
-      y = resnetBlock(w, y, width, 1);
-      y = resnetBlock(w, y, width * 2, 2);
-      y = resnetBlock(w, y, width * 2, 1);
-      return w.softmax(w.gemm(w.flatten(w.globalAveragePool(y)), 10));
-    });
-  }
-  for (const [width, res] of [[16, 64], [32, 32], [32, 64], [48, 32]] as const) {
-    add(`vgg-w${width}-r${res}`, 'vgg', `VGG stack: 3 stages (${width}, ${2 * width}, ${4 * width}) × 2 convs + max pool @${res}, fc 10`, (w) => {
-      let y = w.input('input', [-1, 3, res, res]);
-      y = vggStage(w, y, width, 2);
-      y = vggStage(w, y, width * 2, 2);
-      y = vggStage(w, y, width * 4, 2);
-      return w.softmax(w.gemm(w.flatten(y), 10));
-    });
-  }
-  for (const [width, res] of [[16, 112], [32, 56], [32, 112], [64, 28]] as const) {
-    add(`mobilenet-w${width}-r${res}`, 'mobilenet', `MobileNet stack: stem conv s2, 5 depthwise-separable blocks from ${width} @${res}, gap, fc 10`, (w) => {
-      let y = relu6(w, batchNorm(w, w.conv(w.input('input', [-1, 3, res, res]), { outChannels: width, kernel: 3, stride: 2, pad: 1, bias: false })));
-      y = mobilenetBlock(w, y, width * 2, 1);
-      y = mobilenetBlock(w, y, width * 2, 2);
-      y = mobilenetBlock(w, y, width * 4, 1);
-      y = mobilenetBlock(w, y, width * 4, 2);
-      y = mobilenetBlock(w, y, width * 8, 1);
-      return w.softmax(w.gemm(w.flatten(w.globalAveragePool(y)), 10));
-    });
-  }
-  for (const [fin, hidden] of [[784, 256], [784, 1024], [3072, 512]] as const) {
-    add(`mlp-${fin}-${hidden}`, 'mlp', `MLP ${fin}→${hidden}→${hidden}→10`, (w) => {
-      return mlp(w, fin, [hidden, hidden]);
-    });
-  }
+  });
   return out;
+}
+
+/** Real-architecture stacks (never in a training set): several widths and resolutions each. */
+export function generateArchitectures(): BlockModel[] {
+  return seededModels(101, (add) => {
+    for (const [width, res] of [[16, 56], [32, 56], [32, 32], [64, 28], [24, 112]] as const) {
+      add(`resnet-w${width}-r${res}`, 'resnet', `ResNet basic-block stack: stem conv ${width} @${res}, 2 stages × 2 blocks, gap, fc 10`, (w) => {
+        let y = w.relu(batchNorm(w, w.conv(w.input('input', [-1, 3, res, res]), { outChannels: width, kernel: 3, pad: 1, bias: false })));
+        y = resnetBlock(w, y, width, 1);
+        y = resnetBlock(w, y, width, 1);
+        y = resnetBlock(w, y, width * 2, 2);
+        y = resnetBlock(w, y, width * 2, 1);
+        return w.softmax(w.gemm(w.flatten(w.globalAveragePool(y)), 10));
+      });
+    }
+    for (const [width, res] of [[16, 64], [32, 32], [32, 64], [48, 32]] as const) {
+      add(`vgg-w${width}-r${res}`, 'vgg', `VGG stack: 3 stages (${width}, ${2 * width}, ${4 * width}) × 2 convs + max pool @${res}, fc 10`, (w) => {
+        let y = w.input('input', [-1, 3, res, res]);
+        y = vggStage(w, y, width, 2);
+        y = vggStage(w, y, width * 2, 2);
+        y = vggStage(w, y, width * 4, 2);
+        return w.softmax(w.gemm(w.flatten(y), 10));
+      });
+    }
+    for (const [width, res] of [[16, 112], [32, 56], [32, 112], [64, 28]] as const) {
+      add(`mobilenet-w${width}-r${res}`, 'mobilenet', `MobileNet stack: stem conv s2, 5 depthwise-separable blocks from ${width} @${res}, gap, fc 10`, (w) => {
+        let y = relu6(w, batchNorm(w, w.conv(w.input('input', [-1, 3, res, res]), { outChannels: width, kernel: 3, stride: 2, pad: 1, bias: false })));
+        y = mobilenetBlock(w, y, width * 2, 1);
+        y = mobilenetBlock(w, y, width * 2, 2);
+        y = mobilenetBlock(w, y, width * 4, 1);
+        y = mobilenetBlock(w, y, width * 4, 2);
+        y = mobilenetBlock(w, y, width * 8, 1);
+        return w.softmax(w.gemm(w.flatten(w.globalAveragePool(y)), 10));
+      });
+    }
+    for (const [fin, hidden] of [[784, 256], [784, 1024], [3072, 512]] as const) {
+      add(`mlp-${fin}-${hidden}`, 'mlp', `MLP ${fin}→${hidden}→${hidden}→10`, (w) => {
+        return mlp(w, fin, [hidden, hidden]);
+      });
+    }
+  });
+}
+
+/**
+ * Larger stacks than generateArchitectures', of the kind a node serves (0.1-10 ms at 1 thread on
+ * the 2-core Xeon here): ResNet, VGG and MobileNet at 64-160 px and two MLPs. No fit, adapt block
+ * or `--evaluate` holds them: scripts/predict-larger-architectures.js scores predictors on them.
+ */
+export function generateLargerArchitectures(): BlockModel[] {
+  return seededModels(501, (add) => {
+    for (const [width, res] of [[32, 96], [16, 160], [64, 64]] as const) {
+      add(`resnet-w${width}-r${res}`, 'resnet', `ResNet basic-block stack: stem conv ${width} @${res}, 3 blocks (×1, ×2 s2, ×4 s2), gap, fc 10`, (w) => {
+        let y = w.relu(batchNorm(w, w.conv(w.input('input', [-1, 3, res, res]), { outChannels: width, kernel: 3, pad: 1, bias: false })));
+        y = resnetBlock(w, y, width, 1);
+        y = resnetBlock(w, y, width * 2, 2);
+        y = resnetBlock(w, y, width * 4, 2);
+        return w.softmax(w.gemm(w.flatten(w.globalAveragePool(y)), 10));
+      });
+    }
+    for (const [width, res] of [[16, 128], [32, 96], [24, 160]] as const) {
+      add(`vgg-w${width}-r${res}`, 'vgg', `VGG stack: 3 stages (${width}, ${2 * width}, ${4 * width}) × 2 convs + max pool @${res}, gap, fc 10`, (w) => {
+        let y = w.input('input', [-1, 3, res, res]);
+        for (const c of [width, width * 2, width * 4]) y = vggStage(w, y, c, 2);
+        return w.softmax(w.gemm(w.flatten(w.globalAveragePool(y)), 10));
+      });
+    }
+    for (const [width, res] of [[32, 160], [24, 128], [48, 64]] as const) {
+      add(`mobilenet-w${width}-r${res}`, 'mobilenet', `MobileNet stack: stem conv s2, 4 depthwise-separable blocks from ${width} @${res}, gap, fc 10`, (w) => {
+        let y = relu6(w, batchNorm(w, w.conv(w.input('input', [-1, 3, res, res]), { outChannels: width, kernel: 3, stride: 2, pad: 1, bias: false })));
+        for (const [c, s] of [[2, 1], [2, 2], [4, 1], [4, 2]] as const) y = mobilenetBlock(w, y, width * c, s);
+        return w.softmax(w.gemm(w.flatten(w.globalAveragePool(y)), 10));
+      });
+    }
+    for (const [fin, hidden] of [[1024, 2048], [2048, 512]] as const) {
+      add(`mlp-${fin}-${hidden}`, 'mlp', `MLP ${fin}→${hidden}→${hidden}→10`, (w) => mlp(w, fin, [hidden, hidden]));
+    }
+  });
 }

@@ -5,7 +5,7 @@ import { ExecutionProvider } from '@outlet/inference';
 import {
   defaultKernelPredictorPath, fitKernelPredictor, refitKernelPredictor, KERNEL_FIT_DEFAULTS, KERNEL_FIT_QUICK, ScoreRow,
   DEFAULT_FEATURE_SET, defaultPredictorPath, EvalRow, evaluatePredictor, FEATURE_SETS, FIT_DEFAULTS, FIT_QUICK, fitFromZoo,
-  loadPredictor, refit, ADAPT_DEFAULTS, adaptationSource, adaptKernelPredictor, adaptedPredictorPath, compareOnArchitectures, loadKernelPredictor,
+  loadPredictor, refit, ADAPT_DEFAULTS, adaptationSource, adaptKernelPredictor, adaptedPredictorPath, compareOnArchitectures, evaluationModels, loadKernelPredictor,
 } from '@outlet/predictor';
 import { describeFingerprint } from '@outlet/contracts';
 import { round, summarize } from '@outlet/profiler';
@@ -196,7 +196,7 @@ export function registerPredictor(program: Command): void {
       mkdirSync(dirname(out), { recursive: true });
       writeFileSync(out, `${JSON.stringify(adapted, null, 1)}\n`);
       const evaluation = opts.evaluate
-        ? await compareOnArchitectures(adaptationSource(base, ep), adapted, { ep, threads, packages: packageDirs(), files: trainingFiles(), cpus: opts.cpus as string | undefined })
+        ? await compareOnArchitectures(adaptationSource(base, ep), adapted, evaluationModels(packageDirs(), trainingFiles()), { ep, threads, cpus: opts.cpus as string | undefined })
         : undefined;
       // The local correction's blocks (hundreds) are in the file; here, how many and how far they spread.
       const spread = a.local && summarize(a.local.blocks.map((b) => b.residual));

@@ -1,20 +1,11 @@
-import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { readBranchSettings, readTrunkSettings } from '@outlet/config';
-import { ModelPackage, loadModelPackage, modelsHome } from '@outlet/model-package';
+import { ModelPackage } from '@outlet/model-package';
 import { AUTO_EP_ORDER, ExecutionProvider } from '@outlet/inference';
 import { DEFAULT_LEVELS, ProfileFile, QUICK_PROFILE, profilePackage, storedProfileOf, writeCachedProfile, writeProfile } from '@outlet/profiler';
 import { parseLevels, parsePositiveInt, progressBar } from './progress';
-
-/** A package folder, or a package name in the models folder (modelsHome). */
-export function resolvePackageDir(model: string): string {
-  if (existsSync(join(model, 'manifest.json'))) return resolve(model);
-  const underModels = join(modelsHome(), model);
-  if (existsSync(join(underModels, 'manifest.json'))) return underModels;
-  throw new Error(`'${model}' is neither a model package folder nor a package in ${modelsHome()}`);
-}
+import { resolveModelPackage } from '../offline/model-arg';
 
 function summaryTable(profile: ProfileFile): string {
   const threads = `${profile.threads} trunk thread(s), ${profile.branch_threads ?? profile.threads} branch head thread(s) on cpu`;
@@ -41,7 +32,7 @@ export function registerProfile(program: Command): void {
     .description(
       "measure every segment, exit head and fused segment + exit head pair (one call, as an inline head runs) of a model package on every execution provider that works here (cpu; webgpu, cuda where a session opens), at background CPU utilization levels held by a load generator; stores it as this machine's own profile (local cache, keyed by its hardware fingerprint: a node started here with the same thread budgets uses it and shares it through Redis), and with --write as the package's profile.json (the shipped example and fallback)",
     )
-    .argument('<model>', 'model package folder, or package name under $OUTLET_MODELS_DIR (default ./models)')
+    .argument('<model>', 'model package folder, or package name in the models folder ($OUTLET_MODELS_DIR, else ./models, else the shipped one)')
     .option('--levels <list>', 'background CPU utilization levels, comma separated, 0..1', profileDefaults().levels)
     .option('--runs <n>', 'timed runs per piece, provider and level', profileDefaults().runs)
     .option('--warmup <n>', 'warm-up runs before timing', profileDefaults().warmup)
@@ -55,7 +46,7 @@ export function registerProfile(program: Command): void {
     .option('--write', "also write profile.json into the package (the shipped example every node without its own profile falls back to)")
     .option('--dry-run', 'print the summary without storing anything')
     .action(async (model: string, opts: ProfileOptions) => {
-      await profileModel(loadModelPackage(resolvePackageDir(model)), opts);
+      await profileModel(resolveModelPackage(model), opts);
     });
 }
 
