@@ -108,7 +108,9 @@ export class GatewayTransport implements OnModuleInit, OnApplicationShutdown {
     if (this.waiting.size === 0) return;
     await this.subscriber!.subscribe(answerChannel(this.gatewayId));
     const taskIds = [...this.waiting.keys()];
-    const stored = await this.redis.mget(taskIds.map(answerKey));
+    // One GET per task: the answer keys sit in their tasks' hash slots, and a cluster refuses
+    // an MGET across slots (CROSSSLOT).
+    const stored = await Promise.all(taskIds.map((taskId) => this.redis.get(answerKey(taskId))));
     taskIds.forEach((taskId, i) => {
       const message = stored[i] === null ? undefined : parseAnswerMessage(stored[i]!);
       if (message) this.waiting.get(taskId)?.(message);
