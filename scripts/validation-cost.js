@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // What the gateway's request validation costs, this tree against a baseline commit, side by side in
 // one run: decodeInferBody (parse + validate + copy to FP32) on branchy-bench's 112x112 input, as the
-// JSON body (about 89 KB) and as the binary tensor extension's body. The two implementations
+// bench's first JSON body (the first held-out 0: 89 KB), as ten JSON bodies (one digit of each class,
+// 41-89 KB) and as the binary tensor extension's body. The two implementations
 // alternate call by call, so both see the same machine.
 //
 //   npm run build && node scripts/validation-cost.js --baseline <commit> [--calls 4000]
@@ -55,7 +56,8 @@ function measure(implementations) {
   const header = Buffer.from(JSON.stringify({ id: 'r1', inputs: [{ ...tensor, parameters: { binary_data_size: 112 * 112 * 4 } }], parameters, outputs: [{ name: manifest.output.name, parameters: { binary_data: true } }] }));
   const meanKb = json.reduce((sum, b) => sum + b.byteLength, 0) / json.length / 1000;
   const bodies = {
-    [`JSON body (10 digits, ${meanKb.toFixed(0)} KB on average)`]: json.map((body) => [body, undefined]),
+    [`JSON body, the bench's first (a held-out 0, ${(json[0].byteLength / 1000).toFixed(0)} KB)`]: [[json[0], undefined]],
+    [`JSON bodies (10 digits, ${meanKb.toFixed(0)} KB on average)`]: json.map((body) => [body, undefined]),
     [`binary body (${header.byteLength} B JSON + ${112 * 112 * 4} B)`]: digits.map((pixels) => [Buffer.concat([header, fp32ToBytes(pixels)]), String(header.byteLength)]),
   };
   console.log(`decodeInferBody on ${manifest.name}, ${calls} calls each after ${calls / 4} warm-up, alternating; node ${process.version}, ${require('node:os').cpus()[0].model}`);
