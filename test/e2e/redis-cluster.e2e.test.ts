@@ -3,11 +3,20 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { branchQueueName, inferQueueName, inputKey, queuePrefix } from '@outlet/contracts';
 import { OutletSystem, PrivateCluster, PrivateRedis, PrivateSentinelSet, startPrivateCluster, startPrivateSentinelSet } from '@outlet/supervisor';
+import { upscaleNearest } from '@outlet/bench';
 import { heldOutDigit, inferBody } from '../support/digits';
 import { MODELS_DIR } from '../support/direct';
 import { get, post } from '../support/http';
 
 const MODELS = ['branchy-mnist', 'residual-exits'];
+/** Every model MODELS_DIR serves: the kill under load sends tasks of all three. */
+const ALL_MODELS = [...MODELS, 'branchy-bench'];
+
+/** A held-out digit as `model` takes it (branchy-bench: upscaled to 112×112). */
+function taskBody(model: string, label: number, nth: number) {
+  if (model !== 'branchy-bench') return inferBody(heldOutDigit(label, nth));
+  return { inputs: [{ name: 'input', shape: [1, 1, 112, 112], datatype: 'FP32', data: Array.from(upscaleNearest(heldOutDigit(label, nth), 28, 4)) }] };
+}
 const NODES = ['cl-a', 'cl-b'];
 /** A sync caller's deadline (OUTLET_INFER_TIMEOUT_MS): it gets its answer or an error by then, never hangs. */
 const INFER_TIMEOUT_MS = 20_000;
@@ -18,12 +27,12 @@ function slotOf(port: number, key: string): number {
 }
 
 /**
- * Async tasks of two models (and sync callers of the first) at ~20/s; after 40, kill -9 `victim`.
+ * Async tasks of the three models (and sync callers of the first) at ~20/s; after 40, kill -9 `victim`.
  * Every accepted task must complete, refusals are 503 only, no sync caller waits past its deadline,
  * and `current()` must name another server. Returns a line of figures.
  */
 async function killUnderLoad(system: OutletSystem, victim: PrivateRedis, current: () => Promise<PrivateRedis>): Promise<string> {
-  const accepted: { id: string; at: number }[] = [];
+  const accepted: { id: string; model: string; at: number }[] = [];
   const syncResults: { status: number; ms: number; started: number; ended: number }[] = [];
   let killedAt = 0;
   const sync: Promise<void>[] = [];
@@ -32,9 +41,9 @@ async function killUnderLoad(system: OutletSystem, victim: PrivateRedis, current
       killedAt = Date.now();
       await victim.server.stop('SIGKILL');
     }
-    const model = MODELS[i % 2];
-    const res = await post(`${system.baseUrl}/v1/jobs`, { model, ...inferBody(heldOutDigit(i % 10, 3)) }).catch(() => ({ status: 0, body: {} as any }));
-    if (res.status === 202) accepted.push({ id: res.body.id, at: Date.now() });
+    const model = ALL_MODELS[i % ALL_MODELS.length];
+    const res = await post(`${system.baseUrl}/v1/jobs`, { model, ...taskBody(model, i % 10, 3) }).catch(() => ({ status: 0, body: {} as any }));
+    if (res.status === 202) accepted.push({ id: res.body.id, model, at: Date.now() });
     else assert.ok(res.status === 503 || res.status === 0, `refused with ${res.status}: ${JSON.stringify(res.body)}`);
     if (i % 5 === 2) {
       // Sync callers of the model whose queue's server is killed.
@@ -62,6 +71,7 @@ async function killUnderLoad(system: OutletSystem, victim: PrivateRedis, current
   }
   const after = accepted.filter((j) => j.at > killedAt).length;
   assert.ok(after > 0, 'tasks were accepted after the kill');
+  for (const model of ALL_MODELS) assert.ok(accepted.some((j) => j.model === model), `no task of ${model} was accepted`);
   const promoted = await current();
   assert.notEqual(promoted.port, victim.port, 'a replica serves now');
   return `${accepted.length} tasks accepted (${after} after the kill), all completed; recovery (kill → first answer to a later sync caller of ${MODELS[0]}) ${recoveryMs} ms; sync: ${syncResults.map((r) => `${r.status}/${r.ms}ms`).join(' ')}; ${victim.port} → ${promoted.port}`;
