@@ -45,9 +45,9 @@ async function compare(file) {
     const [a, b] = data.passes.map((pass) => pass[m.id]);
     return { ...m, ms: (a + b) / 2, apart: Math.abs(a - b) / b };
   });
-  const adapted = (split) => {
-    const rows = blocks.map((m) => P.adaptRow(base, m.kernels, data.blocks[m.id], { ep: 'cpu', threads, cacheKb, split }));
-    return { ...base, adaptations: { [`cpu/t${threads}`]: { ep: 'cpu', threads, cache_kb: cacheKb, ...P.adaptationFit(rows, split) } } };
+  const adapted = (split, width) => {
+    const rows = blocks.map((m) => P.adaptRow(base, m.kernels, data.blocks[m.id], { ep: 'cpu', threads, cacheKb, split, width }));
+    return { ...base, adaptations: { [`cpu/t${threads}`]: { ep: 'cpu', threads, cache_kb: cacheKb, ...P.adaptationFit(rows, split, width) } } };
   };
   const score = (name, predictor) => {
     const errors = truth.map((t) => P.predictKernels(predictor, t.kernels, 'cpu', threads, 0).total_ms / t.ms - 1);
@@ -59,6 +59,7 @@ async function compare(file) {
   score('shipped', base);
   score('step at 0.05 ms', adapted(undefined));
   score(`size split ${P.SIZE_SPLIT.small_ms}-${P.SIZE_SPLIT.large_ms} ms`, adapted(P.SIZE_SPLIT));
+  score(`+ width split ${P.WIDTH_SPLIT.narrow_c}-${P.WIDTH_SPLIT.wide_c} channels`, adapted(P.SIZE_SPLIT, P.WIDTH_SPLIT));
 }
 
 const [command, ...args] = process.argv.slice(2);

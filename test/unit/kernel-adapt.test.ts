@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADAPT_BANDS, AdaptBand, AdaptRow, BlockLikeness, Kernel, ModelPrediction, SIZE_SPLIT, SMALL_KERNEL_MS, adaptationSource, adaptedMs, adaptedPredictorPath, bandOf, fitAdaptation, generateWeightLadder, KernelPredictorFile, kernelPredictorPathFor, likenessOf, localCorrection, localFactor, scaledParts, scaledTotals, smallShare, spillsCache, weightKb } from '@outlet/predictor';
+import { ADAPT_BANDS, AdaptBand, AdaptRow, BlockLikeness, Kernel, ModelPrediction, SIZE_SPLIT, SMALL_KERNEL_MS, WIDTH_SPLIT, adaptationSource, adaptedMs, adaptedPredictorPath, bandOf, fitAdaptation, generateWeightLadder, KernelPredictorFile, kernelPredictorPathFor, likenessOf, localCorrection, localFactor, narrowShare, scaledParts, scaledTotals, smallShare, spillsCache, weightKb } from '@outlet/predictor';
 import { l2KbPerCore } from '@outlet/profiler';
 import { seededRandom } from '@outlet/onnx-cost';
 import { REPO_ROOT } from '../support/direct';
@@ -187,6 +187,32 @@ test('adapt recovers a speed-up that grows with kernel size: small convolutions 
   assert.ok(Math.abs(fit.scale['conv/small']! - 1.4) < 0.02, `conv/small ${fit.scale['conv/small']}`);
   assert.ok(Math.abs(fit.scale.conv! - 0.6) < 0.02, `conv ${fit.scale.conv}`);
   assert.ok(fit.mape_after < 0.5, `MAPE after ${fit.mape_after}`);
+});
+
+test('the width split: a convolution\'s large part takes conv/narrow at few output channels, conv at many, a log-linear mix between; other classes never', () => {
+  const conv = (outC: number, kclass: Kernel['kclass'] = 'conv') => ({ kclass, config: { out_c: outC } }) as unknown as Kernel;
+  const near = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) < 1e-9, `${what}: ${a}, not ${b}`);
+  near(narrowShare(conv(WIDTH_SPLIT.narrow_c / 2), WIDTH_SPLIT), 1, 'under the narrow end');
+  near(narrowShare(conv(WIDTH_SPLIT.wide_c * 2), WIDTH_SPLIT), 0, 'over the wide end');
+  near(narrowShare(conv(Math.sqrt(WIDTH_SPLIT.narrow_c * WIDTH_SPLIT.wide_c)), WIDTH_SPLIT), 0.5, 'halfway in log');
+  assert.equal(narrowShare(conv(8)), 0, 'no width split (older adaptations): one conv scale');
+  assert.equal(narrowShare(conv(8, 'dwconv'), WIDTH_SPLIT), 0, 'a depthwise convolution is not split');
+  const parts = scaledParts('conv', 1, false, SIZE_SPLIT, 0.25);
+  assert.deepEqual(parts.parts.map(([band]) => band), ['conv/small', 'conv', 'conv/narrow']);
+  near(parts.parts[1][1], 0.75, 'the wide part');
+  near(parts.parts[2][1], 0.25, 'the narrow part');
+  assert.equal(parts.constant, 'conv', 'one constant per class');
+  // Fitted on blocks of narrow and wide convolutions: each band's own scale comes back.
+  const rand = seededRandom(4);
+  const rowsOf: AdaptRow[] = Array.from({ length: 60 }, () => {
+    const kernels = Array.from({ length: 2 + Math.floor(3 * rand()) }, () => ({ kernel: conv([8, 16, 32, 64, 128][Math.floor(5 * rand())]), ms: 0.1 + rand() }));
+    const p = { kernels, overhead_ms: 0.01, total_ms: 0.01 + kernels.reduce((a, k) => a + k.ms, 0) } as ModelPrediction;
+    const { ms, counts } = scaledTotals(p, false, SIZE_SPLIT, WIDTH_SPLIT);
+    return { byClass: ms, counts, overhead: p.overhead_ms, total: p.total_ms, like: likenessOf(p), measured: 1.05 * ms['conv/narrow'] + 1.5 * ms.conv + p.overhead_ms };
+  });
+  const fit = fitAdaptation(rowsOf);
+  assert.ok(Math.abs(fit.scale['conv/narrow']! - 1.05) < 0.02, `conv/narrow ${fit.scale['conv/narrow']}`);
+  assert.ok(Math.abs(fit.scale.conv! - 1.5) < 0.02, `conv ${fit.scale.conv}`);
 });
 
 /** A fake /sys/devices/system/cpu/cpu0/cache: each cache as level, type, size, the cores sharing it. */

@@ -260,7 +260,7 @@ export const SMALL_KERNEL_MS = 0.05;
  * reads each weight once, so it runs as fast as the place its weights come from (2 threads here:
  * MLPs within the two cores' 2 × 2 MB at 0.29-0.37 of the 1-thread base, beyond it at 0.53-0.56).
  */
-export const ADAPT_BANDS = [...KERNEL_CLASSES.flatMap((c) => [c, `${c}/small`] as const), 'gemm/spill'] as const;
+export const ADAPT_BANDS = [...KERNEL_CLASSES.flatMap((c) => [c, `${c}/small`] as const), 'gemm/spill', 'conv/narrow'] as const;
 export type AdaptBand = (typeof ADAPT_BANDS)[number];
 
 /** A kernel's band from its class, its base prediction and whether its model's weights outgrow the cache. */
@@ -291,26 +291,49 @@ export function smallShare(ms: number, split?: SizeSplit): number {
 }
 
 /**
+ * Where a convolution's scale for narrow outputs (`conv/narrow`) gives way to its class's (`conv`),
+ * in output channels: all narrow at or under `narrow_c`, none at or over `wide_c`, log-linear
+ * between. How fast a convolution runs for its work changes with its output's width from one CPU
+ * to another: on a 2-core AMD EPYC, against the forests fitted on the Intel Xeon, blocks of
+ * 16-channel convolutions ran at 1.0-1.1 of the base and those of 64 and more at 1.45-1.6, and one
+ * conv scale left 16-wide stacks 15-25 % too slow. Fitted offline on the same collections
+ * (2026-12-07, scripts/adapt-offline.js), the 11 larger architectures went from 61 to 80 of 99
+ * predictions within ±10 % there, from 85 to 97 of 165 on the Xeon at 2 threads, 183 to 182 of 264
+ * at 1 thread; the 37 from 334 to 339 of 444.
+ */
+export const WIDTH_SPLIT = { narrow_c: 16, wide_c: 64 };
+export type WidthSplit = typeof WIDTH_SPLIT;
+
+/** The share of a kernel's (large-kernel) ms its class's narrow scale takes: convolutions only, with a width split. */
+export function narrowShare(kernel: Kernel, split?: WidthSplit): number {
+  if (!split || kernel.kclass !== 'conv' || !(kernel.config.out_c > 0)) return 0;
+  const share = (Math.log(split.wide_c) - Math.log(kernel.config.out_c)) / (Math.log(split.wide_c) - Math.log(split.narrow_c));
+  return Math.min(1, Math.max(0, share));
+}
+
+/**
  * How an adaptation scales one kernel: its base ms split among the bands whose scales multiply it,
  * and the band whose constant per kernel it pays. A gemm of a model that spills the cache is all
- * `gemm/spill`; without a split (older adaptations), every kernel is all of its bandOf.
+ * `gemm/spill`; without a split (older adaptations), every kernel is all of its bandOf. `narrow`
+ * (narrowShare) moves that share of a convolution's large part to `conv/narrow`.
  */
-export function scaledParts(kclass: KernelClass, ms: number, spills: boolean, split?: SizeSplit): { parts: [AdaptBand, number][]; constant: AdaptBand } {
+export function scaledParts(kclass: KernelClass, ms: number, spills: boolean, split?: SizeSplit, narrow = 0): { parts: [AdaptBand, number][]; constant: AdaptBand } {
   if (!split) {
     const band = bandOf(kclass, ms, spills);
     return { parts: [[band, ms]], constant: band };
   }
   if (kclass === 'gemm' && spills) return { parts: [['gemm/spill', ms]], constant: 'gemm/spill' };
   const small = smallShare(ms, split);
-  return { parts: [[`${kclass}/small`, ms * small], [kclass, ms * (1 - small)]], constant: kclass };
+  const parts: [AdaptBand, number][] = [[`${kclass}/small`, ms * small], [kclass, ms * (1 - small) * (1 - narrow)]];
+  return { parts: narrow > 0 ? [...parts, ['conv/narrow', ms * (1 - small) * narrow]] : parts, constant: kclass };
 }
 
 /** A prediction's ms per band as an adaptation's scales take it (scaledParts), and its kernels per band of their constant. */
-export function scaledTotals(p: ModelPrediction, spills: boolean, split?: SizeSplit): { ms: Record<AdaptBand, number>; counts: Record<AdaptBand, number> } {
+export function scaledTotals(p: ModelPrediction, spills: boolean, split?: SizeSplit, width?: WidthSplit): { ms: Record<AdaptBand, number>; counts: Record<AdaptBand, number> } {
   const ms = Object.fromEntries(ADAPT_BANDS.map((c) => [c, 0])) as Record<AdaptBand, number>;
   const counts = Object.fromEntries(ADAPT_BANDS.map((c) => [c, 0])) as Record<AdaptBand, number>;
   for (const k of p.kernels) {
-    const { parts, constant } = scaledParts(k.kernel.kclass, k.ms, spills, split);
+    const { parts, constant } = scaledParts(k.kernel.kclass, k.ms, spills, split, narrowShare(k.kernel, width));
     for (const [band, v] of parts) ms[band] += v;
     counts[constant]++;
   }
@@ -385,6 +408,8 @@ export interface KernelAdaptation {
   scale: Partial<Record<AdaptBand, number>>;
   /** Where a class's small-kernel scale gives way to its scale (SIZE_SPLIT); absent in files adapted before it: a step at SMALL_KERNEL_MS. */
   size_split?: SizeSplit;
+  /** Where `conv/narrow` gives way to `conv` (WIDTH_SPLIT); absent in files adapted before it: one conv scale. */
+  width_split?: WidthSplit;
   /** Per band: ms added to each of its kernels (absent: 0). */
   per_kernel_ms?: Partial<Record<AdaptBand, number>>;
   overhead_scale: number;
@@ -414,7 +439,7 @@ export function predictKernels(predictor: KernelPredictorFile, kernels: Kernel[]
   const spills = spillsCache(kernels, a.cache_kb);
   const local = a.local ? localFactor(a.local, likenessOf(base, spills)) : 1;
   const ms = base.kernels.map((k) => {
-    const { parts, constant } = scaledParts(k.kernel.kclass, k.ms, spills, a.size_split);
+    const { parts, constant } = scaledParts(k.kernel.kclass, k.ms, spills, a.size_split, narrowShare(k.kernel, a.width_split));
     return local * (parts.reduce((sum, [band, v]) => sum + v * (a.scale[band] ?? 1), 0) + (a.per_kernel_ms?.[constant] ?? 0));
   });
   return prediction(ep, threads, cpuUtil, kernels, ms, local * Math.max(0, base.overhead_ms * a.overhead_scale + a.overhead_ms));

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { predictorsHome } from '@outlet/model-package';
 import { ExecutionProvider } from '@outlet/inference';
 import { LoadGenerator, describeMachine, l2KbPerCore, machineFingerprint } from '@outlet/profiler';
-import { ADAPT_BANDS, AdaptBand, BlockLikeness, KernelAdaptation, KernelPredictorFile, LocalCorrection, SIZE_SPLIT, SizeSplit, likenessOf, predictBaseKernels, predictKernels, scaledTotals, spillsCache } from './forest';
+import { ADAPT_BANDS, AdaptBand, BlockLikeness, KernelAdaptation, KernelPredictorFile, LocalCorrection, SIZE_SPLIT, SizeSplit, WIDTH_SPLIT, WidthSplit, likenessOf, predictBaseKernels, predictKernels, scaledTotals, spillsCache } from './forest';
 import { Kernel, runtimeKernels } from './kernels';
 import { halvesApart, measureModels, pinnedCores } from './kernel-measure';
 import { BlockModel, generateArchitectures, generateBlocks, generateWeightLadder } from './kernel-zoo';
@@ -120,11 +120,11 @@ async function measure(blocks: BlockModel[], set: MeasuredModel['set'], o: { ep:
   return models.filter((m) => m.runs[key]);
 }
 
-/** A measured block as the fit sees it: its base prediction split by band (with `split`, or a step without), its overhead, its likeness and the measured call. */
-export function adaptRow(base: KernelPredictorFile, kernels: Kernel[], measured: number, o: { ep: string; threads: number; cacheKb: number | undefined; split: SizeSplit | undefined }): AdaptRow {
+/** A measured block as the fit sees it: its base prediction split by band (with `split`, or a step without; with `width`, narrow convolutions apart), its overhead, its likeness and the measured call. */
+export function adaptRow(base: KernelPredictorFile, kernels: Kernel[], measured: number, o: { ep: string; threads: number; cacheKb: number | undefined; split: SizeSplit | undefined; width?: WidthSplit }): AdaptRow {
   const p = predictBaseKernels(base, kernels, o.ep, o.threads, 0);
   const spills = spillsCache(kernels, o.cacheKb);
-  const { ms, counts } = scaledTotals(p, spills, o.split);
+  const { ms, counts } = scaledTotals(p, spills, o.split, o.width);
   return { byClass: ms, counts, overhead: p.overhead_ms, total: p.total_ms, like: likenessOf(p, spills), measured };
 }
 
@@ -189,10 +189,10 @@ export function localCorrection(rows: AdaptRow[], a: Pick<KernelAdaptation, 'sca
   };
 }
 
-/** The fitted part of an adaptation from its rows: the scales (fitAdaptation), the size split they were taken with, and the local correction. */
-export function adaptationFit(rows: AdaptRow[], split: SizeSplit | undefined, maxPerKernelMs = MAX_PER_KERNEL_MS): Pick<KernelAdaptation, 'scale' | 'size_split' | 'per_kernel_ms' | 'overhead_scale' | 'overhead_ms' | 'local'> & { mape_before: number; mape_after: number } {
+/** The fitted part of an adaptation from its rows: the scales (fitAdaptation), the size and width splits its rows were taken with, and the local correction. */
+export function adaptationFit(rows: AdaptRow[], split: SizeSplit | undefined, width?: WidthSplit, maxPerKernelMs = MAX_PER_KERNEL_MS): Pick<KernelAdaptation, 'scale' | 'size_split' | 'width_split' | 'per_kernel_ms' | 'overhead_scale' | 'overhead_ms' | 'local'> & { mape_before: number; mape_after: number } {
   const fit = fitAdaptation(rows, maxPerKernelMs);
-  return { ...fit, ...(split && { size_split: split }), local: localCorrection(rows, fit) };
+  return { ...fit, ...(split && { size_split: split }), ...(width && { width_split: width }), local: localCorrection(rows, fit) };
 }
 
 const round = (v: number, d = 4) => Number(v.toFixed(d));
@@ -247,8 +247,8 @@ export async function adaptKernelPredictor(base: KernelPredictorFile, options: P
   }
   if (measured.length < 8) throw new Error(`only ${measured.length} blocks measured in ${o.seconds} s: give adapt more time (--minutes)`);
   const key = `${o.ep}/t${o.threads}`;
-  const rows = measured.map((m) => adaptRow(source, m.kernels[key], m.runs[key][0].run_ms, { ep: o.ep, threads: o.threads, cacheKb, split: SIZE_SPLIT }));
-  const { mape_before, mape_after, ...fit } = adaptationFit(rows, SIZE_SPLIT, o.ep === 'cpu' ? MAX_PER_KERNEL_MS : Infinity);
+  const rows = measured.map((m) => adaptRow(source, m.kernels[key], m.runs[key][0].run_ms, { ep: o.ep, threads: o.threads, cacheKb, split: SIZE_SPLIT, width: WIDTH_SPLIT }));
+  const { mape_before, mape_after, ...fit } = adaptationFit(rows, SIZE_SPLIT, WIDTH_SPLIT, o.ep === 'cpu' ? MAX_PER_KERNEL_MS : Infinity);
   const adaptation: KernelAdaptation = {
     ep: o.ep,
     threads: o.threads,
