@@ -12,7 +12,7 @@ const { join } = require('node:path');
 const root = join(__dirname, '..');
 process.chdir(root);
 const P = require(join(root, 'dist/libs/predictor/src/index.js'));
-const { LoadGenerator, l2KbPerCore } = require(join(root, 'dist/libs/profiler/src/index.js'));
+const { LoadGenerator, l2KbPerCore, l3Kb } = require(join(root, 'dist/libs/profiler/src/index.js'));
 
 /** Adapt's blocks and what `--evaluate` scores (the 37 real architectures and package pieces). */
 function models(count) {
@@ -28,7 +28,7 @@ async function collect(threads, out, count = P.ADAPT_DEFAULTS.maxBlocks) {
     return Object.fromEntries(list.map((m) => [m.id, Number(runs.get(m.id)[0].run_ms.toFixed(5))]));
   };
   const { blocks, architectures } = models(count);
-  const data = { threads, cache_kb: (l2KbPerCore() ?? 0) * threads, at: new Date().toISOString(), blocks: await measure(blocks), passes: [await measure(architectures), await measure(architectures)] };
+  const data = { threads, cache_kb: (l2KbPerCore() ?? 0) * threads, l3_kb: l3Kb(), at: new Date().toISOString(), blocks: await measure(blocks), passes: [await measure(architectures), await measure(architectures)] };
   writeFileSync(out, JSON.stringify(data));
   console.log(`wrote ${out}: ${blocks.length} blocks, ${architectures.length} architectures in two passes`);
 }
@@ -36,18 +36,19 @@ async function collect(threads, out, count = P.ADAPT_DEFAULTS.maxBlocks) {
 async function compare(file) {
   const data = JSON.parse(readFileSync(file, 'utf8'));
   const base = JSON.parse(readFileSync(join('models', 'kernel-predictor.json'), 'utf8'));
-  const { threads, cache_kb: cacheKb } = data;
+  const { threads, cache_kb: cacheKb, l3_kb: l3 } = data;
   // The kernels as onnxruntime runs them, from the same seeded models.
   const withKernels = async (list) => Promise.all(list.map(async (m) => ({ id: m.id, kernels: await P.runtimeKernels(m.bytes, 'cpu', threads) })));
   const all = models(Object.keys(data.blocks).length);
-  const blocks = await withKernels(all.blocks);
+  // Collections measured with an older ladder hold blocks adapt no longer has, and lack its new ones.
+  const blocks = await withKernels(all.blocks.filter((m) => data.blocks[m.id] !== undefined));
   const truth = (await withKernels(all.architectures)).map((m) => {
     const [a, b] = data.passes.map((pass) => pass[m.id]);
     return { ...m, ms: (a + b) / 2, apart: Math.abs(a - b) / b };
   });
-  const adapted = (split, width) => {
-    const rows = blocks.map((m) => P.adaptRow(base, m.kernels, data.blocks[m.id], { ep: 'cpu', threads, cacheKb, split, width }));
-    return { ...base, adaptations: { [`cpu/t${threads}`]: { ep: 'cpu', threads, cache_kb: cacheKb, ...P.adaptationFit(rows, split, width) } } };
+  const adapted = (split, width, l3Kb) => {
+    const rows = blocks.map((m) => P.adaptRow(base, m.kernels, data.blocks[m.id], { ep: 'cpu', threads, cacheKb, split, width, l3Kb }));
+    return { ...base, adaptations: { [`cpu/t${threads}`]: { ep: 'cpu', threads, cache_kb: cacheKb, l3_kb: l3Kb, ...P.adaptationFit(rows, split, width) } } };
   };
   const score = (name, predictor) => {
     const errors = truth.map((t) => P.predictKernels(predictor, t.kernels, 'cpu', threads, 0).total_ms / t.ms - 1);
@@ -60,6 +61,7 @@ async function compare(file) {
   score('step at 0.05 ms', adapted(undefined));
   score(`size split ${P.SIZE_SPLIT.small_ms}-${P.SIZE_SPLIT.large_ms} ms`, adapted(P.SIZE_SPLIT));
   score(`+ width split ${P.WIDTH_SPLIT.narrow_c}-${P.WIDTH_SPLIT.wide_c} channels`, adapted(P.SIZE_SPLIT, P.WIDTH_SPLIT));
+  if (l3) score(`+ gemm/far from ${P.FAR_SPLIT.from}-${P.FAR_SPLIT.to} L3`, adapted(P.SIZE_SPLIT, P.WIDTH_SPLIT, l3));
 }
 
 const [command, ...args] = process.argv.slice(2);

@@ -4,8 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADAPT_BANDS, AdaptBand, AdaptRow, BlockLikeness, Kernel, ModelPrediction, SIZE_SPLIT, SMALL_KERNEL_MS, WIDTH_SPLIT, adaptationSource, adaptedMs, adaptedPredictorPath, bandOf, fitAdaptation, generateWeightLadder, KernelPredictorFile, kernelPredictorPathFor, likenessOf, localCorrection, localFactor, narrowShare, scaledParts, scaledTotals, smallShare, spillsCache, weightKb } from '@outlet/predictor';
-import { l2KbPerCore } from '@outlet/profiler';
+import { ADAPT_BANDS, AdaptBand, AdaptRow, BlockLikeness, Kernel, ModelPrediction, SIZE_SPLIT, SMALL_KERNEL_MS, WIDTH_SPLIT, adaptationSource, adaptedMs, adaptedPredictorPath, bandOf, fitAdaptation, generateWeightLadder, KernelPredictorFile, kernelPredictorPathFor, farShare, likenessOf, localCorrection, localFactor, narrowShare, scaledParts, scaledTotals, smallShare, spillsCache, weightKb } from '@outlet/predictor';
+import { l2KbPerCore, l3Kb } from '@outlet/profiler';
 import { seededRandom } from '@outlet/onnx-cost';
 import { REPO_ROOT } from '../support/direct';
 
@@ -197,7 +197,7 @@ test('the width split: a convolution\'s large part takes conv/narrow at few outp
   near(narrowShare(conv(Math.sqrt(WIDTH_SPLIT.narrow_c * WIDTH_SPLIT.wide_c)), WIDTH_SPLIT), 0.5, 'halfway in log');
   assert.equal(narrowShare(conv(8)), 0, 'no width split (older adaptations): one conv scale');
   assert.equal(narrowShare(conv(8, 'dwconv'), WIDTH_SPLIT), 0, 'a depthwise convolution is not split');
-  const parts = scaledParts('conv', 1, false, SIZE_SPLIT, 0.25);
+  const parts = scaledParts('conv', 1, false, SIZE_SPLIT, { narrow: 0.25 });
   assert.deepEqual(parts.parts.map(([band]) => band), ['conv/small', 'conv', 'conv/narrow']);
   near(parts.parts[1][1], 0.75, 'the wide part');
   near(parts.parts[2][1], 0.25, 'the narrow part');
@@ -234,6 +234,8 @@ test('L2 per core from sysfs: the level-2 data or unified cache, divided among t
   assert.equal(l2KbPerCore(sysfsCaches([l1, ['2', 'Unified', '4096K', '0,4-6'], l3])), 1024);
   assert.equal(l2KbPerCore(sysfsCaches([l1, l3])), undefined, 'no L2 reported');
   assert.equal(l2KbPerCore(join(tmpdir(), 'outlet-no-such-sysfs')), undefined, 'no sysfs');
+  assert.equal(l3Kb(sysfsCaches([l1, ['2', 'Unified', '1M', '0'], ['3', 'Unified', '32M', '0-1']])), 32768, 'the L3 whole, however many cores share it');
+  assert.equal(l3Kb(sysfsCaches([l1, ['2', 'Unified', '1M', '0']])), undefined, 'no L3 reported');
 });
 
 test('gemm kernels of a model whose weights outgrow the cache form a band of their own; small kernels keep theirs', () => {
@@ -248,15 +250,24 @@ test('gemm kernels of a model whose weights outgrow the cache form a band of the
   assert.equal(bandOf('gemm', 0.01, true), 'gemm/small');
   assert.equal(bandOf('conv', 0.2, true), 'conv', 'only a gemm of one row reads each weight once');
   assert.ok(ADAPT_BANDS.includes('gemm/spill'));
+  // Beyond half the L3 a spilling gemm turns gemm/far, all of it at the whole L3.
+  const ofMb = (mb: number) => [kernel('gemm', mb * 1024)];
+  assert.equal(farShare(ofMb(8), 32768), 0, 'within half the L3');
+  assert.ok(Math.abs(farShare(ofMb(16 * Math.SQRT2), 32768) - 0.5) < 1e-9, 'halfway in log');
+  assert.equal(farShare(ofMb(96), 32768), 1, 'beyond the L3');
+  assert.equal(farShare(ofMb(96), undefined), 0, 'no L3 recorded: never');
+  const parts = scaledParts('gemm', 1, true, SIZE_SPLIT, { far: 0.25 });
+  assert.deepEqual(parts, { parts: [['gemm/spill', 0.75], ['gemm/far', 0.25]], constant: 'gemm/spill' });
+  assert.deepEqual(scaledParts('gemm', 1, false, SIZE_SPLIT, { far: 1 }).parts.map(([band]) => band), ['gemm/small', 'gemm'], 'far only where the model spills the L2');
 });
 
-test('the weight ladder: MLPs whose weights climb across the caches, from under 1 MB to over 16', () => {
+test('the weight ladder: MLPs whose weights climb across the caches, from under 1 MB to beyond a large L3', () => {
   const ladder = generateWeightLadder('adapt-mlp');
-  assert.equal(ladder.length, 12);
+  assert.equal(ladder.length, 16);
   assert.deepEqual(ladder.map((m) => m.id).slice(0, 2), ['adapt-mlp-00', 'adapt-mlp-01']);
   const mb = ladder.map((m) => Number(/\(([\d.]+) MB of weights\)/.exec(m.description)![1]));
   for (let i = 1; i < mb.length; i++) assert.ok(mb[i] > mb[i - 1], `climbs: ${mb.join(', ')}`);
-  assert.ok(mb[0] < 1 && mb[mb.length - 1] > 16, `spans the caches: ${mb.join(', ')}`);
+  assert.ok(mb[0] < 1 && mb[mb.length - 1] > 64, `spans the caches: ${mb.join(', ')}`);
   // The file holds the weights it says (float32, a little framing).
   for (const [i, m] of ladder.entries()) assert.ok(Math.abs(m.bytes.length / 2 ** 20 - mb[i]) < 0.05 + 0.01 * mb[i], `${m.id}: ${m.bytes.length} bytes, ${mb[i]} MB`);
 });

@@ -260,7 +260,7 @@ export const SMALL_KERNEL_MS = 0.05;
  * reads each weight once, so it runs as fast as the place its weights come from (2 threads here:
  * MLPs within the two cores' 2 × 2 MB at 0.29-0.37 of the 1-thread base, beyond it at 0.53-0.56).
  */
-export const ADAPT_BANDS = [...KERNEL_CLASSES.flatMap((c) => [c, `${c}/small`] as const), 'gemm/spill', 'conv/narrow'] as const;
+export const ADAPT_BANDS = [...KERNEL_CLASSES.flatMap((c) => [c, `${c}/small`] as const), 'gemm/spill', 'gemm/far', 'conv/narrow'] as const;
 export type AdaptBand = (typeof ADAPT_BANDS)[number];
 
 /** A kernel's band from its class, its base prediction and whether its model's weights outgrow the cache. */
@@ -312,28 +312,46 @@ export function narrowShare(kernel: Kernel, split?: WidthSplit): number {
 }
 
 /**
- * How an adaptation scales one kernel: its base ms split among the bands whose scales multiply it,
- * and the band whose constant per kernel it pays. A gemm of a model that spills the cache is all
- * `gemm/spill`; without a split (older adaptations), every kernel is all of its bandOf. `narrow`
- * (narrowShare) moves that share of a convolution's large part to `conv/narrow`.
+ * Where a spilling gemm's scale (`gemm/spill`: weights beyond the threads' L2, within the last-level
+ * cache) gives way to `gemm/far` (weights streamed from memory), in its model's weights as a share
+ * of the L3: none at or under `from`, all at or over `to`, log-linear between. On the 2-core AMD
+ * EPYC (32 MB of L3), MLPs of one row ran at 0.36-0.42 of the Xeon-fitted base up to 16 MB of
+ * weights, 0.75 at 24 MB, 0.80 at 32, 0.95 at 48 and 1.06-1.09 at 96-128 MB.
  */
-export function scaledParts(kclass: KernelClass, ms: number, spills: boolean, split?: SizeSplit, narrow = 0): { parts: [AdaptBand, number][]; constant: AdaptBand } {
+export const FAR_SPLIT = { from: 0.5, to: 1 };
+
+/** The share of a spilling model's gemm ms `gemm/far` takes, from its weights and the L3 an adaptation recorded (none: 0). */
+export function farShare(kernels: Kernel[], l3Kb: number | undefined): number {
+  if (!l3Kb) return 0;
+  const share = Math.log(weightKb(kernels) / (FAR_SPLIT.from * l3Kb)) / Math.log(FAR_SPLIT.to / FAR_SPLIT.from);
+  return Math.min(1, Math.max(0, share));
+}
+
+/**
+ * How an adaptation scales one kernel: its base ms split among the bands whose scales multiply it,
+ * and the band whose constant per kernel it pays. A gemm of a model that spills the cache is
+ * `gemm/spill`, but for its model's `far` share (farShare), which is `gemm/far`; without a split
+ * (older adaptations), every kernel is all of its bandOf. `narrow` (narrowShare) moves that share
+ * of a convolution's large part to `conv/narrow`.
+ */
+export function scaledParts(kclass: KernelClass, ms: number, spills: boolean, split?: SizeSplit, mix: { narrow?: number; far?: number } = {}): { parts: [AdaptBand, number][]; constant: AdaptBand } {
   if (!split) {
     const band = bandOf(kclass, ms, spills);
     return { parts: [[band, ms]], constant: band };
   }
-  if (kclass === 'gemm' && spills) return { parts: [['gemm/spill', ms]], constant: 'gemm/spill' };
+  const { narrow = 0, far = 0 } = mix;
+  if (kclass === 'gemm' && spills) return { parts: far > 0 ? [['gemm/spill', ms * (1 - far)], ['gemm/far', ms * far]] : [['gemm/spill', ms]], constant: 'gemm/spill' };
   const small = smallShare(ms, split);
   const parts: [AdaptBand, number][] = [[`${kclass}/small`, ms * small], [kclass, ms * (1 - small) * (1 - narrow)]];
   return { parts: narrow > 0 ? [...parts, ['conv/narrow', ms * (1 - small) * narrow]] : parts, constant: kclass };
 }
 
 /** A prediction's ms per band as an adaptation's scales take it (scaledParts), and its kernels per band of their constant. */
-export function scaledTotals(p: ModelPrediction, spills: boolean, split?: SizeSplit, width?: WidthSplit): { ms: Record<AdaptBand, number>; counts: Record<AdaptBand, number> } {
+export function scaledTotals(p: ModelPrediction, spills: boolean, split?: SizeSplit, width?: WidthSplit, far = 0): { ms: Record<AdaptBand, number>; counts: Record<AdaptBand, number> } {
   const ms = Object.fromEntries(ADAPT_BANDS.map((c) => [c, 0])) as Record<AdaptBand, number>;
   const counts = Object.fromEntries(ADAPT_BANDS.map((c) => [c, 0])) as Record<AdaptBand, number>;
   for (const k of p.kernels) {
-    const { parts, constant } = scaledParts(k.kernel.kclass, k.ms, spills, split, narrowShare(k.kernel, width));
+    const { parts, constant } = scaledParts(k.kernel.kclass, k.ms, spills, split, { narrow: narrowShare(k.kernel, width), far });
     for (const [band, v] of parts) ms[band] += v;
     counts[constant]++;
   }
@@ -416,6 +434,8 @@ export interface KernelAdaptation {
   overhead_ms: number;
   /** KB of cache the threads had (L2 per core × threads; absent: unknown, or not a CPU): the edge of `gemm/spill`. */
   cache_kb?: number;
+  /** KB of L3 (absent: unknown, not a CPU, or adapted before it): where `gemm/far` takes over (FAR_SPLIT). */
+  l3_kb?: number;
   /** Absent in files adapted before it. */
   local?: LocalCorrection;
   created_at: string;
@@ -437,9 +457,10 @@ export function predictKernels(predictor: KernelPredictorFile, kernels: Kernel[]
   const a = predictor.adaptations?.[`${ep}/t${threads}`];
   if (!a) return base;
   const spills = spillsCache(kernels, a.cache_kb);
+  const far = farShare(kernels, a.l3_kb);
   const local = a.local ? localFactor(a.local, likenessOf(base, spills)) : 1;
   const ms = base.kernels.map((k) => {
-    const { parts, constant } = scaledParts(k.kernel.kclass, k.ms, spills, a.size_split, narrowShare(k.kernel, a.width_split));
+    const { parts, constant } = scaledParts(k.kernel.kclass, k.ms, spills, a.size_split, { narrow: narrowShare(k.kernel, a.width_split), far });
     return local * (parts.reduce((sum, [band, v]) => sum + v * (a.scale[band] ?? 1), 0) + (a.per_kernel_ms?.[constant] ?? 0));
   });
   return prediction(ep, threads, cpuUtil, kernels, ms, local * Math.max(0, base.overhead_ms * a.overhead_scale + a.overhead_ms));

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { predictorsHome } from '@outlet/model-package';
 import { ExecutionProvider } from '@outlet/inference';
-import { LoadGenerator, describeMachine, l2KbPerCore, machineFingerprint } from '@outlet/profiler';
-import { ADAPT_BANDS, AdaptBand, BlockLikeness, KernelAdaptation, KernelPredictorFile, LocalCorrection, SIZE_SPLIT, SizeSplit, WIDTH_SPLIT, WidthSplit, likenessOf, predictBaseKernels, predictKernels, scaledTotals, spillsCache } from './forest';
+import { LoadGenerator, describeMachine, l2KbPerCore, l3Kb, machineFingerprint } from '@outlet/profiler';
+import { ADAPT_BANDS, AdaptBand, BlockLikeness, KernelAdaptation, KernelPredictorFile, LocalCorrection, SIZE_SPLIT, SizeSplit, WIDTH_SPLIT, WidthSplit, farShare, likenessOf, predictBaseKernels, predictKernels, scaledTotals, spillsCache } from './forest';
 import { Kernel, runtimeKernels } from './kernels';
 import { halvesApart, measureModels, pinnedCores } from './kernel-measure';
 import { BlockModel, generateArchitectures, generateBlocks, generateWeightLadder } from './kernel-zoo';
@@ -120,11 +120,11 @@ async function measure(blocks: BlockModel[], set: MeasuredModel['set'], o: { ep:
   return models.filter((m) => m.runs[key]);
 }
 
-/** A measured block as the fit sees it: its base prediction split by band (with `split`, or a step without; with `width`, narrow convolutions apart), its overhead, its likeness and the measured call. */
-export function adaptRow(base: KernelPredictorFile, kernels: Kernel[], measured: number, o: { ep: string; threads: number; cacheKb: number | undefined; split: SizeSplit | undefined; width?: WidthSplit }): AdaptRow {
+/** A measured block as the fit sees it: its base prediction split by band (with `split`, or a step without; with `width`, narrow convolutions apart; with `l3Kb`, far gemms apart), its overhead, its likeness and the measured call. */
+export function adaptRow(base: KernelPredictorFile, kernels: Kernel[], measured: number, o: { ep: string; threads: number; cacheKb: number | undefined; split: SizeSplit | undefined; width?: WidthSplit; l3Kb?: number }): AdaptRow {
   const p = predictBaseKernels(base, kernels, o.ep, o.threads, 0);
   const spills = spillsCache(kernels, o.cacheKb);
-  const { ms, counts } = scaledTotals(p, spills, o.split, o.width);
+  const { ms, counts } = scaledTotals(p, spills, o.split, o.width, farShare(kernels, o.l3Kb));
   return { byClass: ms, counts, overhead: p.overhead_ms, total: p.total_ms, like: likenessOf(p, spills), measured };
 }
 
@@ -234,6 +234,7 @@ export async function adaptKernelPredictor(base: KernelPredictorFile, options: P
   // Which gemms spill: the cache of the threads (a CPU's; an accelerator's is its own business).
   const l2 = o.ep === 'cpu' ? l2KbPerCore() : undefined;
   const cacheKb = l2 === undefined ? undefined : l2 * o.threads;
+  const l3 = o.ep === 'cpu' ? l3Kb() : undefined;
   try {
     await runtimeKernels(blocks[0].bytes, o.ep, o.threads);
   } catch (err) {
@@ -247,7 +248,7 @@ export async function adaptKernelPredictor(base: KernelPredictorFile, options: P
   }
   if (measured.length < 8) throw new Error(`only ${measured.length} blocks measured in ${o.seconds} s: give adapt more time (--minutes)`);
   const key = `${o.ep}/t${o.threads}`;
-  const rows = measured.map((m) => adaptRow(source, m.kernels[key], m.runs[key][0].run_ms, { ep: o.ep, threads: o.threads, cacheKb, split: SIZE_SPLIT, width: WIDTH_SPLIT }));
+  const rows = measured.map((m) => adaptRow(source, m.kernels[key], m.runs[key][0].run_ms, { ep: o.ep, threads: o.threads, cacheKb, split: SIZE_SPLIT, width: WIDTH_SPLIT, l3Kb: l3 }));
   const { mape_before, mape_after, ...fit } = adaptationFit(rows, SIZE_SPLIT, WIDTH_SPLIT, o.ep === 'cpu' ? MAX_PER_KERNEL_MS : Infinity);
   const adaptation: KernelAdaptation = {
     ep: o.ep,
@@ -256,6 +257,7 @@ export async function adaptKernelPredictor(base: KernelPredictorFile, options: P
     fingerprint: machineFingerprint(describeMachine(), o.ep, o.threads),
     ...fit,
     ...(cacheKb !== undefined && { cache_kb: Math.round(cacheKb) }),
+    ...(l3 !== undefined && { l3_kb: Math.round(l3) }),
     created_at: new Date().toISOString(),
     fit: {
       blocks: measured.length,

@@ -183,7 +183,7 @@ function mlp(w: OnnxWriter, fin: number, hidden: readonly number[]) {
 }
 
 /**
- * MLPs of one row whose weights climb from 0.5 to 16 MB: a gemm of one row reads each weight once,
+ * MLPs of one row whose weights climb from 0.5 to 96 MB: a gemm of one row reads each weight once,
  * so it runs as fast as the cache level its model's weights fit in, and where that edge lies (the
  * caches, the thread count) is the machine's own. `outlet predictor adapt` measures them beside
  * the blocks.
@@ -192,6 +192,7 @@ export function generateWeightLadder(prefix = 'mlp'): BlockModel[] {
   const shapes: [number, number[]][] = [
     [512, [256]], [640, [512]], [1000, [500]], [800, [800, 400]], [1500, [700]], [1800, [800]],
     [1200, [1000, 300]], [2000, [1000]], [2500, [1000]], [1000, [1500, 1000]], [3300, [1000]], [2000, [1500, 800]],
+    [2048, [2048, 1024]], [2048, [2048, 2048]], [3072, [3072, 1024]], [4096, [4096, 2048]],
   ];
   return shapes.map(([fin, hidden], i) => {
     const w = new OnnxWriter({ seed: 7000 + i });

@@ -35,10 +35,21 @@ export function describeMachine(): MachineDescription {
  * them), undefined where the system does not say.
  */
 export function l2KbPerCore(sysfs = '/sys/devices/system/cpu/cpu0/cache'): number | undefined {
+  const l2 = dataCache(2, sysfs);
+  return l2 && l2.kb / l2.sharers;
+}
+
+/** KB of level-3 cache the first core sees, whole (shared with however many cores), undefined where the system does not say. */
+export function l3Kb(sysfs = '/sys/devices/system/cpu/cpu0/cache'): number | undefined {
+  return dataCache(3, sysfs)?.kb;
+}
+
+/** A data (or unified) cache of one level as Linux sysfs describes it: its KB and how many cores share it. */
+function dataCache(level: number, sysfs: string): { kb: number; sharers: number } | undefined {
   try {
     for (const dir of readdirSync(sysfs).filter((d) => d.startsWith('index'))) {
       const read = (f: string) => readFileSync(`${sysfs}/${dir}/${f}`, 'utf8').trim();
-      if (read('level') !== '2' || read('type') === 'Instruction') continue;
+      if (read('level') !== String(level) || read('type') === 'Instruction') continue;
       const m = /^(\d+)([KMG]?)$/.exec(read('size'));
       if (!m) return undefined;
       const kb = Number(m[1]) * { '': 1 / 1024, K: 1, M: 1024, G: 1024 ** 2 }[m[2] as '' | 'K' | 'M' | 'G'];
@@ -46,7 +57,7 @@ export function l2KbPerCore(sysfs = '/sys/devices/system/cpu/cpu0/cache'): numbe
         const [a, b] = r.split('-').map(Number);
         return n + (b === undefined ? 1 : b - a + 1);
       }, 0);
-      return kb / Math.max(1, sharers);
+      return { kb, sharers: Math.max(1, sharers) };
     }
   } catch {
     // no sysfs (macOS, Windows, a container without it)
