@@ -258,7 +258,9 @@ export const SMALL_KERNEL_MS = 0.05;
  * What an adaptation scales: each kernel class, its small kernels apart, and the gemm kernels of a
  * model whose weights outgrow the L2 of its threads apart again (`gemm/spill`): a gemm of one row
  * reads each weight once, so it runs as fast as the place its weights come from (2 threads here:
- * MLPs within the two cores' 2 × 2 MB at 0.29-0.37 of the 1-thread base, beyond it at 0.53-0.56).
+ * MLPs within the two cores' 2 × 2 MB at 0.29-0.37 of the 1-thread base, beyond it at 0.53-0.56);
+ * beyond the L3 too, `gemm/far` (FAR_SPLIT); and convolutions with narrow outputs, `conv/narrow`
+ * (WIDTH_SPLIT).
  */
 export const ADAPT_BANDS = [...KERNEL_CLASSES.flatMap((c) => [c, `${c}/small`] as const), 'gemm/spill', 'gemm/far', 'conv/narrow'] as const;
 export type AdaptBand = (typeof ADAPT_BANDS)[number];
