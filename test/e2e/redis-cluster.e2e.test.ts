@@ -9,6 +9,7 @@ import { MODELS_DIR } from '../support/direct';
 import { get, post } from '../support/http';
 
 const MODELS = ['branchy-mnist', 'residual-exits'];
+const NODES = ['cl-a', 'cl-b'];
 /** Every model MODELS_DIR serves: the kill under load sends tasks of all three. */
 const ALL_MODELS = [...MODELS, 'branchy-bench'];
 
@@ -17,7 +18,7 @@ function taskBody(model: string, label: number, nth: number) {
   if (model !== 'branchy-bench') return inferBody(heldOutDigit(label, nth));
   return { inputs: [{ name: 'input', shape: [1, 1, 112, 112], datatype: 'FP32', data: Array.from(upscaleNearest(heldOutDigit(label, nth), 28, 4)) }] };
 }
-const NODES = ['cl-a', 'cl-b'];
+
 /** A sync caller's deadline (OUTLET_INFER_TIMEOUT_MS): it gets its answer or an error by then, never hangs. */
 const INFER_TIMEOUT_MS = 20_000;
 
