@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NodeView } from '@outlet/contracts';
 import { OutletSystem, RunningNode } from '@outlet/supervisor';
-import { upscaleNearest } from '@outlet/bench';
-import { heldOutDigit, inferBody } from '../support/digits';
+import { benchInferBody, heldOutDigit, inferBody } from '../support/digits';
 import { MODELS_DIR } from '../support/direct';
 import { get, post } from '../support/http';
 
@@ -142,10 +141,7 @@ describe('a node whose segments run slower than its profile (load pinned to its 
   const hogs: ChildProcess[] = [];
 
   /** A 112×112 branchy-bench input: a held-out digit upscaled ×4. */
-  const benchBody = (i: number) => ({
-    inputs: [{ name: 'input', shape: [1, 1, 112, 112], datatype: 'FP32', data: Array.from(upscaleNearest(heldOutDigit(i % 10, 4), 28, 4)) }],
-    parameters: { plan: 'auto' },
-  });
+  const benchBody = (i: number) => benchInferBody(heldOutDigit(i % 10, 4), { plan: 'auto' });
   const profiles = async () => {
     const res = await get(`${system.baseUrl}/v1/nodes/pinned`);
     assert.equal(res.status, 200, JSON.stringify(res.body));

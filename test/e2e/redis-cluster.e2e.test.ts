@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { branchQueueName, inferQueueName, inputKey, queuePrefix } from '@outlet/contracts';
 import { OutletSystem, PrivateCluster, PrivateRedis, PrivateSentinelSet, startPrivateCluster, startPrivateSentinelSet } from '@outlet/supervisor';
-import { upscaleNearest } from '@outlet/bench';
-import { heldOutDigit, inferBody } from '../support/digits';
+import { benchInferBody, heldOutDigit, inferBody } from '../support/digits';
 import { MODELS_DIR } from '../support/direct';
 import { get, post } from '../support/http';
 
@@ -15,8 +14,7 @@ const ALL_MODELS = [...MODELS, 'branchy-bench'];
 
 /** A held-out digit as `model` takes it (branchy-bench: upscaled to 112×112). */
 function taskBody(model: string, label: number, nth: number) {
-  if (model !== 'branchy-bench') return inferBody(heldOutDigit(label, nth));
-  return { inputs: [{ name: 'input', shape: [1, 1, 112, 112], datatype: 'FP32', data: Array.from(upscaleNearest(heldOutDigit(label, nth), 28, 4)) }] };
+  return model === 'branchy-bench' ? benchInferBody(heldOutDigit(label, nth)) : inferBody(heldOutDigit(label, nth));
 }
 
 /** A sync caller's deadline (OUTLET_INFER_TIMEOUT_MS): it gets its answer or an error by then, never hangs. */

@@ -285,11 +285,16 @@ export function bandOf(kclass: KernelClass, ms: number, spills = false): AdaptBa
 export const SIZE_SPLIT = { small_ms: 0.005, large_ms: 0.1 };
 export type SizeSplit = typeof SIZE_SPLIT;
 
+/** A share that is 1 at or beyond `one`, 0 at or beyond `zero`, log-linear in `x` between (how every split of an adaptation mixes two scales). */
+function logLinearShare(x: number, one: number, zero: number): number {
+  const share = (Math.log(zero) - Math.log(Math.max(x, 1e-9))) / (Math.log(zero) - Math.log(one));
+  return Math.min(1, Math.max(0, share));
+}
+
 /** The share of a kernel's base ms its class's small-kernel scale takes (without a split, as adaptations before it: a step at SMALL_KERNEL_MS). */
 export function smallShare(ms: number, split?: SizeSplit): number {
   if (!split) return ms < SMALL_KERNEL_MS ? 1 : 0;
-  const share = (Math.log(split.large_ms) - Math.log(Math.max(ms, 1e-9))) / (Math.log(split.large_ms) - Math.log(split.small_ms));
-  return Math.min(1, Math.max(0, share));
+  return logLinearShare(ms, split.small_ms, split.large_ms);
 }
 
 /**
@@ -309,8 +314,7 @@ export type WidthSplit = typeof WIDTH_SPLIT;
 /** The share of a kernel's (large-kernel) ms its class's narrow scale takes: convolutions only, with a width split. */
 export function narrowShare(kernel: Kernel, split?: WidthSplit): number {
   if (!split || kernel.kclass !== 'conv' || !(kernel.config.out_c > 0)) return 0;
-  const share = (Math.log(split.wide_c) - Math.log(kernel.config.out_c)) / (Math.log(split.wide_c) - Math.log(split.narrow_c));
-  return Math.min(1, Math.max(0, share));
+  return logLinearShare(kernel.config.out_c, split.narrow_c, split.wide_c);
 }
 
 /**
@@ -325,8 +329,7 @@ export const FAR_SPLIT = { from: 0.5, to: 1 };
 /** The share of a spilling model's gemm ms `gemm/far` takes, from its weights and the L3 an adaptation recorded (none: 0). */
 export function farShare(kernels: Kernel[], l3Kb: number | undefined): number {
   if (!l3Kb) return 0;
-  const share = Math.log(weightKb(kernels) / (FAR_SPLIT.from * l3Kb)) / Math.log(FAR_SPLIT.to / FAR_SPLIT.from);
-  return Math.min(1, Math.max(0, share));
+  return logLinearShare(weightKb(kernels), FAR_SPLIT.to * l3Kb, FAR_SPLIT.from * l3Kb);
 }
 
 /**
