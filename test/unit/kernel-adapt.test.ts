@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADAPT_BANDS, AdaptBand, AdaptRow, BlockLikeness, Kernel, ModelPrediction, SIZE_SPLIT, SMALL_KERNEL_MS, WIDTH_SPLIT, adaptationSource, adaptedMs, adaptedPredictorPath, bandOf, fitAdaptation, generateWeightLadder, KernelPredictorFile, kernelPredictorPathFor, farShare, likenessOf, localCorrection, localFactor, narrowShare, scaledParts, scaledTotals, smallShare, spillsCache, weightKb } from '@outlet/predictor';
+import { ADAPT_BANDS, AdaptBand, AdaptRow, BlockLikeness, Kernel, ModelPrediction, SIZE_SPLIT, SMALL_KERNEL_MS, WIDTH_SPLIT, adaptationSource, adaptedMs, adaptedPredictorPath, bandOf, fitAdaptation, generateWeightLadder, passErrors, passFloor, KernelPredictorFile, kernelPredictorPathFor, farShare, likenessOf, localCorrection, localFactor, narrowShare, scaledParts, scaledTotals, smallShare, spillsCache, weightKb } from '@outlet/predictor';
 import { l2KbPerCore, l3Kb } from '@outlet/profiler';
 import { seededRandom } from '@outlet/onnx-cost';
 import { REPO_ROOT } from '../support/direct';
@@ -54,6 +54,25 @@ test('adapt: per-class scales and the overhead are recovered from measured block
   const noisy = fitAdaptation(rows(40, 0.05, 2));
   assert.ok(noisy.mape_after < 5 && noisy.mape_after < noisy.mape_before / 4, `noisy: ${noisy.mape_before} -> ${noisy.mape_after}`);
   for (const v of Object.values(noisy.scale)) assert.ok(v! >= 0, 'scales are never negative');
+});
+
+test('a band of small kernels that is little of all the blocks\' time but most of a few blocks gets a scale of its own', () => {
+  // Blocks of the rows above, plus six tiny blocks that are mostly eltwise/small kernels at 0.5× the base.
+  const tiny = Array.from({ length: 6 }, (_, i): AdaptRow => {
+    const byClass = Object.fromEntries(ADAPT_BANDS.map((c) => [c, 0])) as Record<AdaptBand, number>;
+    byClass['eltwise/small'] = 0.004 + 0.001 * i;
+    const counts = Object.fromEntries(ADAPT_BANDS.map((c) => [c, c === 'eltwise' ? 3 : 0])) as Record<AdaptBand, number>;
+    const total = byClass['eltwise/small'] + 0.002;
+    return { byClass, counts, overhead: 0.002, total, like: { shares: {}, log_ms: Math.log(total) }, measured: 0.5 * byClass['eltwise/small'] + 0.002 + 0.05 };
+  });
+  const all = [...rows(40, 0), ...tiny];
+  const share = all.reduce((s, r) => s + r.byClass['eltwise/small'], 0) / all.reduce((s, r) => s + r.total, 0);
+  assert.ok(share < 0.005, `little of the sum: ${share}`);
+  const fit = fitAdaptation(all);
+  assert.ok(Math.abs(fit.scale['eltwise/small']! - 0.5) < 0.05, `eltwise/small ${fit.scale['eltwise/small']}`);
+  // With only three such blocks it is left to the overall ratio.
+  const few = fitAdaptation([...rows(40, 0), ...tiny.slice(0, 3)]);
+  assert.equal(few.scale['eltwise/small'], few.scale.dwconv);
 });
 
 test('the predictor used: $OUTLET_KERNEL_PREDICTOR, else this machine\'s adapted one, else the shipped one', () => {
@@ -270,4 +289,14 @@ test('the weight ladder: MLPs whose weights climb across the caches, from under 
   assert.ok(mb[0] < 1 && mb[mb.length - 1] > 64, `spans the caches: ${mb.join(', ')}`);
   // The file holds the weights it says (float32, a little framing).
   for (const [i, m] of ladder.entries()) assert.ok(Math.abs(m.bytes.length / 2 ** 20 - mb[i]) < 0.05 + 0.01 * mb[i], `${m.id}: ${m.bytes.length} bytes, ${mb[i]} MB`);
+});
+
+test('the evaluation\'s noise floor: how often one pass alone comes within ±10 % of the passes\' median', () => {
+  // Four passes, one in a slow spell: the median does not move, that pass is 30 % off it.
+  assert.deepEqual(passErrors([1, 1.3, 1, 1]).map((e) => Number(e.toFixed(6))), [0, 0.3, 0, 0]);
+  const floor = passFloor([[1, 1.3, 1, 1], [2, 2.1, 1.9, 2], [1, 1.15, 1, 1.15]]);
+  // Passes within ±10 %: 3 of 4, 4 of 4, and of the third (median 1.075) all four (7 %).
+  assert.equal(floor.noise_within_10pct, Number((11 / 12).toFixed(4)));
+  assert.equal(floor.noise_within_20pct, Number((11 / 12).toFixed(4)), 'the slow pass is 30 % off');
+  assert.ok(floor.noise_mape > 0 && floor.noise_mape < 10, `MAPE ${floor.noise_mape}`);
 });

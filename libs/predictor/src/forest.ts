@@ -451,7 +451,9 @@ export interface KernelAdaptation {
     mape_before: number;
     mape_after: number;
     cpus: string | null;
-    /** Share of the blocks whose two halves of the measurement agree within ±10 %: how quiet the machine was (older files lack it). */
+    /** Blocks measured a second time within the budget (the faster visit counts; older files lack it). */
+    visited_twice?: number;
+    /** Share of the blocks whose two visits (older files and blocks measured once: the two halves of the one) agree within ±10 %: how quiet the machine was (older files lack it). */
     repeatable?: number;
   };
 }

@@ -5,7 +5,7 @@ import { ExecutionProvider } from '@outlet/inference';
 import {
   defaultKernelPredictorPath, fitKernelPredictor, refitKernelPredictor, KERNEL_FIT_DEFAULTS, KERNEL_FIT_QUICK, ScoreRow,
   DEFAULT_FEATURE_SET, defaultPredictorPath, EvalRow, evaluatePredictor, FEATURE_SETS, FIT_DEFAULTS, FIT_QUICK, fitFromZoo,
-  loadPredictor, refit, ADAPT_DEFAULTS, adaptationSource, adaptKernelPredictor, adaptedPredictorPath, compareOnArchitectures, evaluationModels, loadKernelPredictor,
+  loadPredictor, refit, ADAPT_DEFAULTS, adaptationSource, adaptKernelPredictor, adaptedPredictorPath, compareOnArchitectures, EVALUATION_PASSES, evaluationModels, loadKernelPredictor,
 } from '@outlet/predictor';
 import { describeFingerprint } from '@outlet/contracts';
 import { round, summarize } from '@outlet/profiler';
@@ -174,7 +174,7 @@ export function registerPredictor(program: Command): void {
     .option('--predictor <path>', `the predictor to adapt (default ${defaultKernelPredictorPath()})`)
     .option('--out <path>', 'where to write it (default models/predictors/kernel-<fingerprint>.json)')
     .option('--cpus <list>', 'cores (taskset list) to measure on (default: the last <threads> cores)')
-    .option('--evaluate', 'then measure the real architectures and the packages\' pieces (and training/*.onnx) in two passes and score the predictor before and after against their mean, beside the noise floor (one pass against the other)')
+    .option('--evaluate', `then measure the real architectures and the packages' pieces (and training/*.onnx) in ${EVALUATION_PASSES} passes and score the predictor before and after against their median, beside the noise floor (how often one pass alone comes within ±10 % of that median)`)
     .option('--json', 'print the adaptation (and the evaluation) as JSON')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const ep = String(opts.ep) as ExecutionProvider;
@@ -206,13 +206,14 @@ export function registerPredictor(program: Command): void {
         return;
       }
       console.log(`${out}: ${from} adapted to ${describeFingerprint(a.fingerprint)}`);
-      console.log(`  ${a.fit.blocks} blocks measured in ${a.fit.seconds} s (cores ${a.fit.cpus ?? 'any'}); their MAPE ${a.fit.mape_before} % -> ${a.fit.mape_after} %${a.fit.repeatable === undefined ? '' : `; the halves of ${Math.round(100 * a.fit.repeatable)} % of them agree within ±10 % (how quiet the machine was)`}`);
+      const quiet = a.fit.repeatable === undefined ? '' : `; ${a.fit.visited_twice ? 'the two visits' : 'the halves'} of ${Math.round(100 * a.fit.repeatable)} % of them agree within ±10 % (how quiet the machine was)`;
+      console.log(`  ${a.fit.blocks} blocks measured in ${a.fit.seconds} s (cores ${a.fit.cpus ?? 'any'}), ${a.fit.visited_twice ?? 0} of them twice (the faster visit counts); their MAPE ${a.fit.mape_before} % -> ${a.fit.mape_after} %${quiet}`);
       console.log(`  per kernel class, scale (+ ms per kernel)${a.size_split ? ` (a class/small scale is its kernels' at ${a.size_split.small_ms} ms and under, the class's at ${a.size_split.large_ms} ms and over, mixed between)` : ''}${a.width_split ? ` (conv/narrow is a convolution's with ${a.width_split.narrow_c} output channels and fewer, conv's with ${a.width_split.wide_c} and more, mixed between)` : ''}: ${Object.entries(a.scale).map(([c, v]) => `${c} ${v}${a.per_kernel_ms?.[c as keyof typeof a.scale] ? ` (+${a.per_kernel_ms[c as keyof typeof a.scale]})` : ''}`).join(', ')}; overhead × ${a.overhead_scale} + ${a.overhead_ms} ms`);
       if (local) console.log(`  then × the median residual of the ${local.k} most alike of ${local.blocks} blocks (their residuals after the scales: 10th-90th percentile ${local.residual_p10}-${local.residual_p90})`);
       if (evaluation) {
         const line = (name: string, r: ScoreRow) =>
           `  ${name.padEnd(7)} n=${r.n}  within ±10% ${(100 * r.within_10pct).toFixed(0)}%  ±20% ${(100 * r.within_20pct).toFixed(0)}%  MAPE ${r.mape.toFixed(1)}%   noise floor: within ±10% ${(100 * r.noise_within_10pct).toFixed(0)}%, MAPE ${r.noise_mape.toFixed(1)}%`;
-        console.log(`real architectures and package pieces on ${ep}, ${threads} thread(s), no load (two passes; noise floor: one pass against the other):`);
+        console.log(`real architectures and package pieces on ${ep}, ${threads} thread(s), no load (${EVALUATION_PASSES} passes, the truth their median; noise floor: one pass alone against that median):`);
         console.log(line('before', evaluation.before));
         console.log(line('after', evaluation.after));
       }
