@@ -3,7 +3,7 @@
 //   node scripts/adapt-offline.js collect <threads> <out.json> [blocks]
 //     measures adapt's blocks (the weight ladder, then seeded blocks: 240 by default, as adapt)
 //     in two visits, and the 37 real architectures and package pieces in four passes, as
-//     `--evaluate` does;
+//     `--evaluate` does, then the 11 larger architectures in four passes;
 //   node scripts/adapt-offline.js compare <data.json>...
 //     fits each form on the blocks and scores it on the 37 against the passes' median (older
 //     collections: one visit, two passes and their mean).
@@ -34,9 +34,11 @@ async function collect(threads, out, count = P.ADAPT_DEFAULTS.maxBlocks) {
   const visits = [await measure(blocks), await measure(blocks)];
   const passes = [];
   for (let i = 0; i < 4; i++) passes.push(await measure(architectures));
-  const data = { threads, cache_kb: (l2KbPerCore() ?? 0) * threads, l3_kb: l3Kb(), at, blocks: visits[0], visits, passes };
+  const larger = [];
+  for (let i = 0; i < 4; i++) larger.push(await measure(P.generateLargerArchitectures()));
+  const data = { threads, cache_kb: (l2KbPerCore() ?? 0) * threads, l3_kb: l3Kb(), at, blocks: visits[0], visits, passes, larger };
   writeFileSync(out, JSON.stringify(data));
-  console.log(`wrote ${out}: ${blocks.length} blocks in two visits, ${architectures.length} architectures in four passes`);
+  console.log(`wrote ${out}: ${blocks.length} blocks in two visits, ${architectures.length} architectures and the 11 larger in four passes`);
 }
 
 async function compare(file) {
@@ -57,10 +59,12 @@ async function compare(file) {
     const rows = blocks.map((m) => P.adaptRow(base, m.kernels, blockMs(m.id), { ep: 'cpu', threads, cacheKb, split, width, l3Kb }));
     return { ...base, adaptations: { [`cpu/t${threads}`]: { ep: 'cpu', threads, cache_kb: cacheKb, l3_kb: l3Kb, ...P.adaptationFit(rows, split, width) } } };
   };
+  // Collections with the 11 larger architectures (which adapt and --evaluate never measure) score them too.
+  const larger = data.larger ? (await withKernels(P.generateLargerArchitectures())).map((m) => ({ ...m, ms: median(data.larger.map((pass) => pass[m.id])) })) : [];
+  const within = (predictor, set) => set.filter((t) => Math.abs(P.predictKernels(predictor, t.kernels, 'cpu', threads, 0).total_ms / t.ms - 1) <= 0.1).length;
   const score = (name, predictor) => {
-    const errors = truth.map((t) => P.predictKernels(predictor, t.kernels, 'cpu', threads, 0).total_ms / t.ms - 1);
-    const within = errors.filter((e) => Math.abs(e) <= 0.1).length;
-    console.log(`  ${name.padEnd(36)} ${within}/${truth.length} within ±10 % (${Math.round((100 * within) / truth.length)} %)`);
+    const n = within(predictor, truth);
+    console.log(`  ${name.padEnd(36)} ${n}/${truth.length} within ±10 % (${Math.round((100 * n) / truth.length)} %)${larger.length ? `; the larger ${within(predictor, larger)}/${larger.length}` : ''}`);
   };
   const floor = P.passFloor(truth.map((t) => t.passes)).noise_within_10pct;
   console.log(`${file} (${data.at}): ${threads} thread(s), ${blocks.length} blocks${data.visits ? ' in two visits (the faster counts)' : ''}, ${data.passes.length} passes, noise floor ${Math.round(100 * floor)} %`);

@@ -69,7 +69,7 @@ const MAX_SCALE_SPREAD = 4;
  */
 const MAX_PER_KERNEL_MS = 0.01;
 /** The local correction: blocks a prediction's factor is the median of, and the weight of size against the bands' shares. */
-const LOCAL_NEIGHBOURS = 40;
+const LOCAL_NEIGHBOURS = 20;
 const LOCAL_SIZE_WEIGHT = 0.5;
 
 /** Where this machine's adapted predictor for a provider and thread count lives: models/predictors/kernel-<fingerprint id>.json. */
@@ -179,11 +179,15 @@ const mape = (rows: AdaptRow[], f: (r: AdaptRow) => number) => (100 * rows.reduc
 
 /**
  * The local correction (LocalCorrection) from the measured blocks: each block's likeness (from its
- * row) and what the fitted scales left of its error. On six sets of measurements here (240 blocks, then the 37
- * real stacks in two passes), the 40 nearest at size weight 0.5 took 2 threads from 70, 68, 65 %
- * within ±10 % to 76, 76, 76 % (1 thread: 84, 78, 62 → 86, 70, 70); 10 or 20 neighbours, a
- * distance cut-off, or the neighbours' ratio to the base prediction without the band scales did
- * less.
+ * row) and what the fitted scales left of its error. On six sets of measurements on the Xeon
+ * (240 blocks, then the 37 real stacks in two passes), the 40 nearest at size weight 0.5 took 2
+ * threads from 70, 68, 65 % within ±10 % to 76, 76, 76 % (1 thread: 84, 78, 62 → 86, 70, 70),
+ * with one scale per class. With the bands of today (size, width and far splits, blocks measured
+ * twice), fitted offline on 22 collections (AMD EPYC and Xeon, 1 and 2 threads), the 20 nearest
+ * scored 629 of 814 within ±10 %, the 40 nearest 614, the 10 nearest 636; on the 11 larger
+ * architectures of two collections 19, 18 and 18 of 22. On five of them a size weight of 0.25-2
+ * or the splits in the likeness did no better (earlier: a distance cut-off, or the neighbours'
+ * ratio to the base prediction without the band scales).
  */
 export function localCorrection(rows: AdaptRow[], a: Pick<KernelAdaptation, 'scale' | 'per_kernel_ms' | 'overhead_scale' | 'overhead_ms'>): LocalCorrection {
   return {
