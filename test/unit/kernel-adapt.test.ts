@@ -186,10 +186,11 @@ test('the size split: a kernel takes its class\'s small-kernel scale at the smal
   assert.equal(smallShare(SMALL_KERNEL_MS * 0.99), 1);
   assert.equal(smallShare(SMALL_KERNEL_MS), 0);
   assert.deepEqual(scaledParts('conv', 0.01, false), { parts: [['conv/small', 0.01]], constant: 'conv/small' });
-  const conv = scaledParts('conv', 0.03, false, SIZE_SPLIT);
+  const between = Math.sqrt(SIZE_SPLIT.small_ms * SIZE_SPLIT.large_ms);
+  const conv = scaledParts('conv', between, false, SIZE_SPLIT);
   assert.equal(conv.constant, 'conv', 'one constant per class');
   assert.deepEqual(conv.parts.map(([band]) => band), ['conv/small', 'conv']);
-  near(conv.parts[0][1] + conv.parts[1][1], 0.03, 'the parts add up to the kernel');
+  near(conv.parts[0][1] + conv.parts[1][1], between, 'the parts add up to the kernel');
   assert.ok(conv.parts[0][1] > 0 && conv.parts[1][1] > 0);
   assert.deepEqual(scaledParts('gemm', 0.01, true, SIZE_SPLIT), { parts: [['gemm/spill', 0.01]], constant: 'gemm/spill' }, 'a spilling gemm is all gemm/spill');
 });

@@ -280,9 +280,14 @@ export function bandOf(kclass: KernelClass, ms: number, spills = false): AdaptBa
  * tiny ones not at all, where a step at one size (SMALL_KERNEL_MS) gives two values. On the same
  * five collections of blocks and stacks (2026-12-07, fitted both ways offline) the mix scored 68,
  * 84, 73, 92, 57 % of the 37 within ±10 % against the step's 59, 73, 70, 81, 54 %; in live runs
- * it did better at 1 thread and worse at 2 (docs/offline-stage.md).
+ * it did better at 1 thread and worse at 2 (docs/offline-stage.md). The large end was 0.1 ms
+ * until 2026-12-07 evening: on 22 collections (AMD EPYC and Xeon, 1 and 2 threads) 0.1, 0.05,
+ * 0.03, 0.02 and 0.015 ms scored 629, 639, 645, 651 and 648 of 814 predictions of the 37 within
+ * ±10 %, the 11 larger 19, 20, 20, 20, 20 of 22: on the EPYC, 32- and 64-channel convolutions of
+ * 10-35 µs ran at the large kernels' ratio (1.3-1.5 of the base), not between it and the small
+ * ones' (0.7).
  */
-export const SIZE_SPLIT = { small_ms: 0.005, large_ms: 0.1 };
+export const SIZE_SPLIT = { small_ms: 0.005, large_ms: 0.02 };
 export type SizeSplit = typeof SIZE_SPLIT;
 
 /** A share that is 1 at or beyond `one`, 0 at or beyond `zero`, log-linear in `x` between (how every split of an adaptation mixes two scales). */
