@@ -14,7 +14,7 @@ const { join } = require('node:path');
 const root = join(__dirname, '..');
 process.chdir(root);
 const P = require(join(root, 'dist/libs/predictor/src/index.js'));
-const { LoadGenerator, l2KbPerCore, l3Kb } = require(join(root, 'dist/libs/profiler/src/index.js'));
+const { LoadGenerator, l2KbPerCore, l3Kb, summarize } = require(join(root, 'dist/libs/profiler/src/index.js'));
 
 /** Adapt's blocks and what `--evaluate` scores (the 37 real architectures and package pieces). */
 function models(count) {
@@ -51,7 +51,7 @@ async function compare(file) {
   // Collections measured with an older ladder hold blocks adapt no longer has, and lack its new ones.
   const blocks = await withKernels(all.blocks.filter((m) => data.blocks[m.id] !== undefined));
   // The truth: the passes' median (two passes: their mean); the noise floor: how often one pass alone is within ±10 % of it (passFloor).
-  const median = (xs) => { const v = [...xs].sort((x, y) => x - y); return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2; };
+  const median = (xs) => summarize(xs).median;
   const truth = (await withKernels(all.architectures)).map((m) => ({ ...m, passes: data.passes.map((pass) => pass[m.id]) })).map((m) => ({ ...m, ms: median(m.passes) }));
   // Collections with two visits of the blocks: adapt's faster visit, or the first alone.
   const faster = (id) => Math.min(...data.visits.map((v) => v[id]));

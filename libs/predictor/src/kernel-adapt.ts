@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { predictorsHome } from '@outlet/model-package';
 import { ExecutionProvider } from '@outlet/inference';
-import { LoadGenerator, describeMachine, l2KbPerCore, l3Kb, machineFingerprint } from '@outlet/profiler';
+import { LoadGenerator, describeMachine, l2KbPerCore, l3Kb, machineFingerprint, summarize } from '@outlet/profiler';
 import { ADAPT_BANDS, AdaptBand, BlockLikeness, KernelAdaptation, KernelPredictorFile, LocalCorrection, SIZE_SPLIT, SizeSplit, WIDTH_SPLIT, WidthSplit, farShare, likenessOf, predictBaseKernels, predictKernels, scaledTotals, spillsCache } from './forest';
 import { Kernel, runtimeKernels } from './kernels';
-import { halvesApart, measureModels, pinnedCores } from './kernel-measure';
+import { MeasuredRun, halvesApart, measureModels, pinnedCores } from './kernel-measure';
 import { BlockModel, generateArchitectures, generateBlocks, generateWeightLadder } from './kernel-zoo';
 import { MeasuredModel, ScoreRow, defaultMeasureCpus, packagePieces, scoreModels } from './kernel-fit';
 import { nnls } from './nnls';
@@ -102,8 +102,19 @@ export function adaptBlocks(maxBlocks = ADAPT_DEFAULTS.maxBlocks, seed = ADAPT_D
   return [...ladder, ...generateBlocks({ count: Math.max(0, maxBlocks - ladder.length), seed, prefix: 'adapt' })].slice(0, maxBlocks);
 }
 
-/** Measure blocks (whole calls, no load) on one provider and thread count; `set` names them. */
-async function measure(blocks: BlockModel[], set: MeasuredModel['set'], o: { ep: ExecutionProvider; threads: number; cpus?: string; load: LoadGenerator; onProgress?: AdaptOptions['onProgress'] }): Promise<MeasuredModel[]> {
+type MeasureOptions = { ep: ExecutionProvider; threads: number; cpus?: string; load: LoadGenerator; onProgress?: AdaptOptions['onProgress'] };
+
+/** Time models' whole calls (adapt's protocol, no load): the run of each model it could time, by id. */
+async function measureRuns(models: { id: string; bytes: Uint8Array }[], o: MeasureOptions): Promise<Map<string, MeasuredRun>> {
+  const runs = await measureModels(models, {
+    ...ADAPT_MEASURE, ep: o.ep, threads: o.threads, load: o.load,
+    cpus: o.cpus ?? defaultMeasureCpus(o.threads), onProgress: o.onProgress,
+  });
+  return new Map([...runs].flatMap(([id, r]) => (r.length ? [[id, r[0]] as const] : [])));
+}
+
+/** Measure blocks (whole calls, no load) on one provider and thread count, with the kernels it runs for each; `set` names them. */
+async function measure(blocks: BlockModel[], set: MeasuredModel['set'], o: MeasureOptions): Promise<MeasuredModel[]> {
   const key = `${o.ep}/t${o.threads}`;
   const models: MeasuredModel[] = [];
   const usable = [];
@@ -116,13 +127,10 @@ async function measure(blocks: BlockModel[], set: MeasuredModel['set'], o: { ep:
       // a block this provider cannot open is left out
     }
   }
-  const runs = await measureModels(usable, {
-    ...ADAPT_MEASURE, ep: o.ep, threads: o.threads, load: o.load,
-    cpus: o.cpus ?? defaultMeasureCpus(o.threads), onProgress: o.onProgress,
-  });
+  const runs = await measureRuns(usable, o);
   for (const m of models) {
     const r = runs.get(m.id);
-    if (r?.length) m.runs[key] = r;
+    if (r) m.runs[key] = [r];
   }
   return models.filter((m) => m.runs[key]);
 }
@@ -269,12 +277,11 @@ export async function adaptKernelPredictor(base: KernelPredictorFile, options: P
   const again = new Map<string, number>();
   for (let i = 0; i < measured.length && inBudget(); i += BATCH) {
     const batch = measured.slice(i, i + BATCH).map((m) => ({ id: m.id, bytes: bytes.get(m.id)! }));
-    const runs = await measureModels(batch, { ...ADAPT_MEASURE, ep: o.ep, threads: o.threads, load, cpus: o.cpus ?? defaultMeasureCpus(o.threads), onProgress: progress(blocks.length + i) });
-    for (const [id, r] of runs) if (r.length) again.set(id, r[0].run_ms);
+    for (const [id, r] of await measureRuns(batch, { ...o, load, onProgress: progress(blocks.length + i) })) again.set(id, r.run_ms);
   }
-  const visits = measured.map((m) => [m.runs[key][0].run_ms, again.get(m.id)]);
-  const rows = measured.map((m, i) => adaptRow(source, m.kernels[key], Math.min(...(visits[i].filter((v) => v !== undefined) as number[])), { ep: o.ep, threads: o.threads, cacheKb, split: SIZE_SPLIT, width: WIDTH_SPLIT, l3Kb: l3 }));
-  const twice = visits.filter((v): v is [number, number] => v[1] !== undefined);
+  const first = (m: MeasuredModel) => m.runs[key][0].run_ms;
+  const rows = measured.map((m) => adaptRow(source, m.kernels[key], Math.min(first(m), again.get(m.id) ?? Infinity), { ep: o.ep, threads: o.threads, cacheKb, split: SIZE_SPLIT, width: WIDTH_SPLIT, l3Kb: l3 }));
+  const twice = measured.filter((m) => again.has(m.id)).map((m) => ({ run_ms_a: first(m), run_ms_b: again.get(m.id)! }));
   const { mape_before, mape_after, ...fit } = adaptationFit(rows, SIZE_SPLIT, WIDTH_SPLIT, o.ep === 'cpu' ? MAX_PER_KERNEL_MS : Infinity);
   const adaptation: KernelAdaptation = {
     ep: o.ep,
@@ -294,7 +301,7 @@ export async function adaptKernelPredictor(base: KernelPredictorFile, options: P
       visited_twice: twice.length,
       // How quiet the machine was: blocks whose two visits agree within ±10 % (with none measured twice, the two halves of the one).
       repeatable: twice.length
-        ? round(twice.filter(([a, b]) => halvesApart({ run_ms_a: a, run_ms_b: b }) <= 0.1).length / twice.length, 2)
+        ? round(twice.filter((v) => halvesApart(v) <= 0.1).length / twice.length, 2)
         : round(measured.filter((m) => halvesApart(m.runs[key][0]) <= 0.1).length / measured.length, 2),
     },
   };
@@ -310,10 +317,7 @@ export function evaluationModels(packages: string[], files: string[]): BlockMode
 /** Passes `--evaluate` measures its models in: the truth is their median, the noise floor how often one pass alone comes within ±10 % of it. */
 export const EVALUATION_PASSES = 4;
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+const median = (xs: number[]) => summarize(xs).median;
 
 /** How far one pass alone is from the passes' median (0.05: 5 %), per pass. */
 export function passErrors(passesMs: number[]): number[] {
@@ -345,12 +349,12 @@ export async function compareOnArchitectures(
 ): Promise<{ before: ScoreRow; after: ScoreRow; details: { id: string; measured_ms: number; before_ms: number; after_ms: number; noise_pct: number; passes_ms: number[] }[] }> {
   const load = new LoadGenerator();
   const key = `${o.ep}/t${o.threads}`;
-  const passes: Map<string, number>[] = [];
-  let first: MeasuredModel[] = [];
-  for (let i = 0; i < Math.max(2, o.passes ?? EVALUATION_PASSES); i++) {
-    const pass = await measure(models, 'architecture', { ...o, load });
-    if (i === 0) first = pass;
-    passes.push(new Map(pass.map((m) => [m.id, m.runs[key][0].run_ms])));
+  // The first pass lists each model's kernels too; the others only time the models it could run.
+  const first = await measure(models, 'architecture', { ...o, load });
+  const runnable = models.filter((m) => first.some((f) => f.id === m.id));
+  const passes = [new Map(first.map((m) => [m.id, m.runs[key][0].run_ms]))];
+  while (passes.length < Math.max(2, o.passes ?? EVALUATION_PASSES)) {
+    passes.push(new Map([...(await measureRuns(runnable, { ...o, load }))].map(([id, r]) => [id, r.run_ms])));
   }
   const measured = first.flatMap((m) => {
     const all = passes.map((p) => p.get(m.id));
